@@ -1,0 +1,5 @@
+"""`python -m logfilter` runs the command line."""
+
+from logfilter.cli import entry
+
+entry()

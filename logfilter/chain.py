@@ -1,0 +1,29 @@
+"""Compiles a Policy into the per-key lookup the engines use: one dict lookup per key."""
+
+from __future__ import annotations
+
+from logfilter.config import Policy
+from logfilter.filters import FilterType
+
+
+class Chain:
+    """The compiled rules: `rule_for(key)` is the key's own rule, or None; `default` else."""
+
+    __slots__ = ("default", "rule_for")
+
+    def __init__(self, policy: Policy) -> None:
+        self.default: FilterType = policy.default
+        if policy.ignore_key_case:
+            folded = {rule.key.casefold(): rule.filter_type for rule in policy.rules}
+
+            def rule_for(key: str) -> FilterType | None:
+                return folded.get(key.casefold())
+
+            self.rule_for = rule_for
+        else:
+            self.rule_for = {rule.key: rule.filter_type for rule in policy.rules}.get
+
+
+def compile_policy(policy: Policy) -> Chain:
+    """Build the Chain for a Policy once, before any record is read."""
+    return Chain(policy)

@@ -1,0 +1,151 @@
+"""Reads [log-filter] / [log-filter-data] option text and CLI overrides into a Policy."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from logfilter.errors import ConfigError
+from logfilter.filters import COPY, FilterType, FilterTypeError, parse_filter_type
+
+FILTER_SECTION = "log-filter"
+DATA_SECTION = "log-filter-data"
+SECTIONS = (FILTER_SECTION, DATA_SECTION)
+FILTER_OPTIONS = ("default-filter-type",)
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A per-key rule from [log-filter-data] or --key, with where it was written."""
+
+    key: str
+    filter_type: FilterType
+    origin: str
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """The validated configuration every engine and front door works from."""
+
+    default: FilterType = COPY
+    rules: tuple[Rule, ...] = ()
+    ignore_key_case: bool = False
+
+
+def _parse(text: str, where: str, option: str) -> FilterType:
+    try:
+        return parse_filter_type(text)
+    except FilterTypeError as exc:
+        msg = f"{where}: {option}: {exc}"
+        raise ConfigError(msg) from None
+
+
+def read_config(path: Path) -> tuple[FilterType | None, list[Rule]]:
+    """Read a Genesys option file; return its default-filter-type (if set) and its rules."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        msg = f"{path}: cannot read the configuration file ({exc.strerror or exc})"
+        raise ConfigError(msg) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        msg = f"{path}: the configuration file is not UTF-8 text"
+        raise ConfigError(msg) from None
+    return _read_lines(text.splitlines(), str(path))
+
+
+def _read_lines(lines: Iterable[str], name: str) -> tuple[FilterType | None, list[Rule]]:
+    default: FilterType | None = None
+    rules: list[Rule] = []
+    seen: dict[tuple[str, str], int] = {}
+    section: str | None = None
+    for number, line in enumerate(lines, start=1):
+        where = f"{name}:{number}"
+        stripped = line.strip()
+        if not stripped or stripped[0] in "#;":
+            continue
+        if stripped.startswith("["):
+            if not stripped.endswith("]"):
+                msg = f"{where}: a section header must look like [log-filter]"
+                raise ConfigError(msg)
+            section = stripped[1:-1].strip()
+            if section not in SECTIONS:
+                msg = f"{where}: unknown section [{section}]"
+                guess = difflib.get_close_matches(section, SECTIONS, n=1)
+                msg += f"; did you mean [{guess[0]}]?" if guess else f"; expected one of: [{FILTER_SECTION}], [{DATA_SECTION}]"
+                raise ConfigError(msg)
+            continue
+        if section is None:
+            msg = f"{where}: option outside a section; put it under [{FILTER_SECTION}] or [{DATA_SECTION}]"
+            raise ConfigError(msg)
+        key, equals, value = stripped.partition("=")
+        key = key.strip()
+        if not equals or not key:
+            msg = f"{where}: [{section}]: expected OPTION=VALUE"
+            raise ConfigError(msg)
+        if (section, key) in seen:
+            msg = f"{where}: [{section}] {key}: set twice (first on line {seen[section, key]})"
+            raise ConfigError(msg)
+        seen[section, key] = number
+        if section == FILTER_SECTION:
+            if key not in FILTER_OPTIONS:
+                msg = f"{where}: [{section}] unknown option {key}; expected one of: {', '.join(FILTER_OPTIONS)}"
+                raise ConfigError(msg)
+            default = _parse(value, where, f"[{section}] {key}")
+        else:
+            rules.append(Rule(key, _parse(value, where, f"[{section}] {key}"), where))
+    return default, rules
+
+
+def parse_key_option(text: str) -> Rule:
+    """Parse a --key KEY=TYPE override."""
+    key, equals, value = text.partition("=")
+    if not equals or not key.strip():
+        msg = f"--key {text.split('=')[0]!r}: expected KEY=FILTER-TYPE, as in --key PASSWORD=hide"
+        raise ConfigError(msg)
+    key = key.strip()
+    return Rule(key, _parse(value, "--key", key), "--key")
+
+
+def load_policy(
+    config: Path | None = None,
+    default: str | None = None,
+    keys: Iterable[str] = (),
+    ignore_key_case: bool = False,
+) -> Policy:
+    """Build the Policy from a config file and CLI overrides; refuse an empty configuration."""
+    keys = list(keys)
+    if config is None and default is None and not keys:
+        msg = (
+            "no filter configured: give -c filter.ini, --default TYPE or --key KEY=TYPE "
+            "(use --default copy to copy everything on purpose)"
+        )
+        raise ConfigError(msg)
+    file_default, rules = read_config(config) if config is not None else (None, [])
+    chosen = _parse(default, "--default", "default-filter-type") if default is not None else file_default
+    by_key = {_fold(rule.key, ignore_key_case): rule for rule in rules}
+    for text in keys:
+        rule = parse_key_option(text)
+        by_key[_fold(rule.key, ignore_key_case)] = rule
+    if ignore_key_case:
+        _refuse_case_clashes(rules)
+    return Policy(chosen or COPY, tuple(by_key.values()), ignore_key_case)
+
+
+def _fold(key: str, ignore_case: bool) -> str:
+    return key.casefold() if ignore_case else key
+
+
+def _refuse_case_clashes(rules: list[Rule]) -> None:
+    first: dict[str, Rule] = {}
+    for rule in rules:
+        other = first.setdefault(rule.key.casefold(), rule)
+        if other is not rule and other.filter_type != rule.filter_type:
+            msg = (
+                f"{rule.origin}: [{DATA_SECTION}] {rule.key}: clashes with {other.key} "
+                f"({other.origin}) when key case is ignored"
+            )
+            raise ConfigError(msg)

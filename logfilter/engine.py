@@ -1,0 +1,164 @@
+"""The reference engine: applies the Chain to every KV pair of a log, one line at a time.
+
+A line belongs to a KV block when it follows a block opener (grammars/tlib.lark `opener`),
+is not blank, starts with a blank, and either starts with a quote or is indented deeper
+than the opener. Inside a block, indentation decides which open list a line belongs to;
+the grammar decides what the line is made of. Lines outside blocks come out untouched.
+The engine never needs a later line to decide about an earlier one, so each line can be
+written as soon as it is complete.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from logfilter.chain import Chain
+from logfilter.filters import FilterType
+from logfilter.model import KVLine, Layout
+from logfilter.parse import ParseFailed, message_header_regex, parse_kv_line, parse_opener
+from logfilter.stats import Stats
+
+FAILED_CLOSED = b"'****'"
+SUPPRESSED = "[output suppressed]"
+_BLANKS = b" \t"
+_QUOTE = ord("'")
+_NORMAL, _DROP, _OPAQUE = 0, 1, 2
+
+# Called with (line number, attribute name) for a KV line that failed closed; may raise.
+OnFailure = Callable[[int, str], None]
+
+
+def split_eol(line: bytes) -> tuple[bytes, bytes]:
+    """Split a line into its body and its line ending (CRLF, LF or none)."""
+    if line.endswith(b"\r\n"):
+        return line[:-2], b"\r\n"
+    if line.endswith(b"\n"):
+        return line[:-1], b"\n"
+    return line, b""
+
+
+@dataclass(slots=True)
+class _Frame:
+    """An open list (or a dropped or unreadable line) that deeper lines belong to."""
+
+    own: int  # lines indented deeper than this belong to it
+    inherited: FilterType | None
+    mode: int
+
+
+@dataclass(slots=True)
+class _Block:
+    layout: Layout
+    indent: int
+    attribute: str
+    frames: list[_Frame] = field(default_factory=list)
+
+
+class ReferenceEngine:
+    """Masks one input stream line by line; create one per input file."""
+
+    def __init__(self, chain: Chain, stats: Stats, on_failure: OnFailure) -> None:
+        self._chain = chain
+        self._stats = stats
+        self._on_failure = on_failure
+        self._block: _Block | None = None
+        self._headers = message_header_regex()
+
+    def process(self, line: bytes, lineno: int) -> bytes:
+        """Return the output bytes for one input line (with its line ending, if any)."""
+        self._stats.lines += 1
+        body, eol = split_eol(line)
+        block = self._block
+        if block is not None:
+            if _belongs(block, body):
+                return self._kv_line(block, body, eol, lineno)
+            self._block = None
+        self._free_line(body)
+        return line
+
+    def _free_line(self, body: bytes) -> None:
+        if self._headers.search(body):
+            self._stats.messages += 1
+        if b"Attribute" in body or b"KVList:" in body:
+            opener = parse_opener(body.decode("utf-8", "surrogateescape"))
+            if opener is not None:
+                self._block = _Block(opener.layout, len(opener.indent), opener.attribute)
+
+    def _kv_line(self, block: _Block, body: bytes, eol: bytes, lineno: int) -> bytes:
+        indent = len(body) - len(body.lstrip(_BLANKS))
+        frames = block.frames
+        while frames and frames[-1].own >= indent:
+            frames.pop()
+        top = frames[-1] if frames else None
+        if top is not None and top.mode == _DROP:
+            return b""
+        if top is not None and top.mode == _OPAQUE:
+            return self._fail(block, body, eol, indent, lineno)
+        try:
+            kv = parse_kv_line(body.decode("utf-8", "surrogateescape"), block.layout)
+        except ParseFailed:
+            return self._fail(block, body, eol, indent, lineno)
+        out = self._render(kv, top.inherited if top else None, indent, frames)
+        return b"" if out is None else out.encode("utf-8", "surrogateescape") + eol
+
+    def _fail(self, block: _Block, body: bytes, eol: bytes, indent: int, lineno: int) -> bytes:
+        self._stats.failed_closed += 1
+        self._on_failure(lineno, block.attribute)
+        # Deeper lines may continue what could not be read: they fail closed too.
+        block.frames.append(_Frame(indent, None, _OPAQUE))
+        return body[:indent] + FAILED_CLOSED + eol
+
+    def _render(
+        self, kv: KVLine, inherited: FilterType | None, indent: int, frames: list[_Frame]
+    ) -> str | None:
+        """The new line text, or None when the whole line is skipped."""
+        stats = self._stats
+        rule_for = self._chain.rule_for
+        parts = [kv.indent]
+        pair = kv.pair
+        depth = 0
+        while True:
+            stats.pairs += 1
+            own_rule = rule_for(pair.key)
+            if pair.is_list:
+                # A rule on a list key wins over every rule inside the list.
+                rule = inherited if inherited is not None else own_rule
+                if rule is not None and rule.action == "skip":
+                    stats.skipped += 1
+                    frames.append(_Frame(indent + depth, None, _DROP))
+                    return "".join(parts) if depth else None
+                frames.append(_Frame(indent + depth, rule, _NORMAL))
+                parts += (pair.key_raw, pair.sep)
+                if pair.sub is None:
+                    break
+                inherited, pair, depth = rule, pair.sub, depth + 1
+                continue
+            chosen = inherited or own_rule or self._chain.default
+            if chosen.action == "skip":
+                stats.skipped += 1
+                # A skipped first sub-pair leaves `'key'(list) ` on its list's line.
+                return "".join(parts) if depth else None
+            if kv.suppressed or chosen.action == "copy":
+                stats.copied += 1
+                parts += (pair.key_raw, pair.sep, pair.value.raw if pair.value else "")
+            elif chosen.action == "tag":
+                stats.tagged += 1
+                parts += (pair.key_raw, pair.sep, chosen.apply(pair.value))
+            else:
+                stats.masked += 1
+                if kv.layout == "psdk" and chosen.hides_whole_value:
+                    parts += (pair.key_raw, pair.gap, SUPPRESSED)
+                else:
+                    parts += (pair.key_raw, pair.sep, chosen.apply(pair.value))
+            break
+        parts.append(kv.trail)
+        return "".join(parts)
+
+
+def _belongs(block: _Block, body: bytes) -> bool:
+    stripped = body.lstrip(_BLANKS)
+    indent = len(body) - len(stripped)
+    if indent == 0 or not stripped.strip(_BLANKS):
+        return False
+    return stripped[0] == _QUOTE or indent > block.indent

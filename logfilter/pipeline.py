@@ -1,0 +1,67 @@
+"""The one loop: sources to lines, lines through the engine, output to the sink."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Literal
+
+from logfilter.chain import Chain
+from logfilter.engine import ReferenceEngine
+from logfilter.errors import InputError
+from logfilter.sinks import Sink
+from logfilter.sources import LineFramer, Source
+from logfilter.stats import Stats
+
+OnError = Literal["redact", "fail"]
+Warn = Callable[[str], None]
+
+
+def run(
+    sources: Iterable[Source],
+    chain: Chain,
+    sink: Sink,
+    *,
+    on_error: OnError = "redact",
+    warn: Warn = lambda message: None,
+    stats: Stats | None = None,
+) -> Stats:
+    """Mask every source in order into the sink; return the counts.
+
+    Output is flushed after every chunk read, so on a live pipe each line goes out as soon
+    as it is complete. A KV line that cannot be parsed is masked whole and reported through
+    `warn` (redact), or stops the run with InputError (fail); the report names the input
+    and line, never its text.
+    """
+    stats = stats if stats is not None else Stats()
+    for source in sources:
+        name = source.name
+
+        def on_failure(lineno: int, attribute: str, name: str = name) -> None:
+            where = f"{name}:{lineno}"
+            if on_error == "fail":
+                msg = f"{where}: unparsable line in an {attribute} block; stopped (--on-error fail)"
+                raise InputError(msg)
+            warn(f"{where}: unparsable line in an {attribute} block; masked it whole (failed closed)")
+
+        engine = ReferenceEngine(chain, stats, on_failure)
+        process = engine.process
+        framer = LineFramer()
+        lineno = 0
+        for chunk in source.chunks():
+            out: list[bytes] = []
+            try:
+                for line in framer.feed(chunk):
+                    lineno += 1
+                    out.append(process(line, lineno))
+            except InputError:
+                sink.write(b"".join(out))  # everything before the line that stopped the run
+                sink.flush()
+                raise
+            if out:
+                sink.write(b"".join(out))
+                sink.flush()
+        rest = framer.finish()
+        if rest:
+            sink.write(process(rest, lineno + 1))
+            sink.flush()
+    return stats

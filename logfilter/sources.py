@@ -1,0 +1,87 @@
+"""Inputs as named streams of byte chunks, and the framer that cuts chunks into lines."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from logfilter.errors import LogFilterError
+
+CHUNK = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class FileSource:
+    """A file on disk, read in large chunks."""
+
+    path: Path
+
+    @property
+    def name(self) -> str:
+        return str(self.path)
+
+    def chunks(self) -> Iterator[bytes]:
+        try:
+            with open(self.path, "rb", buffering=0) as stream:
+                while chunk := stream.read(CHUNK):
+                    yield chunk
+        except OSError as exc:
+            msg = f"{self.path}: cannot read ({exc.strerror or exc})"
+            raise LogFilterError(msg) from None
+
+
+@dataclass(frozen=True, slots=True)
+class StdinSource:
+    """Standard input. Each read returns what has arrived, so a live pipe is not held back."""
+
+    fd: int = 0
+    name: str = "<stdin>"
+
+    def chunks(self) -> Iterator[bytes]:
+        while True:
+            try:
+                chunk = os.read(self.fd, CHUNK)
+            except OSError as exc:
+                msg = f"{self.name}: cannot read ({exc.strerror or exc})"
+                raise LogFilterError(msg) from None
+            if not chunk:
+                return
+            yield chunk
+
+
+Source = FileSource | StdinSource
+
+
+class LineFramer:
+    """Cuts a byte stream into lines that keep their endings, without losing a byte.
+
+    A line is complete at its LF (a CR before it belongs to the ending). The bytes after
+    the last LF wait for the next chunk; `finish` hands them out as a last, unended line.
+    """
+
+    def __init__(self) -> None:
+        self._pending: list[bytes] = []
+
+    def feed(self, chunk: bytes) -> list[bytes]:
+        """Return the lines this chunk completes."""
+        end = chunk.rfind(b"\n") + 1
+        if end == 0:
+            self._pending.append(chunk)
+            return []
+        head = chunk[:end]
+        if self._pending:
+            head = b"".join(self._pending) + head
+            self._pending = []
+        if end < len(chunk):
+            self._pending.append(chunk[end:])
+        pieces = head.split(b"\n")
+        pieces.pop()  # empty: head ends with LF
+        return [piece + b"\n" for piece in pieces]
+
+    def finish(self) -> bytes:
+        """Return what is left after the last line ending (maybe nothing)."""
+        rest = b"".join(self._pending)
+        self._pending = []
+        return rest
