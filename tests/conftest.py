@@ -1,0 +1,56 @@
+"""Shared fixtures: the golden cases, a runner for the real `logfilter` process."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+TESTS = Path(__file__).resolve().parent
+ROOT = TESTS.parent
+GOLDEN = TESTS / "golden"
+SAMPLES = ROOT / "samples"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-golden", action="store_true", help="rewrite expected.log files from the current output"
+    )
+
+
+@dataclass(frozen=True)
+class Result:
+    returncode: int
+    stdout: bytes
+    stderr: str
+
+
+def run_logfilter(
+    *args: str | Path, stdin: bytes | None = None, cwd: Path | None = None, timeout: float = 60
+) -> Result:
+    """Run `python -m logfilter ...` as a real process and capture everything it writes."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "logfilter", *map(str, args)],
+        input=stdin if stdin is not None else b"",
+        capture_output=True,
+        cwd=cwd,
+        timeout=timeout,
+        check=False,
+    )
+    return Result(proc.returncode, proc.stdout, proc.stderr.decode("utf-8", "replace"))
+
+
+def golden_cases() -> list[Path]:
+    return sorted(path for path in GOLDEN.iterdir() if path.is_dir())
+
+
+def canaries() -> list[bytes]:
+    return [line.encode() for line in (GOLDEN / "CANARIES").read_text().splitlines() if line]
+
+
+def case_args(case: Path) -> list[str]:
+    extra = case / "args"
+    return extra.read_text().split() if extra.exists() else []

@@ -1,0 +1,126 @@
+"""The reference engine: which lines are KV lines, what the grammar refuses, what is counted."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from logfilter.chain import compile_policy
+from logfilter.config import load_policy
+from logfilter.engine import ReferenceEngine
+from logfilter.parse import ParseFailed, parse_kv_line, parse_opener
+from logfilter.sources import LineFramer
+from logfilter.stats import Stats
+
+OPEN = b"\tAttributeUserData\t[561] 00 14 00 00..\n"
+
+
+def mask(data: bytes, default: str = "hide", keys: tuple[str, ...] = ()) -> tuple[bytes, Stats]:
+    stats = Stats()
+    failures: list[int] = []
+    engine = ReferenceEngine(compile_policy(load_policy(None, default, keys)), stats, lambda n, a: failures.append(n))
+    framer = LineFramer()
+    out = [engine.process(line, n) for n, line in enumerate(framer.feed(data), 1)]
+    rest = framer.finish()
+    if rest:
+        out.append(engine.process(rest, 0))
+    return b"".join(out), stats
+
+
+ERROR_EXAMPLES = [
+    ("c", "\t\t'KEY'\t'unterminated"),
+    ("c", "\t\t'KEY'\t006c029a"),
+    ("c", "\t\t'KEY'\tword"),
+    ("c", "\t\t'KEY'"),
+    ("c", "\t\tno quotes at all"),
+    ("c", "\t\t'KEY'(list"),
+    ("c", "\t\t'KEY'\t'v' trailing"),
+    ("psdk", "\t\t'KEY' = \"v\""),
+    ("psdk", "\t\t'KEY' [str] = unquoted words"),
+    ("psdk", "\t\t'KEY' [str] \"v\""),
+]
+
+
+class TestGrammar:
+    @pytest.mark.parametrize(("layout", "line"), ERROR_EXAMPLES)
+    def test_refuses(self, layout: str, line: str) -> None:
+        """Lines that are not a KV pair of their layout are refused (and so fail closed)."""
+        with pytest.raises(ParseFailed):
+            parse_kv_line(line, layout)  # type: ignore[arg-type]
+
+    @pytest.mark.parametrize(
+        "line",
+        ["\tAttributeUserData\t[561] 00 14 00 00..", "  AttributeExtensions   [111] 00 27 01 00",
+         "\tAttributeReason\t[14] 00 00 00 00..", "\tAttributeReasons\t[0]", "AttributeUserData [bstr] = KVList: ",
+         "KVList:"],
+    )
+    def test_openers(self, line: str) -> None:
+        """The three KV attributes in both layouts, and any PSDK KVList line, open a block."""
+        assert parse_opener(line) is not None
+
+    @pytest.mark.parametrize(
+        "line",
+        ["\tAttributeConnID\t006c029a6685d004", "\tAttributeUserDataX\t[1] 00", "\tAttributeThisDN\t'9001'",
+         "ISCC: AttributeUserData [12] 00", "\tAttributeUserData\t'not a list'"],
+    )
+    def test_not_openers(self, line: str) -> None:
+        """Other attributes, look-alike names and KV attributes not printed as a list open nothing."""
+        assert parse_opener(line) is None
+
+
+class TestBlocks:
+    def test_block_ends_at_attribute_indent(self) -> None:
+        """A line back at the opener's indentation ends the block and is copied."""
+        data = OPEN + b"\t\t'K'\t'v'\n\tAttributeOther\t'x'\n\t\t\t'K'\t'after'\n"
+        out, _ = mask(data)
+        assert out == OPEN + b"\t\t'K'\t'****'\n\tAttributeOther\t'x'\n\t\t\t'K'\t'after'\n"
+
+    def test_whitespace_only_line_ends_block(self) -> None:
+        """A line of blanks ends the block like an empty line."""
+        out, _ = mask(OPEN + b"\t\t\n\t\t'K'\t'v'\n")
+        assert out == OPEN + b"\t\t\n\t\t'K'\t'v'\n"
+
+    def test_quoted_line_at_equal_indent_stays_in_block(self) -> None:
+        """A quoted line at the opener's own indentation is still a KV line (mixed tabs and spaces)."""
+        opener = b"        AttributeUserData [5] 00\n"
+        out, _ = mask(opener + b"\t'K'\t'v'\n")
+        assert out == opener + b"\t'K'\t'****'\n"
+
+    def test_counts(self) -> None:
+        """Stats count pairs by treatment and failed-closed lines, and never hold values."""
+        data = (b"message EventRinging\n" + OPEN + b"\t\t'A'\t'1'\n\t\t'B'\t'2'\n\t\t'L'(list) 'C'\t'3'\n"
+                b"\t\t'S'\t'4'\n\t\t'bad\n")
+        _, stats = mask(data, "copy", ("A=hide", "B=tag()", "S=skip"))
+        assert (stats.messages, stats.pairs, stats.copied, stats.masked, stats.tagged, stats.skipped,
+                stats.failed_closed) == (1, 5, 1, 1, 1, 1, 1)
+
+    def test_only_values_change(self) -> None:
+        """Under hide, removing the masked values from input and output leaves the same bytes."""
+        data = OPEN + b"\t\t'K1'\t'abc'  \r\n\t\t'K2'\t12\n"
+        out, _ = mask(data)
+        assert out.replace(b"'****'", b"'abc'").replace(b"\t****", b"\t12") == data
+
+
+class TestFramer:
+    @given(data=st.binary(max_size=400), cuts=st.lists(st.integers(0, 400), max_size=8))
+    def test_lossless(self, data: bytes, cuts: list[int]) -> None:
+        """However the stream is chunked, the lines joined give back every byte, and each ends at LF."""
+        framer = LineFramer()
+        bounds = sorted({c for c in cuts if c <= len(data)} | {0, len(data)})
+        lines = [line for a, b in zip(bounds, bounds[1:]) for line in framer.feed(data[a:b])]
+        rest = framer.finish()
+        assert b"".join(lines) + rest == data
+        assert all(line.endswith(b"\n") and b"\n" not in line[:-1] for line in lines)
+        assert b"\n" not in rest
+
+    @given(data=st.binary(max_size=300))
+    def test_copy_is_identity(self, data: bytes) -> None:
+        """Under copy, any bytes come out unchanged unless a line inside a block failed closed."""
+        out, stats = mask(data, "copy")
+        assert out == data or stats.failed_closed > 0
+
+    def test_copy_is_identity_on_blocks(self) -> None:
+        """Under copy, well-formed blocks of every shape come out unchanged."""
+        data = OPEN + b"\t\t'A'\t'x'\r\n\t\t'L'(list) 'B'\t[4] 00 01..\n\t\t\t'C'\t-3 \n\t\t'E'(list) \n"
+        assert mask(data, "copy") [0] == data
