@@ -22,6 +22,9 @@ from logfilter.stats import Stats
 FAILED_CLOSED = b"'****'"
 SUPPRESSED = "[output suppressed]"
 _BLANKS = b" \t"
+# A line starting with any of these is indented; one made only of them carries no data.
+_WHITESPACE = b" \t\r\v\f"
+_TAB_STOP = 8
 _QUOTE = ord("'")
 _NORMAL, _DROP, _OPAQUE = 0, 1, 2
 
@@ -42,7 +45,7 @@ def split_eol(line: bytes) -> tuple[bytes, bytes]:
 class _Frame:
     """An open list (or a dropped or unreadable line) that deeper lines belong to."""
 
-    own: int  # lines indented deeper than this belong to it
+    own: int  # lines indented deeper than this column belong to it
     inherited: FilterType | None
     mode: int
 
@@ -83,36 +86,44 @@ class ReferenceEngine:
         if b"Attribute" in body or b"KVList:" in body:
             opener = parse_opener(body.decode("utf-8", "surrogateescape"))
             if opener is not None:
-                self._block = _Block(opener.layout, len(opener.indent), opener.attribute)
+                self._block = _Block(opener.layout, width(opener.indent.encode()), opener.attribute)
 
     def _kv_line(self, block: _Block, body: bytes, eol: bytes, lineno: int) -> bytes:
-        indent = len(body) - len(body.lstrip(_BLANKS))
+        lead = len(body) - len(body.lstrip(_WHITESPACE))
+        if lead == len(body):
+            return body + eol  # blanks only: still inside the block, nothing to mask
+        column = width(body[:lead])
         frames = block.frames
-        while frames and frames[-1].own >= indent:
+        while frames and frames[-1].own >= column:
             frames.pop()
         top = frames[-1] if frames else None
         if top is not None and top.mode == _DROP:
             return b""
         if top is not None and top.mode == _OPAQUE:
-            return self._fail(block, body, eol, indent, lineno)
+            return self._fail(block, body[:lead], eol, column, lineno)
         try:
             kv = parse_kv_line(body.decode("utf-8", "surrogateescape"), block.layout)
         except ParseFailed:
-            return self._fail(block, body, eol, indent, lineno)
-        out = self._render(kv, top.inherited if top else None, indent, frames)
+            return self._fail(block, body[:lead], eol, column, lineno)
+        step = _TAB_STOP if body[lead - 1] == 9 else 1
+        out = self._render(kv, top.inherited if top else None, column, step, frames)
         return b"" if out is None else out.encode("utf-8", "surrogateescape") + eol
 
-    def _fail(self, block: _Block, body: bytes, eol: bytes, indent: int, lineno: int) -> bytes:
+    def _fail(self, block: _Block, indent: bytes, eol: bytes, column: int, lineno: int) -> bytes:
         self._stats.failed_closed += 1
         self._on_failure(lineno, block.attribute)
         # Deeper lines may continue what could not be read: they fail closed too.
-        block.frames.append(_Frame(indent, None, _OPAQUE))
-        return body[:indent] + FAILED_CLOSED + eol
+        block.frames.append(_Frame(column, None, _OPAQUE))
+        return indent + FAILED_CLOSED + eol
 
     def _render(
-        self, kv: KVLine, inherited: FilterType | None, indent: int, frames: list[_Frame]
+        self, kv: KVLine, inherited: FilterType | None, column: int, step: int, frames: list[_Frame]
     ) -> str | None:
-        """The new line text, or None when the whole line is skipped."""
+        """The new line text, or None when the whole line is skipped.
+
+        A list opened at chain position `depth` of a line at `column` owns the later lines
+        indented deeper than `column + depth * step` (one TAB, or one space, per level).
+        """
         stats = self._stats
         rule_for = self._chain.rule_for
         parts = [kv.indent]
@@ -126,9 +137,9 @@ class ReferenceEngine:
                 rule = inherited if inherited is not None else own_rule
                 if rule is not None and rule.action == "skip":
                     stats.skipped += 1
-                    frames.append(_Frame(indent + depth, None, _DROP))
+                    frames.append(_Frame(column + depth * step, None, _DROP))
                     return "".join(parts) if depth else None
-                frames.append(_Frame(indent + depth, rule, _NORMAL))
+                frames.append(_Frame(column + depth * step, rule, _NORMAL))
                 parts += (pair.key_raw, pair.sep)
                 if pair.sub is None:
                     break
@@ -156,9 +167,19 @@ class ReferenceEngine:
         return "".join(parts)
 
 
+def width(indent: bytes) -> int:
+    """The column an indentation reaches, with tab stops every 8 columns."""
+    column = 0
+    for byte in indent:
+        column = (column // _TAB_STOP + 1) * _TAB_STOP if byte == 9 else column + 1
+    return column
+
+
 def _belongs(block: _Block, body: bytes) -> bool:
-    stripped = body.lstrip(_BLANKS)
-    indent = len(body) - len(stripped)
-    if indent == 0 or not stripped.strip(_BLANKS):
+    # Only an empty line or one that starts without a blank ends a block (formats.md §2).
+    if not body or body[0] not in _WHITESPACE:
         return False
-    return stripped[0] == _QUOTE or indent > block.indent
+    stripped = body.lstrip(_WHITESPACE)
+    if not stripped:
+        return True
+    return stripped[0] == _QUOTE or width(body[: len(body) - len(stripped)]) > block.indent

@@ -55,7 +55,9 @@ class FilterType:
         if value.kind == "bin":
             return HIDDEN  # no partial view of bytes
         if value.kind == "int":
-            return self.mask(value.raw)
+            # Masked characters replace digits; a sign is not a digit.
+            sign, digits = ("-", value.raw[1:]) if value.raw.startswith("-") else ("", value.raw)
+            return HIDDEN if self.mask is hide else sign + self.mask(digits)
         quote = value.raw[0]
         return f"{quote}{self.mask(value.raw[1:-1])}{quote}"
 

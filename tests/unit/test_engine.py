@@ -53,16 +53,17 @@ class TestGrammar:
         "line",
         ["\tAttributeUserData\t[561] 00 14 00 00..", "  AttributeExtensions   [111] 00 27 01 00",
          "\tAttributeReason\t[14] 00 00 00 00..", "\tAttributeReasons\t[0]", "AttributeUserData [bstr] = KVList: ",
-         "KVList:"],
+         "KVList:", "\tAttributeUserData\t[561] 00 14 00 00 ..", "\tAttributeUserData\t'not a list'",
+         "\tAttributeUserData"],
     )
     def test_openers(self, line: str) -> None:
-        """The three KV attributes in both layouts, and any PSDK KVList line, open a block."""
+        """The three KV attributes, whatever follows them, and any PSDK KVList line open a block."""
         assert parse_opener(line) is not None
 
     @pytest.mark.parametrize(
         "line",
         ["\tAttributeConnID\t006c029a6685d004", "\tAttributeUserDataX\t[1] 00", "\tAttributeThisDN\t'9001'",
-         "ISCC: AttributeUserData [12] 00", "\tAttributeUserData\t'not a list'"],
+         "ISCC: AttributeUserData [12] 00", "\tAttributeUserDataSize\t12"],
     )
     def test_not_openers(self, line: str) -> None:
         """Other attributes, look-alike names and KV attributes not printed as a list open nothing."""
@@ -76,10 +77,22 @@ class TestBlocks:
         out, _ = mask(data)
         assert out == OPEN + b"\t\t'K'\t'****'\n\tAttributeOther\t'x'\n\t\t\t'K'\t'after'\n"
 
-    def test_whitespace_only_line_ends_block(self) -> None:
-        """A line of blanks ends the block like an empty line."""
-        out, _ = mask(OPEN + b"\t\t\n\t\t'K'\t'v'\n")
-        assert out == OPEN + b"\t\t\n\t\t'K'\t'v'\n"
+    def test_whitespace_only_line_keeps_block(self) -> None:
+        """A line of blanks (or a lone CR) is not empty: the block goes on and the line is copied."""
+        out, _ = mask(OPEN + b"\t\t\r\n\t\t'K'\t'v'\r\n\r\r\n\t\t'K'\t'w'\r\n\n\t\t'K'\t'after empty'\n")
+        assert out == OPEN + (b"\t\t\r\n\t\t'K'\t'****'\r\n\r\r\n\t\t'K'\t'****'\r\n\n"
+                              b"\t\t'K'\t'after empty'\n")
+
+    def test_mixed_tabs_and_spaces_nest_by_column(self) -> None:
+        """Indentation is compared in columns (tab stops of 8), so three tabs are deeper than 8 spaces."""
+        data = OPEN + b"        'CUSTOMER'(list) 'NAME'\t'Jane'\n\t\t\t'ACCOUNT'\t'4111'\n"
+        out, _ = mask(data, "copy", ("CUSTOMER=hide",))
+        assert out == OPEN + b"        'CUSTOMER'(list) 'NAME'\t'****'\n\t\t\t'ACCOUNT'\t'****'\n"
+
+    def test_unforeseen_header_still_opens(self) -> None:
+        """A list header of an unforeseen shape still opens the block: its pairs are masked."""
+        opener = b"\tAttributeUserData\t[561] 00 14 00 00 .. (truncated)\n"
+        assert mask(opener + b"\t\t'P'\t'secret'\n")[0] == opener + b"\t\t'P'\t'****'\n"
 
     def test_quoted_line_at_equal_indent_stays_in_block(self) -> None:
         """A quoted line at the opener's own indentation is still a KV line (mixed tabs and spaces)."""

@@ -58,6 +58,11 @@ class TestSemantics:
         assert (masked("hide-first,2", "115", "int"), masked("hide", "115", "int")) == ("**5", "****")
         assert masked("tag()", "115", "int") == "<#115#>"
 
+    def test_negative_int_keeps_its_sign(self) -> None:
+        """The sign of a negative integer is not a digit: it stays, and only digits are masked."""
+        assert (masked("hide-first,1", "-1234", "int"), masked("unhide-last,2", "-1234", "int")) == ("-*234", "-**34")
+        assert masked("hide", "-1234", "int") == "****"
+
     def test_binary_has_no_partial_view(self) -> None:
         """A binary value is copied, tagged whole, or becomes **** under every masking type."""
         raw = "[8] 4a 42 37 01.."
