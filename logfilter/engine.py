@@ -21,7 +21,6 @@ from logfilter.stats import Stats
 
 FAILED_CLOSED = b"'****'"
 SUPPRESSED = "[output suppressed]"
-_BLANKS = b" \t"
 # A line starting with any of these is indented; one made only of them carries no data.
 _WHITESPACE = b" \t\r\v\f"
 _TAB_STOP = 8
