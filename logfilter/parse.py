@@ -67,9 +67,9 @@ class _ToModel(Transformer):
         (line,) = children
         text = str(line)
         indent = text[: len(text) - len(text.lstrip(" \t"))]
-        words = text.split()
-        attribute = words[0] if words and words[0].startswith("Attribute") else "KVList"
-        return Opener("psdk", indent, attribute)
+        # The name goes into messages on stderr: only a known attribute name, never line text.
+        named = _kv_attribute().match(text, len(indent))
+        return Opener("psdk", indent, named.group() if named else "KVList")
 
     def opener(self, children: list[Opener]) -> Opener:
         return children[0]
@@ -107,6 +107,17 @@ def parse_opener(text: str) -> Opener | None:
 def message_header_regex() -> re.Pattern[bytes]:
     """The MESSAGE_HEADER terminal as a bytes regex, for counting messages in free lines."""
     return re.compile(terminal_regex("MESSAGE_HEADER").encode())
+
+
+@cache
+def _kv_attribute() -> re.Pattern[str]:
+    return re.compile(terminal_regex("KV_ATTRIBUTE"))
+
+
+@cache
+def opener_hint_regex() -> re.Pattern[bytes]:
+    """Bytes every opener contains (a KV attribute name or `KVList:`): a cheap test before parsing."""
+    return re.compile(f"{terminal_regex('KV_ATTRIBUTE')}|KVList:".encode())
 
 
 def terminal_regex(name: str) -> str:

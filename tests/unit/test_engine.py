@@ -65,6 +65,16 @@ class TestGrammar:
         ["\tAttributeConnID\t006c029a6685d004", "\tAttributeUserDataX\t[1] 00", "\tAttributeThisDN\t'9001'",
          "ISCC: AttributeUserData [12] 00", "\tAttributeUserDataSize\t12"],
     )
+    @pytest.mark.parametrize(
+        ("line", "name"),
+        [("AttributeExtensions [bstr] = KVList: ", "AttributeExtensions"),
+         ("AttributeFoo=secret-canary KVList: ", "KVList"), ("x AttributeUserData KVList:", "KVList")],
+    )
+    def test_psdk_opener_names_only_known_attributes(self, line: str, name: str) -> None:
+        """The block name used in stderr messages is a KV attribute name or `KVList`, never line text."""
+        opener = parse_opener(line)
+        assert opener is not None and opener.attribute == name
+
     def test_not_openers(self, line: str) -> None:
         """Other attributes, look-alike names and KV attributes not printed as a list open nothing."""
         assert parse_opener(line) is None
