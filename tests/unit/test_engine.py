@@ -61,11 +61,6 @@ class TestGrammar:
         assert parse_opener(line) is not None
 
     @pytest.mark.parametrize(
-        "line",
-        ["\tAttributeConnID\t006c029a6685d004", "\tAttributeUserDataX\t[1] 00", "\tAttributeThisDN\t'9001'",
-         "ISCC: AttributeUserData [12] 00", "\tAttributeUserDataSize\t12"],
-    )
-    @pytest.mark.parametrize(
         ("line", "name"),
         [("AttributeExtensions [bstr] = KVList: ", "AttributeExtensions"),
          ("AttributeFoo=secret-canary KVList: ", "KVList"), ("x AttributeUserData KVList:", "KVList")],
@@ -75,6 +70,11 @@ class TestGrammar:
         opener = parse_opener(line)
         assert opener is not None and opener.attribute == name
 
+    @pytest.mark.parametrize(
+        "line",
+        ["\tAttributeConnID\t006c029a6685d004", "\tAttributeUserDataX\t[1] 00", "\tAttributeThisDN\t'9001'",
+         "ISCC: AttributeUserData [12] 00", "\tAttributeUserDataSize\t12"],
+    )
     def test_not_openers(self, line: str) -> None:
         """Other attributes, look-alike names and KV attributes not printed as a list open nothing."""
         assert parse_opener(line) is None
