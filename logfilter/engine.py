@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from logfilter.chain import Chain
 from logfilter.filters import FilterType
 from logfilter.model import KVLine, Layout
-from logfilter.parse import ParseFailed, message_header_regex, parse_kv_line, parse_opener
+from logfilter.parse import ParseFailed, message_header_regex, opener_hint_regex, parse_kv_line, parse_opener
 from logfilter.stats import Stats
 
 FAILED_CLOSED = b"'****'"
@@ -66,6 +66,7 @@ class ReferenceEngine:
         self._on_failure = on_failure
         self._block: _Block | None = None
         self._headers = message_header_regex()
+        self._opener_hint = opener_hint_regex()
 
     def process(self, line: bytes, lineno: int) -> bytes:
         """Return the output bytes for one input line (with its line ending, if any)."""
@@ -82,7 +83,8 @@ class ReferenceEngine:
     def _free_line(self, body: bytes) -> None:
         if self._headers.search(body):
             self._stats.messages += 1
-        if b"Attribute" in body or b"KVList:" in body:
+        # Only lines naming a KV attribute (or KVList:) can open a block: parse those alone.
+        if self._opener_hint.search(body):
             opener = parse_opener(body.decode("utf-8", "surrogateescape"))
             if opener is not None:
                 self._block = _Block(opener.layout, width(opener.indent.encode()), opener.attribute)
