@@ -92,8 +92,10 @@ def run(
 
         try:
             counts = run_pipeline(sources, compile_policy(policy), sink, on_error=_mode(on_error), warn=warn)
-        finally:
-            _close_quietly(sink)
+        except BaseException:
+            _close_quietly(sink)  # the error in flight is the one to report
+            raise
+        sink.close()  # a failure to write the last bytes is an error like any other
     except BrokenPipeError:
         # The reader went away (`logfilter run big.log | head`): stop quietly.
         _silence_stdout()

@@ -124,6 +124,14 @@ class TestErrors:
         assert "open-canary" not in result.stderr and b"open-canary" not in result.stdout
 
 
+class TestFaults:
+    def test_full_device_is_an_error(self, ini: Path) -> None:
+        """Output to a full device is a one-line error with exit 1, never a silent short output."""
+        result = run_logfilter("run", "-c", ini, "-o", "/dev/full", stdin=MESSAGE)
+        assert result.returncode == 1
+        assert result.stderr == "error: /dev/full: cannot write the output (No space left on device)\n"
+
+
 class TestLive:
     def test_message_flushed_without_more_input(self, ini: Path) -> None:
         """On a live pipe a message is written within a second of its last line, while stdin stays open."""
