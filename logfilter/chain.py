@@ -9,10 +9,13 @@ from logfilter.filters import FilterType
 class Chain:
     """The compiled rules: `rule_for(key)` is the key's own rule, or None; `default` else."""
 
-    __slots__ = ("default", "rule_for")
+    __slots__ = ("default", "ignore_key_case", "rule_for", "rules")
 
     def __init__(self, policy: Policy) -> None:
         self.default: FilterType = policy.default
+        self.ignore_key_case = policy.ignore_key_case
+        # Each key's own rule, by key as written in the configuration.
+        self.rules: dict[str, FilterType] = {rule.key: rule.filter_type for rule in policy.rules}
         if policy.ignore_key_case:
             folded = {rule.key.casefold(): rule.filter_type for rule in policy.rules}
 
@@ -21,7 +24,7 @@ class Chain:
 
             self.rule_for = rule_for
         else:
-            self.rule_for = {rule.key: rule.filter_type for rule in policy.rules}.get
+            self.rule_for = self.rules.get
 
 
 def compile_policy(policy: Policy) -> Chain:

@@ -12,7 +12,8 @@ import typer
 from logfilter.chain import compile_policy
 from logfilter.config import load_policy
 from logfilter.errors import ConfigError, LogFilterError
-from logfilter.pipeline import OnError, run as run_pipeline
+from logfilter.pipeline import ENGINES, EngineName, OnError
+from logfilter.pipeline import run as run_pipeline
 from logfilter.sinks import StreamSink
 from logfilter.sources import FileSource, Source, StdinSource
 
@@ -71,11 +72,18 @@ def run(
         bool, typer.Option("--ignore-key-case", help="Match rule keys to log keys ignoring case.")
     ] = False,
     stats: Annotated[bool, typer.Option("--stats", help="Print a one-line summary on stderr.")] = False,
+    engine: Annotated[
+        str,
+        typer.Option("--engine", help="fast (default), or reference: the Lark parser on every line, for debugging."),
+    ] = "fast",
 ) -> None:
     """Mask the KV pairs of AttributeUserData, AttributeExtensions and AttributeReason(s)."""
     try:
         if on_error not in ("redact", "fail"):
             msg = f"--on-error {on_error!r}: expected redact or fail"
+            raise ConfigError(msg)
+        if engine not in ENGINES:
+            msg = f"--engine {engine!r}: expected {' or '.join(ENGINES)}"
             raise ConfigError(msg)
         policy = load_policy(config, default, key or (), ignore_key_case)
         sources = _sources(inputs or ["-"])
@@ -91,7 +99,9 @@ def run(
                 _say("warning: more lines failed closed; they are counted, not listed")
 
         try:
-            counts = run_pipeline(sources, compile_policy(policy), sink, on_error=_mode(on_error), warn=warn)
+            counts = run_pipeline(
+                sources, compile_policy(policy), sink, on_error=_mode(on_error), warn=warn, engine=_engine(engine)
+            )
         except BaseException:
             _close_quietly(sink)  # the error in flight is the one to report
             raise
@@ -110,6 +120,10 @@ def run(
 
 def _mode(text: str) -> OnError:
     return "fail" if text == "fail" else "redact"
+
+
+def _engine(text: str) -> EngineName:
+    return "reference" if text == "reference" else "fast"
 
 
 def _sources(inputs: list[str]) -> list[Source]:

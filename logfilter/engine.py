@@ -13,10 +13,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from logfilter import parse
 from logfilter.chain import Chain
 from logfilter.filters import FilterType
-from logfilter.model import KVLine, Layout
-from logfilter.parse import ParseFailed, message_header_regex, opener_hint_regex, parse_kv_line, parse_opener
+from logfilter.model import KVLine, Layout, Opener
+from logfilter.parse import ParseFailed, message_header_regex, opener_hint_regex
 from logfilter.stats import Stats
 
 FAILED_CLOSED = b"'****'"
@@ -25,10 +26,12 @@ SUPPRESSED = "[output suppressed]"
 _WHITESPACE = b" \t\r\v\f"
 _TAB_STOP = 8
 _QUOTE = ord("'")
-_NORMAL, _DROP, _OPAQUE = 0, 1, 2
+NORMAL, _DROP, _OPAQUE = 0, 1, 2
 
 # Called with (line number, attribute name) for a KV line that failed closed; may raise.
 OnFailure = Callable[[int, str], None]
+ParseKVLine = Callable[[str, Layout], KVLine]
+ParseOpener = Callable[[str], Opener | None]
 
 
 def split_eol(line: bytes) -> tuple[bytes, bytes]:
@@ -50,27 +53,49 @@ class _Frame:
 
 
 @dataclass(slots=True)
-class _Block:
+class Block:
     layout: Layout
     indent: int
     attribute: str
     frames: list[_Frame] = field(default_factory=list)
 
 
-class ReferenceEngine:
-    """Masks one input stream line by line; create one per input file."""
+class LineEngine:
+    """Masks one input stream line by line; create one per input file.
+
+    The block logic lives here once; a subclass says which parser reads one line.
+    """
+
+    parse_kv_line: ParseKVLine
+    parse_opener: ParseOpener
 
     def __init__(self, chain: Chain, stats: Stats, on_failure: OnFailure) -> None:
         self._chain = chain
         self._stats = stats
         self._on_failure = on_failure
-        self._block: _Block | None = None
+        self._block: Block | None = None
         self._headers = message_header_regex()
         self._opener_hint = opener_hint_regex()
+
+    def feed(self, data: bytes, lineno: int, out: list[bytes]) -> int:
+        """Append the output for `data` (whole lines; the first is line `lineno`) to `out`.
+
+        Return the number of lines read. Output for lines before a failure that raises
+        is already in `out`.
+        """
+        lines = data.split(b"\n")
+        lines.pop()  # data ends with a line feed
+        process = self.process
+        for offset, line in enumerate(lines):
+            out.append(process(line + b"\n", lineno + offset))
+        return len(lines)
 
     def process(self, line: bytes, lineno: int) -> bytes:
         """Return the output bytes for one input line (with its line ending, if any)."""
         self._stats.lines += 1
+        return self._line(line, lineno)
+
+    def _line(self, line: bytes, lineno: int) -> bytes:
         body, eol = split_eol(line)
         block = self._block
         if block is not None:
@@ -85,11 +110,11 @@ class ReferenceEngine:
             self._stats.messages += 1
         # Only lines naming a KV attribute (or KVList:) can open a block: parse those alone.
         if self._opener_hint.search(body):
-            opener = parse_opener(body.decode("utf-8", "surrogateescape"))
+            opener = self.parse_opener(body.decode("utf-8", "surrogateescape"))
             if opener is not None:
-                self._block = _Block(opener.layout, width(opener.indent.encode()), opener.attribute)
+                self._block = Block(opener.layout, width(opener.indent.encode()), opener.attribute)
 
-    def _kv_line(self, block: _Block, body: bytes, eol: bytes, lineno: int) -> bytes:
+    def _kv_line(self, block: Block, body: bytes, eol: bytes, lineno: int) -> bytes:
         lead = len(body) - len(body.lstrip(_WHITESPACE))
         if lead == len(body):
             return body + eol  # blanks only: still inside the block, nothing to mask
@@ -103,14 +128,14 @@ class ReferenceEngine:
         if top is not None and top.mode == _OPAQUE:
             return self._fail(block, body[:lead], eol, column, lineno)
         try:
-            kv = parse_kv_line(body.decode("utf-8", "surrogateescape"), block.layout)
+            kv = self.parse_kv_line(body.decode("utf-8", "surrogateescape"), block.layout)
         except ParseFailed:
             return self._fail(block, body[:lead], eol, column, lineno)
         step = _TAB_STOP if body[lead - 1] == 9 else 1
         out = self._render(kv, top.inherited if top else None, column, step, frames)
         return b"" if out is None else out.encode("utf-8", "surrogateescape") + eol
 
-    def _fail(self, block: _Block, indent: bytes, eol: bytes, column: int, lineno: int) -> bytes:
+    def _fail(self, block: Block, indent: bytes, eol: bytes, column: int, lineno: int) -> bytes:
         self._stats.failed_closed += 1
         self._on_failure(lineno, block.attribute)
         # Deeper lines may continue what could not be read: they fail closed too.
@@ -140,7 +165,7 @@ class ReferenceEngine:
                     stats.skipped += 1
                     frames.append(_Frame(column + depth * step, None, _DROP))
                     return "".join(parts) if depth else None
-                frames.append(_Frame(column + depth * step, rule, _NORMAL))
+                frames.append(_Frame(column + depth * step, rule, NORMAL))
                 parts += (pair.key_raw, pair.sep)
                 if pair.sub is None:
                     break
@@ -168,6 +193,13 @@ class ReferenceEngine:
         return "".join(parts)
 
 
+class ReferenceEngine(LineEngine):
+    """The definition of correct: every line read by the Lark parser of grammars/tlib.lark."""
+
+    parse_kv_line = staticmethod(parse.parse_kv_line)
+    parse_opener = staticmethod(parse.parse_opener)
+
+
 def width(indent: bytes) -> int:
     """The column an indentation reaches, with tab stops every 8 columns."""
     column = 0
@@ -176,7 +208,7 @@ def width(indent: bytes) -> int:
     return column
 
 
-def _belongs(block: _Block, body: bytes) -> bool:
+def _belongs(block: Block, body: bytes) -> bool:
     # Only an empty line or one that starts without a blank ends a block (formats.md §2).
     if not body or body[0] not in _WHITESPACE:
         return False

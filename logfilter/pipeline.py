@@ -6,14 +6,17 @@ from collections.abc import Callable, Iterable
 from typing import Literal
 
 from logfilter.chain import Chain
-from logfilter.engine import ReferenceEngine
+from logfilter.engine import LineEngine, ReferenceEngine
 from logfilter.errors import InputError
+from logfilter.fast import FastEngine
 from logfilter.sinks import Sink
 from logfilter.sources import LineFramer, Source
 from logfilter.stats import Stats
 
 OnError = Literal["redact", "fail"]
 Warn = Callable[[str], None]
+EngineName = Literal["fast", "reference"]
+ENGINES: dict[str, type[LineEngine]] = {"fast": FastEngine, "reference": ReferenceEngine}
 
 
 def run(
@@ -24,6 +27,7 @@ def run(
     on_error: OnError = "redact",
     warn: Warn = lambda message: None,
     stats: Stats | None = None,
+    engine: EngineName = "fast",
 ) -> Stats:
     """Mask every source in order into the sink; return the counts.
 
@@ -43,25 +47,24 @@ def run(
                 raise InputError(msg)
             warn(f"{where}: unparsable line in an {attribute} block; masked it whole (failed closed)")
 
-        engine = ReferenceEngine(chain, stats, on_failure)
-        process = engine.process
+        masker = ENGINES[engine](chain, stats, on_failure)
         framer = LineFramer()
         lineno = 0
         for chunk in source.chunks():
+            data = framer.feed_lines(chunk)
+            if not data:
+                continue
             out: list[bytes] = []
             try:
-                for line in framer.feed(chunk):
-                    lineno += 1
-                    out.append(process(line, lineno))
+                lineno += masker.feed(data, lineno + 1, out)
             except InputError:
                 sink.write(b"".join(out))  # everything before the line that stopped the run
                 sink.flush()
                 raise
-            if out:
-                sink.write(b"".join(out))
-                sink.flush()
+            sink.write(b"".join(out))
+            sink.flush()
         rest = framer.finish()
         if rest:
-            sink.write(process(rest, lineno + 1))
+            sink.write(masker.process(rest, lineno + 1))
             sink.flush()
     return stats

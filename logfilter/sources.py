@@ -66,19 +66,23 @@ class LineFramer:
 
     def feed(self, chunk: bytes) -> list[bytes]:
         """Return the lines this chunk completes."""
+        pieces = self.feed_lines(chunk).split(b"\n")
+        pieces.pop()  # empty: the lines end with LF
+        return [piece + b"\n" for piece in pieces]
+
+    def feed_lines(self, chunk: bytes) -> bytes:
+        """Return the lines this chunk completes as one bytes object (maybe empty)."""
         end = chunk.rfind(b"\n") + 1
         if end == 0:
             self._pending.append(chunk)
-            return []
-        head = chunk[:end]
+            return b""
+        head = chunk[:end] if end < len(chunk) else chunk
         if self._pending:
             head = b"".join(self._pending) + head
             self._pending = []
         if end < len(chunk):
             self._pending.append(chunk[end:])
-        pieces = head.split(b"\n")
-        pieces.pop()  # empty: head ends with LF
-        return [piece + b"\n" for piece in pieces]
+        return head
 
     def finish(self) -> bytes:
         """Return what is left after the last line ending (maybe nothing)."""

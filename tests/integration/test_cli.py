@@ -81,6 +81,7 @@ CONFIG_ERRORS = [
     (["run", "--key", "PASSWORD"], "expected KEY=FILTER-TYPE"),
     (["run", "--key", "PASSWORD=tag(12345678901234567,x)"], "prefix longer than 16"),
     (["run", "--default", "hide", "--on-error", "ignore"], "--on-error 'ignore': expected redact or fail"),
+    (["run", "--default", "hide", "--engine", "turbo"], "--engine 'turbo': expected fast or reference"),
     (["run", "--default", "hide", "no-such.log"], "no-such.log: no such input file"),
     (["run", "--default", "hide", "."], "is a folder"),
 ]

@@ -10,10 +10,11 @@ import pytest
 from tests.conftest import canaries, case_args, golden_cases, run_logfilter
 
 
+@pytest.mark.parametrize("engine", ["fast", "reference"])
 @pytest.mark.parametrize("case", golden_cases(), ids=lambda path: path.name)
-def test_golden(case: Path, request: pytest.FixtureRequest) -> None:
-    """The output is exactly expected.log, and stderr is exactly expected.stderr (or quiet)."""
-    result = run_logfilter("run", "-c", "filter.ini", *case_args(case), "input.log", cwd=case)
+def test_golden(case: Path, engine: str, request: pytest.FixtureRequest) -> None:
+    """Under either engine the output is exactly expected.log, and stderr exactly expected.stderr (or quiet)."""
+    result = run_logfilter("run", "-c", "filter.ini", *case_args(case), "--engine", engine, "input.log", cwd=case)
     assert result.returncode == 0, result.stderr
     expected_path = case / "expected.log"
     if request.config.getoption("--update-golden"):

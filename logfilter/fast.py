@@ -1,0 +1,247 @@
+"""The fast engine: the reference engine's semantics, with C-level regex scans doing the bulk.
+
+Python wakes up only at block openers, at lines the bulk patterns do not cover (nested
+lists, blank or unreadable lines, the line after a block), and at values that change.
+Everything between is found by `re` and `bytes.find` and copied as whole slices:
+
+- outside blocks, the next candidate opener is found by searching for the KV_ATTRIBUTE
+  terminal and `KVList:`; message headers are counted only on lines that contain a
+  literal every MESSAGE_HEADER match contains;
+- inside a block with no open list, one `match` of lexer.run_regex consumes every
+  following leaf KV line; within that run, only the lines whose key has a rule that
+  changes it are visited (or every line, when the default changes values);
+- every other line goes through LineEngine, the same code as the reference engine, with
+  lexer's regex parser in place of Lark.
+
+tests/integration/test_differential.py holds the output and the counts equal to the
+reference engine's.
+"""
+
+from __future__ import annotations
+
+import re
+
+from logfilter import lexer
+from logfilter.chain import Chain
+from logfilter.engine import NORMAL, SUPPRESSED, Block, LineEngine, OnFailure, split_eol, width
+from logfilter.errors import InputError
+from logfilter.filters import FilterType
+from logfilter.model import Layout, Value
+from logfilter.stats import Stats
+
+_ENCODING = ("utf-8", "surrogateescape")
+_BLANK = frozenset(b" \t\r\v\f")
+_LF, _CR = 10, 13
+_SUPPRESSED = SUPPRESSED.encode()
+# Every MESSAGE_HEADER match contains one of these (its two alternatives); see the tests.
+HEADER_HINTS = (b"essage ", b"' ('")
+KVLIST = b"KVList:"
+
+
+class FastEngine(LineEngine):
+    """Masks one input stream in chunks of whole lines; equal to ReferenceEngine."""
+
+    parse_kv_line = staticmethod(lexer.parse_kv_line)
+    parse_opener = staticmethod(lexer.parse_opener)
+
+    def __init__(self, chain: Chain, stats: Stats, on_failure: OnFailure) -> None:
+        super().__init__(chain, stats, on_failure)
+        self._runs = {"c": lexer.run_regex("c"), "psdk": lexer.run_regex("psdk")}
+        self._rows = {"c": lexer.row_regex("c"), "psdk": lexer.row_regex("psdk")}
+        self._attribute = lexer.attribute_hint()
+        self._indent = lexer.leaf_indent_regex()
+        self._widths: dict[bytes, int] = {}
+        self._indented_runs: dict[tuple[Layout, bytes], re.Pattern[bytes]] = {}
+        self._exact = {key.encode(*_ENCODING): rule for key, rule in chain.rules.items()}
+        # Visit every leaf line when the default changes values or keys fold case;
+        # otherwise only lines whose key has a rule other than copy.
+        self._every_row = chain.default.action != "copy" or chain.ignore_key_case
+        self._changing = _changing_keys(chain) if not self._every_row else None
+
+    def feed(self, data: bytes, lineno: int, out: list[bytes]) -> int:
+        lines = data.count(b"\n")
+        self._stats.lines += lines
+        # A leading LF makes every line start follow an LF, so patterns can start with one.
+        buf = b"\n" + data
+        self._buf, self._out, self._last = buf, out, 1
+        self._line_pos, self._line_no = 1, lineno
+        self._next_kvlist = -1
+        pos, end = 1, len(buf)
+        try:
+            while pos < end:
+                block = self._block
+                if block is None:
+                    pos = self._free(pos, end)
+                    continue
+                run_end = self._leaf_run(block, pos)
+                if run_end > pos:
+                    pos = run_end
+                    if pos >= end:
+                        break
+                first = buf[pos]
+                if first not in _BLANK or (first == _CR and buf[pos + 1] == _LF):
+                    self._block = None  # an empty line or one that starts without a blank
+                    continue
+                pos = self._slow(pos, buf.index(b"\n", pos) + 1)
+        except InputError:
+            out.append(buf[self._last : pos])
+            raise
+        out.append(buf[self._last :])
+        return lines
+
+    # ------------------------------------------------------------ outside blocks
+
+    def _free(self, pos: int, end: int) -> int:
+        """Pass free lines from pos up to the next line that may open a block; return where to go on."""
+        buf = self._buf
+        hit = self._attribute.search(buf, pos)
+        start = hit.start() if hit is not None else end
+        if self._next_kvlist < pos:
+            found = buf.find(KVLIST, pos)
+            self._next_kvlist = found if found >= 0 else end
+        start = min(start, self._next_kvlist)
+        if start >= end:
+            self._count_headers(pos, end)
+            return end
+        line_start = buf.rfind(b"\n", pos - 1, start) + 1
+        self._count_headers(pos, line_start)
+        line_end = buf.index(b"\n", start) + 1
+        self._free_line(split_eol(buf[line_start:line_end])[0])
+        return line_end
+
+    def _count_headers(self, start: int, end: int) -> None:
+        """Count the message headers on the free lines in [start, end)."""
+        buf = self._buf
+        seen: set[int] = set()
+        for hint in HEADER_HINTS:
+            at = buf.find(hint, start, end)
+            while at >= 0:
+                line_start = buf.rfind(b"\n", start - 1, at) + 1
+                line_end = buf.find(b"\n", at)
+                if line_start not in seen:
+                    seen.add(line_start)
+                    if self._headers.search(buf[line_start:line_end]):
+                        self._stats.messages += 1
+                at = buf.find(hint, line_end, end)
+
+    # ------------------------------------------------------------ inside blocks
+
+    def _leaf_run(self, block: Block, start: int) -> int:
+        """Handle the leaf KV lines from `start` that share one treatment; return where they end.
+
+        Outside lists every leaf line is treated alike. Inside lists, a run of leaf lines
+        with the same indentation belongs to the same list, as LineEngine would find line
+        by line. Anything else is left to LineEngine (returns `start`).
+        """
+        buf, frames = self._buf, block.frames
+        if not frames:
+            end = self._runs[block.layout].match(buf, start).end()  # type: ignore[union-attr]
+            if end > start:
+                self._run(start, end, block.layout, None)
+            return end
+        lead = self._indent.match(buf, start)
+        if lead is None:
+            return start
+        indent = lead.group()
+        column = self._widths.get(indent)
+        if column is None:
+            column = self._widths[indent] = width(indent)
+        while frames and frames[-1].own >= column:
+            frames.pop()
+        top = frames[-1] if frames else None
+        if top is not None and top.mode != NORMAL:
+            return start
+        run = self._indented_runs.get((block.layout, indent))
+        if run is None:
+            run = self._indented_runs[(block.layout, indent)] = lexer.run_regex(block.layout, indent)
+        end = run.match(buf, start).end()  # type: ignore[union-attr]
+        if end > start:
+            self._run(start, end, block.layout, top.inherited if top is not None else None)
+        return end
+
+    def _run(self, start: int, end: int, layout: Layout, inherited: FilterType | None) -> None:
+        """Apply the rules to a run of leaf KV lines in [start, end) that share one list (or none)."""
+        buf, stats = self._buf, self._stats
+        rows = self._rows[layout]
+        count = buf.count(b"\n", start, end)
+        stats.pairs += count
+        if inherited is not None:
+            # A rule on a list key wins over every rule inside the list.
+            if inherited.action == "copy":
+                stats.copied += count
+            else:
+                for row in rows.finditer(buf, start, end):
+                    self._change(row, inherited, layout)
+            return
+        if self._every_row:
+            default, lookup = self._chain.default, self._lookup
+            for row in rows.finditer(buf, start, end):
+                rule = lookup(row.group("key")[1:-1]) or default
+                if rule.action == "copy":
+                    stats.copied += 1
+                else:
+                    self._change(row, rule, layout)
+            return
+        changing = self._changing
+        if changing is None:
+            stats.copied += count
+            return
+        changed = 0
+        exact = self._exact
+        for hit in changing.finditer(buf, start - 1, end):
+            row = rows.match(buf, hit.start() + 1)
+            self._change(row, exact[row.group("key")[1:-1]], layout)  # type: ignore[union-attr,arg-type]
+            changed += 1
+        stats.copied += count - changed
+
+    def _lookup(self, key: bytes) -> FilterType | None:
+        if self._chain.ignore_key_case:
+            return self._chain.rule_for(key.decode(*_ENCODING))
+        return self._exact.get(key)
+
+    def _change(self, row: re.Match[bytes], rule: FilterType, layout: Layout) -> None:
+        """Replace one leaf line under a rule other than copy, as LineEngine._render does."""
+        stats = self._stats
+        action = rule.action
+        if action == "skip":
+            stats.skipped += 1
+            self._replace(row.start(), row.end(), b"")
+            return
+        raw = row.group("value")
+        if action == "tag":
+            stats.tagged += 1
+            new = rule.prefix.encode(*_ENCODING) + raw + rule.postfix.encode(*_ENCODING)
+        else:
+            stats.masked += 1
+            if layout == "psdk" and rule.hides_whole_value:
+                self._replace(row.end("gap"), row.start("trail"), _SUPPRESSED)
+                return
+            kind = "int" if row.group("INT") is not None else "bin" if layout == "c" and row.group("BINARY") else "str"
+            new = rule.apply(Value(kind, raw.decode(*_ENCODING))).encode(*_ENCODING)  # type: ignore[arg-type]
+        self._replace(row.start("value"), row.end("value"), new)
+
+    def _slow(self, start: int, end: int) -> int:
+        """Run one line through LineEngine; return where the next line starts."""
+        buf = self._buf
+        self._line_no += buf.count(b"\n", self._line_pos, start)
+        self._line_pos = start
+        line = buf[start:end]
+        new = self._line(line, self._line_no)
+        if new != line:
+            self._replace(start, end, new)
+        return end
+
+    def _replace(self, start: int, end: int, new: bytes) -> None:
+        self._out.append(self._buf[self._last : start])
+        self._out.append(new)
+        self._last = end
+
+
+def _changing_keys(chain: Chain) -> re.Pattern[bytes] | None:
+    """A pattern for the start of a leaf line whose key's own rule changes it (default copy)."""
+    keys = [key for key, rule in chain.rules.items() if rule.action != "copy" and lexer.key_token_ok(key)]
+    if not keys:
+        return None
+    names = b"|".join(re.escape(key.encode(*_ENCODING)) for key in sorted(keys, key=len, reverse=True))
+    ws = lexer.token("WS").encode()
+    return re.compile(b"\n" + ws + b"'(?:" + names + b")'" + ws)

@@ -1,0 +1,195 @@
+"""Regular expressions built from the terminals of grammars/tlib.lark, for the fast engine.
+
+The Lark parser lexes one token at a time and never backtracks into a token it has
+matched. Each terminal is therefore wrapped in an atomic group `(?>...)` here, and the
+terminals are chained in the order the grammar rules chain them; a pattern built this way
+accepts a line exactly when the grammar does, and splits it into the same tokens. The
+differential tests hold `parse_kv_line` / `parse_opener` below equal to parse.py's.
+Nothing in this module spells a terminal's pattern itself: change the grammar, not this.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from logfilter.model import KVLine, Layout, Opener, Pair, Value
+from logfilter.parse import ParseFailed, terminal_regex
+
+_KINDS = {"QUOTED": "str", "DQUOTED": "str", "INT": "int", "BINARY": "bin"}
+
+
+@cache
+def token(name: str) -> str:
+    """One terminal of tlib.lark as an atomic group (str pattern)."""
+    return f"(?>{terminal_regex(name)})"
+
+
+def _alternatives(*names: str) -> str:
+    # Lark tries a state's terminals in order and takes the first that matches; the value
+    # terminals of one state start with different characters, so the order cannot matter.
+    return "(?>" + "|".join(f"(?P<{name}>{terminal_regex(name)})" for name in names) + ")"
+
+
+class _Patterns:
+    """Compiled str patterns for parsing one line into model objects (slow path)."""
+
+    def __init__(self) -> None:
+        compile_ = re.compile
+        self.ws = compile_(token("WS"))
+        self.key = compile_(token("KEY"))
+        self.list_open = compile_(token("LIST_OPEN"))
+        self.c_value = compile_(_alternatives("QUOTED", "INT", "BINARY"))
+        self.psdk_head = compile_(
+            f"(?P<indent>{token('WS')}?)(?P<key>{token('KEY')})(?P<gap>{token('WS')})"
+            f"(?:(?P<suppressed>{token('SUPPRESSED')})|(?P<type>{token('TYPE')})(?P<equals>{token('EQUALS')}))"
+        )
+        self.psdk_value = compile_(_alternatives("DQUOTED", "INT", "KVLIST"))
+        self.trail = compile_(f"{token('WS')}?")
+        self.psdk_opener = compile_(terminal_regex("PSDK_KVLIST_LINE"))
+        self.c_opener = compile_(
+            f"(?P<indent>{token('WS')}?)(?P<attribute>{token('KV_ATTRIBUTE')})(?:{token('WS')}{token('KV_HEADER')}?)?"
+        )
+        self.attribute = compile_(terminal_regex("KV_ATTRIBUTE"))
+
+
+@cache
+def _patterns() -> _Patterns:
+    return _Patterns()
+
+
+def parse_kv_line(text: str, layout: Layout) -> KVLine:
+    """Parse one KV line (no line ending) as parse.parse_kv_line does; raise ParseFailed."""
+    p = _patterns()
+    return _c_line(p, text) if layout == "c" else _psdk_line(p, text)
+
+
+def _c_line(p: _Patterns, text: str) -> KVLine:
+    indent = p.ws.match(text)
+    if indent is None:
+        raise ParseFailed
+    pair, end = _c_pair(p, text, indent.end())
+    trail = p.trail.match(text, end)
+    if trail.end() != len(text):  # type: ignore[union-attr]  # an optional group always matches
+        raise ParseFailed
+    return KVLine("c", indent.group(), pair, trail.group())  # type: ignore[union-attr]
+
+
+def _c_pair(p: _Patterns, text: str, start: int) -> tuple[Pair, int]:
+    key = p.key.match(text, start)
+    if key is None:
+        raise ParseFailed
+    mark = p.list_open.match(text, key.end())
+    if mark is not None:
+        if p.key.match(text, mark.end()) is None:
+            return Pair(key.group(), mark.group(), None, True, None), mark.end()
+        sub, end = _c_pair(p, text, mark.end())
+        return Pair(key.group(), mark.group(), None, True, sub), end
+    sep = p.ws.match(text, key.end())
+    value = p.c_value.match(text, sep.end()) if sep is not None else None
+    if sep is None or value is None:
+        raise ParseFailed
+    kind = _KINDS[value.lastgroup]  # type: ignore[index]
+    return Pair(key.group(), sep.group(), Value(kind, value.group())), value.end()  # type: ignore[arg-type]
+
+
+def _psdk_line(p: _Patterns, text: str) -> KVLine:
+    head = p.psdk_head.match(text)
+    if head is None:
+        raise ParseFailed
+    indent, key, gap = head.group("indent"), head.group("key"), head.group("gap")
+    if head.group("suppressed") is not None:
+        trail = p.trail.match(text, head.end())
+        if trail.end() != len(text):  # type: ignore[union-attr]
+            raise ParseFailed
+        pair = Pair(key, gap + head.group("suppressed"), None, False, None, gap)
+        return KVLine("psdk", indent, pair, trail.group(), True)  # type: ignore[union-attr]
+    value = p.psdk_value.match(text, head.end())
+    if value is None:
+        raise ParseFailed
+    trail = p.trail.match(text, value.end())
+    if trail.end() != len(text):  # type: ignore[union-attr]
+        raise ParseFailed
+    sep = gap + head.group("type") + head.group("equals")
+    if value.lastgroup == "KVLIST":
+        pair = Pair(key, sep + value.group(), None, True, None, gap)
+    else:
+        pair = Pair(key, sep, Value(_KINDS[value.lastgroup], value.group()), False, None, gap)  # type: ignore[index,arg-type]
+    return KVLine("psdk", indent, pair, trail.group())  # type: ignore[union-attr]
+
+
+def parse_opener(text: str) -> Opener | None:
+    """Return the Opener if this line (no line ending) opens a KV block, as parse.py does."""
+    p = _patterns()
+    # PSDK_KVLIST_LINE has the higher priority: once it matches, the line is a PSDK opener
+    # if it matched the whole line, and nothing otherwise.
+    psdk = p.psdk_opener.match(text)
+    if psdk is not None:
+        if psdk.end() != len(text):
+            return None
+        indent = text[: len(text) - len(text.lstrip(" \t"))]
+        named = p.attribute.match(text, len(indent))
+        return Opener("psdk", indent, named.group() if named else "KVList")
+    c = p.c_opener.fullmatch(text)
+    if c is None:
+        return None
+    return Opener("c", c.group("indent"), c.group("attribute"))
+
+
+# ---------------------------------------------------------------- bulk patterns (bytes)
+
+
+def _b(pattern: str) -> bytes:
+    return pattern.encode()
+
+
+@cache
+def row_regex(layout: Layout) -> re.Pattern[bytes]:
+    """One leaf KV line with its line ending, split into groups; anchored with `match`.
+
+    C:    indent, key, sep, value, trail, eol (value groups QUOTED / INT / BINARY)
+    PSDK: indent, key, gap, sep (type and `=`), value, trail, eol (DQUOTED / INT)
+    """
+    if layout == "c":
+        body = (
+            f"(?P<indent>{token('WS')})(?P<key>{token('KEY')})(?P<sep>{token('WS')})"
+            f"(?P<value>{_alternatives('QUOTED', 'INT', 'BINARY')})"
+        )
+    else:
+        body = (
+            f"(?P<indent>{token('WS')})(?P<key>{token('KEY')})(?P<gap>{token('WS')})"
+            f"(?P<sep>{token('TYPE')}{token('EQUALS')})(?P<value>{_alternatives('DQUOTED', 'INT')})"
+        )
+    return re.compile(_b(f"{body}(?P<trail>{token('WS')}?)(?P<eol>\r?\n)"))
+
+
+@cache
+def run_regex(layout: Layout, indent: bytes | None = None) -> re.Pattern[bytes]:
+    """A run of leaf KV lines (zero or more), each with its line ending.
+
+    With `indent`, every line of the run must start with exactly that indentation.
+    """
+    groupless = re.sub(r"\(\?P<[A-Za-z_]+>", "(?:", row_regex(layout).pattern.decode())
+    if indent is not None:
+        # The indentation is the whole WS token when a quote (the start of KEY) follows it.
+        ws = f"(?:{token('WS')})"
+        assert groupless.startswith(ws), groupless
+        groupless = re.escape(indent.decode()) + groupless[len(ws) :]
+    return re.compile(_b(f"(?:{groupless})*"))
+
+
+@cache
+def leaf_indent_regex() -> re.Pattern[bytes]:
+    """The indentation (WS token) of a line whose next token may be a KEY."""
+    return re.compile(_b(f"{token('WS')}(?={terminal_regex('KEY')})"))
+
+
+def key_token_ok(key: str) -> bool:
+    """True when `'key'` is one whole KEY token (a key the grammar can produce)."""
+    return _patterns().key.fullmatch(f"'{key}'") is not None
+
+
+@cache
+def attribute_hint() -> re.Pattern[bytes]:
+    """The KV_ATTRIBUTE terminal as bytes: every C opener contains it (it starts with a literal)."""
+    return re.compile(_b(terminal_regex("KV_ATTRIBUTE")))

@@ -1,0 +1,66 @@
+"""The regex line parser of the fast engine against the Lark parser it is derived from."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import example, given, settings
+
+from logfilter import lexer, parse
+from logfilter.parse import ParseFailed
+from tests.strategies import any_kv_line, c_line, noise_line, psdk_line
+from tests.unit.test_engine import ERROR_EXAMPLES
+
+
+def lark_kv(text: str, layout: str) -> object:
+    try:
+        return parse.parse_kv_line(text, layout)  # type: ignore[arg-type]
+    except ParseFailed:
+        return "refused"
+
+
+def regex_kv(text: str, layout: str) -> object:
+    try:
+        return lexer.parse_kv_line(text, layout)  # type: ignore[arg-type]
+    except ParseFailed:
+        return "refused"
+
+
+@settings(max_examples=600)
+@given(any_kv_line)
+@example("\t\t'CUSTOMER'(list) 'NAME'\t'Jane Roe'")
+@example("\t\t'RRequestedSkills'(list) ")
+@example("\t\t'a'b'\t'v'")
+@example("\t\t'k' [output suppressed] ")
+def test_kv_lines_parse_the_same(text: str) -> None:
+    """Both parsers accept and refuse the same lines, and split them into the same tokens."""
+    for layout in ("c", "psdk"):
+        assert regex_kv(text, layout) == lark_kv(text, layout), layout
+
+
+@settings(max_examples=300)
+@given(c_line())
+def test_valid_c_lines_are_accepted(text: str) -> None:
+    """The strategy produces what the grammar accepts, so the comparison above is not vacuous."""
+    assert regex_kv(text, "c") != "refused"
+
+
+@settings(max_examples=300)
+@given(psdk_line())
+def test_valid_psdk_lines_are_accepted(text: str) -> None:
+    assert regex_kv(text, "psdk") != "refused"
+
+
+@settings(max_examples=600)
+@given(noise_line)
+@example("\tAttributeUserData\tKVList: x")
+@example("AttributeUserData [bstr] = KVList: ")
+@example("\tAttributeReasons")
+@example(" x KVList:")
+def test_openers_parse_the_same(text: str) -> None:
+    assert lexer.parse_opener(text) == parse.parse_opener(text)
+
+
+@pytest.mark.parametrize(("layout", "line"), ERROR_EXAMPLES)
+def test_refuses_what_the_grammar_refuses(layout: str, line: str) -> None:
+    with pytest.raises(ParseFailed):
+        lexer.parse_kv_line(line, layout)  # type: ignore[arg-type]
