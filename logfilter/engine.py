@@ -108,6 +108,10 @@ class LineEngine:
     def _free_line(self, body: bytes) -> None:
         if self._headers.search(body):
             self._stats.messages += 1
+        self._open(body)
+
+    def _open(self, body: bytes) -> None:
+        """Open a block if this free line is an opener."""
         # Only lines naming a KV attribute (or KVList:) can open a block: parse those alone.
         if self._opener_hint.search(body):
             opener = self.parse_opener(body.decode("utf-8", "surrogateescape"))

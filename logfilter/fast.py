@@ -31,7 +31,7 @@ from logfilter.stats import Stats
 
 _ENCODING = ("utf-8", "surrogateescape")
 _BLANK = frozenset(b" \t\r\v\f")
-_LF, _CR = 10, 13
+_LF, _CR, _QUOTE = 10, 13, 39
 _SUPPRESSED = SUPPRESSED.encode()
 # Every MESSAGE_HEADER match contains one of these (its two alternatives); see the tests.
 HEADER_HINTS = (b"essage ", b"' ('")
@@ -50,6 +50,8 @@ class FastEngine(LineEngine):
         self._rows = {"c": lexer.row_regex("c"), "psdk": lexer.row_regex("psdk")}
         self._attribute = lexer.attribute_hint()
         self._indent = lexer.leaf_indent_regex()
+        self._lead = re.compile(b"[%s]*" % re.escape(bytes(_BLANK)))
+        self._c_opener = lexer.c_opener_line_regex()
         self._widths: dict[bytes, int] = {}
         self._indented_runs: dict[tuple[Layout, bytes], re.Pattern[bytes]] = {}
         self._exact = {key.encode(*_ENCODING): rule for key, rule in chain.rules.items()}
@@ -67,20 +69,24 @@ class FastEngine(LineEngine):
         self._line_pos, self._line_no = 1, lineno
         self._next_kvlist = -1
         pos, end = 1, len(buf)
+        lead_match, width_of = self._lead.match, self._width
         try:
             while pos < end:
                 block = self._block
                 if block is None:
                     pos = self._free(pos, end)
                     continue
-                run_end = self._leaf_run(block, pos)
-                if run_end > pos:
-                    pos = run_end
-                    if pos >= end:
-                        break
+                pos = self._leaf_run(block, pos)
+                if pos >= end:
+                    break
                 first = buf[pos]
                 if first not in _BLANK or (first == _CR and buf[pos + 1] == _LF):
                     self._block = None  # an empty line or one that starts without a blank
+                    continue
+                lead = lead_match(buf, pos)
+                after = buf[lead.end()]  # type: ignore[union-attr]
+                if after != _QUOTE and after != _LF and width_of(lead.group()) <= block.indent:  # type: ignore[union-attr]
+                    self._block = None  # indented no deeper than the opener: a free line
                     continue
                 pos = self._slow(pos, buf.index(b"\n", pos) + 1)
         except InputError:
@@ -88,6 +94,12 @@ class FastEngine(LineEngine):
             raise
         out.append(buf[self._last :])
         return lines
+
+    def _width(self, indent: bytes) -> int:
+        column = self._widths.get(indent)
+        if column is None:
+            column = self._widths[indent] = width(indent)
+        return column
 
     # ------------------------------------------------------------ outside blocks
 
@@ -104,14 +116,20 @@ class FastEngine(LineEngine):
             self._count_headers(pos, end)
             return end
         line_start = buf.rfind(b"\n", pos - 1, start) + 1
-        self._count_headers(pos, line_start)
         line_end = buf.index(b"\n", start) + 1
-        self._free_line(split_eol(buf[line_start:line_end])[0])
+        self._count_headers(pos, line_end)
+        opener = self._c_opener.match(buf, line_start, line_end)
+        if opener is not None and buf.find(KVLIST, line_start, line_end) < 0:
+            # The common C opener, read here without decoding; anything else as LineEngine does.
+            indent, attribute = opener.group("indent", "attribute")
+            self._block = Block("c", self._width(indent), attribute.decode())
+        else:
+            self._open(split_eol(buf[line_start:line_end])[0])
         return line_end
 
     def _count_headers(self, start: int, end: int) -> None:
         """Count the message headers on the free lines in [start, end)."""
-        buf = self._buf
+        buf, search = self._buf, self._headers.search
         seen: set[int] = set()
         for hint in HEADER_HINTS:
             at = buf.find(hint, start, end)
@@ -120,7 +138,11 @@ class FastEngine(LineEngine):
                 line_end = buf.find(b"\n", at)
                 if line_start not in seen:
                     seen.add(line_start)
-                    if self._headers.search(buf[line_start:line_end]):
+                    # A match contains a hint and starts at most two bytes before it; a match
+                    # anchored at the line start needs the search to start there.
+                    offset = at - line_start
+                    line = buf[line_start:line_end]
+                    if search(line, offset - 2 if offset > 2 and line[0] != _QUOTE else 0):
                         self._stats.messages += 1
                 at = buf.find(hint, line_end, end)
 
@@ -143,9 +165,7 @@ class FastEngine(LineEngine):
         if lead is None:
             return start
         indent = lead.group()
-        column = self._widths.get(indent)
-        if column is None:
-            column = self._widths[indent] = width(indent)
+        column = self._width(indent)
         while frames and frames[-1].own >= column:
             frames.pop()
         top = frames[-1] if frames else None

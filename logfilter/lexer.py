@@ -193,3 +193,14 @@ def key_token_ok(key: str) -> bool:
 def attribute_hint() -> re.Pattern[bytes]:
     """The KV_ATTRIBUTE terminal as bytes: every C opener contains it (it starts with a literal)."""
     return re.compile(_b(terminal_regex("KV_ATTRIBUTE")))
+
+
+@cache
+def c_opener_line_regex() -> re.Pattern[bytes]:
+    """A whole C opener line with its line ending (c_opener); groups indent and attribute."""
+    return re.compile(
+        _b(
+            f"(?P<indent>{token('WS')}?)(?P<attribute>{token('KV_ATTRIBUTE')})"
+            f"(?:{token('WS')}{token('KV_HEADER')}?)?\r?\n"
+        )
+    )
