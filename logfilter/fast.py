@@ -20,6 +20,7 @@ reference engine's.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from logfilter import lexer
 from logfilter.chain import Chain
@@ -47,7 +48,8 @@ class FastEngine(LineEngine):
     def __init__(self, chain: Chain, stats: Stats, on_failure: OnFailure) -> None:
         super().__init__(chain, stats, on_failure)
         self._runs = {"c": lexer.run_regex("c"), "psdk": lexer.run_regex("psdk")}
-        self._rows = {"c": lexer.row_regex("c"), "psdk": lexer.row_regex("psdk")}
+        self._tuples = {"c": lexer.row_tuple_regex("c"), "psdk": lexer.row_tuple_regex("psdk")}
+        self._renders: dict[int, Render] = {}  # by id(rule): the chain holds every rule
         self._attribute = lexer.attribute_hint()
         self._indent = lexer.leaf_indent_regex()
         self._lead = re.compile(b"[%s]*" % re.escape(bytes(_BLANK)))
@@ -57,6 +59,7 @@ class FastEngine(LineEngine):
         self._exact = {key.encode(*_ENCODING): rule for key, rule in chain.rules.items()}
         # Visit every leaf line when the default changes values or keys fold case;
         # otherwise only lines whose key has a rule other than copy.
+        self._lookup = self._folded_lookup if chain.ignore_key_case else self._exact.get
         self._every_row = chain.default.action != "copy" or chain.ignore_key_case
         self._changing = _changing_keys(chain) if not self._every_row else None
 
@@ -182,63 +185,40 @@ class FastEngine(LineEngine):
     def _run(self, start: int, end: int, layout: Layout, inherited: FilterType | None) -> None:
         """Apply the rules to a run of leaf KV lines in [start, end) that share one list (or none)."""
         buf, stats = self._buf, self._stats
-        rows = self._rows[layout]
         count = buf.count(b"\n", start, end)
         stats.pairs += count
-        if inherited is not None:
-            # A rule on a list key wins over every rule inside the list.
-            if inherited.action == "copy":
-                stats.copied += count
-            else:
-                for row in rows.finditer(buf, start, end):
-                    self._change(row, inherited, layout)
+        if inherited is not None and inherited.action == "copy":
+            stats.copied += count
             return
-        if self._every_row:
-            default, lookup = self._chain.default, self._lookup
-            for row in rows.finditer(buf, start, end):
-                rule = lookup(row.group("key")[1:-1]) or default
-                if rule.action == "copy":
-                    stats.copied += 1
-                else:
-                    self._change(row, rule, layout)
+        if inherited is not None or self._every_row:
+            # Every line may change: rebuild the run from its rows in one piece.
+            render, lookup, default = self._renderer_for, self._lookup, self._chain.default
+            rows = self._tuples[layout].findall(buf, start, end)
+            new = b"".join([render(inherited or lookup(row[1][1:-1]) or default)(row) for row in rows])
+            self._replace(start, end, new)
             return
         changing = self._changing
         if changing is None:
             stats.copied += count
             return
         changed = 0
-        exact = self._exact
+        exact, tuples, render = self._exact, self._tuples[layout], self._renderer_for
         for hit in changing.finditer(buf, start - 1, end):
-            row = rows.match(buf, hit.start() + 1)
-            self._change(row, exact[row.group("key")[1:-1]], layout)  # type: ignore[union-attr,arg-type]
+            row = tuples.match(buf, hit.start() + 1)
+            line = row.groups()  # type: ignore[union-attr]
+            self._replace(row.start(), row.end(), render(exact[line[1][1:-1]])(line))  # type: ignore[union-attr]
             changed += 1
         stats.copied += count - changed
 
-    def _lookup(self, key: bytes) -> FilterType | None:
-        if self._chain.ignore_key_case:
-            return self._chain.rule_for(key.decode(*_ENCODING))
-        return self._exact.get(key)
+    def _folded_lookup(self, key: bytes) -> FilterType | None:
+        return self._chain.rule_for(key.decode(*_ENCODING))
 
-    def _change(self, row: re.Match[bytes], rule: FilterType, layout: Layout) -> None:
-        """Replace one leaf line under a rule other than copy, as LineEngine._render does."""
-        stats = self._stats
-        action = rule.action
-        if action == "skip":
-            stats.skipped += 1
-            self._replace(row.start(), row.end(), b"")
-            return
-        raw = row.group("value")
-        if action == "tag":
-            stats.tagged += 1
-            new = rule.prefix.encode(*_ENCODING) + raw + rule.postfix.encode(*_ENCODING)
-        else:
-            stats.masked += 1
-            if layout == "psdk" and rule.hides_whole_value:
-                self._replace(row.end("gap"), row.start("trail"), _SUPPRESSED)
-                return
-            kind = "int" if row.group("INT") is not None else "bin" if layout == "c" and row.group("BINARY") else "str"
-            new = rule.apply(Value(kind, raw.decode(*_ENCODING))).encode(*_ENCODING)  # type: ignore[arg-type]
-        self._replace(row.start("value"), row.end("value"), new)
+    def _renderer_for(self, rule: FilterType) -> Render:
+        """The function that renders a row tuple under `rule`, counting what it does (cached)."""
+        render = self._renders.get(id(rule))
+        if render is None:
+            render = self._renders[id(rule)] = _renderer(rule, self._stats)
+        return render
 
     def _slow(self, start: int, end: int) -> int:
         """Run one line through LineEngine; return where the next line starts."""
@@ -255,6 +235,68 @@ class FastEngine(LineEngine):
         self._out.append(self._buf[self._last : start])
         self._out.append(new)
         self._last = end
+
+
+# A leaf line as lexer.row_tuple_regex splits it: indent, key, gap, sep, value, trail, eol.
+Row = tuple[bytes, bytes, bytes, bytes, bytes, bytes, bytes]
+Render = Callable[[Row], bytes]
+
+
+def _renderer(rule: FilterType, stats: Stats) -> Render:
+    """Render a leaf line under one rule, as LineEngine._render does, and count it.
+
+    The value's kind (lexer.value_kind) picks how a mask applies; the PSDK prints a
+    hidden value as `[output suppressed]`.
+    """
+    action = rule.action
+    if action == "copy":
+
+        def copy(row: Row) -> bytes:
+            stats.copied += 1
+            return b"".join(row)
+
+        return copy
+    if action == "skip":
+
+        def skip(row: Row) -> bytes:
+            stats.skipped += 1
+            return b""
+
+        return skip
+    if action == "tag":
+        prefix, postfix = rule.prefix.encode(*_ENCODING), rule.postfix.encode(*_ENCODING)
+
+        def tag(row: Row) -> bytes:
+            stats.tagged += 1
+            indent, key, gap, sep, value, trail, eol = row
+            return b"".join((indent, key, gap, sep, prefix, value, postfix, trail, eol))
+
+        return tag
+    apply, kind_of = rule.apply, lexer.value_kind
+    suppress = rule.hides_whole_value
+    if suppress:
+        # `hide` does not depend on the value, only on its kind and quote: work it out once.
+        hidden = {
+            quote: rule.apply(Value(kind_of(quote), quote.decode())).encode()
+            for quote in (b"'", b'"', b"[", b"0")
+        }
+
+        def hide(row: Row) -> bytes:
+            stats.masked += 1
+            indent, key, gap, sep, value, trail, eol = row
+            if gap:  # only the PSDK print has a gap between key and type
+                return b"".join((indent, key, gap, _SUPPRESSED, trail, eol))
+            return b"".join((indent, key, gap, sep, hidden.get(value[:1], hidden[b"0"]), trail, eol))
+
+        return hide
+
+    def mask(row: Row) -> bytes:
+        stats.masked += 1
+        indent, key, gap, sep, value, trail, eol = row
+        new = apply(Value(kind_of(value), value.decode(*_ENCODING))).encode(*_ENCODING)
+        return b"".join((indent, key, gap, sep, new, trail, eol))
+
+    return mask
 
 
 def _changing_keys(chain: Chain) -> re.Pattern[bytes] | None:

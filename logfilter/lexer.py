@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from logfilter.model import KVLine, Layout, Opener, Pair, Value
+from logfilter.model import KVLine, Layout, Opener, Pair, Value, ValueKind
 from logfilter.parse import ParseFailed, terminal_regex
 
 _KINDS = {"QUOTED": "str", "DQUOTED": "str", "INT": "int", "BINARY": "bin"}
@@ -161,6 +161,29 @@ def row_regex(layout: Layout) -> re.Pattern[bytes]:
             f"(?P<sep>{token('TYPE')}{token('EQUALS')})(?P<value>{_alternatives('DQUOTED', 'INT')})"
         )
     return re.compile(_b(f"{body}(?P<trail>{token('WS')}?)(?P<eol>\r?\n)"))
+
+
+@cache
+def row_tuple_regex(layout: Layout) -> re.Pattern[bytes]:
+    """row_regex with exactly seven groups, for findall: indent, key, gap, sep, value, trail, eol.
+
+    The C print has no gap (the group is empty); its sep is the blank between key and value.
+    """
+    pattern = row_regex(layout).pattern.decode()
+    for name in ("QUOTED", "INT", "BINARY", "DQUOTED"):
+        pattern = pattern.replace(f"(?P<{name}>", "(?:")
+    if layout == "c":
+        pattern = pattern.replace("(?P<sep>", "(?P<gap>)(?P<sep>")
+    return re.compile(_b(pattern))
+
+
+def value_kind(value: bytes) -> ValueKind:
+    """The kind of a value token by its first byte: a quote for text, `[` for binary, else int."""
+    first = value[:1]
+    return "str" if first in _QUOTES else "bin" if first == b"[" else "int"
+
+
+_QUOTES = (b"'", b'"')
 
 
 @cache
