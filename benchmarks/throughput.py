@@ -1,0 +1,293 @@
+"""Throughput of `logfilter run` next to `cat`, measured as real shell pipelines in one run.
+
+    python benchmarks/throughput.py --size 64M [--repeat 3] [--engine NAME] [--rss 1G] [--json out.json]
+    python benchmarks/throughput.py --file big.log
+
+Every row is a shell pipeline whose last stage is `cat > /dev/null`, so `logfilter run ...
+FILE | cat > /dev/null` pays for writing into a pipe exactly as the baseline `cat FILE | cat
+> /dev/null` does. Each figure is wall time, best of --repeat; "MB" is 2**20 bytes, and the
+ratio is the row's MB/s over the baseline's. logfilter rows run with `--stats`, and the
+summary it prints on stderr is shown with its masked count per MB.
+
+The corpus is generated once, seeded, into a temporary file (benchmarks/corpus.py), unless
+--file names one. `--rss SIZE` streams a generated corpus of that size into `logfilter run -c
+perkey.ini` on stdin (fed from a thread) and reports its peak resident set size.
+
+To measure another command, add a Row to ROWS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import resource
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
+
+from corpus import MB, Corpus, parse_size
+
+CONFIGS = Path(__file__).resolve().parent / "configs"
+SINK = "cat > /dev/null"
+LOGFILTER = "logfilter"  # as the first word of a Row: the logfilter of this interpreter's environment
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One measured command; its stdout goes into `| cat > /dev/null`.
+
+    In `argv`, `{file}` is the corpus and `{configs}` is benchmarks/configs. A first word
+    `logfilter` stands for the logfilter next to this interpreter, and gets `--stats` and,
+    when given, `--engine NAME`.
+    """
+
+    name: str
+    argv: tuple[str, ...]
+
+    @property
+    def is_logfilter(self) -> bool:
+        return self.argv[0] == LOGFILTER
+
+
+# The first row is the baseline every ratio is taken against.
+ROWS: list[Row] = [
+    Row("cat FILE | cat", ("cat", "{file}")),
+    Row("logfilter run -c perkey.ini FILE", (LOGFILTER, "run", "-c", "{configs}/perkey.ini", "{file}")),
+    Row("logfilter run -c hide.ini FILE", (LOGFILTER, "run", "-c", "{configs}/hide.ini", "{file}")),
+    Row("logfilter run -c rare.ini FILE", (LOGFILTER, "run", "-c", "{configs}/rare.ini", "{file}")),
+]
+
+
+@dataclass(slots=True)
+class Measurement:
+    """The wall times of one row, and what logfilter said about its run."""
+
+    row: Row
+    command: str
+    seconds: list[float] = field(default_factory=list)
+    summary: str | None = None  # the --stats line
+    error: str | None = None
+
+    @property
+    def best(self) -> float:
+        return min(self.seconds) if self.seconds else float("nan")
+
+
+def logfilter_argv() -> list[str]:
+    """The logfilter of the running interpreter's environment (the venv's bin), as argv."""
+    script = Path(sys.executable).parent / "logfilter"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "logfilter"]
+
+
+def expand(row: Row, corpus: Path, engine: str | None) -> list[str]:
+    """The row's argv with its placeholders filled in."""
+    argv = [word.format(file=corpus, configs=CONFIGS) for word in row.argv]
+    if not row.is_logfilter:
+        return argv
+    return [*logfilter_argv(), *argv[1:2], "--stats", *(["--engine", engine] if engine else []), *argv[2:]]
+
+
+def shell() -> list[str]:
+    """bash with pipefail, so a failing producer fails the pipeline; plain sh otherwise."""
+    bash = shutil.which("bash")
+    return [bash, "-c", "set -o pipefail; "] if bash else ["/bin/sh", "-c", ""]
+
+
+def measure(row: Row, corpus: Path, engine: str | None, repeat: int) -> Measurement:
+    """Run the row's pipeline `repeat` times; keep every wall time and the last --stats line."""
+    command = f"{shlex.join(expand(row, corpus, engine))} | {SINK}"
+    result = Measurement(row, command)
+    program, flag, prefix = shell()
+    for _ in range(repeat):
+        started = time.perf_counter()
+        done = subprocess.run(
+            [program, flag, prefix + command], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, check=False
+        )
+        elapsed = time.perf_counter() - started
+        stderr = done.stderr.decode("utf-8", "replace")
+        if done.returncode != 0:
+            result.error = f"exit {done.returncode}: {stderr.strip()[-500:]}"
+            break
+        result.seconds.append(elapsed)
+        result.summary = stats_line(stderr) if row.is_logfilter else None
+    return result
+
+
+def stats_line(stderr: str) -> str | None:
+    """The summary `logfilter run --stats` prints on stderr, without its `logfilter: ` prefix."""
+    for line in reversed(stderr.splitlines()):
+        if "KV pairs" in line:
+            return line.removeprefix("logfilter: ").strip()
+    return None
+
+
+def stats_counts(summary: str | None) -> dict[str, int]:
+    """The counts of a --stats summary by name: lines, messages, KV pairs, masked, ..."""
+    if summary is None:
+        return {}
+    return {name.strip(): int(count) for count, name in re.findall(r"(\d+) ([A-Za-z][A-Za-z ]*)", summary)}
+
+
+@dataclass(frozen=True, slots=True)
+class PeakRss:
+    """Peak resident set size of `logfilter run -c perkey.ini` fed a stream on stdin."""
+
+    streamed: int
+    megabytes: float
+    seconds: float
+    summary: str | None
+
+
+def peak_rss(size: int, seed: int, engine: str | None) -> PeakRss:
+    """Stream a generated corpus of `size` bytes into logfilter's stdin; measure its peak RSS.
+
+    The logfilter process is this process's direct child (no shell), and the figure is
+    getrusage(RUSAGE_CHILDREN).ru_maxrss: the largest of all children waited for so far,
+    which is why this runs before any other child process.
+    """
+    if resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss:
+        msg = "peak_rss must run before any other child process (RUSAGE_CHILDREN keeps the maximum)"
+        raise RuntimeError(msg)
+    argv = [*logfilter_argv(), "run", "--stats", *(["--engine", engine] if engine else [])]
+    argv += ["-c", str(CONFIGS / "perkey.ini"), "-"]
+    started = time.perf_counter()
+    proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    assert proc.stdin is not None and proc.stderr is not None
+    fed = [0]
+    feeder = threading.Thread(target=_feed, args=(proc.stdin, Corpus(seed), size, fed), daemon=True)
+    feeder.start()
+    stderr = proc.stderr.read().decode("utf-8", "replace")
+    returncode = proc.wait()
+    feeder.join()
+    seconds = time.perf_counter() - started
+    if returncode != 0:
+        msg = f"logfilter exited {returncode} on the streamed corpus: {stderr.strip()[-500:]}"
+        raise RuntimeError(msg)
+    maxrss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    scale = 1 if sys.platform == "darwin" else 1024  # bytes on macOS, KiB on Linux
+    return PeakRss(fed[0], maxrss * scale / MB, seconds, stats_line(stderr))
+
+
+def _feed(stdin: IO[bytes], corpus: Corpus, size: int, fed: list[int]) -> None:
+    try:
+        for chunk in corpus.chunks(size):
+            stdin.write(chunk)
+            fed[0] += len(chunk)
+    except BrokenPipeError:
+        pass  # logfilter stopped reading; its exit status tells why
+    finally:
+        try:
+            stdin.close()
+        except BrokenPipeError:
+            pass
+
+
+def table(results: Sequence[Measurement], size: int) -> list[str]:
+    """The report: one line per row, then each logfilter row's --stats summary."""
+    megabytes = size / MB
+    baseline = megabytes / results[0].best if results and results[0].seconds else float("nan")
+    width = max(len(r.row.name) for r in results)
+    lines = [f"{'command':<{width}}  {'best s':>8}  {'MB/s':>8}  {'ratio to cat':>12}"]
+    for r in results:
+        if r.error:
+            lines.append(f"{r.row.name:<{width}}  failed ({r.error})")
+            continue
+        speed = megabytes / r.best
+        lines.append(f"{r.row.name:<{width}}  {r.best:8.3f}  {speed:8.1f}  {speed / baseline:12.4g}")
+    for r in results:
+        if r.row.is_logfilter and r.summary:
+            masked = stats_counts(r.summary).get("masked", 0)
+            lines += [f"{r.row.name}:", f"  {r.summary}", f"  -> {masked / megabytes:,.0f} masked per MB"]
+    return lines
+
+
+def report(results: Sequence[Measurement], size: int, rss: PeakRss | None, source: dict[str, object]) -> dict:
+    """The figures as one JSON-ready dict."""
+    megabytes = size / MB
+    baseline = megabytes / results[0].best if results and results[0].seconds else None
+    rows = []
+    for r in results:
+        speed = megabytes / r.best if r.seconds else None
+        rows.append({
+            "name": r.row.name,
+            "command": r.command,
+            "seconds": r.seconds,
+            "best_seconds": min(r.seconds) if r.seconds else None,
+            "mb_per_s": speed,
+            "ratio_to_cat": speed / baseline if speed and baseline else None,
+            "stats": stats_counts(r.summary) or None,
+            "error": r.error,
+        })
+    peak = None
+    if rss is not None:
+        peak = {"streamed_bytes": rss.streamed, "peak_rss_mb": rss.megabytes, "seconds": rss.seconds,
+                "stats": stats_counts(rss.summary) or None}
+    return {"corpus": source, "mb": MB, "rows": rows, "rss": peak}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Measure every row of ROWS on one corpus and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size", type=parse_size, default=parse_size("64M"), help="generated corpus size")
+    parser.add_argument("--seed", type=int, default=1, help="corpus seed")
+    parser.add_argument("--file", type=Path, help="measure on this file instead of a generated corpus")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per row; the best counts")
+    parser.add_argument("--engine", help="pass `--engine NAME` to every logfilter run")
+    parser.add_argument("--rss", type=parse_size, metavar="SIZE",
+                        help="also stream a generated corpus of SIZE into logfilter's stdin; report peak RSS")
+    parser.add_argument("--json", type=Path, metavar="PATH", help="also write the figures here")
+    args = parser.parse_args(argv)
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
+    if args.file is not None and not args.file.is_file():
+        parser.error(f"--file {args.file}: no such file")
+
+    print(f"logfilter: {shlex.join(logfilter_argv())}" + (f" --engine {args.engine}" if args.engine else ""))
+    rss = None
+    if args.rss:  # first: RUSAGE_CHILDREN must see no other child before it
+        print(f"peak RSS: streaming {args.rss / MB:,.0f} MB into logfilter run -c perkey.ini ...", flush=True)
+        rss = peak_rss(args.rss, args.seed, args.engine)
+    with tempfile.TemporaryDirectory(prefix="logfilter-bench-") as scratch:
+        if args.file is not None:
+            path = args.file
+            source: dict[str, object] = {"path": str(path), "bytes": path.stat().st_size, "generated": False}
+            with path.open("rb") as stream:  # into the page cache, as a generated corpus already is
+                while stream.read(MB * 16):
+                    pass
+        else:
+            path = Path(scratch) / f"corpus-seed{args.seed}.log"
+            started = time.perf_counter()
+            with path.open("wb") as stream:
+                stream.writelines(Corpus(args.seed).chunks(args.size))
+            seconds = time.perf_counter() - started
+            source = {"path": None, "bytes": path.stat().st_size, "generated": True, "seed": args.seed,
+                      "generation_seconds": seconds}
+        size = path.stat().st_size
+        what = path if args.file is not None else f"generated, seed {args.seed}"
+        print(f"corpus: {size / MB:,.1f} MB ({what}); best of {args.repeat}", flush=True)
+        results = []
+        for row in ROWS:
+            results.append(measure(row, path, args.engine, args.repeat))
+            print(f"  measured: {row.name}", file=sys.stderr, flush=True)
+    print("\n".join(table(results, size)))
+    if rss is not None:
+        print(f"peak RSS of logfilter run -c perkey.ini on {rss.streamed / MB:,.0f} MB via stdin: "
+              f"{rss.megabytes:,.1f} MB ({rss.streamed / MB / rss.seconds:,.1f} MB/s)")
+        if rss.summary:
+            print(f"  {rss.summary}")
+    if args.json is not None:
+        args.json.write_text(json.dumps(report(results, size, rss, source), indent=2) + "\n")
+    return 1 if any(r.error for r in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
