@@ -20,6 +20,7 @@ reference engine's.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Callable
 
 from logfilter import lexer
@@ -62,6 +63,8 @@ class FastEngine(LineEngine):
         self._lookup = self._folded_lookup if chain.ignore_key_case else self._exact.get
         self._every_row = chain.default.action != "copy" or chain.ignore_key_case
         self._changing = _changing_keys(chain) if not self._every_row else None
+        # Whole clean blocks are skipped in one match when few lines change.
+        self._scan = None if self._every_row else lexer.block_scan_regex(_changing_names(chain))
 
     def feed(self, data: bytes, lineno: int, out: list[bytes]) -> int:
         lines = data.count(b"\n")
@@ -71,6 +74,7 @@ class FastEngine(LineEngine):
         self._buf, self._out, self._last = buf, out, 1
         self._line_pos, self._line_no = 1, lineno
         self._next_kvlist = -1
+        self._header_lines = self._find_header_lines()
         pos, end = 1, len(buf)
         lead_match, width_of = self._lead.match, self._width
         try:
@@ -107,14 +111,35 @@ class FastEngine(LineEngine):
     # ------------------------------------------------------------ outside blocks
 
     def _free(self, pos: int, end: int) -> int:
-        """Pass free lines from pos up to the next line that may open a block; return where to go on."""
+        """Pass free lines from pos up to the next C opener, and its block too when that is clean.
+
+        A clean block is an opener followed by leaf lines no rule changes, then a line that
+        surely ends the block (lexer.block_scan_regex): it is counted and copied whole.
+        """
         buf = self._buf
-        hit = self._attribute.search(buf, pos)
-        start = hit.start() if hit is not None else end
         if self._next_kvlist < pos:
             found = buf.find(KVLIST, pos)
             self._next_kvlist = found if found >= 0 else end
-        start = min(start, self._next_kvlist)
+        scan = self._scan
+        found_block = scan.search(buf, pos - 1) if scan is not None else None
+        if found_block is None or self._next_kvlist < found_block.start("rows"):
+            return self._free_line_by_line(pos, end)
+        rows_start = found_block.start("rows")
+        self._count_headers(pos, rows_start)  # the free lines and the opener line
+        if found_block.group("clean") is not None:
+            count = buf.count(b"\n", rows_start, found_block.end())
+            self._stats.pairs += count
+            self._stats.copied += count
+            return found_block.end()
+        indent, attribute = found_block.group("indent", "attribute")
+        self._block = Block("c", self._width(indent), attribute.decode())
+        return rows_start
+
+    def _free_line_by_line(self, pos: int, end: int) -> int:
+        """Pass free lines from pos up to the next line that may open a block, and read that line."""
+        buf = self._buf
+        hit = self._attribute.search(buf, pos)
+        start = min(hit.start() if hit is not None else end, self._next_kvlist)
         if start >= end:
             self._count_headers(pos, end)
             return end
@@ -131,23 +156,27 @@ class FastEngine(LineEngine):
         return line_end
 
     def _count_headers(self, start: int, end: int) -> None:
-        """Count the message headers on the free lines in [start, end)."""
+        """Count the message headers on the free lines in [start, end) (whole lines)."""
+        headers = self._header_lines
+        self._stats.messages += bisect_left(headers, end) - bisect_left(headers, start)
+
+    def _find_header_lines(self) -> list[int]:
+        """The start of every line of the chunk with a MESSAGE_HEADER match, in order."""
         buf, search = self._buf, self._headers.search
-        seen: set[int] = set()
+        checked: dict[int, bool] = {}
         for hint in HEADER_HINTS:
-            at = buf.find(hint, start, end)
+            at = buf.find(hint)
             while at >= 0:
-                line_start = buf.rfind(b"\n", start - 1, at) + 1
+                line_start = buf.rfind(b"\n", 0, at) + 1
                 line_end = buf.find(b"\n", at)
-                if line_start not in seen:
-                    seen.add(line_start)
-                    # A match contains a hint and starts at most two bytes before it; a match
-                    # anchored at the line start needs the search to start there.
+                if line_start not in checked:
+                    # A match contains a hint and starts at most two bytes before the first
+                    # one; a match anchored at the line start needs the search to start there.
                     offset = at - line_start
                     line = buf[line_start:line_end]
-                    if search(line, offset - 2 if offset > 2 and line[0] != _QUOTE else 0):
-                        self._stats.messages += 1
-                at = buf.find(hint, line_end, end)
+                    checked[line_start] = bool(search(line, offset - 2 if offset > 2 and line[0] != _QUOTE else 0))
+                at = buf.find(hint, line_end)
+        return sorted(line_start for line_start, header in checked.items() if header)
 
     # ------------------------------------------------------------ inside blocks
 
@@ -299,11 +328,18 @@ def _renderer(rule: FilterType, stats: Stats) -> Render:
     return mask
 
 
-def _changing_keys(chain: Chain) -> re.Pattern[bytes] | None:
-    """A pattern for the start of a leaf line whose key's own rule changes it (default copy)."""
+def _changing_names(chain: Chain) -> bytes | None:
+    """An alternation of the keys whose own rule changes a value (under default copy)."""
     keys = [key for key, rule in chain.rules.items() if rule.action != "copy" and lexer.key_token_ok(key)]
     if not keys:
         return None
-    names = b"|".join(re.escape(key.encode(*_ENCODING)) for key in sorted(keys, key=len, reverse=True))
+    return b"|".join(re.escape(key.encode(*_ENCODING)) for key in sorted(keys, key=len, reverse=True))
+
+
+def _changing_keys(chain: Chain) -> re.Pattern[bytes] | None:
+    """A pattern for the start of a leaf line whose key's own rule changes it (default copy)."""
+    names = _changing_names(chain)
+    if names is None:
+        return None
     ws = lexer.token("WS").encode()
     return re.compile(b"\n" + ws + b"'(?:" + names + b")'" + ws)

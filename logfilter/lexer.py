@@ -227,3 +227,25 @@ def c_opener_line_regex() -> re.Pattern[bytes]:
             f"(?:{token('WS')}{token('KV_HEADER')}?)?\r?\n"
         )
     )
+
+
+@cache
+def block_scan_regex(changing: bytes | None) -> re.Pattern[bytes]:
+    """A C opener line at a line start (after an LF), with the leaf lines that follow it.
+
+    Groups: indent and attribute of the opener; rows, the leaf lines whose key is not in the
+    alternation `changing` (bytes, escaped); clean, matched (empty) when the line after the
+    rows surely ends the block: an empty line, one that starts without a blank, or one
+    indented exactly as the opener that goes on with neither a blank nor a quote.
+    """
+    row = _b(re.sub(r"\(\?P<[A-Za-z_]+>", "(?:", row_regex("c").pattern.decode()))
+    if changing is not None:
+        ws = _b(token("WS"))
+        row = b"(?!" + ws + b"'(?:" + changing + b")'" + ws + b")" + row
+    # The blanks are engine._WHITESPACE: the bytes that make a line indented.
+    ends = b"(?:\r?\n|[^ \t\r\v\f\n]|(?P=indent)[^ \t\r\v\f\n'])"
+    opener = _b(
+        f"\n(?P<indent>{token('WS')}?)(?P<attribute>{token('KV_ATTRIBUTE')})"
+        f"(?:{token('WS')}{token('KV_HEADER')}?)?\r?\n"
+    )
+    return re.compile(opener + b"(?P<rows>(?:" + row + b")*)(?P<clean>(?=" + ends + b"))?")

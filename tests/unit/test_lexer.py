@@ -64,3 +64,22 @@ def test_openers_parse_the_same(text: str) -> None:
 def test_refuses_what_the_grammar_refuses(layout: str, line: str) -> None:
     with pytest.raises(ParseFailed):
         lexer.parse_kv_line(line, layout)  # type: ignore[arg-type]
+
+
+# The KEY terminal as first written (one alternation per character); the grammar now has an
+# unrolled form of it, which must take exactly the same bytes from every line.
+KEY_AS_FIRST_WRITTEN = r"'(?:[^'\r\n]|'(?![ \t]|\(list\)))*'"
+
+
+@settings(max_examples=600)
+@given(noise_line)
+@example("'a'b' 'c'")
+@example("'it's'(list) 'x'")
+@example("'a'(list'\t'b'")
+def test_key_terminal_takes_what_its_first_form_took(text: str) -> None:
+    import re
+
+    old, new = re.compile(KEY_AS_FIRST_WRITTEN), re.compile(parse.terminal_regex("KEY"))
+    for start in range(len(text)):
+        first, now = old.match(text, start), new.match(text, start)
+        assert (first and first.span()) == (now and now.span())
