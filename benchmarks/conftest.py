@@ -1,4 +1,4 @@
-"""Benchmark fixtures: the sample corpus and a compiled chain, built outside the timer."""
+"""Benchmark fixtures: generated corpora and compiled chains, built outside the timer."""
 
 from __future__ import annotations
 
@@ -6,19 +6,22 @@ from pathlib import Path
 
 import pytest
 
+from corpus import generate
 from logfilter.chain import Chain, compile_policy
 from logfilter.config import load_policy
 
-SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+HERE = Path(__file__).resolve().parent
+SAMPLES = HERE.parent / "samples"
+CONFIGS = HERE / "configs"
+CORPUS_BYTES = 4 << 20
 
 
 @pytest.fixture(scope="session")
 def corpus() -> bytes:
-    """All sample logs, repeated to about 2 MB."""
-    data = b"".join(path.read_bytes() for path in sorted(SAMPLES.glob("*.log")))
-    return data * max(1, (2 << 20) // len(data))
+    """About 4 MB of the seeded benchmark corpus (benchmarks/corpus.py)."""
+    return generate(CORPUS_BYTES, seed=1)
 
 
-@pytest.fixture(scope="session")
-def chain() -> Chain:
-    return compile_policy(load_policy(SAMPLES / "filter.ini"))
+def chain_for(name: str) -> Chain:
+    """The compiled chain of benchmarks/configs/<name>.ini."""
+    return compile_policy(load_policy(CONFIGS / f"{name}.ini"))
