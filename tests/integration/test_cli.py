@@ -151,7 +151,7 @@ class TestLive:
                     got += os.read(proc.stdout.fileno(), 65536)
             elapsed = time.monotonic() - sent
             assert got == MASKED
-            assert elapsed < 1.5
+            assert elapsed < 1.0
         finally:
             proc.stdin.close()
             proc.wait(timeout=10)
