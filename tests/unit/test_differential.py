@@ -6,7 +6,9 @@ each is fed in chunks of several sizes, so blocks and lines straddle chunk bound
 
 from __future__ import annotations
 
+import importlib.util
 import io
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +21,7 @@ from logfilter.config import load_policy
 from logfilter.errors import ConfigError, InputError
 from logfilter.pipeline import run
 from logfilter.sinks import StreamSink
-from tests.conftest import GOLDEN, SAMPLES, case_args, golden_cases
+from tests.conftest import GOLDEN, ROOT, SAMPLES, case_args, golden_cases
 from tests.strategies import log_text, policy_args
 
 CHUNKS = (1 << 20, 61, 7)
@@ -80,6 +82,26 @@ def test_every_input_under_other_configs(path: Path, default: str, keys: tuple[s
 def test_stop_at_the_same_line(path: Path) -> None:
     """Under --on-error fail both stop at the same line, having written the same bytes."""
     assert_equal_engines(path.read_bytes(), compile_policy(load_policy(None, "hide")), "fail")
+
+
+def _benchmark_corpus(size: int) -> bytes:
+    """The seeded corpus of benchmarks/corpus.py: the realistic mix the throughput is measured on."""
+    spec = importlib.util.spec_from_file_location("corpus", ROOT / "benchmarks" / "corpus.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("corpus", module)
+    spec.loader.exec_module(module)
+    return module.generate(size, seed=7)
+
+
+@pytest.mark.parametrize("rules", ["perkey", "hide", "rare"])
+def test_benchmark_corpus(rules: str) -> None:
+    chain = compile_policy(load_policy(ROOT / "benchmarks" / "configs" / f"{rules}.ini"))
+    data = _benchmark_corpus(400_000)
+    expected = mask(data, chain, "reference", 1 << 20)
+    assert expected[1]["masked"] > 0  # type: ignore[index]
+    for chunk in (1 << 20, 4093):
+        assert mask(data, chain, "fast", chunk) == expected
 
 
 def test_samples_concatenated_under_the_sample_config() -> None:
