@@ -23,7 +23,7 @@ from logfilter.stats import Stats
 FAILED_CLOSED = b"'****'"
 SUPPRESSED = "[output suppressed]"
 # A line starting with any of these is indented; one made only of them carries no data.
-_WHITESPACE = b" \t\r\v\f"
+WHITESPACE = b" \t\r\v\f"
 _TAB_STOP = 8
 _QUOTE = ord("'")
 NORMAL, _DROP, _OPAQUE = 0, 1, 2
@@ -119,7 +119,7 @@ class LineEngine:
                 self._block = Block(opener.layout, width(opener.indent.encode()), opener.attribute)
 
     def _kv_line(self, block: Block, body: bytes, eol: bytes, lineno: int) -> bytes:
-        lead = len(body) - len(body.lstrip(_WHITESPACE))
+        lead = len(body) - len(body.lstrip(WHITESPACE))
         if lead == len(body):
             return body + eol  # blanks only: still inside the block, nothing to mask
         column = width(body[:lead])
@@ -214,9 +214,9 @@ def width(indent: bytes) -> int:
 
 def _belongs(block: Block, body: bytes) -> bool:
     # Only an empty line or one that starts without a blank ends a block (formats.md §2).
-    if not body or body[0] not in _WHITESPACE:
+    if not body or body[0] not in WHITESPACE:
         return False
-    stripped = body.lstrip(_WHITESPACE)
+    stripped = body.lstrip(WHITESPACE)
     if not stripped:
         return True
     return stripped[0] == _QUOTE or width(body[: len(body) - len(stripped)]) > block.indent

@@ -13,7 +13,7 @@ Everything between is found by `re` and `bytes.find` and copied as whole slices:
 - every other line goes through LineEngine, the same code as the reference engine, with
   lexer's regex parser in place of Lark.
 
-tests/integration/test_differential.py holds the output and the counts equal to the
+tests/unit/test_differential.py holds the output and the counts equal to the
 reference engine's.
 """
 
@@ -25,14 +25,17 @@ from collections.abc import Callable
 
 from logfilter import lexer
 from logfilter.chain import Chain
-from logfilter.engine import NORMAL, SUPPRESSED, Block, LineEngine, OnFailure, split_eol, width
+from logfilter.engine import NORMAL, SUPPRESSED, WHITESPACE, Block, LineEngine, OnFailure, split_eol, width
 from logfilter.errors import InputError
 from logfilter.filters import FilterType
 from logfilter.model import Layout, Value
 from logfilter.stats import Stats
 
 _ENCODING = ("utf-8", "surrogateescape")
-_BLANK = frozenset(b" \t\r\v\f")
+_BLANK = frozenset(WHITESPACE)
+# Indentations seen inside lists get a compiled run pattern each, up to this many per
+# engine; past it (a damaged or hostile log) their lines go through LineEngine.
+MAX_INDENTS = 64
 _LF, _CR, _QUOTE = 10, 13, 39
 _SUPPRESSED = SUPPRESSED.encode()
 # Every MESSAGE_HEADER match contains one of these (its two alternatives); see the tests.
@@ -73,7 +76,12 @@ class FastEngine(LineEngine):
         buf = b"\n" + data
         self._buf, self._out, self._last = buf, out, 1
         self._line_pos, self._line_no = 1, lineno
+        # Where the next KVList:, opener scan and attribute name are (valid while ahead of
+        # the position): each is searched once per stretch of text, never again per line.
         self._next_kvlist = -1
+        self._next_block: re.Match[bytes] | None = None
+        self._next_block_from = len(buf)  # nothing cached yet
+        self._next_attribute = -1
         self._header_lines = self._find_header_lines()
         pos, end = 1, len(buf)
         lead_match, width_of = self._lead.match, self._width
@@ -105,7 +113,9 @@ class FastEngine(LineEngine):
     def _width(self, indent: bytes) -> int:
         column = self._widths.get(indent)
         if column is None:
-            column = self._widths[indent] = width(indent)
+            column = width(indent)
+            if len(self._widths) < 4 * MAX_INDENTS:
+                self._widths[indent] = column
         return column
 
     # ------------------------------------------------------------ outside blocks
@@ -120,8 +130,7 @@ class FastEngine(LineEngine):
         if self._next_kvlist < pos:
             found = buf.find(KVLIST, pos)
             self._next_kvlist = found if found >= 0 else end
-        scan = self._scan
-        found_block = scan.search(buf, pos - 1) if scan is not None else None
+        found_block = self._scan_from(pos)
         if found_block is None or self._next_kvlist < found_block.start("rows"):
             return self._free_line_by_line(pos, end)
         rows_start = found_block.start("rows")
@@ -135,11 +144,24 @@ class FastEngine(LineEngine):
         self._block = Block("c", self._width(indent), attribute.decode())
         return rows_start
 
+    def _scan_from(self, pos: int) -> re.Match[bytes] | None:
+        """The next C opener at or after pos (from the cache while it is still ahead)."""
+        if self._scan is None:
+            return None
+        cached = self._next_block
+        if self._next_block_from <= pos and (cached is None or cached.start() >= pos - 1):
+            return cached
+        found = self._scan.search(self._buf, pos - 1)
+        self._next_block, self._next_block_from = found, pos
+        return found
+
     def _free_line_by_line(self, pos: int, end: int) -> int:
         """Pass free lines from pos up to the next line that may open a block, and read that line."""
         buf = self._buf
-        hit = self._attribute.search(buf, pos)
-        start = min(hit.start() if hit is not None else end, self._next_kvlist)
+        if self._next_attribute < pos:
+            hit = self._attribute.search(buf, pos)
+            self._next_attribute = hit.start() if hit is not None else end
+        start = min(self._next_attribute, self._next_kvlist)
         if start >= end:
             self._count_headers(pos, end)
             return end
@@ -205,6 +227,8 @@ class FastEngine(LineEngine):
             return start
         run = self._indented_runs.get((block.layout, indent))
         if run is None:
+            if len(self._indented_runs) >= MAX_INDENTS:
+                return start
             run = self._indented_runs[(block.layout, indent)] = lexer.run_regex(block.layout, indent)
         end = run.match(buf, start).end()  # type: ignore[union-attr]
         if end > start:

@@ -11,8 +11,9 @@ Nothing in this module spells a terminal's pattern itself: change the grammar, n
 from __future__ import annotations
 
 import re
-from functools import cache
+from functools import cache, lru_cache
 
+from logfilter.engine import WHITESPACE
 from logfilter.model import KVLine, Layout, Opener, Pair, Value, ValueKind
 from logfilter.parse import ParseFailed, terminal_regex
 
@@ -186,7 +187,7 @@ def value_kind(value: bytes) -> ValueKind:
 _QUOTES = (b"'", b'"')
 
 
-@cache
+@lru_cache(maxsize=256)
 def run_regex(layout: Layout, indent: bytes | None = None) -> re.Pattern[bytes]:
     """A run of leaf KV lines (zero or more), each with its line ending.
 
@@ -242,8 +243,9 @@ def block_scan_regex(changing: bytes | None) -> re.Pattern[bytes]:
     if changing is not None:
         ws = _b(token("WS"))
         row = b"(?!" + ws + b"'(?:" + changing + b")'" + ws + b")" + row
-    # The blanks are engine._WHITESPACE: the bytes that make a line indented.
-    ends = b"(?:\r?\n|[^ \t\r\v\f\n]|(?P=indent)[^ \t\r\v\f\n'])"
+    # A line is indented when it starts with one of engine.WHITESPACE.
+    blanks = re.escape(WHITESPACE)
+    ends = b"(?:\r?\n|[^" + blanks + b"\n]|(?P=indent)[^" + blanks + b"\n'])"
     opener = _b(
         f"\n(?P<indent>{token('WS')}?)(?P<attribute>{token('KV_ATTRIBUTE')})"
         f"(?:{token('WS')}{token('KV_HEADER')}?)?\r?\n"

@@ -83,3 +83,33 @@ def test_key_terminal_takes_what_its_first_form_took(text: str) -> None:
     for start in range(len(text)):
         first, now = old.match(text, start), new.match(text, start)
         assert (first and first.span()) == (now and now.span())
+
+
+@settings(max_examples=800)
+@given(noise_line)
+@example("@10:26:01.5600 [0] 8.1.103.74 distribute_event: message EventRinging")
+@example("'RequestAttachUserData' ('30')")
+@example("Message EventAgentNotReady received")
+def test_every_header_match_holds_a_hint(text: str) -> None:
+    """fast.py checks only lines holding a HEADER_HINTS literal: every header match must hold one."""
+    from logfilter.fast import HEADER_HINTS
+
+    for candidate in (text, "message Event" + text, "'Event" + text + "' ('1')"):
+        found = parse.message_header_regex().search(candidate.encode("utf-8", "surrogateescape"))
+        if found is not None:
+            assert any(hint in found.group() for hint in HEADER_HINTS), candidate
+
+
+@settings(max_examples=800)
+@given(noise_line)
+@example("AttributeUserData [bstr] = KVList: ")
+def test_every_psdk_opener_holds_kvlist(text: str) -> None:
+    """fast.py finds PSDK openers by the literal KVLIST: every PSDK_KVLIST_LINE match must hold it."""
+    import re
+
+    from logfilter.fast import KVLIST
+
+    for candidate in (text, text + " KVList:", "KVList:" + text):
+        found = re.compile(parse.terminal_regex("PSDK_KVLIST_LINE")).match(candidate)
+        if found is not None:
+            assert KVLIST.decode() in found.group(), candidate
