@@ -1,4 +1,4 @@
-"""The reference engine: applies the Chain to every KV pair of a log, one line at a time.
+"""The block logic (LineEngine) and the reference engine: the Chain applied to every KV pair, line by line.
 
 A line belongs to a KV block when it follows a block opener (grammars/tlib.lark `opener`),
 is not blank, starts with a blank, and either starts with a quote or is indented deeper
@@ -99,7 +99,7 @@ class LineEngine:
         body, eol = split_eol(line)
         block = self._block
         if block is not None:
-            if _belongs(block, body):
+            if belongs(block, body):
                 return self._kv_line(block, body, eol, lineno)
             self._block = None
         self._free_line(body)
@@ -212,7 +212,7 @@ def width(indent: bytes) -> int:
     return column
 
 
-def _belongs(block: Block, body: bytes) -> bool:
+def belongs(block: Block, body: bytes) -> bool:
     # Only an empty line or one that starts without a blank ends a block (formats.md §2).
     if not body or body[0] not in WHITESPACE:
         return False

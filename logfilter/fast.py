@@ -4,12 +4,14 @@ Python wakes up only at block openers, at lines the bulk patterns do not cover (
 lists, blank or unreadable lines, the line after a block), and at values that change.
 Everything between is found by `re` and `bytes.find` and copied as whole slices:
 
-- outside blocks, the next candidate opener is found by searching for the KV_ATTRIBUTE
-  terminal and `KVList:`; message headers are counted only on lines that contain a
-  literal every MESSAGE_HEADER match contains;
-- inside a block with no open list, one `match` of lexer.run_regex consumes every
-  following leaf KV line; within that run, only the lines whose key has a rule that
-  changes it are visited (or every line, when the default changes values);
+- outside blocks, one search (lexer.block_scan_regex) finds the next C opener with the
+  leaf lines after it; a clean block (no line a rule changes, an obvious end) is counted
+  and copied whole. `KVList:` and the KV_ATTRIBUTE terminal find the other openers.
+  Message headers are counted once per chunk, only on lines that hold a literal every
+  MESSAGE_HEADER match holds;
+- inside a block, one `match` of lexer.run_regex consumes the leaf KV lines that share a
+  list (or none); within that run, only the lines whose key has a rule that changes it
+  are visited (or every line, when the default changes values);
 - every other line goes through LineEngine, the same code as the reference engine, with
   lexer's regex parser in place of Lark.
 
@@ -25,18 +27,17 @@ from collections.abc import Callable
 
 from logfilter import lexer
 from logfilter.chain import Chain
-from logfilter.engine import NORMAL, SUPPRESSED, WHITESPACE, Block, LineEngine, OnFailure, split_eol, width
+from logfilter.engine import NORMAL, SUPPRESSED, Block, LineEngine, OnFailure, belongs, split_eol, width
 from logfilter.errors import InputError
 from logfilter.filters import FilterType
 from logfilter.model import Layout, Value
 from logfilter.stats import Stats
 
 _ENCODING = ("utf-8", "surrogateescape")
-_BLANK = frozenset(WHITESPACE)
 # Indentations seen inside lists get a compiled run pattern each, up to this many per
 # engine; past it (a damaged or hostile log) their lines go through LineEngine.
 MAX_INDENTS = 64
-_LF, _CR, _QUOTE = 10, 13, 39
+_QUOTE = 39
 _SUPPRESSED = SUPPRESSED.encode()
 # Every MESSAGE_HEADER match contains one of these (its two alternatives); see the tests.
 HEADER_HINTS = (b"essage ", b"' ('")
@@ -56,7 +57,6 @@ class FastEngine(LineEngine):
         self._renders: dict[int, Render] = {}  # by id(rule): the chain holds every rule
         self._attribute = lexer.attribute_hint()
         self._indent = lexer.leaf_indent_regex()
-        self._lead = re.compile(b"[%s]*" % re.escape(bytes(_BLANK)))
         self._c_opener = lexer.c_opener_line_regex()
         self._widths: dict[bytes, int] = {}
         self._indented_runs: dict[tuple[Layout, bytes], re.Pattern[bytes]] = {}
@@ -84,7 +84,6 @@ class FastEngine(LineEngine):
         self._next_attribute = -1
         self._header_lines = self._find_header_lines()
         pos, end = 1, len(buf)
-        lead_match, width_of = self._lead.match, self._width
         try:
             while pos < end:
                 block = self._block
@@ -94,16 +93,11 @@ class FastEngine(LineEngine):
                 pos = self._leaf_run(block, pos)
                 if pos >= end:
                     break
-                first = buf[pos]
-                if first not in _BLANK or (first == _CR and buf[pos + 1] == _LF):
-                    self._block = None  # an empty line or one that starts without a blank
+                line_end = buf.index(b"\n", pos) + 1
+                if not belongs(block, split_eol(buf[pos:line_end])[0]):
+                    self._block = None  # the line is a free line: _free reads it
                     continue
-                lead = lead_match(buf, pos)
-                after = buf[lead.end()]  # type: ignore[union-attr]
-                if after != _QUOTE and after != _LF and width_of(lead.group()) <= block.indent:  # type: ignore[union-attr]
-                    self._block = None  # indented no deeper than the opener: a free line
-                    continue
-                pos = self._slow(pos, buf.index(b"\n", pos) + 1)
+                pos = self._slow(pos, line_end)
         except InputError:
             out.append(buf[self._last : pos])
             raise
@@ -140,9 +134,13 @@ class FastEngine(LineEngine):
             self._stats.pairs += count
             self._stats.copied += count
             return found_block.end()
-        indent, attribute = found_block.group("indent", "attribute")
-        self._block = Block("c", self._width(indent), attribute.decode())
+        self._open_c(found_block)
         return rows_start
+
+    def _open_c(self, opener: re.Match[bytes]) -> None:
+        """Open a C block from a match with the opener's indent and attribute groups."""
+        indent, attribute = opener.group("indent", "attribute")
+        self._block = Block("c", self._width(indent), attribute.decode())
 
     def _scan_from(self, pos: int) -> re.Match[bytes] | None:
         """The next C opener at or after pos (from the cache while it is still ahead)."""
@@ -170,9 +168,7 @@ class FastEngine(LineEngine):
         self._count_headers(pos, line_end)
         opener = self._c_opener.match(buf, line_start, line_end)
         if opener is not None and buf.find(KVLIST, line_start, line_end) < 0:
-            # The common C opener, read here without decoding; anything else as LineEngine does.
-            indent, attribute = opener.group("indent", "attribute")
-            self._block = Block("c", self._width(indent), attribute.decode())
+            self._open_c(opener)  # the common C opener; anything else as LineEngine reads it
         else:
             self._open(split_eol(buf[line_start:line_end])[0])
         return line_end
@@ -326,11 +322,10 @@ def _renderer(rule: FilterType, stats: Stats) -> Render:
 
         return tag
     apply, kind_of = rule.apply, lexer.value_kind
-    suppress = rule.hides_whole_value
-    if suppress:
+    if rule.hides_whole_value:
         # `hide` does not depend on the value, only on its kind and quote: work it out once.
         hidden = {
-            quote: rule.apply(Value(kind_of(quote), quote.decode())).encode()
+            quote: apply(Value(kind_of(quote), quote.decode())).encode()
             for quote in (b"'", b'"', b"[", b"0")
         }
 
@@ -365,5 +360,4 @@ def _changing_keys(chain: Chain) -> re.Pattern[bytes] | None:
     names = _changing_names(chain)
     if names is None:
         return None
-    ws = lexer.token("WS").encode()
-    return re.compile(b"\n" + ws + b"'(?:" + names + b")'" + ws)
+    return re.compile(b"\n" + lexer.changing_row_start(names))

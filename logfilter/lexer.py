@@ -15,9 +15,7 @@ from functools import cache, lru_cache
 
 from logfilter.engine import WHITESPACE
 from logfilter.model import KVLine, Layout, Opener, Pair, Value, ValueKind
-from logfilter.parse import ParseFailed, terminal_regex
-
-_KINDS = {"QUOTED": "str", "DQUOTED": "str", "INT": "int", "BINARY": "bin"}
+from logfilter.parse import VALUE_KINDS, ParseFailed, terminal_regex
 
 
 @cache
@@ -48,10 +46,13 @@ class _Patterns:
         self.psdk_value = compile_(_alternatives("DQUOTED", "INT", "KVLIST"))
         self.trail = compile_(f"{token('WS')}?")
         self.psdk_opener = compile_(terminal_regex("PSDK_KVLIST_LINE"))
-        self.c_opener = compile_(
-            f"(?P<indent>{token('WS')}?)(?P<attribute>{token('KV_ATTRIBUTE')})(?:{token('WS')}{token('KV_HEADER')}?)?"
-        )
+        self.c_opener = compile_(_c_opener())
         self.attribute = compile_(terminal_regex("KV_ATTRIBUTE"))
+
+
+def _c_opener() -> str:
+    """grammar rule c_opener (one line, no line ending); groups indent and attribute."""
+    return f"(?P<indent>{token('WS')}?)(?P<attribute>{token('KV_ATTRIBUTE')})(?:{token('WS')}{token('KV_HEADER')}?)?"
 
 
 @cache
@@ -90,7 +91,7 @@ def _c_pair(p: _Patterns, text: str, start: int) -> tuple[Pair, int]:
     value = p.c_value.match(text, sep.end()) if sep is not None else None
     if sep is None or value is None:
         raise ParseFailed
-    kind = _KINDS[value.lastgroup]  # type: ignore[index]
+    kind = VALUE_KINDS[value.lastgroup]  # type: ignore[index]
     return Pair(key.group(), sep.group(), Value(kind, value.group())), value.end()  # type: ignore[arg-type]
 
 
@@ -115,7 +116,7 @@ def _psdk_line(p: _Patterns, text: str) -> KVLine:
     if value.lastgroup == "KVLIST":
         pair = Pair(key, sep + value.group(), None, True, None, gap)
     else:
-        pair = Pair(key, sep, Value(_KINDS[value.lastgroup], value.group()), False, None, gap)  # type: ignore[index,arg-type]
+        pair = Pair(key, sep, Value(VALUE_KINDS[value.lastgroup], value.group()), False, None, gap)  # type: ignore[index,arg-type]
     return KVLine("psdk", indent, pair, trail.group())  # type: ignore[union-attr]
 
 
@@ -187,13 +188,24 @@ def value_kind(value: bytes) -> ValueKind:
 _QUOTES = (b"'", b'"')
 
 
+def _groupless_row(layout: Layout) -> str:
+    """row_regex's pattern with every named group made non-capturing."""
+    return re.sub(r"\(\?P<[A-Za-z_]+>", "(?:", row_regex(layout).pattern.decode())
+
+
+def changing_row_start(names: bytes) -> bytes:
+    """The start of a leaf line (indent, key, blank) whose key is in the alternation `names`."""
+    ws = _b(token("WS"))
+    return ws + b"'(?:" + names + b")'" + ws
+
+
 @lru_cache(maxsize=256)
 def run_regex(layout: Layout, indent: bytes | None = None) -> re.Pattern[bytes]:
     """A run of leaf KV lines (zero or more), each with its line ending.
 
     With `indent`, every line of the run must start with exactly that indentation.
     """
-    groupless = re.sub(r"\(\?P<[A-Za-z_]+>", "(?:", row_regex(layout).pattern.decode())
+    groupless = _groupless_row(layout)
     if indent is not None:
         # The indentation is the whole WS token when a quote (the start of KEY) follows it.
         ws = f"(?:{token('WS')})"
@@ -222,12 +234,7 @@ def attribute_hint() -> re.Pattern[bytes]:
 @cache
 def c_opener_line_regex() -> re.Pattern[bytes]:
     """A whole C opener line with its line ending (c_opener); groups indent and attribute."""
-    return re.compile(
-        _b(
-            f"(?P<indent>{token('WS')}?)(?P<attribute>{token('KV_ATTRIBUTE')})"
-            f"(?:{token('WS')}{token('KV_HEADER')}?)?\r?\n"
-        )
-    )
+    return re.compile(_b(_c_opener() + "\r?\n"))
 
 
 @cache
@@ -239,15 +246,10 @@ def block_scan_regex(changing: bytes | None) -> re.Pattern[bytes]:
     rows surely ends the block: an empty line, one that starts without a blank, or one
     indented exactly as the opener that goes on with neither a blank nor a quote.
     """
-    row = _b(re.sub(r"\(\?P<[A-Za-z_]+>", "(?:", row_regex("c").pattern.decode()))
+    row = _b(_groupless_row("c"))
     if changing is not None:
-        ws = _b(token("WS"))
-        row = b"(?!" + ws + b"'(?:" + changing + b")'" + ws + b")" + row
+        row = b"(?!" + changing_row_start(changing) + b")" + row
     # A line is indented when it starts with one of engine.WHITESPACE.
     blanks = re.escape(WHITESPACE)
     ends = b"(?:\r?\n|[^" + blanks + b"\n]|(?P=indent)[^" + blanks + b"\n'])"
-    opener = _b(
-        f"\n(?P<indent>{token('WS')}?)(?P<attribute>{token('KV_ATTRIBUTE')})"
-        f"(?:{token('WS')}{token('KV_HEADER')}?)?\r?\n"
-    )
-    return re.compile(opener + b"(?P<rows>(?:" + row + b")*)(?P<clean>(?=" + ends + b"))?")
+    return re.compile(b"\n" + c_opener_line_regex().pattern + b"(?P<rows>(?:" + row + b")*)(?P<clean>(?=" + ends + b"))?")

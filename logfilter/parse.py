@@ -11,7 +11,8 @@ from lark.exceptions import LarkError
 from logfilter.grammar import build
 from logfilter.model import KVLine, Layout, Opener, Pair, Value
 
-_VALUE_KINDS = {"QUOTED": "str", "DQUOTED": "str", "INT": "int", "BINARY": "bin"}
+# The kind of value each value terminal carries.
+VALUE_KINDS = {"QUOTED": "str", "DQUOTED": "str", "INT": "int", "BINARY": "bin"}
 
 
 class ParseFailed(Exception):
@@ -23,7 +24,7 @@ class _ToModel(Transformer):
 
     def c_value(self, children: list[Token]) -> Value:
         (token,) = children
-        return Value(_VALUE_KINDS[token.type], str(token))  # type: ignore[arg-type]
+        return Value(VALUE_KINDS[token.type], str(token))  # type: ignore[arg-type]
 
     def c_leaf(self, children: list) -> Pair:
         key, sep, value = children
@@ -48,7 +49,7 @@ class _ToModel(Transformer):
         if token.type == "KVLIST":
             pair = Pair(str(key), sep + str(token), None, True, None, str(gap))
         else:
-            value = Value(_VALUE_KINDS[token.type], str(token))  # type: ignore[arg-type]
+            value = Value(VALUE_KINDS[token.type], str(token))  # type: ignore[arg-type]
             pair = Pair(str(key), sep, value, False, None, str(gap))
         return KVLine("psdk", indent, pair, trail_text)
 
