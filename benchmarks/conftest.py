@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from corpus import generate
+
 from logfilter.chain import Chain, compile_policy
 from logfilter.config import load_policy
 

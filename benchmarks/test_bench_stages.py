@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-
 from conftest import chain_for
+
 from logfilter import lexer, parse
 from logfilter.chain import compile_policy
 from logfilter.config import load_policy
