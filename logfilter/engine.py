@@ -167,6 +167,7 @@ class LineEngine:
                 rule = inherited if inherited is not None else own_rule
                 if rule is not None and rule.action == "skip":
                     stats.skipped += 1
+                    stats.count_change(rule.text, pair.key_raw.encode("utf-8", "surrogateescape"))
                     frames.append(_Frame(column + depth * step, None, _DROP))
                     return "".join(parts) if depth else None
                 frames.append(_Frame(column + depth * step, rule, NORMAL))
@@ -176,14 +177,16 @@ class LineEngine:
                 inherited, pair, depth = rule, pair.sub, depth + 1
                 continue
             chosen = inherited or own_rule or self._chain.default
+            if kv.suppressed and chosen.action != "skip" or chosen.action == "copy":
+                stats.copied += 1
+                parts += (pair.key_raw, pair.sep, pair.value.raw if pair.value else "")
+                break
+            stats.count_change(chosen.text, pair.key_raw.encode("utf-8", "surrogateescape"))
             if chosen.action == "skip":
                 stats.skipped += 1
                 # A skipped first sub-pair leaves `'key'(list) ` on its list's line.
                 return "".join(parts) if depth else None
-            if kv.suppressed or chosen.action == "copy":
-                stats.copied += 1
-                parts += (pair.key_raw, pair.sep, pair.value.raw if pair.value else "")
-            elif chosen.action == "tag":
+            if chosen.action == "tag":
                 stats.tagged += 1
                 parts += (pair.key_raw, pair.sep, chosen.apply(pair.value))
             else:

@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from collections.abc import Callable
+from functools import partial
 
 from logfilter import lexer
 from logfilter.chain import Chain
@@ -298,6 +299,7 @@ def _renderer(rule: FilterType, stats: Stats) -> Render:
     hidden value as `[output suppressed]`.
     """
     action = rule.action
+    count = partial(stats.count_change, rule.text)  # per key, for reports
     if action == "copy":
 
         def copy(row: Row) -> bytes:
@@ -309,6 +311,7 @@ def _renderer(rule: FilterType, stats: Stats) -> Render:
 
         def skip(row: Row) -> bytes:
             stats.skipped += 1
+            count(row[1])
             return b""
 
         return skip
@@ -318,6 +321,7 @@ def _renderer(rule: FilterType, stats: Stats) -> Render:
         def tag(row: Row) -> bytes:
             stats.tagged += 1
             indent, key, gap, sep, value, trail, eol = row
+            count(key)
             return b"".join((indent, key, gap, sep, prefix, value, postfix, trail, eol))
 
         return tag
@@ -332,6 +336,7 @@ def _renderer(rule: FilterType, stats: Stats) -> Render:
         def hide(row: Row) -> bytes:
             stats.masked += 1
             indent, key, gap, sep, value, trail, eol = row
+            count(key)
             if gap:  # only the PSDK print has a gap between key and type
                 return b"".join((indent, key, gap, _SUPPRESSED, trail, eol))
             return b"".join((indent, key, gap, sep, hidden.get(value[:1], hidden[b"0"]), trail, eol))
@@ -341,6 +346,7 @@ def _renderer(rule: FilterType, stats: Stats) -> Render:
     def mask(row: Row) -> bytes:
         stats.masked += 1
         indent, key, gap, sep, value, trail, eol = row
+        count(key)
         new = apply(Value(kind_of(value), value.decode(*_ENCODING))).encode(*_ENCODING)
         return b"".join((indent, key, gap, sep, new, trail, eol))
 

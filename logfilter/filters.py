@@ -40,6 +40,10 @@ class FilterType:
     prefix: str = ""
     postfix: str = ""
 
+    def __reduce__(self) -> tuple[Callable[[str], FilterType], tuple[str]]:
+        # Pickled as its option text (the masks are closures), for batch worker processes.
+        return parse_filter_type, (self.text,)
+
     @property
     def hides_whole_value(self) -> bool:
         """True for `hide`, which the PSDK prints as `[output suppressed]`."""

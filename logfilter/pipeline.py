@@ -51,6 +51,7 @@ def run(
         framer = LineFramer()
         lineno = 0
         for chunk in source.chunks():
+            stats.bytes_in += len(chunk)
             data = framer.feed_lines(chunk)
             if not data:
                 continue
@@ -58,13 +59,17 @@ def run(
             try:
                 lineno += masker.feed(data, lineno + 1, out)
             except InputError:
-                sink.write(b"".join(out))  # everything before the line that stopped the run
-                sink.flush()
+                _write(sink, b"".join(out), stats)  # everything before the line that stopped the run
                 raise
-            sink.write(b"".join(out))
-            sink.flush()
+            _write(sink, b"".join(out), stats)
         rest = framer.finish()
         if rest:
-            sink.write(masker.process(rest, lineno + 1))
-            sink.flush()
+            _write(sink, masker.process(rest, lineno + 1), stats)
     return stats
+
+
+def _write(sink: Sink, data: bytes, stats: Stats) -> None:
+    sink.write(data)
+    sink.flush()
+    stats.bytes_out += len(data)
+    stats.lines_out += data.count(b"\n") + (not data.endswith(b"\n") and bool(data))

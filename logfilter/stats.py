@@ -1,15 +1,23 @@
-"""Counts of what a run did: lines, messages, pairs per treatment. Counts, never values."""
+"""Counts of what a run did: bytes, lines, messages, pairs per treatment. Counts, never values."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field, fields
 
 
 @dataclass(slots=True)
 class Stats:
-    """Running totals, shared by every input of one run."""
+    """Running totals for one input, or summed over many.
 
+    `lines` counts input lines. `changed` counts the pairs a rule changed (masked, tagged
+    or skipped) by filter type text, then by key as printed (quoted, raw bytes). Keys are
+    names, never values; nothing here holds a value.
+    """
+
+    bytes_in: int = 0
+    bytes_out: int = 0
     lines: int = 0
+    lines_out: int = 0
     messages: int = 0
     pairs: int = 0
     copied: int = 0
@@ -17,10 +25,41 @@ class Stats:
     tagged: int = 0
     skipped: int = 0
     failed_closed: int = 0
+    changed: dict[str, dict[bytes, int]] = field(default_factory=dict)
 
-    def as_dict(self) -> dict[str, int]:
-        """The counts by name, for reports."""
-        return asdict(self)
+    def count_change(self, filter_type: str, key: bytes) -> None:
+        """Count one pair that `filter_type` changed."""
+        by_key = self.changed.setdefault(filter_type, {})
+        by_key[key] = by_key.get(key, 0) + 1
+
+    def add(self, other: Stats) -> None:
+        """Add another run's counts to these."""
+        for name in COUNTERS:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for filter_type, keys in other.changed.items():
+            mine = self.changed.setdefault(filter_type, {})
+            for key, count in keys.items():
+                mine[key] = mine.get(key, 0) + count
+
+    def by_filter_type(self) -> dict[str, int]:
+        """Changed pairs per filter type, e.g. {"hide": 12, "skip": 3}."""
+        return {text: sum(keys.values()) for text, keys in sorted(self.changed.items())}
+
+    def by_key(self) -> dict[str, dict[str, int]]:
+        """Changed pairs per key (unquoted; bytes that are not UTF-8 as \\x escapes), then per filter type."""
+        result: dict[str, dict[str, int]] = {}
+        for text, keys in sorted(self.changed.items()):
+            for key, count in keys.items():
+                name = key[1:-1].decode("utf-8", "backslashreplace")
+                per_type = result.setdefault(name, {})
+                per_type[text] = per_type.get(text, 0) + count
+        return dict(sorted(result.items()))
+
+    def as_dict(self) -> dict[str, object]:
+        """The counts by name, for reports and tests."""
+        counts: dict[str, object] = {name: getattr(self, name) for name in COUNTERS}
+        counts["changed"] = {text: dict(keys) for text, keys in self.changed.items()}
+        return counts
 
     def summary(self) -> str:
         """One line for stderr."""
@@ -29,3 +68,7 @@ class Stats:
             f"{self.copied} copied, {self.masked} masked, {self.tagged} tagged, "
             f"{self.skipped} skipped, {self.failed_closed} lines failed closed"
         )
+
+
+# The additive counters, in report order.
+COUNTERS = tuple(f.name for f in fields(Stats) if f.name != "changed")
