@@ -3,18 +3,35 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Annotated, NoReturn
 
+import orjson
 import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
 
+from logfilter.archives import Outcome
+from logfilter.batch import Job, Plan, Settings, State, execute, locked, sweep
+from logfilter.batch import plan as plan_batch
+from logfilter.batch import report as batch_report
 from logfilter.chain import compile_policy
 from logfilter.config import load_policy
 from logfilter.errors import ConfigError, LogFilterError
 from logfilter.pipeline import ENGINES, EngineName, OnError
 from logfilter.pipeline import run as run_pipeline
-from logfilter.sinks import StreamSink
+from logfilter.sinks import AtomicFile, StreamSink
 from logfilter.sources import FileSource, Source, StdinSource
 
 # Locals of this program hold log data: never show them in a traceback.
@@ -22,6 +39,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
     add_completion=False,
     no_args_is_help=True,
+    rich_markup_mode=None,  # option help holds [log-filter], which is not markup
     help="Mask customer data in Genesys T-Library logs, as the servers' log-filter options do.",
 )
 
@@ -43,49 +61,55 @@ def main() -> None:
     """Mask customer data in Genesys T-Library logs."""
 
 
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("-c", "--config", help="Genesys option text with [log-filter] and [log-filter-data]."),
+]
+DefaultOption = Annotated[
+    str | None, typer.Option("--default", help="default-filter-type, overriding the file (e.g. hide, copy).")
+]
+KeyOption = Annotated[
+    list[str] | None,
+    typer.Option("--key", metavar="KEY=TYPE", help="A per-key rule, overriding the file; repeatable."),
+]
+OnErrorOption = Annotated[
+    str,
+    typer.Option(
+        "--on-error",
+        help="redact: mask an unparsable KV line whole and go on; fail: stop that input "
+        "(run exits 3; batch fails the file).",
+    ),
+]
+IgnoreCaseOption = Annotated[
+    bool, typer.Option("--ignore-key-case", help="Match rule keys to log keys ignoring case.")
+]
+EngineOption = Annotated[
+    str,
+    typer.Option("--engine", help="fast (default), or reference: the Lark parser on every line, for debugging."),
+]
+
+
 @app.command()
 def run(
     inputs: Annotated[
         list[str] | None,
         typer.Argument(metavar="[INPUT]...", help="Log files to read in order; none or - reads stdin."),
     ] = None,
-    config: Annotated[
-        Path | None,
-        typer.Option("-c", "--config", help="Genesys option text with [log-filter] and [log-filter-data]."),
-    ] = None,
-    default: Annotated[
-        str | None,
-        typer.Option("--default", help="default-filter-type, overriding the file (e.g. hide, copy)."),
-    ] = None,
-    key: Annotated[
-        list[str] | None,
-        typer.Option("--key", metavar="KEY=TYPE", help="A per-key rule, overriding the file; repeatable."),
-    ] = None,
+    config: ConfigOption = None,
+    default: DefaultOption = None,
+    key: KeyOption = None,
     output: Annotated[
         str | None, typer.Option("-o", "--output", help="Write here instead of stdout (- is stdout).")
     ] = None,
-    on_error: Annotated[
-        str,
-        typer.Option("--on-error", help="redact: mask an unparsable KV line whole and go on; fail: stop (exit 3)."),
-    ] = "redact",
-    ignore_key_case: Annotated[
-        bool, typer.Option("--ignore-key-case", help="Match rule keys to log keys ignoring case.")
-    ] = False,
+    on_error: OnErrorOption = "redact",
+    ignore_key_case: IgnoreCaseOption = False,
     stats: Annotated[bool, typer.Option("--stats", help="Print a one-line summary on stderr.")] = False,
-    engine: Annotated[
-        str,
-        typer.Option("--engine", help="fast (default), or reference: the Lark parser on every line, for debugging."),
-    ] = "fast",
+    engine: EngineOption = "fast",
 ) -> None:
     """Mask the KV pairs of AttributeUserData, AttributeExtensions and AttributeReason(s)."""
     try:
-        if on_error not in ("redact", "fail"):
-            msg = f"--on-error {on_error!r}: expected redact or fail"
-            raise ConfigError(msg)
-        if engine not in ENGINES:
-            msg = f"--engine {engine!r}: expected {' or '.join(ENGINES)}"
-            raise ConfigError(msg)
         policy = load_policy(config, default, key or (), ignore_key_case)
+        mode, engine_name = _mode(on_error), _engine(engine)
         sources = _sources(inputs or ["-"])
         sink = _sink(output, sources)
         warnings = 0
@@ -100,7 +124,7 @@ def run(
 
         try:
             counts = run_pipeline(
-                sources, compile_policy(policy), sink, on_error=_mode(on_error), warn=warn, engine=_engine(engine)
+                sources, compile_policy(policy), sink, on_error=mode, warn=warn, engine=engine_name
             )
         except BaseException:
             _close_quietly(sink)  # the error in flight is the one to report
@@ -118,11 +142,191 @@ def run(
         _say(counts.summary())
 
 
+@app.command()
+def batch(
+    inputs: Annotated[
+        list[str], typer.Argument(metavar="INPUT...", help="Files, folders (recursive) and archives.")
+    ],
+    outdir: Annotated[
+        Path, typer.Option("-o", "--output", metavar="OUTDIR", help="Where the sanitized tree is written.")
+    ],
+    config: ConfigOption = None,
+    default: DefaultOption = None,
+    key: KeyOption = None,
+    jobs: Annotated[
+        int | None, typer.Option("--jobs", "-j", help="Files processed at once (default: all cores).")
+    ] = None,
+    report: Annotated[
+        Path | None, typer.Option("--report", metavar="FILE", help="Write a JSON report of counts (never values).")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Redo outputs that are already complete.")] = False,
+    keep_binary: Annotated[
+        bool, typer.Option("--keep-binary", help="Copy files that are not text logs unchanged instead of leaving them out.")
+    ] = False,
+    on_error: OnErrorOption = "redact",
+    ignore_key_case: IgnoreCaseOption = False,
+    engine: EngineOption = "fast",
+) -> None:
+    """Sanitize files, folders and archives (.gz .bz2 .xz .zip .tar .tgz) into OUTDIR, mirroring their tree.
+
+    A folder comes out as OUTDIR/<its name>/..., a file as OUTDIR/<its name>, an archive as the
+    same kind of archive. Outputs appear only when complete; a re-run skips outputs already
+    made from the same input with the same rules. Exit 0: all done; 1: a file failed (the
+    others are written); 2: usage or configuration error.
+    """
+    interrupted = _on_sigterm_interrupt()
+    try:
+        settings = Settings(
+            load_policy(config, default, key or (), ignore_key_case), _engine(engine), _mode(on_error), keep_binary
+        )
+        workers = _jobs(jobs)
+        work = plan_batch(inputs, outdir)
+        if report is not None:
+            _refuse_report_over_input(report, work)
+        outcomes = _batch(work, settings, workers, force)
+        if report is not None:
+            _write_report(report, batch_report(outcomes, settings, work.outdir, work.targets))
+    except KeyboardInterrupt:
+        signum = interrupted.get("signal", signal.SIGINT)
+        _say("interrupted: outputs already complete are kept; run the same command again to finish")
+        raise typer.Exit(128 + signum) from None
+    except LogFilterError as exc:
+        _die(exc)
+    if any(outcome.status == "failed" for outcome in outcomes):
+        raise typer.Exit(1)
+
+
+def _batch(work: Plan, settings: Settings, workers: int, force: bool) -> list[Outcome]:
+    outcomes = {outcome.name: outcome for outcome in work.known}
+    for outcome in work.known:
+        _tell(outcome)
+    with locked(work.outdir):
+        sweep(work.outdir)
+        state, fingerprint = State(work.outdir), settings.fingerprint()
+        todo = []
+        for job in work.todo:
+            if not force and state.up_to_date(job, fingerprint):
+                outcomes[job.name] = Outcome(job.name, "file", "up-to-date")
+            else:
+                todo.append(job)
+        with _Progress(len(todo), sum(job.size for job in todo)) as progress:
+
+            def on_outcome(job: Job, outcome: Outcome) -> None:
+                outcomes[job.name] = outcome
+                if outcome.status in ("done", "kept"):
+                    state.record(job.target, fingerprint)
+                _tell(outcome, progress.say)
+                progress.file_done()
+
+            execute(todo, settings, workers, on_outcome, progress.read)
+        state.compact()
+        progress.summary(outcomes.values())
+    return [outcomes[name] for name in sorted(outcomes)]
+
+
+def _tell(outcome: Outcome, say: Callable[[str], None] = _say) -> None:
+    """Errors, files left out and lines failed closed go to stderr; nothing else."""
+    if outcome.status == "failed":
+        say(f"error: {outcome.reason}")
+    for member in [outcome, *outcome.members]:
+        if member.status == "omitted":
+            say(f"left out: {member.name} ({member.reason})")
+    for warning in outcome.warnings:
+        say(f"warning: {warning}")
+    if outcome.stats.failed_closed > len(outcome.warnings):
+        say(f"warning: {outcome.name}: {outcome.stats.failed_closed} lines failed closed in all (see the report)")
+
+
+class _Progress:
+    """A progress bar of files and bytes on a terminal; nothing otherwise."""
+
+    def __init__(self, files: int, size: int) -> None:
+        self._bar: Progress | None = None
+        if sys.stderr.isatty() and files:
+            self._bar = Progress(
+                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("files"),
+                DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn(),
+                console=Console(stderr=True), transient=False,
+            )  # fmt: skip
+            self._files = self._bar.add_task("batch", total=files)
+            self._bytes = self._bar.add_task("read", total=size)
+
+    def __enter__(self) -> _Progress:
+        if self._bar is not None:
+            self._bar.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+    def say(self, message: str) -> None:
+        if self._bar is None:
+            _say(message)
+        else:
+            self._bar.console.print(f"logfilter: {message}", markup=False, highlight=False, soft_wrap=True)
+
+    def file_done(self) -> None:
+        if self._bar is not None:
+            self._bar.advance(self._files)
+
+    def read(self, count: int) -> None:
+        if self._bar is not None:
+            self._bar.update(self._bytes, completed=count)
+
+    def summary(self, outcomes: Iterable[Outcome]) -> None:
+        if self._bar is None:
+            return
+        counts: dict[str, int] = {}
+        for outcome in outcomes:
+            counts[outcome.status] = counts.get(outcome.status, 0) + 1
+        _say(", ".join(f"{count} {status}" for status, count in sorted(counts.items())))
+
+
+def _jobs(jobs: int | None) -> int:
+    if jobs is None:
+        return len(os.sched_getaffinity(0))
+    if jobs < 1:
+        msg = f"--jobs {jobs}: expected a whole number of at least 1"
+        raise ConfigError(msg)
+    return jobs
+
+
+def _refuse_report_over_input(report: Path, work: Plan) -> None:
+    if report.exists() and any(report.samefile(job.source) for job in work.todo):
+        msg = f"{report}: the report would overwrite an input"
+        raise ConfigError(msg)
+
+
+def _write_report(path: Path, content: dict[str, object]) -> None:
+    with AtomicFile(path) as out:
+        out.stream.write(orjson.dumps(content, option=orjson.OPT_INDENT_2) + b"\n")
+        out.commit()
+
+
+def _on_sigterm_interrupt() -> dict[str, int]:
+    """Make SIGTERM stop a batch the way Ctrl-C does; remember which signal it was."""
+    caught: dict[str, int] = {}
+
+    def handler(signum: int, frame: object) -> None:
+        caught["signal"] = signum
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, handler)
+    return caught
+
+
 def _mode(text: str) -> OnError:
+    if text not in ("redact", "fail"):
+        msg = f"--on-error {text!r}: expected redact or fail"
+        raise ConfigError(msg)
     return "fail" if text == "fail" else "redact"
 
 
 def _engine(text: str) -> EngineName:
+    if text not in ENGINES:
+        msg = f"--engine {text!r}: expected {' or '.join(ENGINES)}"
+        raise ConfigError(msg)
     return "reference" if text == "reference" else "fast"
 
 

@@ -1,8 +1,11 @@
-"""Where output bytes go: a stream (stdout or a file), or nowhere (benchmarks)."""
+"""Where output bytes go: a stream (stdout or a file), a file that appears only when complete
+(batch), or nowhere (benchmarks)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from types import TracebackType
 from typing import BinaryIO, Protocol
 
 from logfilter.errors import LogFilterError
@@ -17,10 +20,11 @@ class Sink(Protocol):
 class StreamSink:
     """Writes to a binary stream, flushing whenever the pipeline has no more input at hand."""
 
-    def __init__(self, stream: BinaryIO, name: str, owned: bool = False) -> None:
+    def __init__(self, stream: BinaryIO, name: str, owned: bool = False, live: bool = True) -> None:
         self._stream = stream
         self._name = name
         self._owned = owned
+        self._live = live  # flush after every chunk read; batch leaves it to the stream
 
     @classmethod
     def to_path(cls, path: Path) -> StreamSink:
@@ -40,6 +44,10 @@ class StreamSink:
             raise LogFilterError(msg) from None
 
     def flush(self) -> None:
+        if self._live:
+            self._flush()
+
+    def _flush(self) -> None:
         try:
             self._stream.flush()
         except BrokenPipeError:
@@ -49,9 +57,74 @@ class StreamSink:
             raise LogFilterError(msg) from None
 
     def close(self) -> None:
-        self.flush()
+        self._flush()
         if self._owned:
             self._stream.close()
+
+
+PART_SUFFIX = ".logfilter-part"
+
+
+def part_path(path: Path) -> Path:
+    """Where `path` is written before it is complete: hidden, beside it, with a suffix of ours."""
+    return path.with_name(f".{path.name}{PART_SUFFIX}")
+
+
+class AtomicFile:
+    """A file that appears under its name only when complete.
+
+    Written to `part_path(path)`; `commit` flushes it to disk, gives it the times asked
+    for, and renames it into place. Leaving the `with` block without `commit` (an error)
+    removes the part file. One writer per path: batch holds a lock on the output folder.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._part = part_path(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.stream: BinaryIO = open(self._part, "wb")  # noqa: SIM115 - closed by commit/discard
+        except OSError as exc:
+            msg = f"{path}: cannot write the output ({exc.strerror or exc})"
+            raise LogFilterError(msg) from None
+
+    def commit(self, times_ns: tuple[int, int] | None = None) -> None:
+        """Make the file appear complete under its name (with these atime and mtime, if given)."""
+        try:
+            self.stream.flush()
+            os.fsync(self.stream.fileno())
+            self.stream.close()
+            if times_ns is not None:
+                os.utime(self._part, ns=times_ns)
+            os.replace(self._part, self.path)
+            _fsync_folder(self.path.parent)
+        except OSError as exc:
+            self.discard()
+            msg = f"{self.path}: cannot write the output ({exc.strerror or exc})"
+            raise LogFilterError(msg) from None
+
+    def discard(self) -> None:
+        """Remove the part file; the name is left as it was."""
+        self.stream.close()
+        self._part.unlink(missing_ok=True)
+
+    def __enter__(self) -> AtomicFile:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if not self.stream.closed:
+            self.discard()
+
+
+def _fsync_folder(folder: Path) -> None:
+    # The rename is durable only once the folder entry is on disk.
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 class NullSink:

@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 from logfilter.errors import LogFilterError
 
@@ -51,7 +52,19 @@ class StdinSource:
             yield chunk
 
 
-Source = FileSource | StdinSource
+@dataclass(frozen=True, slots=True)
+class StreamSource:
+    """An open binary stream, such as a member of an archive; `name` says where it came from."""
+
+    name: str
+    stream: BinaryIO
+
+    def chunks(self) -> Iterator[bytes]:
+        while chunk := self.stream.read(CHUNK):
+            yield chunk
+
+
+Source = FileSource | StdinSource | StreamSource
 
 
 class LineFramer:

@@ -1,0 +1,285 @@
+"""What a batch input holds, and how each kind is rewritten: the same kind comes out.
+
+A text log is masked by the pipeline of `run`. Compressed data (gzip, bzip2, xz) is
+decompressed, rewritten and compressed again; an archive (zip, tar) comes out as an archive
+with the same members, each text log in it masked, recursively. Binary data (anything with
+a NUL byte in its first 8 KiB, as git decides) is left out and reported, or with
+`keep_binary` copied unchanged. Text streams through; an archive member is spooled (a tar
+header needs its size first, and a member left out must not leave an entry), in memory up
+to 64 MiB and beyond that in a hidden file beside the output.
+"""
+
+from __future__ import annotations
+
+import bz2
+import copy
+import gzip
+import io
+import lzma
+import tarfile
+import tempfile
+import zipfile
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO, Literal
+
+from logfilter.chain import Chain
+from logfilter.errors import LogFilterError
+from logfilter.pipeline import EngineName, OnError, run
+from logfilter.sinks import StreamSink
+from logfilter.sources import CHUNK, StreamSource
+from logfilter.stats import Stats
+
+Kind = Literal["text", "gzip", "bzip2", "xz", "zip", "tar", "binary"]
+Status = Literal["done", "up-to-date", "omitted", "kept", "failed"]
+
+HEAD = 8192
+MAX_DEPTH = 4
+MAX_WARNINGS = 5
+SPOOL = 64 << 20
+
+_COMPRESSED: dict[str, Callable[[BinaryIO], BinaryIO]] = {
+    "gzip": lambda stream: gzip.GzipFile(fileobj=stream, mode="rb"),
+    "bzip2": lambda stream: bz2.BZ2File(stream, "rb"),
+    "xz": lambda stream: lzma.LZMAFile(stream, "rb"),
+}
+_ZIP_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA)
+# What reading or writing a damaged file can raise; the messages name the kind, never data.
+_DAMAGE = (OSError, EOFError, ValueError, RuntimeError, NotImplementedError, zlib.error, lzma.LZMAError,
+           tarfile.TarError, zipfile.BadZipFile, zipfile.LargeZipFile)  # fmt: skip
+
+
+def sniff(head: bytes) -> Kind:
+    """The kind of data that starts with `head` (its first HEAD bytes, or all of it)."""
+    if head.startswith(b"\x1f\x8b"):
+        return "gzip"
+    if head.startswith(b"BZh") and head[4:10] in (b"1AY&SY", b"\x17rE8P\x90"):
+        return "bzip2"
+    if head.startswith(b"\xfd7zXZ\x00"):
+        return "xz"
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        return "zip"
+    if head[257:262] == b"ustar":
+        return "tar"
+    if b"\x00" in head:
+        return "binary"
+    return "text"
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What happened to one input file or archive member. Names and counts, never data."""
+
+    name: str
+    kind: str = "text"
+    status: Status = "done"
+    stats: Stats = field(default_factory=Stats)
+    reason: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    members: list[Outcome] = field(default_factory=list)
+
+
+class Rewriter:
+    """Rewrites one input (a stream) into one output stream under a Chain."""
+
+    def __init__(
+        self, chain: Chain, *, engine: EngineName, on_error: OnError, keep_binary: bool, spool_dir: Path
+    ) -> None:
+        self._chain = chain
+        self._engine: EngineName = engine
+        self._on_error: OnError = on_error
+        self._keep_binary = keep_binary
+        self._spool_dir = spool_dir
+
+    def rewrite(
+        self, reader: BinaryIO, writer: BinaryIO, name: str, depth: int = 0, in_place: bool = False
+    ) -> Outcome:
+        """Rewrite what `reader` holds into `writer`; raise LogFilterError when it cannot be read.
+
+        `in_place`: the reader is a seekable file, so a zip is read where it is, not copied.
+        An outcome with status "omitted" means nothing was written: the caller leaves the
+        output out.
+        """
+        head = _read_head(reader)
+        kind = sniff(head)
+        outcome = Outcome(name, kind)
+        if depth > MAX_DEPTH and kind not in ("text", "binary"):
+            msg = f"{name}: archives nested more than {MAX_DEPTH} deep"
+            raise LogFilterError(msg)
+        if in_place and kind == "zip":
+            reader.seek(0)
+            stream: BinaryIO = reader
+        else:
+            stream = _Rewound(head, reader)  # type: ignore[assignment]
+        try:
+            if kind == "text":
+                self._text(stream, writer, outcome)
+            elif kind == "binary":
+                if not self._keep_binary:
+                    outcome.status, outcome.reason = "omitted", "binary data, not a text log"
+                    return outcome
+                _copy(stream, writer)
+                outcome.status = "kept"
+            elif kind == "zip":
+                self._zip(stream, writer, outcome, depth, in_place)
+            elif kind == "tar":
+                self._tar(stream, writer, outcome, depth)
+            else:
+                self._compressed(kind, stream, writer, outcome, depth)
+        except LogFilterError:
+            raise
+        except _DAMAGE as exc:
+            detail = "truncated" if isinstance(exc, EOFError) else _detail(exc)
+            msg = f"{name}: cannot read or rewrite it as {kind} data ({detail})"
+            raise LogFilterError(msg) from None
+        return outcome
+
+    def _text(self, reader: BinaryIO, writer: BinaryIO, outcome: Outcome) -> None:
+        def warn(message: str) -> None:
+            if len(outcome.warnings) < MAX_WARNINGS:
+                outcome.warnings.append(message)
+
+        run(
+            [StreamSource(outcome.name, reader)], self._chain, StreamSink(writer, outcome.name, live=False),
+            on_error=self._on_error, warn=warn, stats=outcome.stats, engine=self._engine,
+        )  # fmt: skip
+
+    def _compressed(self, kind: Kind, reader: BinaryIO, writer: BinaryIO, outcome: Outcome, depth: int) -> None:
+        with _COMPRESSED[kind](reader) as inner:
+            head = _read_head(inner)
+            mtime = getattr(inner, "mtime", None)  # gzip keeps the original's time in its header
+            if sniff(head) == "binary" and not self._keep_binary:
+                outcome.status, outcome.reason = "omitted", "binary data, not a text log"
+                return
+            with _compressor(kind, writer, outcome.name, mtime) as packed:
+                content = self.rewrite(_Rewound(head, inner), packed, outcome.name, depth + 1)
+        outcome.kind = kind if content.kind == "text" else f"{content.kind}+{kind}"
+        outcome.status, outcome.stats, outcome.warnings, outcome.members = (
+            content.status, content.stats, content.warnings, content.members
+        )
+
+    def _member(self, reader: BinaryIO, name: str, depth: int, spooled: BinaryIO) -> Outcome:
+        """Rewrite one archive member into a spool file; the caller adds it unless it is left out."""
+        head = _read_head(reader)
+        if sniff(head) != "zip":
+            return self.rewrite(_Rewound(head, reader), spooled, name, depth + 1)
+        with self._spool() as seekable:  # a zip is read by seeking: give it a file
+            _copy(_Rewound(head, reader), seekable)
+            return self.rewrite(seekable, spooled, name, depth + 1, in_place=True)
+
+    def _zip(self, reader: BinaryIO, writer: BinaryIO, outcome: Outcome, depth: int, in_place: bool) -> None:
+        with self._spool() as spooled_archive:
+            if not in_place:
+                _copy(reader, spooled_archive)
+                spooled_archive.seek(0)
+                reader = spooled_archive  # type: ignore[assignment]
+            with zipfile.ZipFile(reader) as archive, zipfile.ZipFile(writer, "w") as packed:
+                for info in archive.infolist():
+                    copied = _zip_info(info)
+                    if info.is_dir():
+                        packed.writestr(copied, b"")
+                        continue
+                    member = f"{outcome.name}!{info.filename}"
+                    if info.flag_bits & 0x1:
+                        msg = f"{member}: the member is encrypted; cannot read it"
+                        raise LogFilterError(msg)
+                    with archive.open(info) as stream, self._spool() as spooled:
+                        result = self._member(stream, member, depth, spooled)
+                        if result.status != "omitted":
+                            copied.file_size = spooled.tell()  # decides whether zip64 is needed
+                            spooled.seek(0)
+                            with packed.open(copied, "w") as out:
+                                _copy(spooled, out)
+                    self._add(outcome, result)
+
+    def _tar(self, reader: BinaryIO, writer: BinaryIO, outcome: Outcome, depth: int) -> None:
+        with tarfile.open(fileobj=reader, mode="r|") as archive, tarfile.open(
+            fileobj=writer, mode="w|", format=tarfile.PAX_FORMAT
+        ) as packed:
+            for info in archive:
+                if not info.isreg():
+                    packed.addfile(copy.copy(info))
+                    continue
+                member = f"{outcome.name}!{info.name}"
+                stream = archive.extractfile(info)
+                assert stream is not None  # a regular member always has data
+                with self._spool() as spooled:
+                    result = self._member(stream, member, depth, spooled)
+                    if result.status != "omitted":
+                        copied = copy.copy(info)
+                        copied.pax_headers = {k: v for k, v in info.pax_headers.items() if k != "size"}
+                        copied.size = spooled.tell()
+                        spooled.seek(0)
+                        packed.addfile(copied, spooled)
+                self._add(outcome, result)
+
+    def _add(self, outcome: Outcome, member: Outcome) -> None:
+        outcome.members.append(member)
+        outcome.stats.add(member.stats)
+
+    def _spool(self) -> tempfile.SpooledTemporaryFile[bytes]:
+        return tempfile.SpooledTemporaryFile(max_size=SPOOL, dir=self._spool_dir, prefix=".logfilter-spool-")
+
+
+def _read_head(reader: BinaryIO) -> bytes:
+    parts, size = [], 0
+    while size < HEAD:
+        part = reader.read(HEAD - size)
+        if not part:
+            break
+        parts.append(part)
+        size += len(part)
+    return b"".join(parts)
+
+
+def _copy(reader: BinaryIO, writer: BinaryIO) -> None:
+    while chunk := reader.read(CHUNK):
+        writer.write(chunk)
+
+
+def _detail(exc: BaseException) -> str:
+    # strerror ("No space left on device") never holds data; other texts may quote bytes.
+    return exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
+
+
+def _compressor(kind: Kind, writer: BinaryIO, name: str, mtime: int | None) -> BinaryIO:
+    if kind == "gzip":
+        inner = Path(name.rpartition("!")[2]).name
+        inner = inner[:-3] if inner.endswith(".gz") else inner[:-4] + ".tar" if inner.endswith(".tgz") else inner
+        return gzip.GzipFile(filename=inner, mode="wb", fileobj=writer, compresslevel=6, mtime=mtime)
+    if kind == "bzip2":
+        return bz2.BZ2File(writer, "wb")
+    return lzma.LZMAFile(writer, "wb", format=lzma.FORMAT_XZ)
+
+
+def _zip_info(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
+    """A new entry with the member's name, time, permissions and comment (sizes come later)."""
+    copied = zipfile.ZipInfo(info.filename, info.date_time)
+    copied.compress_type = info.compress_type if info.compress_type in _ZIP_METHODS else zipfile.ZIP_DEFLATED
+    copied.external_attr = info.external_attr
+    copied.create_system = info.create_system
+    copied.comment = info.comment
+    return copied
+
+
+class _Rewound(io.RawIOBase):
+    """A stream that gives back the head already read from it, then the rest."""
+
+    def __init__(self, head: bytes, rest: BinaryIO) -> None:
+        self._head = memoryview(head)
+        self._rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        if self._head:
+            count = min(len(buffer), len(self._head))
+            buffer[:count] = self._head[:count]
+            self._head = self._head[count:]
+            return count
+        data = self._rest.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)

@@ -1,0 +1,420 @@
+"""`logfilter batch`: sanitize files, folders and archives into a mirrored output tree.
+
+Plan (walk the inputs, refuse outputs that would land on or inside an input, skip outputs
+already done), then process each input file in a pool of worker processes, each output
+written to a hidden part file and renamed into place when complete. A lock on OUTDIR keeps
+two runs apart, so the part files of a killed run can be swept by the next one.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import fcntl
+import hashlib
+import io
+import multiprocessing
+import os
+import signal
+import stat
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from multiprocessing.sharedctypes import Synchronized
+from pathlib import Path
+
+import orjson
+
+from logfilter.archives import Outcome, Rewriter
+from logfilter.chain import Chain, compile_policy
+from logfilter.config import Policy
+from logfilter.errors import ConfigError, LogFilterError
+from logfilter.pipeline import EngineName, OnError
+from logfilter.sinks import PART_SUFFIX, AtomicFile
+from logfilter.sources import CHUNK
+from logfilter.stats import COUNTERS, Stats
+
+STATE = ".logfilter-batch.jsonl"
+SPOOL_PREFIX = ".logfilter-spool-"
+TICK = 0.2  # seconds between progress updates
+
+try:
+    __version__ = version("logfilter")
+except PackageNotFoundError:  # run from a source tree that was never installed
+    __version__ = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything a worker needs besides the job: validated once, pickled to each worker."""
+
+    policy: Policy
+    engine: EngineName = "fast"
+    on_error: OnError = "redact"
+    keep_binary: bool = False
+
+    def describe(self) -> dict[str, object]:
+        """The configuration for the report: rule texts, never values."""
+        return {
+            "default-filter-type": self.policy.default.text,
+            "log-filter-data": {rule.key: rule.filter_type.text for rule in self.policy.rules},
+            "ignore-key-case": self.policy.ignore_key_case,
+            "engine": self.engine,
+            "on-error": self.on_error,
+            "keep-binary": self.keep_binary,
+        }
+
+    def fingerprint(self) -> str:
+        """What an output depends on: the rules, --keep-binary and the logfilter version."""
+        what = {key: value for key, value in self.describe().items() if key not in ("engine", "on-error")}
+        what["logfilter"] = __version__
+        return hashlib.sha256(orjson.dumps(what, option=orjson.OPT_SORT_KEYS)).hexdigest()[:32]
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """One input file and the output it becomes."""
+
+    source: Path
+    target: Path
+    name: str  # the input as the user would write it, for messages and the report
+    size: int
+
+
+@dataclass(slots=True)
+class Plan:
+    """The work of one run: files to process, and outcomes known before any is read."""
+
+    outdir: Path
+    todo: list[Job] = field(default_factory=list)
+    known: list[Outcome] = field(default_factory=list)
+    targets: dict[str, Path] = field(default_factory=dict)  # output path by input name, for the report
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(job.size for job in self.todo)
+
+
+def plan(inputs: Iterable[str], outdir: Path) -> Plan:
+    """Walk the inputs into jobs; refuse (ConfigError) what would write on or inside an input.
+
+    A folder INPUT comes out as OUTDIR/<its name>/..., a file as OUTDIR/<its name>.
+    """
+    if outdir.exists() and not outdir.is_dir():
+        msg = f"{outdir}: the output folder is an existing file"
+        raise ConfigError(msg)
+    real_out = outdir.resolve()
+    result = Plan(outdir)
+    for item in inputs:
+        path = Path(item)
+        if not path.exists() and not path.is_symlink():
+            msg = f"{item}: no such input file or folder"
+            raise ConfigError(msg)
+        real = path.resolve()
+        top = real.name
+        if path.is_dir():
+            if real_out == real or real_out.is_relative_to(real):
+                msg = f"{outdir}: the output folder is inside the input {item}; choose one outside it"
+                raise ConfigError(msg)
+            _walk(path, outdir / top, result)
+        elif path.is_file():
+            _add(result, path, outdir / top, item)
+        else:
+            msg = f"{item}: not a regular file or folder"
+            raise ConfigError(msg)
+    _refuse_overwrites(result)
+    return result
+
+
+def _walk(folder: Path, target: Path, result: Plan) -> None:
+    def unlisted(exc: OSError) -> None:
+        name = exc.filename or str(folder)
+        result.known.append(Outcome(name, "folder", "failed", reason=f"{name}: cannot list the folder ({exc.strerror})"))
+
+    for root, dirs, files in os.walk(folder, onerror=unlisted):
+        dirs.sort()
+        here = Path(root)
+        for name in sorted(files) + [d for d in dirs if (here / d).is_symlink()]:
+            path = here / name
+            rel = path.relative_to(folder)
+            _add(result, path, target / rel, str(path))
+
+
+def _add(result: Plan, path: Path, target: Path, name: str) -> None:
+    try:
+        info = path.stat()
+    except OSError as exc:
+        result.known.append(Outcome(name, "file", "failed", reason=f"{name}: cannot read it ({exc.strerror})"))
+        return
+    if stat.S_ISDIR(info.st_mode):
+        result.known.append(Outcome(name, "folder", "omitted", reason="a link to a folder; not followed"))
+    elif not stat.S_ISREG(info.st_mode):
+        result.known.append(Outcome(name, "special", "omitted", reason="not a regular file"))
+    elif name in result.targets:
+        return  # the same input named twice
+    else:
+        result.todo.append(Job(path, target, name, info.st_size))
+        result.targets[name] = target
+
+
+def _refuse_overwrites(result: Plan) -> None:
+    by_target: dict[Path, str] = {}
+    inputs = {_identity(job.source): job.name for job in result.todo}
+    for job in result.todo:
+        other = by_target.setdefault(job.target, job.name)
+        if other != job.name:
+            msg = f"{job.name} and {other} would both be written to {job.target}; give them separately"
+            raise ConfigError(msg)
+        if job.target.exists() and _identity(job.target) in inputs:
+            msg = f"{job.target}: the output would overwrite the input {inputs[_identity(job.target)]}"
+            raise ConfigError(msg)
+
+
+def _identity(path: Path) -> tuple[int, int]:
+    info = path.stat()
+    return info.st_dev, info.st_ino
+
+
+@contextmanager
+def locked(outdir: Path) -> Iterator[None]:
+    """Create OUTDIR and hold an exclusive lock on it; refuse if another batch holds it."""
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(outdir, os.O_RDONLY)
+    except OSError as exc:
+        msg = f"{outdir}: cannot create the output folder ({exc.strerror})"
+        raise LogFilterError(msg) from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            msg = f"{outdir}: another logfilter batch is writing to this folder"
+            raise ConfigError(msg) from None
+        yield
+    finally:
+        os.close(fd)
+
+
+def sweep(outdir: Path) -> int:
+    """Remove the part and spool files a killed run left behind (call under the lock)."""
+    removed = 0
+    for root, _dirs, files in os.walk(outdir):
+        for name in files:
+            if name.startswith(".") and name.endswith(PART_SUFFIX) or name.startswith(SPOOL_PREFIX):
+                Path(root, name).unlink(missing_ok=True)
+                removed += 1
+    return removed
+
+
+class State:
+    """Which outputs are complete, and under which settings: one JSON line per output.
+
+    A line is appended after its output is renamed into place, so a killed run loses at
+    most the record of a file, which is then done again, never skipped wrongly.
+    """
+
+    def __init__(self, outdir: Path) -> None:
+        self._path = outdir / STATE
+        self._outdir = outdir
+        self.done: dict[str, str] = {}
+        try:
+            lines = self._path.read_bytes().splitlines()
+        except FileNotFoundError:
+            lines = []
+        except OSError as exc:
+            msg = f"{self._path}: cannot read the batch state ({exc.strerror})"
+            raise LogFilterError(msg) from None
+        for line in lines:
+            try:
+                record = orjson.loads(line)
+                self.done[record["output"]] = record["fingerprint"]
+            except (orjson.JSONDecodeError, KeyError, TypeError):
+                continue  # a torn last line: that file is simply done again
+
+    def up_to_date(self, job: Job, fingerprint: str) -> bool:
+        """True when the output exists, is no older than its input, and was made with these settings."""
+        if self.done.get(self._key(job.target)) != fingerprint:
+            return False
+        try:
+            made, source = job.target.stat(), job.source.stat()
+        except OSError:
+            return False
+        return stat.S_ISREG(made.st_mode) and made.st_mtime_ns >= source.st_mtime_ns
+
+    def record(self, target: Path, fingerprint: str) -> None:
+        key = self._key(target)
+        self.done[key] = fingerprint
+        with open(self._path, "ab") as stream:
+            stream.write(orjson.dumps({"output": key, "fingerprint": fingerprint}) + b"\n")
+
+    def compact(self) -> None:
+        """Rewrite the state with one line per output that still exists."""
+        lines = [
+            orjson.dumps({"output": key, "fingerprint": fingerprint}) + b"\n"
+            for key, fingerprint in sorted(self.done.items())
+            if (self._outdir / key).is_file()
+        ]
+        with AtomicFile(self._path) as out:
+            out.stream.write(b"".join(lines))
+            out.commit()
+
+    def _key(self, target: Path) -> str:
+        return target.relative_to(self._outdir).as_posix()
+
+
+# --- the work of one file, in a worker process (or in this one with --jobs 1) ---
+
+_worker: tuple[Chain, Settings, Synchronized] | None = None  # type: ignore[type-arg]
+
+
+def _start_worker(settings: Settings, counter: Synchronized, parent: int) -> None:  # type: ignore[type-arg]
+    global _worker
+    _worker = (compile_policy(settings.policy), settings, counter)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which stops us
+    _die_with_parent(parent)
+
+
+def _die_with_parent(parent: int) -> None:
+    # Linux: a parent killed with SIGKILL takes its workers along, so none writes on.
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:
+        os._exit(1)
+
+
+def _work(job: Job) -> Outcome:
+    assert _worker is not None, "the worker was not started"
+    chain, settings, counter = _worker
+    return process(job, chain, settings, counter)
+
+
+def process(job: Job, chain: Chain, settings: Settings, counter: Synchronized | None = None) -> Outcome:  # type: ignore[type-arg]
+    """Rewrite one input file into its output, atomically; never raises for a bad input."""
+    try:
+        before = job.source.stat()
+        with _CountingFile(job.source, counter) as raw, io.BufferedReader(raw, CHUNK) as reader:
+            with AtomicFile(job.target) as out:
+                rewriter = Rewriter(
+                    chain, engine=settings.engine, on_error=settings.on_error,
+                    keep_binary=settings.keep_binary, spool_dir=job.target.parent,
+                )  # fmt: skip
+                outcome = rewriter.rewrite(reader, out.stream, job.name, in_place=True)  # type: ignore[arg-type]
+                if outcome.status != "omitted":
+                    # The input's times: a later change to the input makes it newer than this.
+                    out.commit((before.st_atime_ns, before.st_mtime_ns))
+        after = job.source.stat()
+        if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
+            outcome.warnings.append(f"{job.name}: changed while it was read; the next run will do it again")
+        return outcome
+    except LogFilterError as exc:
+        return Outcome(job.name, "file", "failed", reason=str(exc))
+    except OSError as exc:
+        return Outcome(job.name, "file", "failed", reason=f"{job.name}: cannot read it ({exc.strerror or exc})")
+
+
+class _CountingFile(io.FileIO):
+    """A file whose reads add to a counter shared with the parent, for the progress bar."""
+
+    def __init__(self, path: Path, counter: Synchronized | None) -> None:  # type: ignore[type-arg]
+        super().__init__(path, "rb")
+        self._counter = counter
+
+    def readinto(self, buffer: bytearray | memoryview) -> int | None:  # type: ignore[override]
+        count = super().readinto(buffer)
+        if count and self._counter is not None:
+            with self._counter.get_lock():
+                self._counter.value += count
+        return count
+
+
+def execute(
+    todo: list[Job],
+    settings: Settings,
+    jobs: int,
+    on_outcome: Callable[[Job, Outcome], None],
+    on_progress: Callable[[int], None] = lambda read: None,
+) -> None:
+    """Process every job, `jobs` at a time; report each outcome as it arrives.
+
+    `on_progress` gets the bytes read so far, every TICK seconds. KeyboardInterrupt stops
+    the workers at once (their part files are left for `sweep`).
+    """
+    counter = multiprocessing.get_context("fork").Value("q", 0)
+    if jobs <= 1 or len(todo) <= 1:
+        chain = compile_policy(settings.policy)
+        for job in todo:
+            on_outcome(job, process(job, chain, settings, counter))
+            on_progress(counter.value)
+        return
+    # Big files first, so the last one to finish is a small one.
+    ordered = sorted(todo, key=lambda job: job.size, reverse=True)
+    pool = ProcessPoolExecutor(
+        min(jobs, len(todo)), multiprocessing.get_context("fork"), _start_worker, (settings, counter, os.getpid())
+    )
+    try:
+        pending: dict[Future[Outcome], Job] = {pool.submit(_work, job): job for job in ordered}
+        while pending:
+            finished, _ = wait(pending, timeout=TICK, return_when=FIRST_COMPLETED)
+            for future in finished:
+                job = pending.pop(future)
+                try:
+                    outcome = future.result()
+                except BrokenProcessPool:
+                    outcome = Outcome(job.name, "file", "failed", reason=f"{job.name}: a worker process died")
+                on_outcome(job, outcome)
+            on_progress(counter.value)
+    except BaseException:
+        for worker in list(getattr(pool, "_processes", {}).values()):  # no public way before 3.14
+            worker.kill()
+        raise
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+# --- the report ---
+
+
+def report(outcomes: list[Outcome], settings: Settings, outdir: Path, targets: dict[str, Path]) -> dict[str, object]:
+    """The JSON report: per file and in total, counts and names only."""
+    totals = Stats()
+    files = []
+    statuses: dict[str, int] = {}
+    for outcome in outcomes:
+        totals.add(outcome.stats)
+        statuses[outcome.status] = statuses.get(outcome.status, 0) + 1
+        files.append(_entry(outcome, targets.get(outcome.name)))
+    return {
+        "logfilter": __version__,
+        "outdir": str(outdir),
+        "config": settings.describe(),
+        "files": files,
+        "totals": {"files": len(outcomes), **dict(sorted(statuses.items())), **_counts(totals)},
+    }
+
+
+def _entry(outcome: Outcome, target: Path | None) -> dict[str, object]:
+    entry: dict[str, object] = {"input": outcome.name}
+    if target is not None:
+        entry["output"] = str(target) if outcome.status in ("done", "kept", "up-to-date") else None
+    entry |= {"kind": outcome.kind, "status": outcome.status}
+    if outcome.reason is not None:
+        entry["reason"] = outcome.reason
+    if outcome.status in ("done", "kept"):
+        entry |= _counts(outcome.stats)
+    if outcome.warnings:
+        entry["warnings"] = outcome.warnings
+    if outcome.members:
+        entry["members"] = [_entry(member, None) for member in outcome.members]
+    return entry
+
+
+def _counts(stats: Stats) -> dict[str, object]:
+    counts: dict[str, object] = {("lines_in" if name == "lines" else name): getattr(stats, name) for name in COUNTERS}
+    counts["changed_by_filter_type"] = stats.by_filter_type()
+    counts["changed_by_key"] = stats.by_key()
+    return counts
