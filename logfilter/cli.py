@@ -15,7 +15,6 @@ from rich.console import Console
 from rich.progress import (
     BarColumn,
     DownloadColumn,
-    MofNCompleteColumn,
     Progress,
     TextColumn,
     TimeRemainingColumn,
@@ -242,14 +241,16 @@ class _Progress:
 
     def __init__(self, files: int, size: int) -> None:
         self._bar: Progress | None = None
+        self._done, self._files = 0, files
         if sys.stderr.isatty() and files:
             self._bar = Progress(
-                TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("files"),
-                DownloadColumn(), TransferSpeedColumn(), TimeRemainingColumn(),
-                console=Console(stderr=True), transient=False,
+                TextColumn("{task.fields[files]}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+                TimeRemainingColumn(), console=Console(stderr=True),
             )  # fmt: skip
-            self._files = self._bar.add_task("batch", total=files)
-            self._bytes = self._bar.add_task("read", total=size)
+            self._task = self._bar.add_task("batch", total=size, files=self._count())
+
+    def _count(self) -> str:
+        return f"{self._done}/{self._files} files"
 
     def __enter__(self) -> _Progress:
         if self._bar is not None:
@@ -267,12 +268,13 @@ class _Progress:
             self._bar.console.print(f"logfilter: {message}", markup=False, highlight=False, soft_wrap=True)
 
     def file_done(self) -> None:
+        self._done += 1
         if self._bar is not None:
-            self._bar.advance(self._files)
+            self._bar.update(self._task, files=self._count())
 
     def read(self, count: int) -> None:
         if self._bar is not None:
-            self._bar.update(self._bytes, completed=count)
+            self._bar.update(self._task, completed=count)
 
     def summary(self, outcomes: Iterable[Outcome]) -> None:
         if self._bar is None:
