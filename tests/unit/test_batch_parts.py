@@ -1,0 +1,122 @@
+"""The parts batch is built from: kind sniffing, atomic files, summed stats, pickled rules."""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import io
+import lzma
+import pickle
+import tarfile
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from logfilter.archives import sniff
+from logfilter.config import load_policy
+from logfilter.errors import LogFilterError
+from logfilter.filters import parse_filter_type
+from logfilter.sinks import AtomicFile, part_path
+from logfilter.stats import Stats
+
+TEXT = b"@10:15:00.123 [0] 8111 message EventRinging\n\tAttributeUserData\t[9] 00 01 00 00..\n"
+
+
+def _zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("a.log", TEXT)
+    return buffer.getvalue()
+
+
+def _tar() -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as archive:
+        info = tarfile.TarInfo("a.log")
+        info.size = len(TEXT)
+        archive.addfile(info, io.BytesIO(TEXT))
+    return buffer.getvalue()
+
+
+class TestSniff:
+    @pytest.mark.parametrize(
+        ("data", "kind"),
+        [
+            (gzip.compress(TEXT), "gzip"),
+            (bz2.compress(TEXT), "bzip2"),
+            (lzma.compress(TEXT), "xz"),
+            (_zip(), "zip"),
+            (_tar(), "tar"),
+            (TEXT, "text"),
+            (b"", "text"),
+            ("Müller café\n".encode("latin-1"), "text"),
+            (b"BZh no block magic\n", "text"),
+            ("a log in UTF-16\n".encode("utf-16"), "binary"),
+            (b"\x7fELF\x02\x01\x01\x00\x00", "binary"),
+        ],
+        ids=["gzip", "bzip2", "xz", "zip", "tar", "text", "empty", "latin-1", "BZh-text", "utf-16", "elf"],
+    )
+    def test_kind_by_content(self, data: bytes, kind: str) -> None:
+        """The kind comes from the first bytes, never from a file name."""
+        assert sniff(data[:8192]) == kind
+
+
+class TestAtomicFile:
+    def test_appears_only_on_commit(self, tmp_path: Path) -> None:
+        """Until commit only the hidden part file exists; commit renames it with the times given."""
+        target = tmp_path / "deep/er/out.log"
+        with AtomicFile(target) as out:
+            out.stream.write(b"data\n")
+            assert not target.exists() and part_path(target).name == ".out.log.logfilter-part"
+            out.commit((1_000_000_000, 1_700_000_000_123_456_789))
+        assert target.read_bytes() == b"data\n"
+        assert target.stat().st_mtime_ns == 1_700_000_000_123_456_789
+        assert not part_path(target).exists()
+
+    def test_error_leaves_nothing(self, tmp_path: Path) -> None:
+        """Leaving the block by an exception removes the part file and leaves the old file as it was."""
+        target = tmp_path / "out.log"
+        target.write_bytes(b"old\n")
+        with pytest.raises(RuntimeError), AtomicFile(target) as out:
+            out.stream.write(b"half")
+            raise RuntimeError
+        assert target.read_bytes() == b"old\n" and list(tmp_path.iterdir()) == [target]
+
+    def test_unwritable_folder(self, tmp_path: Path) -> None:
+        """A folder that cannot be created is a LogFilterError naming the path."""
+        (tmp_path / "file").write_bytes(b"")
+        with pytest.raises(LogFilterError, match="cannot write the output"):
+            AtomicFile(tmp_path / "file/out.log")
+
+
+class TestStats:
+    def test_add_sums_counters_and_changes(self) -> None:
+        """Adding sums every counter and merges changes per filter type and key."""
+        first, second = Stats(lines=2, masked=1), Stats(lines=3, skipped=1)
+        first.count_change("hide", b"'PASSWORD'")
+        second.count_change("hide", b"'PASSWORD'")
+        second.count_change("skip", b"'Caf\xe9'")
+        first.add(second)
+        assert (first.lines, first.masked, first.skipped) == (5, 1, 1)
+        assert first.by_filter_type() == {"hide": 2, "skip": 1}
+        assert first.by_key() == {"Caf\\xe9": {"skip": 1}, "PASSWORD": {"hide": 2}}
+
+
+class TestPickledRules:
+    @pytest.mark.parametrize(
+        "text", ["copy", "hide", "skip", "hide-first,3", "hide-last,2", "unhide-first,1", "unhide-last,4",
+                 "tag()", "tag(<!--,-->)", "tag(,#>)"],
+    )  # fmt: skip
+    def test_filter_type_survives_pickling(self, text: str) -> None:
+        """A filter type reaches a worker process as its option text and masks the same."""
+        rule = parse_filter_type(text)
+        copied = pickle.loads(pickle.dumps(rule))
+        assert copied.text == rule.text and copied.action == rule.action
+        if rule.mask is not None:
+            assert copied.mask is not None and copied.mask("4111111111111111") == rule.mask("4111111111111111")
+
+    def test_policy_survives_pickling(self) -> None:
+        """A whole Policy pickles and compares equal."""
+        policy = load_policy(None, "hide", ["PASSWORD=skip", "CardNumber=unhide-last,4"], True)
+        assert pickle.loads(pickle.dumps(policy)) == policy
