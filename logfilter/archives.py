@@ -2,9 +2,10 @@
 
 A text log is masked by the pipeline of `run`. Compressed data (gzip, bzip2, xz) is
 decompressed, rewritten and compressed again; an archive (zip, tar) comes out as an archive
-with the same members, each text log in it masked, recursively. Binary data (anything with
-a NUL byte in its first 8 KiB, as git decides) is left out and reported, or with
-`keep_binary` copied unchanged. Text streams through; an archive member is spooled (a tar
+with the same members, each text log in it masked, recursively. Binary data is left out and
+reported, or with `keep_binary` copied unchanged. Binary means a NUL byte in the first 8 KiB
+(as git decides) that is not part of a run of NULs: a log padded with zeros after a crash is
+still a log, and is masked; UTF-16 text, images and core dumps are binary. Text streams through; an archive member is spooled (a tar
 header needs its size first, and a member left out must not leave an entry), in memory up
 to 64 MiB and beyond that in a hidden file beside the output.
 """
@@ -16,6 +17,7 @@ import copy
 import gzip
 import io
 import lzma
+import os
 import tarfile
 import tempfile
 import zipfile
@@ -29,13 +31,11 @@ from logfilter.chain import Chain
 from logfilter.errors import LogFilterError
 from logfilter.pipeline import EngineName, OnError, run
 from logfilter.sinks import StreamSink
-from logfilter.sources import CHUNK, StreamSource
+from logfilter.sources import CHUNK, HEAD, Kind, StreamSource, sniff
 from logfilter.stats import Stats
 
-Kind = Literal["text", "gzip", "bzip2", "xz", "zip", "tar", "binary"]
 Status = Literal["done", "up-to-date", "omitted", "kept", "failed"]
 
-HEAD = 8192
 MAX_DEPTH = 4
 MAX_WARNINGS = 5
 SPOOL = 64 << 20
@@ -49,23 +49,6 @@ _ZIP_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zip
 # What reading or writing a damaged file can raise; the messages name the kind, never data.
 _DAMAGE = (OSError, EOFError, ValueError, RuntimeError, NotImplementedError, zlib.error, lzma.LZMAError,
            tarfile.TarError, zipfile.BadZipFile, zipfile.LargeZipFile)  # fmt: skip
-
-
-def sniff(head: bytes) -> Kind:
-    """The kind of data that starts with `head` (its first HEAD bytes, or all of it)."""
-    if head.startswith(b"\x1f\x8b"):
-        return "gzip"
-    if head.startswith(b"BZh") and head[4:10] in (b"1AY&SY", b"\x17rE8P\x90"):
-        return "bzip2"
-    if head.startswith(b"\xfd7zXZ\x00"):
-        return "xz"
-    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
-        return "zip"
-    if head[257:262] == b"ustar":
-        return "tar"
-    if b"\x00" in head:
-        return "binary"
-    return "text"
 
 
 @dataclass(slots=True)
@@ -153,8 +136,13 @@ class Rewriter:
             if sniff(head) == "binary" and not self._keep_binary:
                 outcome.status, outcome.reason = "omitted", "binary data, not a text log"
                 return
-            with _compressor(kind, writer, outcome.name, mtime) as packed:
-                content = self.rewrite(_Rewound(head, inner), packed, outcome.name, depth + 1)
+            with _compressor(kind, writer, outcome.name, mtime) as packed, self._spool() as spooled:
+                if sniff(head) != "zip":
+                    content = self.rewrite(_Rewound(head, inner), packed, outcome.name, depth + 1)
+                else:  # a zip is written by seeking back, which a compressor cannot do
+                    content = self._member(_Rewound(head, inner), outcome.name, depth, spooled)
+                    spooled.seek(0)
+                    _copy(spooled, packed)
         outcome.kind = kind if content.kind == "text" else f"{content.kind}+{kind}"
         outcome.status, outcome.stats, outcome.warnings, outcome.members = (
             content.status, content.stats, content.warnings, content.members
@@ -167,6 +155,7 @@ class Rewriter:
             return self.rewrite(_Rewound(head, reader), spooled, name, depth + 1)
         with self._spool() as seekable:  # a zip is read by seeking: give it a file
             _copy(_Rewound(head, reader), seekable)
+            seekable.seek(0)
             return self.rewrite(seekable, spooled, name, depth + 1, in_place=True)
 
     def _zip(self, reader: BinaryIO, writer: BinaryIO, outcome: Outcome, depth: int, in_place: bool) -> None:
@@ -181,7 +170,7 @@ class Rewriter:
                     if info.is_dir():
                         packed.writestr(copied, b"")
                         continue
-                    member = f"{outcome.name}!{info.filename}"
+                    member = f"{outcome.name}!{printable(info.filename)}"
                     if info.flag_bits & 0x1:
                         msg = f"{member}: the member is encrypted; cannot read it"
                         raise LogFilterError(msg)
@@ -202,7 +191,7 @@ class Rewriter:
                 if not info.isreg():
                     packed.addfile(copy.copy(info))
                     continue
-                member = f"{outcome.name}!{info.name}"
+                member = f"{outcome.name}!{printable(info.name)}"
                 stream = archive.extractfile(info)
                 assert stream is not None  # a regular member always has data
                 with self._spool() as spooled:
@@ -221,6 +210,11 @@ class Rewriter:
 
     def _spool(self) -> tempfile.SpooledTemporaryFile[bytes]:
         return tempfile.SpooledTemporaryFile(max_size=SPOOL, dir=self._spool_dir, prefix=".logfilter-spool-")
+
+
+def printable(name: str) -> str:
+    """A file name as text for messages and JSON: bytes that are not UTF-8 as \\x escapes."""
+    return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
 def _read_head(reader: BinaryIO) -> bytes:

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import orjson
 
-from logfilter.archives import Outcome, Rewriter
+from logfilter.archives import Outcome, Rewriter, printable
 from logfilter.chain import Chain, compile_policy
 from logfilter.config import Policy
 from logfilter.errors import ConfigError, LogFilterError
@@ -67,8 +67,8 @@ class Settings:
         }
 
     def fingerprint(self) -> str:
-        """What an output depends on: the rules, --keep-binary and the logfilter version."""
-        what = {key: value for key, value in self.describe().items() if key not in ("engine", "on-error")}
+        """What an output depends on: everything but the engine (both give the same bytes), and the version."""
+        what = {key: value for key, value in self.describe().items() if key != "engine"}
         what["logfilter"] = __version__
         return hashlib.sha256(orjson.dumps(what, option=orjson.OPT_SORT_KEYS)).hexdigest()[:32]
 
@@ -81,6 +81,7 @@ class Job:
     target: Path
     name: str  # the input as the user would write it, for messages and the report
     size: int
+    mtime_ns: int  # as planned; the state records these, so a later change means a redo
 
 
 @dataclass(slots=True)
@@ -90,7 +91,8 @@ class Plan:
     outdir: Path
     todo: list[Job] = field(default_factory=list)
     known: list[Outcome] = field(default_factory=list)
-    targets: dict[str, Path] = field(default_factory=dict)  # output path by input name, for the report
+    targets: dict[str, Path] = field(default_factory=dict)  # output path by input name
+    roots: list[Path] = field(default_factory=list)  # every input, resolved
 
     @property
     def total_bytes(self) -> int:
@@ -107,22 +109,31 @@ def plan(inputs: Iterable[str], outdir: Path) -> Plan:
         raise ConfigError(msg)
     real_out = outdir.resolve()
     result = Plan(outdir)
+    tops: dict[str, tuple[Path, str]] = {}
     for item in inputs:
         path = Path(item)
         if not path.exists() and not path.is_symlink():
-            msg = f"{item}: no such input file or folder"
+            msg = f"{printable(item)}: no such input file or folder"
             raise ConfigError(msg)
         real = path.resolve()
+        result.roots.append(real)
         top = real.name
+        first, first_item = tops.setdefault(top, (real, item))
+        if first != real:
+            msg = (
+                f"{printable(first_item)} and {printable(item)} would both be written to "
+                f"{printable(str(outdir / top))}; sanitize them into separate output folders"
+            )
+            raise ConfigError(msg)
         if path.is_dir():
             if real_out == real or real_out.is_relative_to(real):
                 msg = f"{outdir}: the output folder is inside the input {item}; choose one outside it"
                 raise ConfigError(msg)
             _walk(path, outdir / top, result)
         elif path.is_file():
-            _add(result, path, outdir / top, item)
+            _add(result, path, outdir / top, printable(item))
         else:
-            msg = f"{item}: not a regular file or folder"
+            msg = f"{printable(item)}: not a regular file or folder"
             raise ConfigError(msg)
     _refuse_overwrites(result)
     return result
@@ -130,16 +141,18 @@ def plan(inputs: Iterable[str], outdir: Path) -> Plan:
 
 def _walk(folder: Path, target: Path, result: Plan) -> None:
     def unlisted(exc: OSError) -> None:
-        name = exc.filename or str(folder)
+        name = printable(exc.filename or str(folder))
         result.known.append(Outcome(name, "folder", "failed", reason=f"{name}: cannot list the folder ({exc.strerror})"))
 
     for root, dirs, files in os.walk(folder, onerror=unlisted):
         dirs.sort()
         here = Path(root)
         for name in sorted(files) + [d for d in dirs if (here / d).is_symlink()]:
+            if _ours(name):
+                continue  # the state and part files of a run whose output is now an input
             path = here / name
             rel = path.relative_to(folder)
-            _add(result, path, target / rel, str(path))
+            _add(result, path, target / rel, printable(str(path)))
 
 
 def _add(result: Plan, path: Path, target: Path, name: str) -> None:
@@ -155,7 +168,7 @@ def _add(result: Plan, path: Path, target: Path, name: str) -> None:
     elif name in result.targets:
         return  # the same input named twice
     else:
-        result.todo.append(Job(path, target, name, info.st_size))
+        result.todo.append(Job(path, target, name, info.st_size, info.st_mtime_ns))
         result.targets[name] = target
 
 
@@ -165,10 +178,10 @@ def _refuse_overwrites(result: Plan) -> None:
     for job in result.todo:
         other = by_target.setdefault(job.target, job.name)
         if other != job.name:
-            msg = f"{job.name} and {other} would both be written to {job.target}; give them separately"
+            msg = f"{job.name} and {other} would both be written to {printable(str(job.target))}"
             raise ConfigError(msg)
         if job.target.exists() and _identity(job.target) in inputs:
-            msg = f"{job.target}: the output would overwrite the input {inputs[_identity(job.target)]}"
+            msg = f"{printable(str(job.target))}: the output would overwrite the input {inputs[_identity(job.target)]}"
             raise ConfigError(msg)
 
 
@@ -197,28 +210,33 @@ def locked(outdir: Path) -> Iterator[None]:
         os.close(fd)
 
 
+def _ours(name: str) -> bool:
+    return name == STATE or name.startswith(".") and name.endswith(PART_SUFFIX) or name.startswith(SPOOL_PREFIX)
+
+
 def sweep(outdir: Path) -> int:
     """Remove the part and spool files a killed run left behind (call under the lock)."""
     removed = 0
     for root, _dirs, files in os.walk(outdir):
         for name in files:
-            if name.startswith(".") and name.endswith(PART_SUFFIX) or name.startswith(SPOOL_PREFIX):
+            if name != STATE and _ours(name):
                 Path(root, name).unlink(missing_ok=True)
                 removed += 1
     return removed
 
 
 class State:
-    """Which outputs are complete, and under which settings: one JSON line per output.
+    """Which outputs are complete, from which input and under which settings: a JSON line each.
 
     A line is appended after its output is renamed into place, so a killed run loses at
-    most the record of a file, which is then done again, never skipped wrongly.
+    most the record of a file, which is then done again, never skipped wrongly. Each line
+    also keeps the file's report entry, so a re-run's report still counts it.
     """
 
     def __init__(self, outdir: Path) -> None:
         self._path = outdir / STATE
         self._outdir = outdir
-        self.done: dict[str, str] = {}
+        self.done: dict[str, dict[str, object]] = {}
         try:
             lines = self._path.read_bytes().splitlines()
         except FileNotFoundError:
@@ -229,39 +247,55 @@ class State:
         for line in lines:
             try:
                 record = orjson.loads(line)
-                self.done[record["output"]] = record["fingerprint"]
+                self.done[record["output"]] = record
             except (orjson.JSONDecodeError, KeyError, TypeError):
                 continue  # a torn last line: that file is simply done again
 
-    def up_to_date(self, job: Job, fingerprint: str) -> bool:
-        """True when the output exists, is no older than its input, and was made with these settings."""
-        if self.done.get(self._key(job.target)) != fingerprint:
-            return False
+    def up_to_date(self, job: Job, fingerprint: str) -> dict[str, object] | None:
+        """The recorded report entry when the output exists and was made from this very input
+        (same path, size and modification time) under these settings; else None."""
+        record = self.done.get(self._key(job.target))
+        if record is None:
+            return None
         try:
-            made, source = job.target.stat(), job.source.stat()
+            source = job.source.stat()
+            made = job.target.stat()
         except OSError:
-            return False
-        return stat.S_ISREG(made.st_mode) and made.st_mtime_ns >= source.st_mtime_ns
+            return None
+        now = Job(job.source, job.target, job.name, source.st_size, source.st_mtime_ns)
+        if record.get("fingerprint") != fingerprint or record.get("input") != _source_identity(now):
+            return None
+        return record.get("entry") if stat.S_ISREG(made.st_mode) else None  # type: ignore[return-value]
 
-    def record(self, target: Path, fingerprint: str) -> None:
-        key = self._key(target)
-        self.done[key] = fingerprint
-        with open(self._path, "ab") as stream:
-            stream.write(orjson.dumps({"output": key, "fingerprint": fingerprint}) + b"\n")
+    def record(self, job: Job, fingerprint: str, entry: dict[str, object]) -> None:
+        key = self._key(job.target)
+        record = {"output": key, "input": _source_identity(job), "fingerprint": fingerprint, "entry": entry}
+        self.done[key] = record
+        try:
+            with open(self._path, "ab") as stream:
+                stream.write(orjson.dumps(record) + b"\n")
+        except OSError as exc:
+            msg = f"{self._path}: cannot write the batch state ({exc.strerror})"
+            raise LogFilterError(msg) from None
+
+    def forget(self, job: Job) -> None:
+        """Remove the output a former run made for this input (now left out); forget it."""
+        if self.done.pop(self._key(job.target), None) is not None:
+            job.target.unlink(missing_ok=True)
 
     def compact(self) -> None:
-        """Rewrite the state with one line per output that still exists."""
-        lines = [
-            orjson.dumps({"output": key, "fingerprint": fingerprint}) + b"\n"
-            for key, fingerprint in sorted(self.done.items())
-            if (self._outdir / key).is_file()
-        ]
+        """Rewrite the state with one line per output (the last record of each)."""
+        lines = [orjson.dumps(record) + b"\n" for _key, record in sorted(self.done.items())]
         with AtomicFile(self._path) as out:
             out.stream.write(b"".join(lines))
             out.commit()
 
     def _key(self, target: Path) -> str:
-        return target.relative_to(self._outdir).as_posix()
+        return printable(target.relative_to(self._outdir).as_posix())
+
+
+def _source_identity(job: Job) -> list[object]:
+    return [printable(str(job.source.resolve())), job.size, job.mtime_ns]
 
 
 # --- the work of one file, in a worker process (or in this one with --jobs 1) ---
@@ -308,7 +342,7 @@ def process(job: Job, chain: Chain, settings: Settings, counter: Synchronized | 
                     # The input's times: a later change to the input makes it newer than this.
                     out.commit((before.st_atime_ns, before.st_mtime_ns))
         after = job.source.stat()
-        if (after.st_size, after.st_mtime_ns) != (before.st_size, before.st_mtime_ns):
+        if (after.st_size, after.st_mtime_ns) != (job.size, job.mtime_ns):
             outcome.warnings.append(f"{job.name}: changed while it was read; the next run will do it again")
         return outcome
     except LogFilterError as exc:
@@ -379,42 +413,63 @@ def execute(
 # --- the report ---
 
 
-def report(outcomes: list[Outcome], settings: Settings, outdir: Path, targets: dict[str, Path]) -> dict[str, object]:
-    """The JSON report: per file and in total, counts and names only."""
-    totals = Stats()
-    files = []
+def report(entries: list[dict[str, object]], settings: Settings, outdir: Path) -> dict[str, object]:
+    """The JSON report: the entries of every file, their totals, and the settings."""
+    totals: dict[str, object] = {"files": len(entries)}
     statuses: dict[str, int] = {}
-    for outcome in outcomes:
-        totals.add(outcome.stats)
-        statuses[outcome.status] = statuses.get(outcome.status, 0) + 1
-        files.append(_entry(outcome, targets.get(outcome.name)))
+    for item in entries:
+        status = str(item["status"])
+        statuses[status] = statuses.get(status, 0) + 1
+    totals |= dict(sorted(statuses.items()))
+    totals |= _sum([item for item in entries if "pairs" in item])
     return {
         "logfilter": __version__,
-        "outdir": str(outdir),
+        "outdir": printable(str(outdir)),
         "config": settings.describe(),
-        "files": files,
-        "totals": {"files": len(outcomes), **dict(sorted(statuses.items())), **_counts(totals)},
+        "files": entries,
+        "totals": totals,
     }
 
 
-def _entry(outcome: Outcome, target: Path | None) -> dict[str, object]:
-    entry: dict[str, object] = {"input": outcome.name}
+def entry(outcome: Outcome, target: Path | None) -> dict[str, object]:
+    """One file's (or member's) report entry: names, status and counts, never data."""
+    item: dict[str, object] = {"input": outcome.name}
     if target is not None:
-        entry["output"] = str(target) if outcome.status in ("done", "kept", "up-to-date") else None
-    entry |= {"kind": outcome.kind, "status": outcome.status}
+        item["output"] = printable(str(target)) if outcome.status in ("done", "kept", "up-to-date") else None
+    item |= {"kind": outcome.kind, "status": outcome.status}
     if outcome.reason is not None:
-        entry["reason"] = outcome.reason
+        item["reason"] = outcome.reason
     if outcome.status in ("done", "kept"):
-        entry |= _counts(outcome.stats)
+        item |= _counts(outcome.stats)
     if outcome.warnings:
-        entry["warnings"] = outcome.warnings
+        item["warnings"] = outcome.warnings
     if outcome.members:
-        entry["members"] = [_entry(member, None) for member in outcome.members]
-    return entry
+        item["members"] = [entry(member, None) for member in outcome.members]
+    return item
 
 
 def _counts(stats: Stats) -> dict[str, object]:
     counts: dict[str, object] = {("lines_in" if name == "lines" else name): getattr(stats, name) for name in COUNTERS}
     counts["changed_by_filter_type"] = stats.by_filter_type()
     counts["changed_by_key"] = stats.by_key()
+    return counts
+
+
+def _sum(entries: list[dict[str, object]]) -> dict[str, object]:
+    """Totals of entries' counts (fresh or recorded by an earlier run)."""
+    totals = Stats()
+    by_type: dict[str, int] = {}
+    by_key: dict[str, dict[str, int]] = {}
+    for item in entries:
+        for name in COUNTERS:
+            setattr(totals, name, getattr(totals, name) + item["lines_in" if name == "lines" else name])  # type: ignore[operator]
+        for text, count in item["changed_by_filter_type"].items():  # type: ignore[attr-defined]
+            by_type[text] = by_type.get(text, 0) + count
+        for key, per_type in item["changed_by_key"].items():  # type: ignore[attr-defined]
+            mine = by_key.setdefault(key, {})
+            for text, count in per_type.items():
+                mine[text] = mine.get(text, 0) + count
+    counts = _counts(totals)
+    counts["changed_by_filter_type"] = dict(sorted(by_type.items()))
+    counts["changed_by_key"] = {key: dict(sorted(value.items())) for key, value in sorted(by_key.items())}
     return counts

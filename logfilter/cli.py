@@ -23,6 +23,7 @@ from rich.progress import (
 
 from logfilter.archives import Outcome
 from logfilter.batch import Job, Plan, Settings, State, execute, locked, sweep
+from logfilter.batch import entry as batch_entry
 from logfilter.batch import plan as plan_batch
 from logfilter.batch import report as batch_report
 from logfilter.chain import compile_policy
@@ -156,7 +157,8 @@ def batch(
         int | None, typer.Option("--jobs", "-j", help="Files processed at once (default: all cores).")
     ] = None,
     report: Annotated[
-        Path | None, typer.Option("--report", metavar="FILE", help="Write a JSON report of counts (never values).")
+        Path | None,
+        typer.Option("--report", metavar="FILE", help="Write a JSON report of counts, never values (- is stdout)."),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Redo outputs that are already complete.")] = False,
     keep_binary: Annotated[
@@ -182,21 +184,22 @@ def batch(
         work = plan_batch(inputs, outdir)
         if report is not None:
             _refuse_report_over_input(report, work)
-        outcomes = _batch(work, settings, workers, force)
+        entries = _batch(work, settings, workers, force)
         if report is not None:
-            _write_report(report, batch_report(outcomes, settings, work.outdir, work.targets))
+            _write_report(report, batch_report(entries, settings, work.outdir))
     except KeyboardInterrupt:
         signum = interrupted.get("signal", signal.SIGINT)
         _say("interrupted: outputs already complete are kept; run the same command again to finish")
         raise typer.Exit(128 + signum) from None
     except LogFilterError as exc:
         _die(exc)
-    if any(outcome.status == "failed" for outcome in outcomes):
+    if any(item["status"] == "failed" for item in entries):
         raise typer.Exit(1)
 
 
-def _batch(work: Plan, settings: Settings, workers: int, force: bool) -> list[Outcome]:
-    outcomes = {outcome.name: outcome for outcome in work.known}
+def _batch(work: Plan, settings: Settings, workers: int, force: bool) -> list[dict[str, object]]:
+    """Run the plan under the OUTDIR lock; return the report entries, by input name."""
+    entries = {outcome.name: batch_entry(outcome, None) for outcome in work.known}
     for outcome in work.known:
         _tell(outcome)
     with locked(work.outdir):
@@ -204,32 +207,41 @@ def _batch(work: Plan, settings: Settings, workers: int, force: bool) -> list[Ou
         state, fingerprint = State(work.outdir), settings.fingerprint()
         todo = []
         for job in work.todo:
-            if not force and state.up_to_date(job, fingerprint):
-                outcomes[job.name] = Outcome(job.name, "file", "up-to-date")
-            else:
+            recorded = None if force else state.up_to_date(job, fingerprint)
+            if recorded is None:
                 todo.append(job)
+            else:
+                entries[job.name] = {**recorded, "status": "up-to-date"}
         with _Progress(len(todo), sum(job.size for job in todo)) as progress:
 
             def on_outcome(job: Job, outcome: Outcome) -> None:
-                outcomes[job.name] = outcome
+                entries[job.name] = item = batch_entry(outcome, job.target)
                 if outcome.status in ("done", "kept"):
-                    state.record(job.target, fingerprint)
+                    state.record(job, fingerprint, item)
+                elif outcome.status == "omitted":
+                    state.forget(job)  # an output a former run kept (--keep-binary) goes
                 _tell(outcome, progress.say)
                 progress.file_done()
 
-            execute(todo, settings, workers, on_outcome, progress.read)
+            try:
+                execute(todo, settings, workers, on_outcome, progress.read)
+            except KeyboardInterrupt:
+                sweep(work.outdir)  # the workers are gone: leave nothing half written
+                raise
         state.compact()
-        progress.summary(outcomes.values())
-    return [outcomes[name] for name in sorted(outcomes)]
+        progress.summary(entries.values())
+    return [entries[name] for name in sorted(entries)]
 
 
 def _tell(outcome: Outcome, say: Callable[[str], None] = _say) -> None:
-    """Errors, files left out and lines failed closed go to stderr; nothing else."""
+    """Errors, files left out or kept unmasked, and lines failed closed go to stderr; nothing else."""
     if outcome.status == "failed":
         say(f"error: {outcome.reason}")
     for member in [outcome, *outcome.members]:
         if member.status == "omitted":
             say(f"left out: {member.name} ({member.reason})")
+        elif member.status == "kept":
+            say(f"kept unchanged, not masked (binary data, --keep-binary): {member.name}")
     for warning in outcome.warnings:
         say(f"warning: {warning}")
     if outcome.stats.failed_closed > len(outcome.warnings):
@@ -241,7 +253,7 @@ class _Progress:
 
     def __init__(self, files: int, size: int) -> None:
         self._bar: Progress | None = None
-        self._done, self._files = 0, files
+        self._done, self._files, self._size = 0, files, size
         if sys.stderr.isatty() and files:
             self._bar = Progress(
                 TextColumn("{task.fields[files]}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
@@ -273,15 +285,16 @@ class _Progress:
             self._bar.update(self._task, files=self._count())
 
     def read(self, count: int) -> None:
-        if self._bar is not None:
-            self._bar.update(self._task, completed=count)
+        if self._bar is not None:  # an archive can be read more than once: never past the end
+            self._bar.update(self._task, completed=min(count, self._size))
 
-    def summary(self, outcomes: Iterable[Outcome]) -> None:
+    def summary(self, entries: Iterable[dict[str, object]]) -> None:
         if self._bar is None:
             return
         counts: dict[str, int] = {}
-        for outcome in outcomes:
-            counts[outcome.status] = counts.get(outcome.status, 0) + 1
+        for item in entries:
+            status = str(item["status"])
+            counts[status] = counts.get(status, 0) + 1
         _say(", ".join(f"{count} {status}" for status, count in sorted(counts.items())))
 
 
@@ -295,15 +308,26 @@ def _jobs(jobs: int | None) -> int:
 
 
 def _refuse_report_over_input(report: Path, work: Plan) -> None:
-    if report.exists() and any(report.samefile(job.source) for job in work.todo):
-        msg = f"{report}: the report would overwrite an input"
-        raise ConfigError(msg)
+    if str(report) == "-":
+        return
+    real = report.resolve()
+    for root in work.roots:
+        if real == root or real.is_relative_to(root):
+            msg = f"{report}: the report would be written over or inside the input {root}; put it elsewhere"
+            raise ConfigError(msg)
 
 
 def _write_report(path: Path, content: dict[str, object]) -> None:
-    with AtomicFile(path) as out:
-        out.stream.write(orjson.dumps(content, option=orjson.OPT_INDENT_2) + b"\n")
-        out.commit()
+    data = orjson.dumps(content, option=orjson.OPT_INDENT_2) + b"\n"
+    if str(path) == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+    elif path.exists() and not path.is_file():
+        path.write_bytes(data)  # a device or a pipe (/dev/stdout): write to it, never replace it
+    else:
+        with AtomicFile(path) as out:
+            out.stream.write(data)
+            out.commit()
 
 
 def _on_sigterm_interrupt() -> dict[str, int]:
@@ -385,6 +409,8 @@ def entry() -> None:
         app()
     except SystemExit:
         raise
+    except KeyboardInterrupt:
+        sys.exit(130)  # Ctrl-C before a command could take it over
     except Exception as exc:  # noqa: BLE001 - last line of defence against leaking locals
         sys.stderr.write(f"error: internal error ({type(exc).__name__}); no log data is shown\n")
         sys.exit(1)

@@ -125,6 +125,12 @@ def load_policy(
         )
         raise ConfigError(msg)
     file_default, rules = read_config(config) if config is not None else (None, [])
+    if config is not None and file_default is None and not rules and default is None and not keys:
+        msg = (
+            f"{config}: sets no default-filter-type and no [{DATA_SECTION}] rule, so nothing would be "
+            "masked; add rules, or use --default copy to copy everything on purpose"
+        )
+        raise ConfigError(msg)
     chosen = _parse(default, "--default", "default-filter-type") if default is not None else file_default
     by_key = {_fold(rule.key, ignore_key_case): rule for rule in rules}
     for text in keys:

@@ -7,10 +7,10 @@ from typing import Literal
 
 from logfilter.chain import Chain
 from logfilter.engine import LineEngine, ReferenceEngine
-from logfilter.errors import InputError
+from logfilter.errors import ConfigError, InputError
 from logfilter.fast import FastEngine
 from logfilter.sinks import Sink
-from logfilter.sources import LineFramer, Source
+from logfilter.sources import HEAD, PACKED, LineFramer, Source, sniff
 from logfilter.stats import Stats
 
 OnError = Literal["redact", "fail"]
@@ -50,7 +50,11 @@ def run(
         masker = ENGINES[engine](chain, stats, on_failure)
         framer = LineFramer()
         lineno = 0
+        first = True
         for chunk in source.chunks():
+            if first:
+                _refuse_packed(chunk, name)
+                first = False
             stats.bytes_in += len(chunk)
             data = framer.feed_lines(chunk)
             if not data:
@@ -66,6 +70,14 @@ def run(
         if rest:
             _write(sink, masker.process(rest, lineno + 1), stats)
     return stats
+
+
+def _refuse_packed(head: bytes, name: str) -> None:
+    # Compressed or archived logs would pass through unread, and unmasked.
+    kind = sniff(head[:HEAD])
+    if kind in PACKED:
+        msg = f"{name}: {kind} data, not a text log; use `logfilter batch` for archives and compressed logs"
+        raise ConfigError(msg)
 
 
 def _write(sink: Sink, data: bytes, stats: Stats) -> None:

@@ -3,14 +3,37 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Literal
 
 from logfilter.errors import LogFilterError
 
 CHUNK = 1 << 20
+HEAD = 8192  # what `sniff` needs to see
+
+Kind = Literal["text", "gzip", "bzip2", "xz", "zip", "tar", "binary"]
+PACKED = ("gzip", "bzip2", "xz", "zip", "tar")
+_NUL_RUNS = re.compile(rb"\x00{16,}")  # zero padding, as a crashed writer leaves in a log
+
+
+def sniff(head: bytes) -> Kind:
+    """The kind of data that starts with `head` (its first HEAD bytes, or all of it)."""
+    if head.startswith(b"\x1f\x8b"):
+        return "gzip"
+    if head.startswith(b"BZh") and head[4:10] in (b"1AY&SY", b"\x17rE8P\x90"):
+        return "bzip2"
+    if head.startswith(b"\xfd7zXZ\x00"):
+        return "xz"
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        return "zip"
+    if head[257:262] == b"ustar":
+        return "tar"
+    if b"\x00" in head and b"\x00" in _NUL_RUNS.sub(b"", head):
+        return "binary"
+    return "text"
 
 
 @dataclass(frozen=True, slots=True)

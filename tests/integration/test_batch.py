@@ -162,9 +162,52 @@ class TestTree:
         make_tree(tmp_path)
         make_tgz(tmp_path / "sip.tgz")
         code, stderr, _ = batch("-c", CONFIG, "logs", "sip.tgz", "-o", "out", "--keep-binary", cwd=tmp_path)
-        assert (code, stderr) == (0, "")
+        assert (code, stderr.splitlines()) == (0, [
+            "logfilter: kept unchanged, not masked (binary data, --keep-binary): logs/core.dmp",
+            "logfilter: kept unchanged, not masked (binary data, --keep-binary): sip.tgz!sip/core",
+        ])  # fmt: skip
         assert (tmp_path / "out/logs/core.dmp").read_bytes() == BINARY
         assert BINARY in unpacked((tmp_path / "out/sip.tgz").read_bytes())
+
+    def test_zero_padded_log_is_masked(self, tmp_path: Path) -> None:
+        """A log with a run of NULs (a crashed writer) is a text log: masked, with or without --keep-binary."""
+        data = sample("tserver.log")[:3000] + b"\x00" * 4096 + sample("tserver.log")
+        (tmp_path / "crash.log").write_bytes(data)
+        for flags in ([], ["--keep-binary"]):
+            code, stderr, _ = batch("-c", CONFIG, "crash.log", "-o", "out", "--force", *flags, cwd=tmp_path)
+            assert code == 0 and "left out" not in stderr and "kept" not in stderr
+            assert (tmp_path / "out/crash.log").read_bytes() == masked(data)
+
+    def test_nested_archives(self, tmp_path: Path) -> None:
+        """A zip inside a zip, a tar and a gzip comes out as a zip with its members masked."""
+        make_zip(tmp_path / "inner.zip")
+        inner = (tmp_path / "inner.zip").read_bytes()
+        with zipfile.ZipFile(tmp_path / "outer.zip", "w") as archive:
+            archive.writestr("inner.zip", inner)
+        with tarfile.open(tmp_path / "outer.tar", "w") as archive:
+            info = tarfile.TarInfo("inner.zip")
+            info.size = len(inner)
+            archive.addfile(info, io.BytesIO(inner))
+        (tmp_path / "inner.zip.gz").write_bytes(gzip.compress(inner))
+        code, stderr, _ = batch("-c", CONFIG, "outer.zip", "outer.tar", "inner.zip.gz", "-o", "out", cwd=tmp_path)
+        assert code == 0, stderr
+        expected = [masked(sample("tserver.log")), masked(sample("workspace-psdk.log"))]
+        for name in ("outer.zip", "outer.tar", "inner.zip.gz"):
+            assert unpacked((tmp_path / "out" / name).read_bytes())[1:] == expected, name
+
+    def test_names_that_are_not_utf8(self, tmp_path: Path) -> None:
+        """A file name with a Latin-1 byte is processed and named with a \\x escape in messages and report."""
+        folder = tmp_path / "in"
+        folder.mkdir()
+        name = os.fsdecode(b"caf\xe9.log")
+        (folder / name).write_bytes(sample("tserver.log"))
+        (folder / os.fsdecode(b"core\xff")).write_bytes(BINARY)
+        code, stderr, report = batch("-c", CONFIG, "in", "-o", "out", cwd=tmp_path)
+        assert code == 0, stderr
+        assert (tmp_path / "out/in" / name).read_bytes() == masked(sample("tserver.log"))
+        assert entry(report, "in/caf\\xe9.log")["status"] == "done"
+        assert "left out: in/core\\xff" in stderr
+        assert batch("-c", CONFIG, "in", "-o", "out", cwd=tmp_path)[2]["totals"]["up-to-date"] == 1
 
     def test_golden_cases_through_every_archive_kind(self, tmp_path: Path) -> None:
         """Golden inputs packed as .gz, .zip and .tar.gz come out holding exactly expected.log."""
@@ -248,6 +291,22 @@ class TestReport:
         assert report["config"]["default-filter-type"] == "copy"
         assert b"canary-pw" not in (tmp_path / "report.json").read_bytes()
 
+    def test_rerun_report_still_counts_done_files(self, tmp_path: Path) -> None:
+        """A re-run's report gives up-to-date files the counts of the run that made them."""
+        make_tree(tmp_path)
+        first = batch("-c", CONFIG, "logs", "-o", "out", cwd=tmp_path)[2]
+        second = batch("-c", CONFIG, "logs", "-o", "out", cwd=tmp_path)[2]
+        assert second["totals"].pop("up-to-date") == first["totals"].pop("done") == 4
+        assert second["totals"] == first["totals"]
+        assert entry(second, "logs/tserver.log")["pairs"] == entry(first, "logs/tserver.log")["pairs"] > 0
+
+    def test_report_to_stdout(self, tmp_path: Path) -> None:
+        """--report - writes the report to stdout and nothing else there."""
+        (tmp_path / "a.log").write_bytes(sample("tserver.log"))
+        result = run_logfilter("batch", "-c", CONFIG, "a.log", "-o", "out", "--report", "-", cwd=tmp_path)
+        assert result.returncode == 0
+        assert orjson.loads(result.stdout)["totals"]["done"] == 1
+
     def test_failed_closed_lines_are_counted_and_named(self, tmp_path: Path) -> None:
         """A line that cannot be parsed inside a block is masked, counted, and named by file and line."""
         (tmp_path / "a.log").write_bytes(
@@ -301,6 +360,8 @@ class TestRefusals:
             (["logs", "-o", "logs"], "inside the input logs"),
             (["out/tserver.log", "-o", "out"], "would overwrite the input"),
             (["logs/tserver.log", "other/tserver.log", "-o", "out"], "would both be written to"),
+            (["other", "deep/other", "-o", "out"], "would both be written to"),
+            (["logs", "-o", "out", "--report", "logs/report.json"], "inside the input"),
             (["logs", "-o", "logs/tserver.log"], "is an existing file"),
             (["missing", "-o", "out"], "no such input"),
             (["logs", "-o", "out", "--jobs", "0"], "--jobs 0"),
@@ -313,6 +374,7 @@ class TestRefusals:
         (tmp_path / "out/tserver.log").write_bytes(sample("tserver.log"))
         (tmp_path / "other").mkdir()
         (tmp_path / "other/tserver.log").write_bytes(b"x\n")
+        (tmp_path / "deep/other").mkdir(parents=True)
         before = files(tmp_path)
         result = run_logfilter("batch", "-c", CONFIG, *args, cwd=tmp_path)
         assert result.returncode == 2 and message in result.stderr, result.stderr
@@ -361,6 +423,25 @@ class TestResume:
         assert report["totals"]["done"] == 4, "other rules: every output is redone"
         _, _, report = batch("-c", CONFIG, "--key", "DNIS=hide", "logs", "-o", "out", "--force", cwd=tmp_path)
         assert report["totals"]["done"] == 4
+
+    def test_same_name_from_another_input_is_redone(self, tmp_path: Path) -> None:
+        """An output made from another input of the same name is not up to date, however old that input is."""
+        for host in ("srv1", "srv2"):
+            (tmp_path / host / "logs").mkdir(parents=True)
+            (tmp_path / host / "logs/a.log").write_bytes(sample("tserver.log") if host == "srv1" else b"srv2\n")
+        os.utime(tmp_path / "srv2/logs/a.log", ns=(1_000_000_000, 1_000_000_000))
+        assert batch("-c", CONFIG, "srv1/logs", "-o", "out", cwd=tmp_path)[0] == 0
+        _, _, report = batch("-c", CONFIG, "srv2/logs", "-o", "out", cwd=tmp_path)
+        assert entry(report, "srv2/logs/a.log")["status"] == "done"
+        assert (tmp_path / "out/logs/a.log").read_bytes() == b"srv2\n"
+
+    def test_output_kept_before_goes_when_left_out(self, tmp_path: Path) -> None:
+        """A binary kept by --keep-binary is removed from OUTDIR by a run without it."""
+        make_tree(tmp_path)
+        assert batch("-c", CONFIG, "logs", "-o", "out", "--keep-binary", cwd=tmp_path)[0] == 0
+        assert (tmp_path / "out/logs/core.dmp").exists()
+        assert batch("-c", CONFIG, "logs", "-o", "out", cwd=tmp_path)[0] == 0
+        assert not (tmp_path / "out/logs/core.dmp").exists()
 
     def test_stale_part_files_are_swept(self, tmp_path: Path) -> None:
         """Part files left by a killed run are removed by the next run."""

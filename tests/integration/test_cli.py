@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import os
 import select
 import subprocess
@@ -51,6 +52,14 @@ class TestInputsAndOutputs:
         result = run_logfilter("run", "-c", ini, "-o", out, stdin=MESSAGE)
         assert (result.stdout, out.read_bytes()) == (b"", MASKED)
         assert run_logfilter("run", "-c", ini, "-o", "-", stdin=MESSAGE).stdout == MASKED
+
+    def test_compressed_input_refused(self, ini: Path, tmp_path: Path) -> None:
+        """A gzip file or stream is refused (exit 2), never copied through unmasked."""
+        packed = tmp_path / "app.log.gz"
+        packed.write_bytes(gzip.compress(MESSAGE))
+        for result in (run_logfilter("run", "-c", ini, packed), run_logfilter("run", "-c", ini, stdin=packed.read_bytes())):
+            assert result.returncode == 2 and "gzip data, not a text log; use `logfilter batch`" in result.stderr
+            assert result.stdout == b""
 
     def test_output_same_as_input_refused(self, ini: Path, tmp_path: Path) -> None:
         """Writing over an input is refused with exit 2 and the input is untouched."""

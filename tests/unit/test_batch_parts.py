@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from logfilter.archives import sniff
 from logfilter.config import load_policy
 from logfilter.errors import LogFilterError
 from logfilter.filters import parse_filter_type
 from logfilter.sinks import AtomicFile, part_path
+from logfilter.sources import sniff
 from logfilter.stats import Stats
 
 TEXT = b"@10:15:00.123 [0] 8111 message EventRinging\n\tAttributeUserData\t[9] 00 01 00 00..\n"

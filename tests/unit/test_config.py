@@ -37,6 +37,13 @@ class TestReading:
         """An empty or missing default-filter-type means copy."""
         assert load_policy(write(tmp_path, "[log-filter]\ndefault-filter-type=\n")).default.text == "copy"
 
+    def test_a_file_that_sets_nothing_is_refused(self, tmp_path: Path) -> None:
+        """A file with no default and no rule would mask nothing: refused unless flags say what to do."""
+        for text in ("", "[log-filter]\n[log-filter-data]\n", "# only a comment\n"):
+            with pytest.raises(ConfigError, match="filter.ini: sets no default-filter-type and no"):
+                load_policy(write(tmp_path, text))
+        assert load_policy(write(tmp_path, ""), "copy").default.text == "copy"
+
     def test_crlf_and_bom(self, tmp_path: Path) -> None:
         """Files saved on Windows (BOM, CRLF) are read the same."""
         path = tmp_path / "w.ini"
