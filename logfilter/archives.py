@@ -18,6 +18,7 @@ import gzip
 import io
 import lzma
 import os
+import re
 import tarfile
 import tempfile
 import zipfile
@@ -100,8 +101,9 @@ class Rewriter:
             if kind == "text":
                 self._text(stream, writer, outcome)
             elif kind == "binary":
-                if not self._keep_binary:
-                    outcome.status, outcome.reason = "omitted", "binary data, not a text log"
+                unread = unreadable(head)
+                if unread is not None or not self._keep_binary:
+                    outcome.status, outcome.reason = "omitted", unread or "binary data, not a text log"
                     return outcome
                 _copy(stream, writer)
                 outcome.status = "kept"
@@ -133,8 +135,8 @@ class Rewriter:
         with _COMPRESSED[kind](reader) as inner:
             head = _read_head(inner)
             mtime = getattr(inner, "mtime", None)  # gzip keeps the original's time in its header
-            if sniff(head) == "binary" and not self._keep_binary:
-                outcome.status, outcome.reason = "omitted", "binary data, not a text log"
+            if sniff(head) == "binary" and (unreadable(head) is not None or not self._keep_binary):
+                outcome.status, outcome.reason = "omitted", unreadable(head) or "binary data, not a text log"
                 return
             with _compressor(kind, writer, outcome.name, mtime) as packed, self._spool() as spooled:
                 if sniff(head) != "zip":
@@ -165,6 +167,7 @@ class Rewriter:
                 spooled_archive.seek(0)
                 reader = spooled_archive  # type: ignore[assignment]
             with zipfile.ZipFile(reader) as archive, zipfile.ZipFile(writer, "w") as packed:
+                packed.comment = archive.comment
                 for info in archive.infolist():
                     copied = _zip_info(info)
                     if info.is_dir():
@@ -187,22 +190,36 @@ class Rewriter:
         with tarfile.open(fileobj=reader, mode="r|") as archive, tarfile.open(
             fileobj=writer, mode="w|", format=tarfile.PAX_FORMAT
         ) as packed:
+            left_out: set[str] = set()
             for info in archive:
+                member = f"{outcome.name}!{printable(info.name)}"
+                if info.islnk() and info.linkname in left_out:
+                    outcome.members.append(Outcome(member, "link", "omitted", reason="a hard link to a member left out"))
+                    continue
                 if not info.isreg():
                     packed.addfile(copy.copy(info))
                     continue
-                member = f"{outcome.name}!{printable(info.name)}"
                 stream = archive.extractfile(info)
                 assert stream is not None  # a regular member always has data
                 with self._spool() as spooled:
                     result = self._member(stream, member, depth, spooled)
                     if result.status != "omitted":
                         copied = copy.copy(info)
-                        copied.pax_headers = {k: v for k, v in info.pax_headers.items() if k != "size"}
+                        copied.type, copied.sparse = tarfile.REGTYPE, None  # written out in full
+                        copied.pax_headers = {
+                            k: v for k, v in info.pax_headers.items() if k != "size" and not k.startswith("GNU.sparse")
+                        }
                         copied.size = spooled.tell()
                         spooled.seek(0)
                         packed.addfile(copied, spooled)
+                    else:
+                        left_out.add(info.name)
                 self._add(outcome, result)
+            # tarfile ends quietly at a damaged header: what follows must be the zero padding.
+            while chunk := archive.fileobj.read(CHUNK):  # type: ignore[union-attr]
+                if chunk.strip(b"\x00"):
+                    msg = f"{outcome.name}: a damaged member header, or data after the end of the archive"
+                    raise LogFilterError(msg)
 
     def _add(self, outcome: Outcome, member: Outcome) -> None:
         outcome.members.append(member)
@@ -210,6 +227,32 @@ class Rewriter:
 
     def _spool(self) -> tempfile.SpooledTemporaryFile[bytes]:
         return tempfile.SpooledTemporaryFile(max_size=SPOOL, dir=self._spool_dir, prefix=".logfilter-spool-")
+
+
+# Data that is not a text log and that no flag may copy unmasked: logfilter cannot read it.
+_UNREADABLE = (
+    ((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff"), "UTF-16 or UTF-32 text, which logfilter does not read"),
+    ((b"\x28\xb5\x2f\xfd",), "zstd data, which logfilter does not read"),
+    ((b"7z\xbc\xaf\x27\x1c",), "7z data, which logfilter does not read"),
+    ((b"Rar!\x1a\x07",), "rar data, which logfilter does not read"),
+    ((b"\x04\x22\x4d\x18",), "lz4 data, which logfilter does not read"),
+    ((b"\x1f\x9d", b"\x5d\x00\x00"), "compress or lzma data, which logfilter does not read"),
+)
+
+
+_TEXT_BYTES = re.compile(rb"[\t\n\r\x20-\x7e]+")
+
+
+def unreadable(head: bytes) -> str | None:
+    """Why data that starts with `head` is left out even with --keep-binary (it may be a log), or None."""
+    for magics, reason in _UNREADABLE:
+        if head.startswith(magics):
+            return reason
+    # Text in a 16-bit encoding without a byte order mark: every other byte is NUL, the rest text.
+    for zeros, text in ((head[1::2], head[0::2]), (head[0::2], head[1::2])):
+        if len(head) >= 64 and zeros.count(0) > 0.9 * len(zeros) and len(_TEXT_BYTES.sub(b"", text)) < 0.1 * len(text):
+            return "UTF-16 text, which logfilter does not read"
+    return None
 
 
 def printable(name: str) -> str:

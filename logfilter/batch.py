@@ -16,13 +16,13 @@ import multiprocessing
 import os
 import signal
 import stat
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
-from multiprocessing.sharedctypes import Synchronized
 from pathlib import Path
 
 import orjson
@@ -127,9 +127,9 @@ def plan(inputs: Iterable[str], outdir: Path) -> Plan:
             raise ConfigError(msg)
         if path.is_dir():
             if real_out == real or real_out.is_relative_to(real):
-                msg = f"{outdir}: the output folder is inside the input {item}; choose one outside it"
+                msg = f"{outdir}: the output folder is inside the input {printable(item)}; choose one outside it"
                 raise ConfigError(msg)
-            _walk(path, outdir / top, result)
+            _walk(path, outdir / top, result, _identity(outdir) if outdir.is_dir() else None)
         elif path.is_file():
             _add(result, path, outdir / top, printable(item))
         else:
@@ -139,7 +139,7 @@ def plan(inputs: Iterable[str], outdir: Path) -> Plan:
     return result
 
 
-def _walk(folder: Path, target: Path, result: Plan) -> None:
+def _walk(folder: Path, target: Path, result: Plan, out: tuple[int, int] | None) -> None:
     def unlisted(exc: OSError) -> None:
         name = printable(exc.filename or str(folder))
         result.known.append(Outcome(name, "folder", "failed", reason=f"{name}: cannot list the folder ({exc.strerror})"))
@@ -147,6 +147,9 @@ def _walk(folder: Path, target: Path, result: Plan) -> None:
     for root, dirs, files in os.walk(folder, onerror=unlisted):
         dirs.sort()
         here = Path(root)
+        if out is not None and _identity(here) == out:  # the same folder by another path (a bind mount)
+            msg = f"{result.outdir}: the output folder is inside the input {printable(str(folder))} (as {printable(root)})"
+            raise ConfigError(msg)
         for name in sorted(files) + [d for d in dirs if (here / d).is_symlink()]:
             if _ours(name):
                 continue  # the state and part files of a run whose output is now an input
@@ -278,14 +281,34 @@ class State:
             msg = f"{self._path}: cannot write the batch state ({exc.strerror})"
             raise LogFilterError(msg) from None
 
+    def invalidate(self, jobs: list[Job]) -> None:
+        """Mark these outputs as not done before they are redone, durably.
+
+        Otherwise a run killed after a worker renamed a new output into place, but before
+        its record, would leave the older record vouching for the new (other rules) file.
+        """
+        keys = [self._key(job.target) for job in jobs if self._key(job.target) in self.done]
+        if not keys:
+            return
+        for key in keys:
+            self.done[key] = {"output": key, "fingerprint": None}  # `forget` still knows it is ours
+        try:
+            with open(self._path, "ab") as stream:
+                stream.write(b"".join(orjson.dumps(self.done[key]) + b"\n" for key in keys))
+                stream.flush()
+                os.fsync(stream.fileno())
+        except OSError as exc:
+            msg = f"{self._path}: cannot write the batch state ({exc.strerror})"
+            raise LogFilterError(msg) from None
+
     def forget(self, job: Job) -> None:
-        """Remove the output a former run made for this input (now left out); forget it."""
+        """Remove the output a former run made for this input (now left out or failed)."""
         if self.done.pop(self._key(job.target), None) is not None:
             job.target.unlink(missing_ok=True)
 
     def compact(self) -> None:
         """Rewrite the state with one line per output (the last record of each)."""
-        lines = [orjson.dumps(record) + b"\n" for _key, record in sorted(self.done.items())]
+        lines = [orjson.dumps(record) + b"\n" for _key, record in sorted(self.done.items()) if record["fingerprint"]]
         with AtomicFile(self._path) as out:
             out.stream.write(b"".join(lines))
             out.commit()
@@ -300,13 +323,15 @@ def _source_identity(job: Job) -> list[object]:
 
 # --- the work of one file, in a worker process (or in this one with --jobs 1) ---
 
-_worker: tuple[Chain, Settings, Synchronized] | None = None  # type: ignore[type-arg]
+_worker: tuple[Chain, Settings, ctypes.c_longlong] | None = None
 
 
-def _start_worker(settings: Settings, counter: Synchronized, parent: int) -> None:  # type: ignore[type-arg]
+def _start_worker(settings: Settings, counter: ctypes.c_longlong, parent: int) -> None:
     global _worker
     _worker = (compile_policy(settings.policy), settings, counter)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the parent, which stops us
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's handler, inherited by fork
+    warnings.filterwarnings("ignore", module="zipfile")  # e.g. "Duplicate name": copied as found
     _die_with_parent(parent)
 
 
@@ -327,7 +352,7 @@ def _work(job: Job) -> Outcome:
     return process(job, chain, settings, counter)
 
 
-def process(job: Job, chain: Chain, settings: Settings, counter: Synchronized | None = None) -> Outcome:  # type: ignore[type-arg]
+def process(job: Job, chain: Chain, settings: Settings, counter: ctypes.c_longlong | None = None) -> Outcome:
     """Rewrite one input file into its output, atomically; never raises for a bad input."""
     try:
         before = job.source.stat()
@@ -354,15 +379,14 @@ def process(job: Job, chain: Chain, settings: Settings, counter: Synchronized | 
 class _CountingFile(io.FileIO):
     """A file whose reads add to a counter shared with the parent, for the progress bar."""
 
-    def __init__(self, path: Path, counter: Synchronized | None) -> None:  # type: ignore[type-arg]
+    def __init__(self, path: Path, counter: ctypes.c_longlong | None) -> None:
         super().__init__(path, "rb")
         self._counter = counter
 
     def readinto(self, buffer: bytearray | memoryview) -> int | None:  # type: ignore[override]
         count = super().readinto(buffer)
         if count and self._counter is not None:
-            with self._counter.get_lock():
-                self._counter.value += count
+            self._counter.value += count  # no lock: a worker killed holding it would hang the run
         return count
 
 
@@ -378,7 +402,8 @@ def execute(
     `on_progress` gets the bytes read so far, every TICK seconds. KeyboardInterrupt stops
     the workers at once (their part files are left for `sweep`).
     """
-    counter = multiprocessing.get_context("fork").Value("q", 0)
+    # Bytes read, for the progress bar only: increments from two workers at once may be lost.
+    counter = multiprocessing.get_context("fork").RawValue("q", 0)
     if jobs <= 1 or len(todo) <= 1:
         chain = compile_policy(settings.policy)
         for job in todo:
@@ -400,6 +425,9 @@ def execute(
                     outcome = future.result()
                 except BrokenProcessPool:
                     outcome = Outcome(job.name, "file", "failed", reason=f"{job.name}: a worker process died")
+                except Exception as exc:  # noqa: BLE001 - a bug in one file's work fails that file
+                    reason = f"{job.name}: internal error ({type(exc).__name__}); no log data is shown"
+                    outcome = Outcome(job.name, "file", "failed", reason=reason)
                 on_outcome(job, outcome)
             on_progress(counter.value)
     except BaseException:

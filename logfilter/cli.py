@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -47,8 +47,11 @@ MAX_WARNINGS = 20
 
 
 def _say(message: str) -> None:
-    sys.stderr.write(f"logfilter: {message}\n")
-    sys.stderr.flush()
+    try:
+        sys.stderr.write(f"logfilter: {message}\n")
+        sys.stderr.flush()
+    except OSError:
+        pass  # stderr closed (`2>&1 | head -1`): the work goes on, only the telling stops
 
 
 def _die(exc: LogFilterError) -> NoReturn:
@@ -212,14 +215,15 @@ def _batch(work: Plan, settings: Settings, workers: int, force: bool) -> list[di
                 todo.append(job)
             else:
                 entries[job.name] = {**recorded, "status": "up-to-date"}
+        state.invalidate(todo)
         with _Progress(len(todo), sum(job.size for job in todo)) as progress:
 
             def on_outcome(job: Job, outcome: Outcome) -> None:
                 entries[job.name] = item = batch_entry(outcome, job.target)
                 if outcome.status in ("done", "kept"):
                     state.record(job, fingerprint, item)
-                elif outcome.status == "omitted":
-                    state.forget(job)  # an output a former run kept (--keep-binary) goes
+                else:  # left out or failed: an output a former run made is stale now
+                    state.forget(job)
                 _tell(outcome, progress.say)
                 progress.file_done()
 
@@ -237,7 +241,7 @@ def _tell(outcome: Outcome, say: Callable[[str], None] = _say) -> None:
     """Errors, files left out or kept unmasked, and lines failed closed go to stderr; nothing else."""
     if outcome.status == "failed":
         say(f"error: {outcome.reason}")
-    for member in [outcome, *outcome.members]:
+    for member in _all(outcome):
         if member.status == "omitted":
             say(f"left out: {member.name} ({member.reason})")
         elif member.status == "kept":
@@ -246,6 +250,12 @@ def _tell(outcome: Outcome, say: Callable[[str], None] = _say) -> None:
         say(f"warning: {warning}")
     if outcome.stats.failed_closed > len(outcome.warnings):
         say(f"warning: {outcome.name}: {outcome.stats.failed_closed} lines failed closed in all (see the report)")
+
+
+def _all(outcome: Outcome) -> Iterator[Outcome]:
+    yield outcome
+    for member in outcome.members:
+        yield from _all(member)
 
 
 class _Progress:
@@ -277,7 +287,10 @@ class _Progress:
         if self._bar is None:
             _say(message)
         else:
-            self._bar.console.print(f"logfilter: {message}", markup=False, highlight=False, soft_wrap=True)
+            try:
+                self._bar.console.print(f"logfilter: {message}", markup=False, highlight=False, soft_wrap=True)
+            except OSError:
+                pass
 
     def file_done(self) -> None:
         self._done += 1
@@ -310,6 +323,9 @@ def _jobs(jobs: int | None) -> int:
 def _refuse_report_over_input(report: Path, work: Plan) -> None:
     if str(report) == "-":
         return
+    if report.is_dir():
+        msg = f"{report}: the report path is a folder; give a file name"
+        raise ConfigError(msg)
     real = report.resolve()
     for root in work.roots:
         if real == root or real.is_relative_to(root):

@@ -71,6 +71,16 @@ def make_tgz(path: Path) -> None:
             archive.addfile(info, io.BytesIO(data))
 
 
+def _tgz(members: dict[str, bytes], compress: bool = True) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz" if compress else "w") as archive:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
 def batch(*args: str | Path, cwd: Path) -> tuple[int, str, dict]:
     """Run `logfilter batch ... --report report.json`; return exit code, stderr and the report."""
     report = cwd / "report.json"
@@ -208,6 +218,45 @@ class TestTree:
         assert entry(report, "in/caf\\xe9.log")["status"] == "done"
         assert "left out: in/core\\xff" in stderr
         assert batch("-c", CONFIG, "in", "-o", "out", cwd=tmp_path)[2]["totals"]["up-to-date"] == 1
+
+    def test_utf16_is_never_kept_unmasked(self, tmp_path: Path) -> None:
+        """A UTF-16 log may hold data logfilter cannot read: left out even with --keep-binary, at any depth."""
+        wide = sample("tserver.log").decode("latin-1").encode("utf-16")
+        (tmp_path / "in").mkdir()
+        (tmp_path / "in/wide.log").write_bytes(wide)
+        with zipfile.ZipFile(tmp_path / "in/deep.zip", "w") as archive:
+            archive.writestr("inner.tar.gz", _tgz({"w.log": wide[2:], "core": BINARY}))
+        code, stderr, _ = batch("-c", CONFIG, "in", "-o", "out", "--keep-binary", cwd=tmp_path)
+        assert code == 0
+        assert "left out: in/wide.log (UTF-16 or UTF-32 text, which logfilter does not read)" in stderr
+        assert "left out: in/deep.zip!inner.tar.gz!w.log (UTF-16 text, which logfilter does not read)" in stderr
+        assert "kept unchanged, not masked (binary data, --keep-binary): in/deep.zip!inner.tar.gz!core" in stderr
+        assert not (tmp_path / "out/in/wide.log").exists()
+
+    def test_tar_damage_fails_instead_of_dropping_members(self, tmp_path: Path) -> None:
+        """A damaged header in the middle of a tar fails the file; the members after it are not silently lost."""
+        data = bytearray(_tgz({"a.log": b"one\n", "b.log": b"two\n", "c.log": b"three\n"}, compress=False))
+        data[1024 + 148 : 1024 + 156] = b"garbage!"  # the second header's checksum
+        (tmp_path / "x.tar").write_bytes(bytes(data))
+        code, stderr, _ = batch("-c", CONFIG, "x.tar", "-o", "out", cwd=tmp_path)
+        assert code == 1 and "x.tar: a damaged member header" in stderr
+        assert not (tmp_path / "out/x.tar").exists()
+
+    def test_hard_link_to_a_member_left_out(self, tmp_path: Path) -> None:
+        """A hard link to a binary member that is left out goes too, so the output extracts cleanly."""
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w") as archive:
+            info = tarfile.TarInfo("core")
+            info.size = len(BINARY)
+            archive.addfile(info, io.BytesIO(BINARY))
+            link = tarfile.TarInfo("core-link")
+            link.type, link.linkname = tarfile.LNKTYPE, "core"
+            archive.addfile(link)
+        (tmp_path / "x.tar").write_bytes(buffer.getvalue())
+        code, stderr, _ = batch("-c", CONFIG, "x.tar", "-o", "out", cwd=tmp_path)
+        assert code == 0 and "left out: x.tar!core-link (a hard link to a member left out)" in stderr
+        with tarfile.open(tmp_path / "out/x.tar") as archive:
+            assert archive.getnames() == []
 
     def test_golden_cases_through_every_archive_kind(self, tmp_path: Path) -> None:
         """Golden inputs packed as .gz, .zip and .tar.gz come out holding exactly expected.log."""

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from logfilter.batch import STATE, Job, State
 from logfilter.config import load_policy
 from logfilter.errors import LogFilterError
 from logfilter.filters import parse_filter_type
@@ -120,3 +121,24 @@ class TestPickledRules:
         """A whole Policy pickles and compares equal."""
         policy = load_policy(None, "hide", ["PASSWORD=skip", "CardNumber=unhide-last,4"], True)
         assert pickle.loads(pickle.dumps(policy)) == policy
+
+
+class TestState:
+    def test_a_job_about_to_be_redone_is_not_done(self, tmp_path: Path) -> None:
+        """Once a job is dispatched its old record no longer vouches for the output, even after a kill."""
+        source, target = tmp_path / "a.log", tmp_path / "out/a.log"
+        source.write_bytes(b"x\n")
+        target.parent.mkdir()
+        target.write_bytes(b"x\n")
+        info = source.stat()
+        job = Job(source, target, "a.log", info.st_size, info.st_mtime_ns)
+        state = State(tmp_path / "out")
+        state.record(job, "rules-1", {"status": "done"})
+        assert State(tmp_path / "out").up_to_date(job, "rules-1") == {"status": "done"}
+        state.invalidate([job])  # a run with other rules starts on it, then is killed
+        assert State(tmp_path / "out").up_to_date(job, "rules-1") is None
+
+    def test_torn_last_line_is_ignored(self, tmp_path: Path) -> None:
+        """A record cut short by a crash is ignored, so its file is simply done again."""
+        (tmp_path / STATE).write_bytes(b'{"output": "a.log", "fingerp')
+        assert State(tmp_path).done == {}
