@@ -2,6 +2,7 @@
 
     python benchmarks/throughput.py --size 64M [--repeat 3] [--engine NAME] [--rss 1G] [--json out.json]
     python benchmarks/throughput.py --file big.log
+    python benchmarks/throughput.py --size 256M --batch 8
 
 Every row is a shell pipeline whose last stage is `cat > /dev/null`, so `logfilter run ...
 FILE | cat > /dev/null` pays for writing into a pipe exactly as the baseline `cat FILE | cat
@@ -12,6 +13,11 @@ summary it prints on stderr is shown with its masked count per MB.
 The corpus is generated once, seeded, into a temporary file (benchmarks/corpus.py), unless
 --file names one. `--rss SIZE` streams a generated corpus of that size into `logfilter run -c
 perkey.ini` on stdin (fed from a thread) and reports its peak resident set size.
+
+`--batch FILES` also generates FILES corpus files (seeds --seed, --seed + 1, ...; --size in
+all, split evenly, even with --file) into a temporary folder, and measures `logfilter batch
+-c perkey.ini FOLDER -o OUTDIR --jobs N` for each N of BATCH_JOBS, each run into a fresh
+OUTDIR: wall time, best of --repeat, with the ratio of each N's MB/s to --jobs 1's.
 
 To measure another command, add a Row to ROWS.
 """
@@ -65,6 +71,10 @@ ROWS: list[Row] = [
     Row("logfilter run -c hide.ini FILE", (LOGFILTER, "run", "-c", "{configs}/hide.ini", "{file}")),
     Row("logfilter run -c rare.ini FILE", (LOGFILTER, "run", "-c", "{configs}/rare.ini", "{file}")),
 ]
+
+
+# `logfilter batch --jobs N` for each N, on the --batch corpus; the first is the baseline.
+BATCH_JOBS: tuple[int, ...] = (1, 2)
 
 
 @dataclass(slots=True)
@@ -191,6 +201,114 @@ def _feed(stdin: IO[bytes], corpus: Corpus, size: int, fed: list[int]) -> None:
             pass
 
 
+@dataclass(frozen=True, slots=True)
+class BatchCorpus:
+    """The --batch input: a folder of generated corpus files, one seed each."""
+
+    folder: Path
+    files: tuple[Path, ...]
+    seeds: tuple[int, ...]
+    size: int
+    seconds: float  # to generate them
+
+
+@dataclass(slots=True)
+class BatchMeasurement:
+    """The wall times of `logfilter batch --jobs N` on the --batch corpus."""
+
+    jobs: int
+    command: str
+    seconds: list[float] = field(default_factory=list)
+    output_bytes: int = 0  # of the last run
+    error: str | None = None
+
+    @property
+    def name(self) -> str:
+        return f"logfilter batch --jobs {self.jobs}"
+
+    @property
+    def best(self) -> float:
+        return min(self.seconds) if self.seconds else float("nan")
+
+
+def batch_corpus(folder: Path, files: int, size: int, seed: int) -> BatchCorpus:
+    """Write `files` corpus files of size // files bytes each, seeds seed, seed + 1, ..."""
+    folder.mkdir()
+    seeds = tuple(range(seed, seed + files))
+    paths = tuple(folder / f"corpus-seed{n}.log" for n in seeds)
+    started = time.perf_counter()
+    for n, path in zip(seeds, paths, strict=True):
+        with path.open("wb") as stream:
+            stream.writelines(Corpus(n).chunks(size // files))
+    seconds = time.perf_counter() - started
+    return BatchCorpus(folder, paths, seeds, sum(path.stat().st_size for path in paths), seconds)
+
+
+def batch_argv(folder: Path, outdir: Path, jobs: int, engine: str | None) -> list[str]:
+    """`logfilter batch -c perkey.ini FOLDER -o OUTDIR --jobs N`, run by this interpreter."""
+    argv = [sys.executable, "-m", "logfilter", "batch", "-c", str(CONFIGS / "perkey.ini"), str(folder)]
+    return [*argv, "-o", str(outdir), "--jobs", str(jobs), *(["--engine", engine] if engine else [])]
+
+
+def measure_batch(
+    corpus: BatchCorpus, outdir: Path, jobs: int, engine: str | None, repeat: int
+) -> BatchMeasurement:
+    """Run `logfilter batch --jobs N` `repeat` times, each into a fresh OUTDIR; check its outputs.
+
+    A run fails the measurement when it exits non-zero, or when an output is missing or all
+    of them are empty. OUTDIR is removed after each run, outside the timer.
+    """
+    argv = batch_argv(corpus.folder, outdir, jobs, engine)
+    result = BatchMeasurement(jobs, shlex.join(argv))
+    for _ in range(repeat):
+        if outdir.exists():
+            shutil.rmtree(outdir)
+        started = time.perf_counter()
+        done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, check=False)
+        elapsed = time.perf_counter() - started
+        if done.returncode != 0:
+            stderr = done.stderr.decode("utf-8", "replace")
+            result.error = f"exit {done.returncode}: {stderr.strip()[-500:]}"
+            break
+        result.output_bytes, result.error = batch_outputs(corpus, outdir)
+        if result.error:
+            break
+        result.seconds.append(elapsed)
+        shutil.rmtree(outdir)
+    return result
+
+
+def batch_outputs(corpus: BatchCorpus, outdir: Path) -> tuple[int, str | None]:
+    """The bytes of the outputs mirrored into OUTDIR, and what is wrong with them (None: nothing).
+
+    Every input must have its output at OUTDIR/<folder name>/<file name>, and they must not
+    all be empty.
+    """
+    tree = outdir / corpus.folder.name
+    outputs = [tree / path.name for path in corpus.files]
+    missing = [path.name for path in outputs if not path.is_file()]
+    if missing:
+        return 0, f"exit 0, but {len(missing)} of {len(outputs)} outputs are not in {tree}: {missing[:3]}"
+    size = sum(path.stat().st_size for path in outputs)
+    return size, None if size else f"exit 0, but the {len(outputs)} outputs under {tree} are all empty"
+
+
+def batch_table(results: Sequence[BatchMeasurement], size: int) -> list[str]:
+    """The batch report: one line per --jobs N, with its MB/s over the first's."""
+    megabytes = size / MB
+    baseline = megabytes / results[0].best if results and results[0].seconds else float("nan")
+    width = max(len(r.name) for r in results)
+    label = f"ratio to --jobs {results[0].jobs}"
+    lines = [f"{'command':<{width}}  {'best s':>8}  {'MB/s':>8}  {label}"]
+    for r in results:
+        if r.error:
+            lines.append(f"{r.name:<{width}}  failed ({r.error})")
+            continue
+        speed = megabytes / r.best
+        lines.append(f"{r.name:<{width}}  {r.best:8.3f}  {speed:8.1f}  {speed / baseline:{len(label)}.4g}")
+    return lines
+
+
 def table(results: Sequence[Measurement], size: int) -> list[str]:
     """The report: one line per row, then each logfilter row's --stats summary."""
     megabytes = size / MB
@@ -234,6 +352,30 @@ def report(results: Sequence[Measurement], size: int, rss: PeakRss | None, sourc
     return {"corpus": source, "mb": MB, "rows": rows, "rss": peak}
 
 
+def batch_report(results: Sequence[BatchMeasurement], corpus: BatchCorpus) -> dict:
+    """The batch figures as one JSON-ready dict; `speedup` is the last row's ratio to the first."""
+    megabytes = corpus.size / MB
+    baseline = megabytes / results[0].best if results and results[0].seconds else None
+    rows = []
+    for r in results:
+        speed = megabytes / r.best if r.seconds else None
+        rows.append({
+            "name": r.name,
+            "command": r.command,
+            "jobs": r.jobs,
+            "seconds": r.seconds,
+            "best_seconds": min(r.seconds) if r.seconds else None,
+            "mb_per_s": speed,
+            f"ratio_to_jobs_{results[0].jobs}": speed / baseline if speed and baseline else None,
+            "output_bytes": r.output_bytes if r.seconds else None,
+            "error": r.error,
+        })
+    source = {"files": len(corpus.files), "bytes": corpus.size, "seeds": list(corpus.seeds),
+              "generation_seconds": corpus.seconds}
+    speedup = rows[-1][f"ratio_to_jobs_{results[0].jobs}"] if len(rows) > 1 else None
+    return {"corpus": source, "rows": rows, "speedup": speedup}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Measure every row of ROWS on one corpus and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -244,10 +386,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--engine", help="pass `--engine NAME` to every logfilter run")
     parser.add_argument("--rss", type=parse_size, metavar="SIZE",
                         help="also stream a generated corpus of SIZE into logfilter's stdin; report peak RSS")
+    parser.add_argument("--batch", type=int, metavar="FILES",
+                        help=f"also measure logfilter batch --jobs {' and '.join(map(str, BATCH_JOBS))} "
+                        "on FILES generated files, --size in all")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the figures here")
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
+    if args.batch is not None and args.batch < 1:
+        parser.error("--batch must be at least 1")
     if args.file is not None and not args.file.is_file():
         parser.error(f"--file {args.file}: no such file")
 
@@ -278,15 +425,41 @@ def main(argv: Sequence[str] | None = None) -> int:
         for row in ROWS:
             results.append(measure(row, path, args.engine, args.repeat))
             print(f"  measured: {row.name}", file=sys.stderr, flush=True)
+        batched = None
+        if args.batch:
+            batched = run_batch(Path(scratch), args.batch, args.size, args.seed, args.engine, args.repeat)
     print("\n".join(table(results, size)))
     if rss is not None:
         print(f"peak RSS of logfilter run -c perkey.ini on {rss.streamed / MB:,.0f} MB via stdin: "
               f"{rss.megabytes:,.1f} MB ({rss.streamed / MB / rss.seconds:,.1f} MB/s)")
         if rss.summary:
             print(f"  {rss.summary}")
+    if batched is not None:
+        print("\n".join(batch_table(batched[1], batched[0].size)))
     if args.json is not None:
-        args.json.write_text(json.dumps(report(results, size, rss, source), indent=2) + "\n")
-    return 1 if any(r.error for r in results) else 0
+        figures = report(results, size, rss, source)
+        if batched is not None:
+            figures["batch"] = batch_report(batched[1], batched[0])
+        args.json.write_text(json.dumps(figures, indent=2) + "\n")
+    failed = any(r.error for r in results) or (batched is not None and any(r.error for r in batched[1]))
+    return 1 if failed else 0
+
+
+def run_batch(
+    scratch: Path, files: int, size: int, seed: int, engine: str | None, repeat: int
+) -> tuple[BatchCorpus, list[BatchMeasurement]]:
+    """Generate the --batch corpus under `scratch`; measure `logfilter batch` for each of BATCH_JOBS."""
+    corpus = batch_corpus(scratch / "batch", files, size, seed)
+    print(f"batch corpus: {files} files, {corpus.size / MB:,.1f} MB (generated, seeds {corpus.seeds[0]}-"
+          f"{corpus.seeds[-1]}); best of {repeat}", flush=True)
+    results = []
+    for jobs in BATCH_JOBS:
+        result = measure_batch(corpus, scratch / f"batch-out-jobs{jobs}", jobs, engine, repeat)
+        results.append(result)
+        print(f"  measured: {result.name}", file=sys.stderr, flush=True)
+        if result.error:
+            print(f"error: {result.name}: {result.error}", file=sys.stderr, flush=True)
+    return corpus, results
 
 
 if __name__ == "__main__":
