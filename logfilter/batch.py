@@ -91,12 +91,8 @@ class Plan:
     outdir: Path
     todo: list[Job] = field(default_factory=list)
     known: list[Outcome] = field(default_factory=list)
-    targets: dict[str, Path] = field(default_factory=dict)  # output path by input name
+    targets: dict[str, Path] = field(default_factory=dict)  # output path by input name (each once)
     roots: list[Path] = field(default_factory=list)  # every input, resolved
-
-    @property
-    def total_bytes(self) -> int:
-        return sum(job.size for job in self.todo)
 
 
 def plan(inputs: Iterable[str], outdir: Path) -> Plan:
