@@ -194,10 +194,7 @@ class TestTree:
         inner = (tmp_path / "inner.zip").read_bytes()
         with zipfile.ZipFile(tmp_path / "outer.zip", "w") as archive:
             archive.writestr("inner.zip", inner)
-        with tarfile.open(tmp_path / "outer.tar", "w") as archive:
-            info = tarfile.TarInfo("inner.zip")
-            info.size = len(inner)
-            archive.addfile(info, io.BytesIO(inner))
+        (tmp_path / "outer.tar").write_bytes(_tgz({"inner.zip": inner}, compress=False))
         (tmp_path / "inner.zip.gz").write_bytes(gzip.compress(inner))
         code, stderr, _ = batch("-c", CONFIG, "outer.zip", "outer.tar", "inner.zip.gz", "-o", "out", cwd=tmp_path)
         assert code == 0, stderr
@@ -267,10 +264,7 @@ class TestTree:
             (work / "input.log.gz").write_bytes(gzip.compress(data))
             with zipfile.ZipFile(work / "input.zip", "w") as archive:
                 archive.writestr("input.log", data)
-            with tarfile.open(work / "input.tar.gz", "w:gz") as archive:
-                info = tarfile.TarInfo("input.log")
-                info.size = len(data)
-                archive.addfile(info, io.BytesIO(data))
+            (work / "input.tar.gz").write_bytes(_tgz({"input.log": data}))
             code, stderr, _ = batch(
                 "-c", case / "filter.ini", "input.log.gz", "input.zip", "input.tar.gz", "-o", "out", cwd=work
             )
