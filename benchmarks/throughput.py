@@ -293,34 +293,33 @@ def batch_outputs(corpus: BatchCorpus, outdir: Path) -> tuple[int, str | None]:
     return size, None if size else f"exit 0, but the {len(outputs)} outputs under {tree} are all empty"
 
 
-def batch_table(results: Sequence[BatchMeasurement], size: int) -> list[str]:
-    """The batch report: one line per --jobs N, with its MB/s over the first's."""
+def speed_lines(
+    named: Sequence[tuple[str, Measurement | BatchMeasurement]], size: int, label: str
+) -> list[str]:
+    """One line per measurement: best time, MB/s, and MB/s over the first one's (`label`)."""
     megabytes = size / MB
-    baseline = megabytes / results[0].best if results and results[0].seconds else float("nan")
-    width = max(len(r.name) for r in results)
-    label = f"ratio to --jobs {results[0].jobs}"
+    first = named[0][1] if named else None
+    baseline = megabytes / first.best if first is not None and first.seconds else float("nan")
+    width = max(len(name) for name, _ in named)
     lines = [f"{'command':<{width}}  {'best s':>8}  {'MB/s':>8}  {label}"]
-    for r in results:
+    for name, r in named:
         if r.error:
-            lines.append(f"{r.name:<{width}}  failed ({r.error})")
+            lines.append(f"{name:<{width}}  failed ({r.error})")
             continue
         speed = megabytes / r.best
-        lines.append(f"{r.name:<{width}}  {r.best:8.3f}  {speed:8.1f}  {speed / baseline:{len(label)}.4g}")
+        lines.append(f"{name:<{width}}  {r.best:8.3f}  {speed:8.1f}  {speed / baseline:{len(label)}.4g}")
     return lines
+
+
+def batch_table(results: Sequence[BatchMeasurement], size: int) -> list[str]:
+    """The batch report: one line per --jobs N, with its MB/s over the first's."""
+    return speed_lines([(r.name, r) for r in results], size, f"ratio to --jobs {results[0].jobs}")
 
 
 def table(results: Sequence[Measurement], size: int) -> list[str]:
     """The report: one line per row, then each logfilter row's --stats summary."""
     megabytes = size / MB
-    baseline = megabytes / results[0].best if results and results[0].seconds else float("nan")
-    width = max(len(r.row.name) for r in results)
-    lines = [f"{'command':<{width}}  {'best s':>8}  {'MB/s':>8}  {'ratio to cat':>12}"]
-    for r in results:
-        if r.error:
-            lines.append(f"{r.row.name:<{width}}  failed ({r.error})")
-            continue
-        speed = megabytes / r.best
-        lines.append(f"{r.row.name:<{width}}  {r.best:8.3f}  {speed:8.1f}  {speed / baseline:12.4g}")
+    lines = speed_lines([(r.row.name, r) for r in results], size, "ratio to cat")
     for r in results:
         if r.row.is_logfilter and r.summary:
             masked = stats_counts(r.summary).get("masked", 0)
