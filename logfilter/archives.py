@@ -101,9 +101,9 @@ class Rewriter:
             if kind == "text":
                 self._text(stream, writer, outcome)
             elif kind == "binary":
-                unread = unreadable(head)
-                if unread is not None or not self._keep_binary:
-                    outcome.status, outcome.reason = "omitted", unread or "binary data, not a text log"
+                reason = self._left_out(head)
+                if reason is not None:
+                    outcome.status, outcome.reason = "omitted", reason
                     return outcome
                 _copy(stream, writer)
                 outcome.status = "kept"
@@ -121,6 +121,12 @@ class Rewriter:
             raise LogFilterError(msg) from None
         return outcome
 
+    def _left_out(self, head: bytes) -> str | None:
+        """Why data starting with `head` is left out, or None when it is rewritten or kept."""
+        if sniff(head) != "binary":
+            return None
+        return unreadable(head) or (None if self._keep_binary else "binary data, not a text log")
+
     def _text(self, reader: BinaryIO, writer: BinaryIO, outcome: Outcome) -> None:
         def warn(message: str) -> None:
             if len(outcome.warnings) < MAX_WARNINGS:
@@ -135,8 +141,9 @@ class Rewriter:
         with _COMPRESSED[kind](reader) as inner:
             head = _read_head(inner)
             mtime = getattr(inner, "mtime", None)  # gzip keeps the original's time in its header
-            if sniff(head) == "binary" and (unreadable(head) is not None or not self._keep_binary):
-                outcome.status, outcome.reason = "omitted", unreadable(head) or "binary data, not a text log"
+            reason = self._left_out(head)
+            if reason is not None:  # decided before the compressor writes a header
+                outcome.status, outcome.reason = "omitted", reason
                 return
             with _compressor(kind, writer, outcome.name, mtime) as packed, self._spool() as spooled:
                 if sniff(head) != "zip":
