@@ -9,7 +9,6 @@ two runs apart, so the part files of a killed run can be swept by the next one.
 from __future__ import annotations
 
 import ctypes
-import fcntl
 import hashlib
 import io
 import multiprocessing
@@ -17,10 +16,9 @@ import os
 import signal
 import stat
 import warnings
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -187,26 +185,6 @@ def _refuse_overwrites(result: Plan) -> None:
 def _identity(path: Path) -> tuple[int, int]:
     info = path.stat()
     return info.st_dev, info.st_ino
-
-
-@contextmanager
-def locked(outdir: Path) -> Iterator[None]:
-    """Create OUTDIR and hold an exclusive lock on it; refuse if another batch holds it."""
-    try:
-        outdir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(outdir, os.O_RDONLY)
-    except OSError as exc:
-        msg = f"{outdir}: cannot create the output folder ({exc.strerror})"
-        raise LogFilterError(msg) from None
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            msg = f"{outdir}: another logfilter batch is writing to this folder"
-            raise ConfigError(msg) from None
-        yield
-    finally:
-        os.close(fd)
 
 
 def _ours(name: str) -> bool:

@@ -22,16 +22,19 @@ from rich.progress import (
 )
 
 from logfilter.archives import Outcome
-from logfilter.batch import Job, Plan, Settings, State, execute, locked, sweep
+from logfilter.batch import Job, Plan, Settings, State, execute, sweep
 from logfilter.batch import entry as batch_entry
 from logfilter.batch import plan as plan_batch
 from logfilter.batch import report as batch_report
-from logfilter.chain import compile_policy
+from logfilter.chain import Chain, compile_policy
 from logfilter.config import load_policy
 from logfilter.errors import ConfigError, LogFilterError
+from logfilter.follow import Follower, watch
+from logfilter.follow import Options as FollowOptions
 from logfilter.pipeline import ENGINES, EngineName, OnError
 from logfilter.pipeline import run as run_pipeline
-from logfilter.sinks import AtomicFile, StreamSink
+from logfilter.serve import Server, parse_listen
+from logfilter.sinks import AtomicFile, StreamSink, locked
 from logfilter.sources import FileSource, Source, StdinSource
 
 # Locals of this program hold log data: never show them in a traceback.
@@ -198,6 +201,104 @@ def batch(
         _die(exc)
     if any(item["status"] == "failed" for item in entries):
         raise typer.Exit(1)
+
+
+@app.command()
+def follow(
+    patterns: Annotated[
+        list[str],
+        typer.Argument(
+            metavar="PATTERN...",
+            help="Glob patterns of the files to follow (quote them: they are looked up again every second).",
+        ),
+    ],
+    state: Annotated[
+        Path, typer.Option("--state", metavar="STATEFILE", help="Where the checkpoints are kept (JSON).")
+    ],
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", metavar="OUTDIR", help="Write each file's sanitized copy here, same name."),
+    ] = None,
+    stdout: Annotated[
+        bool, typer.Option("--stdout", help="Write the messages of every file to stdout, whole messages only.")
+    ] = False,
+    listen: Annotated[
+        str | None,
+        typer.Option("--listen", metavar="HOST:PORT", help="Serve /healthz and /metrics here (loopback only)."),
+    ] = None,
+    listen_any: Annotated[
+        bool, typer.Option("--listen-any", help="Allow --listen on an address other machines can reach.")
+    ] = False,
+    from_end: Annotated[
+        bool,
+        typer.Option(
+            "--from-end/--from-start",
+            help="Where to start in files that are there at the first start: their last message, or "
+            "(default) their first byte. Files that appear later are read from the start.",
+        ),
+    ] = False,
+    config: ConfigOption = None,
+    default: DefaultOption = None,
+    key: KeyOption = None,
+    on_error: OnErrorOption = "redact",
+    ignore_key_case: IgnoreCaseOption = False,
+    engine: EngineOption = "fast",
+) -> None:
+    """Follow log files as they grow and rotate, writing sanitized copies; resume where it stopped.
+
+    SIGTERM or SIGINT: emit what is complete, checkpoint, exit 0. SIGHUP: reload the rules
+    (an invalid file is reported and the rules in use are kept).
+    """
+
+    def load() -> Chain:
+        return compile_policy(load_policy(config, default, key or (), ignore_key_case))
+
+    try:
+        options = FollowOptions(
+            tuple(patterns), _follow_output(output, stdout), _state_path(state), from_end,
+            _mode(on_error), _engine(engine),
+        )  # fmt: skip
+        follower = Follower(options, load(), _say)
+        address = parse_listen(listen, listen_any) if listen is not None else None
+        server = Server(follower, *address) if address is not None else None
+        if server is not None:
+            server.start()
+            _say(f"listening on {server.address[0]}:{server.address[1]}")
+        observer = watch(follower)
+        signal.signal(signal.SIGTERM, lambda signum, frame: follower.stop())
+        signal.signal(signal.SIGINT, lambda signum, frame: follower.stop())
+        signal.signal(signal.SIGHUP, lambda signum, frame: follower.reload(load))
+        try:
+            follower.run()
+        finally:
+            if server is not None:
+                server.stop()
+            if observer is not None:
+                observer.stop()  # type: ignore[attr-defined]
+    except BrokenPipeError:
+        _silence_stdout()
+        _say("error: <stdout>: the reader went away; stopped (the checkpoint is kept)")
+        raise typer.Exit(1) from None
+    except LogFilterError as exc:
+        _die(exc)
+    _say(f"stopped: {follower.stats.summary()}")
+
+
+def _follow_output(output: Path | None, stdout: bool) -> Path | None:
+    if (output is None) == (not stdout):
+        msg = "follow: give exactly one of -o OUTDIR and --stdout"
+        raise ConfigError(msg)
+    if output is not None and output.exists() and not output.is_dir():
+        msg = f"{output}: OUTDIR is not a folder"
+        raise ConfigError(msg)
+    return output
+
+
+def _state_path(state: Path) -> Path:
+    if state.is_dir():
+        msg = f"{state}: --state is a folder; give a file name, e.g. {state / 'follow.json'}"
+        raise ConfigError(msg)
+    return state
 
 
 def _batch(work: Plan, settings: Settings, workers: int, force: bool) -> list[dict[str, object]]:

@@ -83,5 +83,4 @@ def _refuse_packed(head: bytes, name: str) -> None:
 def _write(sink: Sink, data: bytes, stats: Stats) -> None:
     sink.write(data)
     sink.flush()
-    stats.bytes_out += len(data)
-    stats.lines_out += data.count(b"\n") + (not data.endswith(b"\n") and bool(data))
+    stats.wrote(data)

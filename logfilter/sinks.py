@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO, Protocol
 
-from logfilter.errors import LogFilterError
+from logfilter.errors import ConfigError, LogFilterError
 
 
 class Sink(Protocol):
@@ -88,16 +91,22 @@ class AtomicFile:
             msg = f"{path}: cannot write the output ({exc.strerror or exc})"
             raise LogFilterError(msg) from None
 
-    def commit(self, times_ns: tuple[int, int] | None = None) -> None:
-        """Make the file appear complete under its name (with these atime and mtime, if given)."""
+    def commit(self, times_ns: tuple[int, int] | None = None, durable: bool = True) -> None:
+        """Make the file appear complete under its name (with these atime and mtime, if given).
+
+        Not `durable`: skip the fsyncs, so the file survives a killed process but maybe not a
+        crash of the machine (a checkpoint written often, and durably once in a while).
+        """
         try:
             self.stream.flush()
-            os.fsync(self.stream.fileno())
+            if durable:
+                os.fsync(self.stream.fileno())
             self.stream.close()
             if times_ns is not None:
                 os.utime(self._part, ns=times_ns)
             os.replace(self._part, self.path)
-            _fsync_folder(self.path.parent)
+            if durable:
+                _fsync_folder(self.path.parent)
         except OSError as exc:
             self.discard()
             msg = f"{self.path}: cannot write the output ({exc.strerror or exc})"
@@ -116,6 +125,27 @@ class AtomicFile:
     ) -> None:
         if not self.stream.closed:
             self.discard()
+
+
+@contextmanager
+def locked(folder: Path, lock: Path | None = None) -> Iterator[None]:
+    """Create `folder` and hold an exclusive lock on it (or on the file `lock`); refuse if held."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock, os.O_RDONLY | os.O_CREAT, 0o644) if lock else os.open(folder, os.O_RDONLY)
+    except OSError as exc:
+        what = "the lock file" if lock else "the output folder"
+        msg = f"{lock or folder}: cannot create {what} ({exc.strerror})"
+        raise LogFilterError(msg) from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            msg = f"{lock or folder}: another logfilter (batch or follow) is using it"
+            raise ConfigError(msg) from None
+        yield
+    finally:
+        os.close(fd)
 
 
 def _fsync_folder(folder: Path) -> None:

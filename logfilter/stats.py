@@ -32,6 +32,11 @@ class Stats:
         by_key = self.changed.setdefault(filter_type, {})
         by_key[key] = by_key.get(key, 0) + 1
 
+    def wrote(self, data: bytes) -> None:
+        """Count output bytes and lines (a last line without its ending counts too)."""
+        self.bytes_out += len(data)
+        self.lines_out += data.count(b"\n") + (not data.endswith(b"\n") and bool(data))
+
     def add(self, other: Stats) -> None:
         """Add another run's counts to these."""
         for name in COUNTERS:

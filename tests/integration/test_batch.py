@@ -441,7 +441,7 @@ class TestRefusals:
             result = run_logfilter("batch", "-c", CONFIG, "logs", "-o", "out", cwd=tmp_path)
         finally:
             os.close(fd)
-        assert result.returncode == 2 and "another logfilter batch" in result.stderr
+        assert result.returncode == 2 and "another logfilter (batch or follow)" in result.stderr
         assert files(tmp_path / "out") == {}
 
 

@@ -1,0 +1,669 @@
+"""`logfilter follow`: follow log files as they grow and rotate into sanitized copies, losing nothing.
+
+Files are known by identity (device, inode, and a fingerprint of their first bytes), never
+by name, so rotation is a change of name to keep up with:
+
+- a new file under a followed name (a Genesys segment, or the file after a rotation) is
+  followed from its start;
+- a rename (logrotate) keeps the file's reader and engine; with -o, its output is renamed
+  the same way. A file no longer under a followed name, renamed away or deleted, is read to
+  its end while it is still open, then finished;
+- a truncation (copytruncate) is met by finishing the old text from its copy beside it,
+  when there is one, under the copy's name; the file itself starts over.
+
+Checkpoints (tail.Checkpoint per file, in STATEFILE) are split points whose output is
+written; a restart resumes there. With -o the output is cut back to the checkpoint's
+offset first, so every record is in it once; on stdout the records after the checkpoint
+are sent again, and counted.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import re
+import stat
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from time import monotonic
+
+import orjson
+
+from logfilter.chain import Chain
+from logfilter.engine import LineEngine
+from logfilter.errors import ConfigError, InputError, LogFilterError
+from logfilter.parse import message_header_regex
+from logfilter.pipeline import ENGINES, EngineName, OnError
+from logfilter.sinks import AtomicFile, locked, part_path
+from logfilter.sources import CHUNK, HEAD, PACKED, sniff
+from logfilter.stats import Stats
+from logfilter.tail import (
+    FINGERPRINT,
+    Checkpoint,
+    FileOutput,
+    Fingerprint,
+    Key,
+    Output,
+    StdoutOutput,
+    Tail,
+    last_split,
+)
+
+SCAN = 1.0  # seconds between looks for new, renamed and deleted files (sooner on a file event)
+TICK = 0.2  # seconds between looks for growth when no file event comes
+PAUSE = 0.05  # seconds at least between rounds when nothing is waiting, so events coalesce
+RETIRE_AFTER = 2.0  # quiet seconds after which a file no longer under a followed name is finished
+COPY_WAIT = 5.0  # quiet seconds a new file that starts like a followed one waits to be its copy
+SYNC_EVERY = 1.0  # seconds between checkpoints flushed to disk
+MAX_NOTES = 5  # lines failed closed noted on stderr per file; the rest are counted
+STATE_VERSION = 1
+
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    patterns: tuple[str, ...]
+    outdir: Path | None  # None: stdout
+    state: Path
+    from_end: bool = False
+    on_error: OnError = "redact"
+    engine: EngineName = "fast"
+
+
+@dataclass(slots=True)
+class _Candidate:
+    """A new file that starts like a followed one: perhaps its copy, about to be truncated."""
+
+    size: int
+    since: float
+
+
+@dataclass(slots=True)
+class Health:
+    """What is wrong now, by place; empty while all is well."""
+
+    problems: dict[str, str] = field(default_factory=dict)
+    state: str = "starting"  # starting, following, stopping
+
+    def report(self) -> tuple[bool, str]:
+        problems = list(self.problems.values())
+        if self.state != "following" or problems:
+            return False, "; ".join([self.state] if self.state != "following" else problems)
+        return True, "following"
+
+
+def pattern_base(pattern: str) -> Path:
+    """The folder part of a glob before its first wildcard: outputs are named relative to it."""
+    fixed: list[str] = []
+    for part in Path(pattern).parts[:-1]:
+        if re.search(r"[*?[]", part):
+            break
+        fixed.append(part)
+    return Path(*fixed) if fixed else Path()
+
+
+class Follower:
+    """Follows the files matching the patterns until asked to stop."""
+
+    def __init__(self, options: Options, chain: Chain, say: Say) -> None:
+        self.options = options
+        self.chain = chain
+        self.say = say
+        self.stats = Stats()
+        self.health = Health()
+        self.tails: dict[Key, Tail] = {}
+        self.resent = 0  # records sent to stdout again after a restart
+        self.rotations: dict[str, int] = {"renamed": 0, "truncated": 0, "deleted": 0, "new": 0}
+        self.bases = [pattern_base(pattern) for pattern in options.patterns]
+        self._rel: dict[Key, Path] = {}  # output name (relative to OUTDIR) of each tail
+        self._notes: dict[Key, int] = {}
+        self._candidates: dict[Key, _Candidate] = {}
+        self._saved: dict[Key, dict[str, object]] = {}
+        self._stdout = StdoutOutput() if options.outdir is None else None
+        self._outdir = options.outdir.resolve() if options.outdir else None
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._rescan = True
+        self._reload: Callable[[], Chain] | None = None
+        self._synced = 0.0
+        self._written = b""  # the state last written
+        self._unsynced = False  # written since the last fsync
+
+    # -- control, from signal handlers and file events ---------------------------------------
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+
+    def reload(self, load: Callable[[], Chain]) -> None:
+        self._reload = load
+        self._wake.set()
+
+    def poke(self, rescan: bool) -> None:
+        """A file event: look now (and for new or moved files, if `rescan`)."""
+        self._rescan = self._rescan or rescan
+        self._wake.set()
+
+    # -- the loop ---------------------------------------------------------------------------
+    def run(self) -> None:
+        """Follow until stop(); then emit what is complete, checkpoint and return.
+
+        Raises InputError under --on-error fail, after checkpointing what came before.
+        """
+        opts = self.options
+        with locked(opts.state.parent, opts.state.with_name(f".{opts.state.name}.lock")):
+            if self._outdir is None:
+                return self._run()
+            with locked(self._outdir):
+                return self._run()
+
+    def _run(self) -> None:
+        self._saved = self._load()
+        self._scan(first=True)
+        self._save(durable=True)
+        self.health.state = "following"
+        next_scan = monotonic() + SCAN
+        try:
+            while not self._stop.is_set():
+                now = monotonic()
+                if self._reload is not None:
+                    self._apply_reload()
+                if self._rescan or now >= next_scan:
+                    self._rescan = False
+                    self._scan()
+                    next_scan = now + SCAN
+                busy = False
+                for tail in list(self.tails.values()):
+                    busy |= self._step(tail, now)
+                self._retire(now)
+                self._save(durable=now - self._synced >= SYNC_EVERY)
+                if not busy:
+                    self._stop.wait(PAUSE)
+                    self._wake.wait(TICK)
+                    self._wake.clear()
+        finally:
+            self.health.state = "stopping"
+            self._drain()
+
+    def _drain(self) -> None:
+        for tail in self.tails.values():
+            try:
+                tail.drain()
+            except (LogFilterError, OSError) as exc:
+                self._problem(tail, exc)
+        self._save(durable=True)
+        for tail in self.tails.values():
+            self._close(tail)
+
+    def _step(self, tail: Tail, now: float) -> bool:
+        try:
+            if tail.truncated() or tail.retiring is None and not tail.fingerprint.matches(tail.fd):
+                self._truncated(tail, now)
+                return True
+            more = tail.step(now)
+        except InputError:
+            self._save(durable=True)
+            raise
+        except (LogFilterError, OSError) as exc:
+            self._problem(tail, exc)
+            return False
+        self.health.problems.pop(f"io:{tail.key}", None)
+        if tail.fingerprint.size < min(tail.size, FINGERPRINT):
+            tail.fingerprint = Fingerprint.of(tail.fd)  # the file was shorter than a fingerprint
+        return more
+
+    # -- finding files ----------------------------------------------------------------------
+    def _matches(self) -> dict[Key, tuple[Path, Path]]:
+        """Every followed file now: identity to (path, base of its pattern)."""
+        found: dict[Key, tuple[Path, Path]] = {}
+        for pattern, base in zip(self.options.patterns, self.bases, strict=True):
+            for name in sorted(glob.glob(pattern, recursive=True)):
+                path = Path(name)
+                if self._ours(path):
+                    continue
+                try:
+                    info = os.stat(path)
+                except OSError:
+                    continue  # gone since the glob saw it
+                if stat.S_ISREG(info.st_mode):
+                    found.setdefault((info.st_dev, info.st_ino), (path, base))
+        return found
+
+    def _ours(self, path: Path) -> bool:
+        # Our own outputs and state must never be read back as input.
+        real = path.resolve()
+        state = self.options.state.resolve()
+        if real.parent == state.parent and real.name.startswith((state.name, f".{state.name}")):
+            return True
+        return self._outdir is not None and real.is_relative_to(self._outdir)
+
+    def _scan(self, first: bool = False) -> None:
+        found = self._matches()
+        now = monotonic()
+        for key, tail in list(self.tails.items()):
+            if key in found:
+                path, base = found[key]
+                if path != tail.path:
+                    self._moved(tail, path, self._rel_of(path, base))
+                continue
+            if tail.retiring is not None:
+                continue
+            beside = _find_inode(tail.path.parent, tail.key)
+            try:
+                gone = os.fstat(tail.fd).st_nlink == 0
+            except OSError:
+                gone = True
+            if beside is not None and not gone:
+                self._moved(tail, beside, self._rel[key].with_name(beside.name))
+                self._start_retiring(tail, now, "renamed to a name not followed")
+            else:
+                self._start_retiring(tail, now, "deleted" if gone else "moved away")
+        for key, (path, base) in found.items():
+            if key not in self.tails:
+                self._discover(key, path, base, now, first)
+        if first:
+            self._resume_missing()
+
+    def _rel_of(self, path: Path, base: Path) -> Path:
+        return path.relative_to(base) if path.is_relative_to(base) else Path(path.name)
+
+    def _discover(self, key: Key, path: Path, base: Path, now: float, first: bool) -> None:
+        rel = self._rel_of(path, base)
+        if self._outdir is not None and any(rel == other for other in self._rel.values()):
+            return  # a file of that name is still being finished: its output goes first
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except OSError as exc:
+            self.health.problems[f"open:{path}"] = f"{path}: cannot read ({exc.strerror})"
+            return
+        self.health.problems.pop(f"open:{path}", None)
+        try:
+            if self._copy_of_followed(key, fd, path, now):
+                os.close(fd)
+                return
+            if _packed(fd, path, self.say):
+                os.close(fd)
+                return
+            saved = self._saved.pop(key, None)
+            if saved is not None and _same_file(saved, fd):
+                self._resume(key, fd, path, rel, saved)
+                return
+            if saved is not None and saved["path"] == os.path.abspath(path):
+                self._copied_while_stopped(saved, path)
+            at = _end_split(fd) if first and self.options.from_end else Checkpoint(0, 0, 0)
+            self._open(key, fd, path, rel, at, fresh=True)
+            if not first:
+                self.rotations["new"] += 1
+            self.say(f"following {path}" + (f" from line {at.line + 1}" if at.line else ""))
+        except OSError as exc:
+            os.close(fd)
+            self.health.problems[f"open:{path}"] = f"{path}: cannot read ({exc.strerror})"
+
+    def _copy_of_followed(self, key: Key, fd: int, path: Path, now: float) -> bool:
+        """Whether this new file may be a copy of a followed one, made to truncate it (wait then)."""
+        size = os.fstat(fd).st_size
+        for tail in self.tails.values():
+            if tail.path.parent == path.parent and tail.fingerprint.size and tail.fingerprint.matches(fd):
+                seen = self._candidates.get(key)
+                if seen is None or seen.size != size:
+                    self._candidates[key] = _Candidate(size, now)
+                    return True
+                if now - seen.since < COPY_WAIT:
+                    return True
+        self._candidates.pop(key, None)
+        return False
+
+    def _open(self, key: Key, fd: int, path: Path, rel: Path, at: Checkpoint, fresh: bool) -> Tail:
+        output: Output
+        if self._stdout is not None:
+            output = self._stdout
+        else:
+            assert self.options.outdir is not None
+            output = FileOutput(self.options.outdir / rel, keep=at.out if not fresh else 0)
+        tail = Tail(path, fd, key, output, self._engine(key), self.stats, at)
+        tail.quiet_since = monotonic()
+        if fresh:
+            tail.checkpoint = Checkpoint(at.offset, at.line, output.end)
+        if self._stdout is not None:
+            tail.intent = partial(self._intent, tail)
+        self.tails[key] = tail
+        self._rel[key] = rel
+        return tail
+
+    def _intent(self, tail: Tail, end: int) -> None:
+        # Before records go to stdout, the state says they may have gone: a restart counts them.
+        tail.sent = end
+        self._save(durable=False)
+
+    def _engine(self, key: Key) -> LineEngine:
+        def on_failure(lineno: int, attribute: str) -> None:
+            tail = self.tails.get(key)
+            where = f"{tail.name if tail else '?'}:{lineno}"
+            if self.options.on_error == "fail":
+                msg = f"{where}: unparsable line in an {attribute} block; stopped (--on-error fail)"
+                raise InputError(msg)
+            notes = self._notes[key] = self._notes.get(key, 0) + 1
+            if notes <= MAX_NOTES:
+                self.say(f"warning: {where}: unparsable line in an {attribute} block; masked it whole (failed closed)")
+            elif notes == MAX_NOTES + 1:
+                self.say(f"warning: {where}: more lines failed closed in this file; they are counted in /metrics")
+
+        return ENGINES[self.options.engine](self.chain, self.stats, on_failure)
+
+    # -- restarts ---------------------------------------------------------------------------
+    def _resume(self, key: Key, fd: int, path: Path, rel: Path, saved: dict[str, object]) -> None:
+        at = Checkpoint(int(saved["offset"]), int(saved["line"]), int(saved["out"]))  # type: ignore[arg-type]
+        if self._outdir is not None:
+            rel = Path(str(saved["output"]))
+            have = FileOutput.size_of(self.options.outdir / rel)  # type: ignore[operator]
+            if have < at.out:
+                self.say(f"{path}: its output {rel} is missing or shorter than checkpointed; writing it anew")
+                self._open(key, fd, path, rel, Checkpoint(0, 0, 0), fresh=True)
+                return
+        self._open(key, fd, path, rel, at, fresh=False)
+        sent = int(saved.get("sent", at.offset))  # type: ignore[call-overload]
+        again = _count_records(fd, at.offset, sent) if self._stdout is not None else 0
+        self.resent += again
+        note = f"; sending {again} messages again (sent before the stop, maybe only in part)" if again else ""
+        self.say(f"resuming {path} at line {at.line + 1}{note}")
+
+    def _copied_while_stopped(self, saved: dict[str, object], path: Path) -> None:
+        """A checkpointed file was truncated while we were stopped: finish its text from its copy."""
+        fingerprint = Fingerprint(str(saved["fp"]), int(saved["fp_size"]))  # type: ignore[call-overload]
+        offset = int(saved["offset"])  # type: ignore[call-overload]
+        copy = _find_copy(path.parent, fingerprint, offset, exclude=set(self.tails))
+        if copy is None:
+            self.say(f"{path}: truncated while logfilter was stopped; what was written after line "
+                     f"{int(saved['line']) + 1} and before the truncation was not read")  # type: ignore[call-overload]
+            return
+        cpath, cfd, ckey = copy
+        self._resume(ckey, cfd, cpath, Path(str(saved["output"])), saved)
+        self._moved(self.tails[ckey], cpath, self._rel[ckey].with_name(cpath.name))
+
+    def _resume_missing(self) -> None:
+        """Checkpointed files no longer under a followed name: finish them if they can be found."""
+        for key, saved in self._saved.items():
+            path = Path(str(saved["path"]))
+            beside = _find_inode(path.parent, key)
+            fd = _open(beside) if beside is not None else None
+            if beside is not None and fd is not None:
+                if _same_file(saved, fd):
+                    self._resume(key, fd, beside, Path(str(saved["output"])), saved)
+                    self._start_retiring(self.tails[key], monotonic(), "not under a followed name")
+                    continue
+                os.close(fd)
+            if int(saved["offset"]) < int(saved["size"]):  # type: ignore[call-overload]
+                self.say(f"{path}: gone while logfilter was stopped; what was written after line "
+                         f"{int(saved['line']) + 1} was not read")  # type: ignore[call-overload]
+        self._saved = {}
+
+    # -- rotation ---------------------------------------------------------------------------
+    def _moved(self, tail: Tail, path: Path, rel: Path) -> None:
+        self.say(f"{tail.path}: renamed to {path}")
+        self.rotations["renamed"] += 1
+        tail.path = path
+        if self._outdir is not None and rel != self._rel[tail.key]:
+            self._move_output(tail, rel)
+
+    def _move_output(self, tail: Tail, rel: Path) -> None:
+        assert isinstance(tail.output, FileOutput) and self.options.outdir is not None
+        for other in self.tails.values():  # a chain of renames: move the one in the way aside
+            if other is not tail and self._rel[other.key] == rel and isinstance(other.output, FileOutput):
+                aside = part_path(other.output.path)
+                other.output.rename(aside)
+        tail.output.rename(self.options.outdir / rel)
+        self._rel[tail.key] = rel
+
+    def _truncated(self, tail: Tail, now: float) -> None:
+        """Finish the text before the truncation (from its copy, if one is beside it); start over."""
+        self.rotations["truncated"] += 1
+        copy = _find_copy(tail.path.parent, tail.fingerprint, tail.offset, exclude=set(self.tails))
+        fd, key, path, rel = tail.fd, tail.key, tail.path, self._rel[tail.key]
+        if copy is None:
+            self.say(f"{path}: truncated; following it from its start (no copy of the old text beside it)")
+            tail.finish()
+            tail.restart(fd, key)
+            return
+        cpath, cfd, ckey = copy
+        self.say(f"{path}: truncated; finishing its old text from its copy {cpath}")
+        self._candidates.pop(ckey, None)
+        del self.tails[key]
+        tail.fd, tail.key = cfd, ckey
+        self.tails[ckey] = tail
+        self._rel[ckey] = self._rel.pop(key)
+        self._notes[ckey] = self._notes.pop(key, 0)
+        self._moved(tail, cpath, self._rel[ckey].with_name(cpath.name))
+        tail.step(now, budget=1 << 40)
+        self._open(key, fd, path, rel, Checkpoint(0, 0, 0), fresh=True)
+        if ckey not in self._matches():
+            self._start_retiring(tail, now, "its copy is not under a followed name")
+
+    def _start_retiring(self, tail: Tail, now: float, why: str) -> None:
+        if tail.retiring is None:
+            tail.retiring = now
+            self.say(f"{tail.path}: {why}; reading it to its end")
+            if why == "deleted":
+                self.rotations["deleted"] += 1
+
+    def _retire(self, now: float) -> None:
+        """Finish the files no longer followed once they have been quiet for RETIRE_AFTER."""
+        for key, tail in list(self.tails.items()):
+            if tail.retiring is None or now - max(tail.retiring, tail.quiet_since) < RETIRE_AFTER:
+                continue
+            try:
+                tail.finish()
+            except (LogFilterError, OSError) as exc:
+                self._problem(tail, exc)
+                continue
+            self.say(f"{tail.path}: finished ({tail.line} lines)")
+            self._close(tail)
+            del self.tails[key]
+            self._rel.pop(key, None)
+
+    def _close(self, tail: Tail) -> None:
+        os.close(tail.fd)
+        tail.output.close()
+
+    # -- reload -----------------------------------------------------------------------------
+    def _apply_reload(self) -> None:
+        load, self._reload = self._reload, None
+        assert load is not None
+        try:
+            chain = load()
+        except ConfigError as exc:
+            self.say(f"reload: {exc}; keeping the rules in use")
+            return
+        self.chain = chain
+        for tail in self.tails.values():
+            tail.next_engine = self._engine(tail.key)
+        self.say("reloaded the rules; each file takes them at its next message")
+
+    # -- checkpoints ------------------------------------------------------------------------
+    def _entry(self, tail: Tail) -> dict[str, object]:
+        at = tail.checkpoint
+        dev, ino = tail.key
+        return {
+            "dev": dev, "ino": ino, "fp": tail.fingerprint.digest, "fp_size": tail.fingerprint.size,
+            "path": os.path.abspath(tail.path), "output": str(self._rel[tail.key]),
+            "offset": at.offset, "line": at.line, "out": at.out, "sent": max(tail.emitted, tail.sent), "size": tail.size,
+        }  # fmt: skip
+
+    def _load(self) -> dict[Key, dict[str, object]]:
+        path = self.options.state
+        try:
+            content = orjson.loads(path.read_bytes())
+        except FileNotFoundError:
+            return {}
+        except (OSError, orjson.JSONDecodeError) as exc:
+            msg = f"{path}: cannot read the state file ({getattr(exc, 'strerror', None) or 'not valid JSON'})"
+            raise ConfigError(msg) from None
+        mode = str(self._outdir) if self._outdir else "-"
+        if not isinstance(content, dict) or content.get("version") != STATE_VERSION:
+            msg = f"{path}: not a logfilter follow state file (or from another version); give a new --state"
+            raise ConfigError(msg)
+        if content.get("output") != mode:
+            msg = (f"{path}: this state belongs to output {content.get('output')}, not {mode}; "
+                   "use the same output, or a new --state")  # fmt: skip
+            raise ConfigError(msg)
+        return {(int(item["dev"]), int(item["ino"])): item for item in content["files"]}
+
+    def _save(self, durable: bool) -> None:
+        """Write the checkpoints if they changed; if `durable`, flush outputs, then them, to disk."""
+        content = {
+            "version": STATE_VERSION,
+            "output": str(self._outdir) if self._outdir else "-",
+            "files": [self._entry(tail) for tail in self.tails.values()],
+        }
+        data = orjson.dumps(content)
+        if data == self._written and not (durable and self._unsynced):
+            return
+        try:
+            if durable:
+                for tail in self.tails.values():
+                    if isinstance(tail.output, FileOutput):
+                        tail.output.sync()
+            with AtomicFile(self.options.state) as out:
+                out.stream.write(data)
+                out.commit(durable=durable)
+        except LogFilterError as exc:
+            self.health.problems["state"] = str(exc)
+            return
+        self.health.problems.pop("state", None)
+        self._written, self._unsynced = data, not durable
+        if durable:
+            self._synced = monotonic()
+
+    def _problem(self, tail: Tail, exc: Exception) -> None:
+        text = str(exc) if isinstance(exc, LogFilterError) else f"{tail.path}: cannot read ({exc.strerror})"  # type: ignore[attr-defined]
+        if self.health.problems.get(f"io:{tail.key}") != text:
+            self.say(f"error: {text}")
+        self.health.problems[f"io:{tail.key}"] = text
+
+
+def _open(path: Path) -> int | None:
+    try:
+        return os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return None
+
+
+def _same_file(saved: dict[str, object], fd: int) -> bool:
+    fingerprint = Fingerprint(str(saved["fp"]), int(saved["fp_size"]))  # type: ignore[call-overload]
+    return fingerprint.matches(fd) and os.fstat(fd).st_size >= int(saved["offset"])  # type: ignore[call-overload]
+
+
+def _find_inode(folder: Path, key: Key) -> Path | None:
+    """The name a file has now in `folder`, if it is still there."""
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.inode() == key[1] and entry.is_file() and entry.stat().st_dev == key[0]:
+                    return Path(entry.path)
+    except OSError:
+        pass
+    return None
+
+
+def _find_copy(
+    folder: Path, fingerprint: Fingerprint, offset: int, exclude: set[Key]
+) -> tuple[Path, int, Key] | None:
+    """A file beside the truncated one that starts with its text and holds all that was read."""
+    if not fingerprint.size:
+        return None
+    try:
+        entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+    except OSError:
+        return None
+    for entry in entries:
+        try:
+            if not entry.is_file() or entry.stat().st_size < offset:
+                continue
+            fd = os.open(entry.path, os.O_RDONLY | os.O_CLOEXEC)
+        except OSError:
+            continue
+        info = os.fstat(fd)
+        key = (info.st_dev, info.st_ino)
+        if key not in exclude and fingerprint.matches(fd):
+            return Path(entry.path), fd, key
+        os.close(fd)
+    return None
+
+
+def _end_split(fd: int) -> Checkpoint:
+    """The last split point of a file (--from-end): its last record is read again, never cut."""
+    size = os.fstat(fd).st_size
+    end = size
+    while end > 0:
+        start = max(0, end - CHUNK)
+        window = os.pread(fd, end - start, start)
+        cut = 0 if start == 0 else window.find(b"\n") + 1
+        if start and not cut:
+            end = start
+            continue
+        lines = window[cut:] if window.endswith(b"\n") else window[cut:] + b"\n"
+        split = last_split(lines)
+        if split >= 0:
+            offset = start + cut + split
+            return Checkpoint(offset, _count_lines(fd, offset), 0)
+        end = start + cut
+    return Checkpoint(0, 0, 0)
+
+
+def _count_lines(fd: int, end: int) -> int:
+    return sum(chunk.count(b"\n") for chunk in _chunks(fd, 0, end))
+
+
+def _count_records(fd: int, start: int, end: int) -> int:
+    """Message headers in a range of a file: the records a restart sends again."""
+    headers = message_header_regex()
+    data = b"".join(_chunks(fd, start, end))
+    return sum(1 for line in data.split(b"\n") if headers.search(line))
+
+
+def _chunks(fd: int, start: int, end: int) -> Iterator[bytes]:
+    while start < end and (chunk := os.pread(fd, min(CHUNK, end - start), start)):
+        start += len(chunk)
+        yield chunk
+
+
+def _packed(fd: int, path: Path, say: Say) -> bool:
+    """Compressed or archived files are never followed: they would pass through unread."""
+    kind = sniff(os.pread(fd, HEAD, 0))
+    if kind in PACKED:
+        say(f"{path}: {kind} data, not a text log; not followed (use `logfilter batch`)")
+        return True
+    return False
+
+
+def watch(follower: Follower) -> object | None:
+    """Wake the follower on file events (inotify, through watchdog); it polls all the same."""
+    try:
+        from watchdog.events import FileSystemEvent, FileSystemEventHandler
+        from watchdog.observers import Observer
+    except ImportError:  # polling alone keeps every promise, a little later
+        return None
+
+    wanted = {"created", "deleted", "moved", "modified", "closed"}  # not our own opens and reads
+
+    class Handler(FileSystemEventHandler):
+        def on_any_event(self, event: FileSystemEvent) -> None:
+            if event.event_type in wanted:
+                follower.poke(rescan=event.event_type != "modified")
+
+    observer = Observer()
+    observer.daemon = True
+    handler = Handler()
+    for pattern, base in zip(follower.options.patterns, follower.bases, strict=True):
+        deep = len(Path(pattern).parts) - len(base.parts) > 1
+        try:
+            observer.schedule(handler, str(base), recursive=deep)
+        except OSError:
+            continue  # a folder that is not there yet: polling finds it
+    try:
+        observer.start()
+    except OSError:
+        return None
+    return observer

@@ -1,0 +1,299 @@
+"""One followed log file: read what it grew by, hold the record in progress, emit whole records.
+
+A record starts at a *split point*: the start of an empty line, or of a line that starts at
+column 0 and does not continue the message before it (the PSDK's `message attributes:` and
+`Attribute...` lines, and the C `message X` line printed under its event line, do continue
+it; formats.md). No KV block is open at a split point, so an engine started fresh there
+writes the same bytes as one that read the whole file: checkpoints are taken only there.
+Complete lines after the last split point wait for the next one, or for HOLD seconds of
+quiet, so a message goes out whole and at most about a second late.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from logfilter.engine import LineEngine
+from logfilter.errors import InputError, LogFilterError
+from logfilter.sources import CHUNK, LineFramer
+from logfilter.stats import Stats
+
+FINGERPRINT = 1024  # bytes at the start of a file that tell it from another file on the same inode
+HOLD = 0.5  # seconds of quiet after which the record in progress is emitted anyway
+MAX_HELD = 1 << 20  # bytes of a record in progress held at most before it is emitted anyway
+_SPLIT = re.compile(rb"\r?\n|(?!message |Attribute)[^ \t\r\v\f\n]")
+
+Key = tuple[int, int]  # (device, inode)
+
+
+def last_split(data: bytes) -> int:
+    """Where the last split point in `data` (whole lines) is, or -1 if it has none."""
+    end = len(data) - 1  # the final LF starts no line
+    while end >= 0:
+        start = data.rfind(b"\n", 0, end) + 1
+        if _SPLIT.match(data, start):
+            return start
+        end = start - 1
+    return -1
+
+
+@dataclass(frozen=True, slots=True)
+class Fingerprint:
+    """A digest of a file's first `size` bytes (up to FINGERPRINT)."""
+
+    digest: str
+    size: int
+
+    @classmethod
+    def of(cls, fd: int, size: int = FINGERPRINT) -> Fingerprint:
+        head = os.pread(fd, size, 0)
+        return cls(hashlib.blake2b(head, digest_size=16).hexdigest(), len(head))
+
+    def matches(self, fd: int) -> bool:
+        """Whether the file open on `fd` starts with the bytes this fingerprint was taken of."""
+        return Fingerprint.of(fd, self.size) == self
+
+
+class Output(Protocol):
+    end: int  # bytes written so far
+
+    def write(self, data: bytes) -> None: ...
+    def close(self) -> None: ...
+
+
+class FileOutput:
+    """A sanitized file in OUTDIR, written at known offsets so that a restart can cut it back."""
+
+    def __init__(self, path: Path, keep: int | None = 0) -> None:
+        """Open `path`; keep its first `keep` bytes (None: all of them) and write after them."""
+        self.path = path
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            self.end = os.fstat(self._fd).st_size if keep is None else keep
+            os.ftruncate(self._fd, self.end)
+        except OSError as exc:
+            raise self._error(exc) from None
+
+    @staticmethod
+    def size_of(path: Path) -> int:
+        """The size of an output file, -1 when there is none."""
+        try:
+            return path.stat().st_size
+        except FileNotFoundError:
+            return -1
+
+    def write(self, data: bytes) -> None:
+        view, at = memoryview(data), self.end
+        try:
+            while view:
+                done = os.pwrite(self._fd, view, at)
+                view, at = view[done:], at + done
+        except OSError as exc:
+            try:
+                os.ftruncate(self._fd, self.end)  # no torn record is left to look complete
+            except OSError:
+                pass
+            raise self._error(exc) from None
+        self.end = at
+
+    def sync(self) -> None:
+        try:
+            os.fdatasync(self._fd)
+        except OSError as exc:
+            raise self._error(exc) from None
+
+    def rename(self, path: Path) -> None:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(self.path, path)
+        except OSError as exc:
+            raise self._error(exc) from None
+        self.path = path
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+    def _error(self, exc: OSError) -> LogFilterError:
+        return LogFilterError(f"{self.path}: cannot write the output ({exc.strerror or exc})")
+
+
+class StdoutOutput:
+    """Standard output, shared by every followed file; each write is whole records of one file."""
+
+    def __init__(self) -> None:
+        self.end = 0
+        self._stream = sys.stdout.buffer
+
+    def write(self, data: bytes) -> None:
+        try:
+            self._stream.write(data)
+            self._stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            msg = f"<stdout>: cannot write the output ({exc.strerror or exc})"
+            raise LogFilterError(msg) from None
+        self.end += len(data)
+
+    def close(self) -> None:
+        pass
+
+
+@dataclass(slots=True)
+class Checkpoint:
+    """A split point whose output is written: where a restart resumes."""
+
+    offset: int  # input bytes before it
+    line: int  # input lines before it
+    out: int  # output bytes before it (-o OUTDIR)
+
+
+class Tail:
+    """One input file being followed into one Output through one engine.
+
+    The file is read by offset (pread), so a rename does not disturb it and a deleted file
+    is read to its end while it is open.
+    """
+
+    def __init__(
+        self, path: Path, fd: int, key: Key, output: Output, engine: LineEngine, stats: Stats, at: Checkpoint
+    ) -> None:
+        self.path, self.fd, self.key = path, fd, key
+        self.fingerprint = Fingerprint.of(fd)
+        self.output, self.engine, self.stats = output, engine, stats
+        self.next_engine: LineEngine | None = None  # new rules, taken at the next split point
+        self.framer = LineFramer()
+        self.held: list[bytes] = []  # whole lines read and not yet emitted
+        self.held_size = 0
+        self.split = -1  # where in the held bytes the last split point is
+        self.offset = at.offset  # next byte to read
+        self.emitted = at.offset  # input bytes whose output is written
+        self.line = at.line  # input lines whose output is written
+        self.checkpoint = at
+        self.size = at.offset  # the file's size when last looked at
+        self.quiet_since = 0.0  # when the file last grew
+        self.retiring: float | None = None  # since when it is no longer under a followed name
+        self.sent = 0  # input offset that records handed to the output may reach (stdout)
+        self.intent: Callable[[int], None] | None = None  # told that before a write
+        self._unwritten: tuple[bytes, int, int, bool] | None = None
+
+    @property
+    def name(self) -> str:
+        return str(self.path)
+
+    def lag(self) -> int:
+        """Input bytes not yet emitted."""
+        return max(self.size - self.emitted, 0)
+
+    def truncated(self) -> bool:
+        """Whether the file is now shorter than what was read of it."""
+        self.size = os.fstat(self.fd).st_size
+        return self.size < self.offset
+
+    def step(self, now: float, budget: int = 8 * CHUNK) -> bool:
+        """Write what is waiting, read up to `budget` bytes, emit whole records; True if more is there.
+
+        Raises LogFilterError when the output cannot be written (the output is kept for the
+        next step) and InputError for an unparsable line under --on-error fail.
+        """
+        self._write_unwritten()
+        got = 0
+        while got < budget:
+            chunk = os.pread(self.fd, CHUNK, self.offset)
+            if not chunk:
+                break
+            self.offset += len(chunk)
+            got += len(chunk)
+            self.stats.bytes_in += len(chunk)
+            self._hold(self.framer.feed_lines(chunk))
+            self._emit_records()
+        if got:
+            self.quiet_since = now
+        self.size = max(self.size, self.offset)
+        if self.held and (now - self.quiet_since >= HOLD or self.held_size >= MAX_HELD):
+            self._emit(self._take(self.held_size), at_split=False)
+        return got >= budget
+
+    def drain(self) -> None:
+        """Emit every complete line read (on stop); a line still being written stays unread."""
+        self._write_unwritten()
+        self._emit_records()
+        if self.held:
+            self._emit(self._take(self.held_size), at_split=False)
+
+    def finish(self) -> None:
+        """Read to the end and emit everything, the last line too, ended or not: the file is done."""
+        while self.step(self.quiet_since, budget=1 << 40):
+            pass
+        self.drain()
+        rest = self.framer.finish()
+        if rest:
+            self._unwritten = (self.engine.process(rest, self.line + 1), len(rest), 1, True)
+            self._write_unwritten()
+
+    def restart(self, fd: int, key: Key) -> None:
+        """Start over on a file that was truncated: the same output, a fresh engine, from byte 0."""
+        self.fd, self.key = fd, key
+        self.fingerprint = Fingerprint.of(fd)
+        self.framer = LineFramer()
+        self.held, self.held_size, self.split = [], 0, -1
+        self.offset = self.emitted = self.line = self.size = 0
+        self.checkpoint = Checkpoint(0, 0, self.output.end)
+
+    def _hold(self, lines: bytes) -> None:
+        if not lines:
+            return
+        split = last_split(lines)
+        if split >= 0:
+            self.split = self.held_size + split
+        self.held.append(lines)
+        self.held_size += len(lines)
+
+    def _take(self, size: int) -> bytes:
+        data = b"".join(self.held)
+        rest = data[size:]
+        self.held = [rest] if rest else []
+        self.held_size = len(rest)
+        self.split = -1  # the split point found last was at `size` or before
+        return data[:size]
+
+    def _emit_records(self) -> None:
+        """Emit the held lines before the last split point."""
+        if self.split >= 0:
+            self._emit(self._take(self.split), at_split=True)
+
+    def _emit(self, data: bytes, at_split: bool) -> None:
+        out: list[bytes] = []
+        try:
+            lines = self.engine.feed(data, self.line + 1, out) if data else 0
+        except InputError:
+            self._unwritten = (b"".join(out), 0, 0, False)  # the lines before the one that stopped it
+            self._write_unwritten()
+            raise
+        self._unwritten = (b"".join(out), len(data), lines, at_split)
+        if at_split and self.next_engine is not None:
+            self.engine, self.next_engine = self.next_engine, None
+        self._write_unwritten()
+
+    def _write_unwritten(self) -> None:
+        """Write the output the engine made last; if that fails, keep it for the next try."""
+        if self._unwritten is None:
+            return
+        data, size, lines, at_split = self._unwritten
+        if self.intent is not None:
+            self.intent(self.emitted + size)
+        self.output.write(data)  # raises LogFilterError
+        self._unwritten = None
+        self.stats.wrote(data)
+        self.emitted += size
+        self.line += lines
+        if at_split:
+            self.checkpoint = Checkpoint(self.emitted, self.line, self.output.end)
