@@ -29,7 +29,7 @@ from logfilter.batch import report as batch_report
 from logfilter.chain import Chain, compile_policy
 from logfilter.config import load_policy
 from logfilter.errors import ConfigError, LogFilterError
-from logfilter.follow import Follower, watch
+from logfilter.follow import Follower, pattern_base, watch
 from logfilter.follow import Options as FollowOptions
 from logfilter.pipeline import ENGINES, EngineName, OnError
 from logfilter.pipeline import run as run_pipeline
@@ -254,6 +254,7 @@ def follow(
         return compile_policy(load_policy(config, default, key or (), ignore_key_case))
 
     try:
+        _refuse_outdir_over_inputs(patterns, output)
         options = FollowOptions(
             tuple(patterns), _follow_output(output, stdout), _state_path(state), from_end,
             _mode(on_error), _engine(engine),
@@ -292,6 +293,18 @@ def _follow_output(output: Path | None, stdout: bool) -> Path | None:
         msg = f"{output}: OUTDIR is not a folder"
         raise ConfigError(msg)
     return output
+
+
+def _refuse_outdir_over_inputs(patterns: list[str], output: Path | None) -> None:
+    # Outputs have the inputs' names: in the inputs' own folder they would overwrite them.
+    if output is None:
+        return
+    outdir = output.resolve()
+    for pattern in patterns:
+        base = pattern_base(pattern).resolve()
+        if base == outdir or base.is_relative_to(outdir):
+            msg = f"{output}: OUTDIR holds the files {pattern} follows; outputs would overwrite them"
+            raise ConfigError(msg)
 
 
 def _state_path(state: Path) -> Path:

@@ -56,7 +56,7 @@ SCAN = 1.0  # seconds between looks for new, renamed and deleted files (sooner o
 TICK = 0.2  # seconds between looks for growth when no file event comes
 PAUSE = 0.05  # seconds at least between rounds when nothing is waiting, so events coalesce
 RETIRE_AFTER = 2.0  # quiet seconds after which a file no longer under a followed name is finished
-COPY_WAIT = 5.0  # quiet seconds a new file that starts like a followed one waits to be its copy
+COPY_WAIT = 5.0  # seconds a new file that starts like a followed one waits to be its copy
 SYNC_EVERY = 1.0  # seconds between checkpoints flushed to disk
 MAX_NOTES = 5  # lines failed closed noted on stderr per file; the rest are counted
 STATE_VERSION = 1
@@ -72,14 +72,6 @@ class Options:
     from_end: bool = False
     on_error: OnError = "redact"
     engine: EngineName = "fast"
-
-
-@dataclass(slots=True)
-class _Candidate:
-    """A new file that starts like a followed one: perhaps its copy, about to be truncated."""
-
-    size: int
-    since: float
 
 
 @dataclass(slots=True)
@@ -121,7 +113,7 @@ class Follower:
         self.bases = [pattern_base(pattern) for pattern in options.patterns]
         self._rel: dict[Key, Path] = {}  # output name (relative to OUTDIR) of each tail
         self._notes: dict[Key, int] = {}
-        self._candidates: dict[Key, _Candidate] = {}
+        self._candidates: dict[Key, float] = {}  # new files that may be copies: since when seen
         self._saved: dict[Key, dict[str, object]] = {}
         self._stdout = StdoutOutput() if options.outdir is None else None
         self._outdir = options.outdir.resolve() if options.outdir else None
@@ -189,8 +181,12 @@ class Follower:
             self._drain()
 
     def _drain(self) -> None:
+        # What was written before the stop is read (one step's worth: a backlog waits for the
+        # restart) and every complete line is emitted.
+        now = monotonic()
         for tail in self.tails.values():
             try:
+                tail.step(now)
                 tail.drain()
             except (LogFilterError, OSError) as exc:
                 self._problem(tail, exc)
@@ -198,11 +194,14 @@ class Follower:
         for tail in self.tails.values():
             self._close(tail)
 
-    def _step(self, tail: Tail, now: float) -> bool:
+    def _step(self, tail: Tail, now: float, truncation_only: bool = False) -> bool:
+        """Check the file for truncation, then (unless `truncation_only`) read and emit what it grew by."""
         try:
             if tail.truncated() or tail.retiring is None and not tail.fingerprint.matches(tail.fd):
                 self._truncated(tail, now)
                 return True
+            if truncation_only:
+                return False
             more = tail.step(now)
         except InputError:
             self._save(durable=True)
@@ -261,6 +260,8 @@ class Follower:
                 self._start_retiring(tail, now, "renamed to a name not followed")
             else:
                 self._start_retiring(tail, now, "deleted" if gone else "moved away")
+        for tail in list(self.tails.values()):
+            self._step(tail, now, truncation_only=True)  # a copy made to truncate it is no new file
         for key, (path, base) in found.items():
             if key not in self.tails:
                 self._discover(key, path, base, now, first)
@@ -274,44 +275,50 @@ class Follower:
         rel = self._rel_of(path, base)
         if self._outdir is not None and any(rel == other for other in self._rel.values()):
             return  # a file of that name is still being finished: its output goes first
+        where = f"open:{path}"
         try:
             fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
         except OSError as exc:
-            self.health.problems[f"open:{path}"] = f"{path}: cannot read ({exc.strerror})"
+            self._set_problem(where, f"{path}: cannot read ({exc.strerror})")
             return
-        self.health.problems.pop(f"open:{path}", None)
         try:
-            if self._copy_of_followed(key, fd, path, now):
-                os.close(fd)
-                return
-            if _packed(fd, path, self.say):
+            if self._copy_of_followed(key, fd, path, now) or _packed(fd, path, self.say):
                 os.close(fd)
                 return
             saved = self._saved.pop(key, None)
             if saved is not None and _same_file(saved, fd):
                 self._resume(key, fd, path, rel, saved)
-                return
-            if saved is not None and saved["path"] == os.path.abspath(path):
-                self._copied_while_stopped(saved, path)
-            at = _end_split(fd) if first and self.options.from_end else Checkpoint(0, 0, 0)
-            self._open(key, fd, path, rel, at, fresh=True)
-            if not first:
-                self.rotations["new"] += 1
-            self.say(f"following {path}" + (f" from line {at.line + 1}" if at.line else ""))
-        except OSError as exc:
+            else:
+                if saved is not None and saved["path"] == os.path.abspath(path):
+                    self._copied_while_stopped(saved, path)
+                at = _end_split(fd) if first and self.options.from_end else Checkpoint(0, 0, 0)
+                self._open(key, fd, path, rel, at, fresh=True)
+                self.rotations["new"] += not first
+                self.say(f"following {path}" + (f" from line {at.line + 1}" if at.line else ""))
+        except (OSError, LogFilterError) as exc:
             os.close(fd)
-            self.health.problems[f"open:{path}"] = f"{path}: cannot read ({exc.strerror})"
+            text = str(exc) if isinstance(exc, LogFilterError) else f"{path}: cannot read ({exc.strerror})"
+            self._set_problem(where, text)
+            return
+        self.health.problems.pop(where, None)
 
     def _copy_of_followed(self, key: Key, fd: int, path: Path, now: float) -> bool:
-        """Whether this new file may be a copy of a followed one, made to truncate it (wait then)."""
+        """Whether this new file may be a copy of a followed one, made to truncate it: wait, then.
+
+        A file beside a followed one, no larger, whose bytes so far (its first KiB at most)
+        are how the followed one starts, may be a copy in the making; it waits COPY_WAIT
+        seconds at most. A copy found at the truncation is not followed on its own.
+        """
+        head = os.pread(fd, FINGERPRINT, 0)
         size = os.fstat(fd).st_size
         for tail in self.tails.values():
-            if tail.path.parent == path.parent and tail.fingerprint.size and tail.fingerprint.matches(fd):
-                seen = self._candidates.get(key)
-                if seen is None or seen.size != size:
-                    self._candidates[key] = _Candidate(size, now)
-                    return True
-                if now - seen.since < COPY_WAIT:
+            if (
+                tail.path.parent == path.parent
+                and size <= os.fstat(tail.fd).st_size
+                and os.pread(tail.fd, len(head), 0) == head
+            ):
+                since = self._candidates.setdefault(key, now)
+                if now - since < COPY_WAIT:
                     return True
         self._candidates.pop(key, None)
         return False
@@ -529,7 +536,7 @@ class Follower:
                 out.stream.write(data)
                 out.commit(durable=durable)
         except LogFilterError as exc:
-            self.health.problems["state"] = str(exc)
+            self._set_problem("state", str(exc))
             return
         self.health.problems.pop("state", None)
         self._written, self._unsynced = data, not durable
@@ -538,9 +545,13 @@ class Follower:
 
     def _problem(self, tail: Tail, exc: Exception) -> None:
         text = str(exc) if isinstance(exc, LogFilterError) else f"{tail.path}: cannot read ({exc.strerror})"  # type: ignore[attr-defined]
-        if self.health.problems.get(f"io:{tail.key}") != text:
+        self._set_problem(f"io:{tail.key}", text)
+
+    def _set_problem(self, where: str, text: str) -> None:
+        """Say a problem on stderr once, and keep it for /healthz until it is gone."""
+        if self.health.problems.get(where) != text:
             self.say(f"error: {text}")
-        self.health.problems[f"io:{tail.key}"] = text
+        self.health.problems[where] = text
 
 
 def _open(path: Path) -> int | None:

@@ -271,6 +271,8 @@ class Tail:
             self._emit(self._take(self.split), at_split=True)
 
     def _emit(self, data: bytes, at_split: bool) -> None:
+        if self.next_engine is not None and (self.checkpoint.offset == self.emitted or _SPLIT.match(data)):
+            self.engine, self.next_engine = self.next_engine, None  # new rules start at a split point
         out: list[bytes] = []
         try:
             lines = self.engine.feed(data, self.line + 1, out) if data else 0
@@ -279,8 +281,6 @@ class Tail:
             self._write_unwritten()
             raise
         self._unwritten = (b"".join(out), len(data), lines, at_split)
-        if at_split and self.next_engine is not None:
-            self.engine, self.next_engine = self.next_engine, None
         self._write_unwritten()
 
     def _write_unwritten(self) -> None:
