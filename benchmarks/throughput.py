@@ -3,6 +3,7 @@
     python benchmarks/throughput.py --size 64M [--repeat 3] [--engine NAME] [--rss 1G] [--json out.json]
     python benchmarks/throughput.py --file big.log
     python benchmarks/throughput.py --size 256M --batch 8
+    python benchmarks/throughput.py --size 128M --follow
 
 Every row is a shell pipeline whose last stage is `cat > /dev/null`, so `logfilter run ...
 FILE | cat > /dev/null` pays for writing into a pipe exactly as the baseline `cat FILE | cat
@@ -19,6 +20,11 @@ all, split evenly, even with --file) into a temporary folder, and measures `logf
 -c perkey.ini FOLDER -o OUTDIR --jobs N` for each N of BATCH_JOBS, each run into a fresh
 OUTDIR: wall time, best of --repeat, with the ratio of each N's MB/s to --jobs 1's.
 
+`--follow` also measures `logfilter follow -c perkey.ini RAW/*.log -o OUTDIR` catching up on
+the corpus (hard-linked into a fresh folder): the time from start until its state file says
+the whole file was emitted, best of --repeat, next to the `run -c perkey.ini` row. It includes
+the follower's start-up and the half second a last message is held before it goes out.
+
 To measure another command, add a Row to ROWS.
 """
 
@@ -26,10 +32,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import resource
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -293,8 +301,56 @@ def batch_outputs(corpus: BatchCorpus, outdir: Path) -> tuple[int, str | None]:
     return size, None if size else f"exit 0, but the {len(outputs)} outputs under {tree} are all empty"
 
 
+@dataclass(slots=True)
+class FollowMeasurement:
+    """The catch-up times of `logfilter follow -o` on the corpus."""
+
+    command: str
+    seconds: list[float] = field(default_factory=list)
+    error: str | None = None
+    name: str = "logfilter follow -c perkey.ini -o (catch-up)"
+
+    @property
+    def best(self) -> float:
+        return min(self.seconds) if self.seconds else float("nan")
+
+
+def measure_follow(corpus: Path, scratch: Path, engine: str | None, repeat: int) -> FollowMeasurement:
+    """Start `logfilter follow` on a hard link of the corpus; time it until all of it is emitted."""
+    raw, size = scratch / "follow-raw", corpus.stat().st_size
+    raw.mkdir()
+    os.link(corpus, raw / "corpus.log")
+    argv = [*logfilter_argv(), "follow", "-c", str(CONFIGS / "perkey.ini"), str(raw / "*.log"),
+            "-o", str(scratch / "follow-out"), "--state", str(scratch / "follow-state.json"),
+            *(["--engine", engine] if engine else [])]  # fmt: skip
+    result = FollowMeasurement(shlex.join(argv))
+    for _ in range(repeat):
+        for old in (scratch / "follow-out", scratch / "follow-state.json"):
+            shutil.rmtree(old) if old.is_dir() else old.unlink(missing_ok=True)
+        started = time.perf_counter()
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        while proc.poll() is None and _emitted(scratch / "follow-state.json") < size:
+            time.sleep(0.01)
+        elapsed = time.perf_counter() - started
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=60)
+        if proc.returncode != 0:
+            result.error = f"exit {proc.returncode}: {stderr.decode('utf-8', 'replace').strip()[-500:]}"
+            break
+        result.seconds.append(elapsed)
+    return result
+
+
+def _emitted(state: Path) -> int:
+    try:
+        files = json.loads(state.read_bytes())["files"]
+    except (OSError, ValueError, KeyError):
+        return 0  # not written yet, or being replaced
+    return files[0]["sent"] if files else 0
+
+
 def speed_lines(
-    named: Sequence[tuple[str, Measurement | BatchMeasurement]], size: int, label: str
+    named: Sequence[tuple[str, Measurement | BatchMeasurement | FollowMeasurement]], size: int, label: str
 ) -> list[str]:
     """One line per measurement: best time, MB/s, and MB/s over the first one's (`label`)."""
     megabytes = size / MB
@@ -388,6 +444,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, metavar="FILES",
                         help=f"also measure logfilter batch --jobs {' and '.join(map(str, BATCH_JOBS))} "
                         "on FILES generated files, --size in all")
+    parser.add_argument("--follow", action="store_true", help="also measure logfilter follow -o catching up")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the figures here")
     args = parser.parse_args(argv)
     if args.repeat < 1:
@@ -424,6 +481,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         for row in ROWS:
             results.append(measure(row, path, args.engine, args.repeat))
             print(f"  measured: {row.name}", file=sys.stderr, flush=True)
+        followed = None
+        if args.follow:
+            followed = measure_follow(path, Path(scratch), args.engine, args.repeat)
+            print(f"  measured: {followed.name}", file=sys.stderr, flush=True)
         batched = None
         if args.batch:
             batched = run_batch(Path(scratch), args.batch, args.size, args.seed, args.engine, args.repeat)
@@ -433,14 +494,20 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"{rss.megabytes:,.1f} MB ({rss.streamed / MB / rss.seconds:,.1f} MB/s)")
         if rss.summary:
             print(f"  {rss.summary}")
+    if followed is not None:
+        perkey = next(r for r in results if "perkey" in r.row.name)
+        print("\n".join(speed_lines([(perkey.row.name, perkey), (followed.name, followed)], size, "ratio to run")))
     if batched is not None:
         print("\n".join(batch_table(batched[1], batched[0].size)))
     if args.json is not None:
         figures = report(results, size, rss, source)
         if batched is not None:
             figures["batch"] = batch_report(batched[1], batched[0])
+        if followed is not None:
+            figures["follow"] = {"command": followed.command, "seconds": followed.seconds, "error": followed.error}
         args.json.write_text(json.dumps(figures, indent=2) + "\n")
     failed = any(r.error for r in results) or (batched is not None and any(r.error for r in batched[1]))
+    failed = failed or (followed is not None and followed.error is not None)
     return 1 if failed else 0
 
 
