@@ -181,12 +181,12 @@ class Follower:
             self._drain()
 
     def _drain(self) -> None:
-        # What was written before the stop is read (one step's worth: a backlog waits for the
-        # restart) and every complete line is emitted.
+        # What was written just before the stop is read (a backlog waits for the restart),
+        # and every complete line is emitted.
         now = monotonic()
         for tail in self.tails.values():
             try:
-                tail.step(now)
+                tail.step(now, budget=CHUNK)
                 tail.drain()
             except (LogFilterError, OSError) as exc:
                 self._problem(tail, exc)
