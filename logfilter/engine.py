@@ -77,6 +77,11 @@ class LineEngine:
         self._headers = message_header_regex()
         self._opener_hint = opener_hint_regex()
 
+    @property
+    def idle(self) -> bool:
+        """Whether no KV block is open: an engine started fresh here would go on alike."""
+        return self._block is None
+
     def feed(self, data: bytes, lineno: int, out: list[bytes]) -> int:
         """Append the output for `data` (whole lines; the first is line `lineno`) to `out`.
 

@@ -20,6 +20,7 @@ are sent again, and counted.
 from __future__ import annotations
 
 import glob
+import logging
 import os
 import re
 import stat
@@ -123,6 +124,10 @@ class Follower:
         self._reload: Callable[[], Chain] | None = None
         self._synced = 0.0
         self._written = b""  # the state last written
+        self._new_state = False  # no state file at the start: --from-end applies
+        self._seen: set[str] = set()  # "open:" problem keys of the files the last scan found
+        self._refused: set[Key] = set()  # compressed files: said once, never followed
+        self._told: set[str] = set()  # name clashes said once
         self._unsynced = False  # written since the last fsync
 
     # -- control, from signal handlers and file events ---------------------------------------
@@ -185,9 +190,13 @@ class Follower:
         # and every complete line is emitted.
         now = monotonic()
         for tail in self.tails.values():
+            if tail.failed:
+                continue
             try:
                 tail.step(now, budget=CHUNK)
                 tail.drain()
+            except BrokenPipeError:
+                break  # nobody reads stdout any more; the checkpoint stands
             except (LogFilterError, OSError) as exc:
                 self._problem(tail, exc)
         self._save(durable=True)
@@ -205,6 +214,8 @@ class Follower:
             more = tail.step(now)
         except InputError:
             self._save(durable=True)
+            raise
+        except BrokenPipeError:
             raise
         except (LogFilterError, OSError) as exc:
             self._problem(tail, exc)
@@ -241,6 +252,7 @@ class Follower:
 
     def _scan(self, first: bool = False) -> None:
         found = self._matches()
+        self._seen = {f"open:{path}" for path, _ in found.values()}
         now = monotonic()
         for key, tail in list(self.tails.items()):
             if key in found:
@@ -262,19 +274,34 @@ class Follower:
                 self._start_retiring(tail, now, "deleted" if gone else "moved away")
         for tail in list(self.tails.values()):
             self._step(tail, now, truncation_only=True)  # a copy made to truncate it is no new file
+        if first:  # checkpointed files first: a new file must not take an output they still own
+            for key, (path, base) in found.items():
+                if key in self._saved:
+                    self._discover(key, path, base, now, first)
+            self._resume_missing(set(found))
         for key, (path, base) in found.items():
             if key not in self.tails:
                 self._discover(key, path, base, now, first)
-        if first:
-            self._resume_missing()
+        for where in [where for where in self.health.problems if where.startswith("open:")]:
+            if where not in self._seen:  # the file is gone, or taken in since
+                self.health.problems.pop(where)
+        self._save(durable=False)  # renames and new files are on record before anything else
 
     def _rel_of(self, path: Path, base: Path) -> Path:
         return path.relative_to(base) if path.is_relative_to(base) else Path(path.name)
 
     def _discover(self, key: Key, path: Path, base: Path, now: float, first: bool) -> None:
         rel = self._rel_of(path, base)
-        if self._outdir is not None and any(rel == other for other in self._rel.values()):
-            return  # a file of that name is still being finished: its output goes first
+        owner = next((self.tails[other] for other, name in self._rel.items() if name == rel), None)
+        if self._outdir is not None and owner is not None:
+            # A file of that name is being finished (its output goes first), or another
+            # pattern's file has the same name (said once; use separate followers).
+            if owner.retiring is None and owner.path != path and str(path) not in self._told:
+                self._told.add(str(path))
+                self.say(f"error: {path}: not followed: its output name {rel} is taken by {owner.path}")
+            return
+        if key in self._refused:
+            return
         where = f"open:{path}"
         try:
             fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
@@ -282,16 +309,21 @@ class Follower:
             self._set_problem(where, f"{path}: cannot read ({exc.strerror})")
             return
         try:
-            if self._copy_of_followed(key, fd, path, now) or _packed(fd, path, self.say):
+            if self._copy_of_followed(key, fd, path, now):
+                os.close(fd)
+                return
+            if _packed(fd, path, self.say):
+                self._refused.add(key)
                 os.close(fd)
                 return
             saved = self._saved.pop(key, None)
             if saved is not None and _same_file(saved, fd):
                 self._resume(key, fd, path, rel, saved)
             else:
-                if saved is not None and saved["path"] == os.path.abspath(path):
+                if saved is not None and _path(saved["path"]) == Path(os.path.abspath(path)):
                     self._copied_while_stopped(saved, path)
-                at = _end_split(fd) if first and self.options.from_end else Checkpoint(0, 0, 0)
+                from_end = first and self.options.from_end and self._new_state  # later files: all of them
+                at = _end_split(fd) if from_end else Checkpoint(0, 0, 0)
                 self._open(key, fd, path, rel, at, fresh=True)
                 self.rotations["new"] += not first
                 self.say(f"following {path}" + (f" from line {at.line + 1}" if at.line else ""))
@@ -362,15 +394,20 @@ class Follower:
 
     # -- restarts ---------------------------------------------------------------------------
     def _resume(self, key: Key, fd: int, path: Path, rel: Path, saved: dict[str, object]) -> None:
+        """Go on from a checkpoint; the output, under its recorded name, is renamed to `rel` if needed."""
         at = Checkpoint(int(saved["offset"]), int(saved["line"]), int(saved["out"]))  # type: ignore[arg-type]
         if self._outdir is not None:
-            rel = Path(str(saved["output"]))
-            have = FileOutput.size_of(self.options.outdir / rel)  # type: ignore[operator]
+            recorded = _path(saved["output"])
+            have = FileOutput.size_of(self._outdir / recorded)
             if have < at.out:
-                self.say(f"{path}: its output {rel} is missing or shorter than checkpointed; writing it anew")
+                self.say(f"{path}: its output {recorded} is missing or shorter than checkpointed; writing it anew")
                 self._open(key, fd, path, rel, Checkpoint(0, 0, 0), fresh=True)
                 return
-        self._open(key, fd, path, rel, at, fresh=False)
+            tail = self._open(key, fd, path, recorded, at, fresh=False)
+            if recorded != rel:  # renamed while logfilter was stopped
+                self._moved(tail, path, rel)
+        else:
+            self._open(key, fd, path, rel, at, fresh=False)
         sent = int(saved.get("sent", at.offset))  # type: ignore[call-overload]
         again = _count_records(fd, at.offset, sent) if self._stdout is not None else 0
         self.resent += again
@@ -387,18 +424,19 @@ class Follower:
                      f"{int(saved['line']) + 1} and before the truncation was not read")  # type: ignore[call-overload]
             return
         cpath, cfd, ckey = copy
-        self._resume(ckey, cfd, cpath, Path(str(saved["output"])), saved)
-        self._moved(self.tails[ckey], cpath, self._rel[ckey].with_name(cpath.name))
+        self._resume(ckey, cfd, cpath, _path(saved["output"]).with_name(cpath.name), saved)
 
-    def _resume_missing(self) -> None:
+    def _resume_missing(self, found: set[Key]) -> None:
         """Checkpointed files no longer under a followed name: finish them if they can be found."""
         for key, saved in self._saved.items():
-            path = Path(str(saved["path"]))
+            if key in found:
+                continue  # under a followed name, and not taken in yet: the next scan will
+            path = _path(saved["path"])
             beside = _find_inode(path.parent, key)
             fd = _open(beside) if beside is not None else None
             if beside is not None and fd is not None:
                 if _same_file(saved, fd):
-                    self._resume(key, fd, beside, Path(str(saved["output"])), saved)
+                    self._resume(key, fd, beside, _path(saved["output"]).with_name(beside.name), saved)
                     self._start_retiring(self.tails[key], monotonic(), "not under a followed name")
                     continue
                 os.close(fd)
@@ -409,11 +447,13 @@ class Follower:
 
     # -- rotation ---------------------------------------------------------------------------
     def _moved(self, tail: Tail, path: Path, rel: Path) -> None:
-        self.say(f"{tail.path}: renamed to {path}")
-        self.rotations["renamed"] += 1
+        if path != tail.path:
+            self.say(f"{tail.path}: renamed to {path}")
+            self.rotations["renamed"] += 1
         tail.path = path
         if self._outdir is not None and rel != self._rel[tail.key]:
             self._move_output(tail, rel)
+            self._save(durable=False)  # a restart must look for the output under its new name
 
     def _move_output(self, tail: Tail, rel: Path) -> None:
         assert isinstance(tail.output, FileOutput) and self.options.outdir is not None
@@ -430,9 +470,11 @@ class Follower:
         copy = _find_copy(tail.path.parent, tail.fingerprint, tail.offset, exclude=set(self.tails))
         fd, key, path, rel = tail.fd, tail.key, tail.path, self._rel[tail.key]
         if copy is None:
+            # What was read of the old text goes out; nothing more is read of it, because the
+            # bytes at the old offsets may already be new text.
             self.say(f"{path}: truncated; following it from its start (no copy of the old text beside it)")
-            tail.finish()
-            tail.restart(fd, key)
+            tail.end_text()
+            tail.restart(fd, key, self._engine(key))
             return
         cpath, cfd, ckey = copy
         self.say(f"{path}: truncated; finishing its old text from its copy {cpath}")
@@ -458,10 +500,12 @@ class Follower:
     def _retire(self, now: float) -> None:
         """Finish the files no longer followed once they have been quiet for RETIRE_AFTER."""
         for key, tail in list(self.tails.items()):
-            if tail.retiring is None or now - max(tail.retiring, tail.quiet_since) < RETIRE_AFTER:
+            if tail.retiring is None or tail.failed or now - max(tail.retiring, tail.quiet_since) < RETIRE_AFTER:
                 continue
             try:
                 tail.finish()
+            except BrokenPipeError:
+                raise
             except (LogFilterError, OSError) as exc:
                 self._problem(tail, exc)
                 continue
@@ -494,7 +538,7 @@ class Follower:
         dev, ino = tail.key
         return {
             "dev": dev, "ino": ino, "fp": tail.fingerprint.digest, "fp_size": tail.fingerprint.size,
-            "path": os.path.abspath(tail.path), "output": str(self._rel[tail.key]),
+            "path": _text(os.path.abspath(tail.path)), "output": _text(self._rel[tail.key]),
             "offset": at.offset, "line": at.line, "out": at.out, "sent": max(tail.emitted, tail.sent), "size": tail.size,
         }  # fmt: skip
 
@@ -503,6 +547,7 @@ class Follower:
         try:
             content = orjson.loads(path.read_bytes())
         except FileNotFoundError:
+            self._new_state = True
             return {}
         except (OSError, orjson.JSONDecodeError) as exc:
             msg = f"{path}: cannot read the state file ({getattr(exc, 'strerror', None) or 'not valid JSON'})"
@@ -552,6 +597,15 @@ class Follower:
         if self.health.problems.get(where) != text:
             self.say(f"error: {text}")
         self.health.problems[where] = text
+
+
+def _text(path: Path | str) -> str:
+    # File names are bytes: one character per byte keeps any of them in JSON, and back.
+    return os.fsencode(path).decode("latin-1")
+
+
+def _path(text: object) -> Path:
+    return Path(os.fsdecode(str(text).encode("latin-1")))
 
 
 def _open(path: Path) -> int | None:
@@ -656,6 +710,7 @@ def watch(follower: Follower) -> object | None:
         from watchdog.observers import Observer
     except ImportError:  # polling alone keeps every promise, a little later
         return None
+    logging.getLogger("watchdog").setLevel(logging.ERROR)  # its notes at stop are not ours to print
 
     wanted = {"created", "deleted", "moved", "modified", "closed"}  # not our own opens and reads
 

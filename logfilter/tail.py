@@ -33,6 +33,11 @@ _SPLIT = re.compile(rb"\r?\n|(?!message |Attribute)[^ \t\r\v\f\n]")
 Key = tuple[int, int]  # (device, inode)
 
 
+def printable(path: Path | str) -> str:
+    """A path for messages and metric labels: bytes that are not UTF-8 as \\x escapes."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
 def last_split(data: bytes) -> int:
     """Where the last split point in `data` (whole lines) is, or -1 if it has none."""
     end = len(data) - 1  # the final LF starts no line
@@ -126,21 +131,35 @@ class FileOutput:
 
 
 class StdoutOutput:
-    """Standard output, shared by every followed file; each write is whole records of one file."""
+    """Standard output, shared by every followed file; each write is whole records of one file.
+
+    A write that fails part way is finished by the next try of the same bytes, and no other
+    file's bytes go out before it, so a message is never torn or interleaved.
+    """
 
     def __init__(self) -> None:
         self.end = 0
-        self._stream = sys.stdout.buffer
+        self._fd = sys.stdout.fileno()
+        self._partial: bytes | None = None  # bytes of which `_done` went out before a failure
+        self._done = 0
 
     def write(self, data: bytes) -> None:
+        if self._partial is not None and data is not self._partial:
+            msg = "<stdout>: cannot write the output (another file's message is still going out)"
+            raise LogFilterError(msg)
+        view = memoryview(data)[self._done :]
         try:
-            self._stream.write(data)
-            self._stream.flush()
+            while view:
+                done = os.write(self._fd, view)
+                self._done += done
+                view = view[done:]
         except BrokenPipeError:
             raise
         except OSError as exc:
+            self._partial = data
             msg = f"<stdout>: cannot write the output ({exc.strerror or exc})"
             raise LogFilterError(msg) from None
+        self._partial, self._done = None, 0
         self.end += len(data)
 
     def close(self) -> None:
@@ -181,13 +200,14 @@ class Tail:
         self.size = at.offset  # the file's size when last looked at
         self.quiet_since = 0.0  # when the file last grew
         self.retiring: float | None = None  # since when it is no longer under a followed name
+        self.failed = False  # stopped by an unparsable line under --on-error fail
         self.sent = 0  # input offset that records handed to the output may reach (stdout)
         self.intent: Callable[[int], None] | None = None  # told that before a write
         self._unwritten: tuple[bytes, int, int, bool] | None = None
 
     @property
     def name(self) -> str:
-        return str(self.path)
+        return printable(self.path)
 
     def lag(self) -> int:
         """Input bytes not yet emitted."""
@@ -233,15 +253,20 @@ class Tail:
         """Read to the end and emit everything, the last line too, ended or not: the file is done."""
         while self.step(self.quiet_since, budget=1 << 40):
             pass
+        self.end_text()
+
+    def end_text(self) -> None:
+        """Emit everything read, the last line too, ended or not; read nothing more."""
         self.drain()
         rest = self.framer.finish()
         if rest:
             self._unwritten = (self.engine.process(rest, self.line + 1), len(rest), 1, True)
             self._write_unwritten()
 
-    def restart(self, fd: int, key: Key) -> None:
+    def restart(self, fd: int, key: Key, engine: LineEngine) -> None:
         """Start over on a file that was truncated: the same output, a fresh engine, from byte 0."""
-        self.fd, self.key = fd, key
+        self.fd, self.key, self.engine, self.next_engine = fd, key, engine, None
+        self.sent = 0
         self.fingerprint = Fingerprint.of(fd)
         self.framer = LineFramer()
         self.held, self.held_size, self.split = [], 0, -1
@@ -277,8 +302,10 @@ class Tail:
         try:
             lines = self.engine.feed(data, self.line + 1, out) if data else 0
         except InputError:
-            self._unwritten = (b"".join(out), 0, 0, False)  # the lines before the one that stopped it
-            self._write_unwritten()
+            self.failed = True  # its engine stopped inside a line: nothing more is read or emitted
+            done = b"".join(out)  # the lines before the one that stopped it
+            self.output.write(done)
+            self.stats.wrote(done)
             raise
         self._unwritten = (b"".join(out), len(data), lines, at_split)
         self._write_unwritten()
@@ -295,5 +322,5 @@ class Tail:
         self.stats.wrote(data)
         self.emitted += size
         self.line += lines
-        if at_split:
+        if at_split or self.engine.idle:  # no block open: a fresh engine would go on alike
             self.checkpoint = Checkpoint(self.emitted, self.line, self.output.end)

@@ -155,10 +155,11 @@ class TestGrowth:
         log = tmp / "raw/a.log"
         log.write_bytes(b"")
         follow = Follow(tmp)
+        expected = masked(messages(0, 1))
         time.sleep(0.3)
         append(log, messages(0, 1))
         started = time.monotonic()
-        eventually(lambda: read(tmp / "clean/a.log") == masked(messages(0, 1)), timeout=5, what="the message")
+        eventually(lambda: read(tmp / "clean/a.log") == expected, timeout=5, what="the message")
         assert time.monotonic() - started < 1.5
         assert follow.stop() == 0
 
