@@ -126,7 +126,8 @@ class Follower:
         self._written = b""  # the state last written
         self._new_state = False  # no state file at the start: --from-end applies
         self._seen: set[str] = set()  # "open:" problem keys of the files the last scan found
-        self._refused: set[Key] = set()  # compressed files: said once, never followed
+        self._refused: set[Key] = set()  # compressed or binary files: said once, never followed
+        self._empty: set[Key] = set()  # new files with nothing in them yet
         self._told: set[str] = set()  # name clashes said once
         self._unsynced = False  # written since the last fsync
 
@@ -143,6 +144,11 @@ class Follower:
         """A file event: look now (and for new or moved files, if `rescan`)."""
         self._rescan = self._rescan or rescan
         self._wake.set()
+
+    @property
+    def waiting_for_content(self) -> bool:
+        """Whether a new file is known to be empty: a write to it should start a scan."""
+        return bool(self._empty)
 
     # -- the loop ---------------------------------------------------------------------------
     def run(self) -> None:
@@ -188,6 +194,8 @@ class Follower:
     def _drain(self) -> None:
         # What was written just before the stop is read (a backlog waits for the restart),
         # and every complete line is emitted.
+        if self._empty and self.health.state == "stopping":
+            self._scan()  # files that were empty at the last look may hold text by now
         now = monotonic()
         for tail in self.tails.values():
             if tail.failed:
@@ -253,6 +261,7 @@ class Follower:
     def _scan(self, first: bool = False) -> None:
         found = self._matches()
         self._seen = {f"open:{path}" for path, _ in found.values()}
+        self._empty &= set(found)
         now = monotonic()
         for key, tail in list(self.tails.items()):
             if key in found:
@@ -312,7 +321,12 @@ class Follower:
             if self._copy_of_followed(key, fd, path, now):
                 os.close(fd)
                 return
-            if _packed(fd, path, self.say):
+            if os.fstat(fd).st_size == 0:  # what it holds is not known yet: look again when it grows
+                self._empty.add(key)
+                os.close(fd)
+                return
+            self._empty.discard(key)
+            if _not_text(fd, path, self.say):
                 self._refused.add(key)
                 os.close(fd)
                 return
@@ -694,11 +708,12 @@ def _chunks(fd: int, start: int, end: int) -> Iterator[bytes]:
         yield chunk
 
 
-def _packed(fd: int, path: Path, say: Say) -> bool:
-    """Compressed or archived files are never followed: they would pass through unread."""
+def _not_text(fd: int, path: Path, say: Say) -> bool:
+    """Compressed, archived or binary files (UTF-16 text too) are never followed: they would
+    pass through unread, and unmasked."""
     kind = sniff(os.pread(fd, HEAD, 0))
-    if kind in PACKED:
-        say(f"{path}: {kind} data, not a text log; not followed (use `logfilter batch`)")
+    if kind in PACKED or kind == "binary":
+        say(f"{path}: {kind} data, not a text log; not followed")
         return True
     return False
 
@@ -717,7 +732,7 @@ def watch(follower: Follower) -> object | None:
     class Handler(FileSystemEventHandler):
         def on_any_event(self, event: FileSystemEvent) -> None:
             if event.event_type in wanted:
-                follower.poke(rescan=event.event_type != "modified")
+                follower.poke(rescan=event.event_type != "modified" or follower.waiting_for_content)
 
     observer = Observer()
     observer.daemon = True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import random
 import re
 import shutil
@@ -231,6 +232,20 @@ class TestRotation:
         eventually(lambda: read(tmp / "clean/tserver.log") == masked(messages(200, 1)), what="the new text")
         assert "truncated" in follow.stderr
         assert follow.stop() == 0
+
+
+class TestNotText:
+    def test_utf16_and_compressed_files_are_not_followed(self, tmp: Path) -> None:
+        """A UTF-16 or gzip file under a followed name is named on stderr and never copied out."""
+        (tmp / "raw/win.log").write_bytes(messages(0, 2).decode().encode("utf-16"))
+        (tmp / "raw/old.log").write_bytes(gzip.compress(messages(0, 2)))
+        (tmp / "raw/a.log").write_bytes(messages(0, 1))
+        follow = Follow(tmp)
+        eventually(lambda: read(tmp / "clean/a.log") == masked(messages(0, 1)), what="the text log")
+        assert follow.stop() == 0
+        assert not (tmp / "clean/win.log").exists() and not (tmp / "clean/old.log").exists()
+        assert "win.log: binary data, not a text log; not followed" in follow.stderr
+        assert "old.log: gzip data, not a text log; not followed" in follow.stderr
 
 
 class TestRestart:
