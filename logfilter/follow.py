@@ -37,7 +37,7 @@ from logfilter.chain import Chain
 from logfilter.engine import LineEngine
 from logfilter.errors import ConfigError, InputError, LogFilterError
 from logfilter.parse import message_header_regex
-from logfilter.pipeline import ENGINES, EngineName, OnError
+from logfilter.pipeline import ENGINES, EngineName, OnError, failure_reporter
 from logfilter.sinks import AtomicFile, locked, part_path
 from logfilter.sources import CHUNK, HEAD, PACKED, sniff
 from logfilter.stats import Stats
@@ -118,6 +118,8 @@ class Follower:
         self._saved: dict[Key, dict[str, object]] = {}
         self._stdout = StdoutOutput() if options.outdir is None else None
         self._outdir = options.outdir.resolve() if options.outdir else None
+        self._output = str(self._outdir) if self._outdir else "-"  # what the state file is for
+        self._state = options.state.resolve()
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._rescan = True
@@ -125,7 +127,6 @@ class Follower:
         self._synced = 0.0
         self._written = b""  # the state last written
         self._new_state = False  # no state file at the start: --from-end applies
-        self._seen: set[str] = set()  # "open:" problem keys of the files the last scan found
         self._refused: set[Key] = set()  # compressed or binary files: said once, never followed
         self._empty: set[Key] = set()  # new files with nothing in them yet
         self._told: set[str] = set()  # name clashes said once
@@ -194,7 +195,7 @@ class Follower:
     def _drain(self) -> None:
         # What was written just before the stop is read (a backlog waits for the restart),
         # and every complete line is emitted.
-        if self._empty and self.health.state == "stopping":
+        if self._empty:
             self._scan()  # files that were empty at the last look may hold text by now
         now = monotonic()
         for tail in self.tails.values():
@@ -252,15 +253,14 @@ class Follower:
 
     def _ours(self, path: Path) -> bool:
         # Our own outputs and state must never be read back as input.
-        real = path.resolve()
-        state = self.options.state.resolve()
+        real, state = path.resolve(), self._state
         if real.parent == state.parent and real.name.startswith((state.name, f".{state.name}")):
             return True
         return self._outdir is not None and real.is_relative_to(self._outdir)
 
     def _scan(self, first: bool = False) -> None:
         found = self._matches()
-        self._seen = {f"open:{path}" for path, _ in found.values()}
+        seen = {f"open:{path}" for path, _ in found.values()}
         self._empty &= set(found)
         now = monotonic()
         for key, tail in list(self.tails.items()):
@@ -292,7 +292,7 @@ class Follower:
             if key not in self.tails:
                 self._discover(key, path, base, now, first)
         for where in [where for where in self.health.problems if where.startswith("open:")]:
-            if where not in self._seen:  # the file is gone, or taken in since
+            if where not in seen:  # the file is gone
                 self.health.problems.pop(where)
         self._save(durable=False)  # renames and new files are on record before anything else
 
@@ -374,12 +374,9 @@ class Follower:
         if self._stdout is not None:
             output = self._stdout
         else:
-            assert self.options.outdir is not None
-            output = FileOutput(self.options.outdir / rel, keep=at.out if not fresh else 0)
+            output = FileOutput(self.options.outdir / rel, keep=at.out if not fresh else 0)  # type: ignore[operator]
         tail = Tail(path, fd, key, output, self._engine(key), self.stats, at)
         tail.quiet_since = monotonic()
-        if fresh:
-            tail.checkpoint = Checkpoint(at.offset, at.line, output.end)
         if self._stdout is not None:
             tail.intent = partial(self._intent, tail)
         self.tails[key] = tail
@@ -392,18 +389,18 @@ class Follower:
         self._save(durable=False)
 
     def _engine(self, key: Key) -> LineEngine:
-        def on_failure(lineno: int, attribute: str) -> None:
+        def name() -> str:
             tail = self.tails.get(key)
-            where = f"{tail.name if tail else '?'}:{lineno}"
-            if self.options.on_error == "fail":
-                msg = f"{where}: unparsable line in an {attribute} block; stopped (--on-error fail)"
-                raise InputError(msg)
+            return tail.name if tail else "?"
+
+        def warn(message: str) -> None:
             notes = self._notes[key] = self._notes.get(key, 0) + 1
             if notes <= MAX_NOTES:
-                self.say(f"warning: {where}: unparsable line in an {attribute} block; masked it whole (failed closed)")
+                self.say(f"warning: {message}")
             elif notes == MAX_NOTES + 1:
-                self.say(f"warning: {where}: more lines failed closed in this file; they are counted in /metrics")
+                self.say(f"warning: {name()}: more lines failed closed in this file; they are counted in /metrics")
 
+        on_failure = failure_reporter(lambda lineno: f"{name()}:{lineno}", self.options.on_error, warn)
         return ENGINES[self.options.engine](self.chain, self.stats, on_failure)
 
     # -- restarts ---------------------------------------------------------------------------
@@ -566,21 +563,24 @@ class Follower:
         except (OSError, orjson.JSONDecodeError) as exc:
             msg = f"{path}: cannot read the state file ({getattr(exc, 'strerror', None) or 'not valid JSON'})"
             raise ConfigError(msg) from None
-        mode = str(self._outdir) if self._outdir else "-"
         if not isinstance(content, dict) or content.get("version") != STATE_VERSION:
             msg = f"{path}: not a logfilter follow state file (or from another version); give a new --state"
             raise ConfigError(msg)
-        if content.get("output") != mode:
-            msg = (f"{path}: this state belongs to output {content.get('output')}, not {mode}; "
+        if content.get("output") != self._output:
+            msg = (f"{path}: this state belongs to output {content.get('output')}, not {self._output}; "
                    "use the same output, or a new --state")  # fmt: skip
             raise ConfigError(msg)
-        return {(int(item["dev"]), int(item["ino"])): item for item in content["files"]}
+        try:
+            return {(int(item["dev"]), int(item["ino"])): _checked(item) for item in content["files"]}
+        except (KeyError, TypeError, ValueError):
+            msg = f"{path}: a file entry of the state file is damaged; give a new --state"
+            raise ConfigError(msg) from None
 
     def _save(self, durable: bool) -> None:
         """Write the checkpoints if they changed; if `durable`, flush outputs, then them, to disk."""
         content = {
             "version": STATE_VERSION,
-            "output": str(self._outdir) if self._outdir else "-",
+            "output": self._output,
             "files": [self._entry(tail) for tail in self.tails.values()],
         }
         data = orjson.dumps(content)
@@ -611,6 +611,18 @@ class Follower:
         if self.health.problems.get(where) != text:
             self.say(f"error: {text}")
         self.health.problems[where] = text
+
+
+_FIELDS = {"dev": int, "ino": int, "fp": str, "fp_size": int, "path": str, "output": str,
+           "offset": int, "line": int, "out": int, "sent": int, "size": int}  # fmt: skip
+
+
+def _checked(item: dict[str, object]) -> dict[str, object]:
+    """A state entry with every field of the right type (KeyError or TypeError otherwise)."""
+    for name, kind in _FIELDS.items():
+        if not isinstance(item[name], kind):
+            raise TypeError(name)
+    return item
 
 
 def _text(path: Path | str) -> str:

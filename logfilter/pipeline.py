@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from typing import Literal
 
 from logfilter.chain import Chain
-from logfilter.engine import LineEngine, ReferenceEngine
+from logfilter.engine import LineEngine, OnFailure, ReferenceEngine
 from logfilter.errors import ConfigError, InputError
 from logfilter.fast import FastEngine
 from logfilter.sinks import Sink
@@ -39,14 +39,7 @@ def run(
     stats = stats if stats is not None else Stats()
     for source in sources:
         name = source.name
-
-        def on_failure(lineno: int, attribute: str, name: str = name) -> None:
-            where = f"{name}:{lineno}"
-            if on_error == "fail":
-                msg = f"{where}: unparsable line in an {attribute} block; stopped (--on-error fail)"
-                raise InputError(msg)
-            warn(f"{where}: unparsable line in an {attribute} block; masked it whole (failed closed)")
-
+        on_failure = failure_reporter(lambda lineno, name=name: f"{name}:{lineno}", on_error, warn)
         masker = ENGINES[engine](chain, stats, on_failure)
         framer = LineFramer()
         lineno = 0
@@ -70,6 +63,21 @@ def run(
         if rest:
             _write(sink, masker.process(rest, lineno + 1), stats)
     return stats
+
+
+def failure_reporter(where: Callable[[int], str], on_error: OnError, warn: Warn) -> OnFailure:
+    """What an engine calls for a KV line it cannot parse: stop with InputError, or warn.
+
+    `where(lineno)` names the input and line; the message never holds the line's text.
+    """
+
+    def on_failure(lineno: int, attribute: str) -> None:
+        if on_error == "fail":
+            msg = f"{where(lineno)}: unparsable line in an {attribute} block; stopped (--on-error fail)"
+            raise InputError(msg)
+        warn(f"{where(lineno)}: unparsable line in an {attribute} block; masked it whole (failed closed)")
+
+    return on_failure
 
 
 def _refuse_packed(head: bytes, name: str) -> None:

@@ -168,7 +168,8 @@ class StdoutOutput:
 
 @dataclass(slots=True)
 class Checkpoint:
-    """A split point whose output is written: where a restart resumes."""
+    """A point with no KV block open (a split point, or where the engine is idle) whose output
+    is written: where a restart resumes."""
 
     offset: int  # input bytes before it
     line: int  # input lines before it
@@ -251,8 +252,7 @@ class Tail:
 
     def finish(self) -> None:
         """Read to the end and emit everything, the last line too, ended or not: the file is done."""
-        while self.step(self.quiet_since, budget=1 << 40):
-            pass
+        self.step(self.quiet_since, budget=1 << 62)
         self.end_text()
 
     def end_text(self) -> None:

@@ -417,6 +417,13 @@ class TestUsage:
         result = run_logfilter("follow", "-c", FILTER, "raw/*.log", "--state", "s.json", *args, cwd=tmp)
         assert result.returncode == 2 and message in result.stderr
 
+    def test_a_damaged_state_entry_is_refused(self, tmp: Path) -> None:
+        """A state file whose entry lacks fields is refused with exit 2, not an internal error."""
+        state = tmp / "s.json"
+        state.write_text(f'{{"version":1,"output":"{(tmp / "clean").resolve()}","files":[{{"dev":1}}]}}')
+        result = run_logfilter("follow", "-c", FILTER, "raw/*.log", "-o", "clean", "--state", state, cwd=tmp)
+        assert result.returncode == 2 and "a file entry of the state file is damaged" in result.stderr
+
     def test_a_second_follower_on_the_same_state_is_refused(self, tmp: Path) -> None:
         """Two followers never share a state file: the second exits 2."""
         follow = Follow(tmp)
