@@ -59,6 +59,8 @@ class Settings:
             "default-filter-type": self.policy.default.text,
             "log-filter-data": {rule.key: rule.filter_type.text for rule in self.policy.rules},
             "ignore-key-case": self.policy.ignore_key_case,
+            "detect": list(self.policy.detect),
+            "detect-filter-type": self.policy.detect_filter_type.text,
             "engine": self.engine,
             "on-error": self.on_error,
             "keep-binary": self.keep_binary,
@@ -454,24 +456,31 @@ def _counts(stats: Stats) -> dict[str, object]:
     counts: dict[str, object] = {("lines_in" if name == "lines" else name): getattr(stats, name) for name in COUNTERS}
     counts["changed_by_filter_type"] = stats.by_filter_type()
     counts["changed_by_key"] = stats.by_key()
+    counts["detected_by_detector"] = stats.by_detector()
+    counts["detected_by_key"] = stats.detected_by_key()
     return counts
 
 
 def _sum(entries: list[dict[str, object]]) -> dict[str, object]:
     """Totals of entries' counts (fresh or recorded by an earlier run)."""
     totals = Stats()
-    by_type: dict[str, int] = {}
-    by_key: dict[str, dict[str, int]] = {}
+    tables: dict[str, dict[str, int]] = {"changed_by_filter_type": {}, "detected_by_detector": {}}
+    keyed: dict[str, dict[str, dict[str, int]]] = {"changed_by_key": {}, "detected_by_key": {}}
     for item in entries:
         for name in COUNTERS:
-            setattr(totals, name, getattr(totals, name) + item["lines_in" if name == "lines" else name])  # type: ignore[operator]
-        for text, count in item["changed_by_filter_type"].items():  # type: ignore[attr-defined]
-            by_type[text] = by_type.get(text, 0) + count
-        for key, per_type in item["changed_by_key"].items():  # type: ignore[attr-defined]
-            mine = by_key.setdefault(key, {})
-            for text, count in per_type.items():
-                mine[text] = mine.get(text, 0) + count
+            # .get: entries recorded by a version without a counter count 0 of it
+            setattr(totals, name, getattr(totals, name) + item.get("lines_in" if name == "lines" else name, 0))  # type: ignore[operator]
+        for field, table in tables.items():
+            for text, count in item.get(field, {}).items():  # type: ignore[attr-defined]
+                table[text] = table.get(text, 0) + count
+        for field, by_key in keyed.items():
+            for key, inner in item.get(field, {}).items():  # type: ignore[attr-defined]
+                mine = by_key.setdefault(key, {})
+                for text, count in inner.items():
+                    mine[text] = mine.get(text, 0) + count
     counts = _counts(totals)
-    counts["changed_by_filter_type"] = dict(sorted(by_type.items()))
-    counts["changed_by_key"] = {key: dict(sorted(value.items())) for key, value in sorted(by_key.items())}
+    for field, table in tables.items():
+        counts[field] = dict(sorted(table.items()))
+    for field, by_key in keyed.items():
+        counts[field] = {key: dict(sorted(value.items())) for key, value in sorted(by_key.items())}
     return counts

@@ -7,13 +7,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from logfilter.detect import DetectorError, parse_names
 from logfilter.errors import ConfigError
-from logfilter.filters import COPY, FilterType, FilterTypeError, parse_filter_type
+from logfilter.filters import COPY, HIDE, FilterType, FilterTypeError, parse_filter_type
 
 FILTER_SECTION = "log-filter"
 DATA_SECTION = "log-filter-data"
 SECTIONS = (FILTER_SECTION, DATA_SECTION)
-FILTER_OPTIONS = ("default-filter-type",)
+FILTER_OPTIONS = ("default-filter-type", "detect", "detect-filter-type")
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +33,19 @@ class Policy:
     default: FilterType = COPY
     rules: tuple[Rule, ...] = ()
     ignore_key_case: bool = False
+    # Detectors (detect.NAMES) whose finds are masked with detect_filter_type in values a
+    # rule would leave in clear (copy, tag).
+    detect: tuple[str, ...] = ()
+    detect_filter_type: FilterType = HIDE
+
+
+@dataclass(frozen=True, slots=True)
+class Options:
+    """What a configuration file says besides its per-key rules; None where it is silent."""
+
+    default: FilterType | None = None
+    detect: tuple[str, ...] | None = None
+    detect_filter_type: FilterType | None = None
 
 
 def _parse(text: str, where: str, option: str) -> FilterType:
@@ -42,8 +56,8 @@ def _parse(text: str, where: str, option: str) -> FilterType:
         raise ConfigError(msg) from None
 
 
-def read_config(path: Path) -> tuple[FilterType | None, list[Rule]]:
-    """Read a Genesys option file; return its default-filter-type (if set) and its rules."""
+def read_config(path: Path) -> tuple[Options, list[Rule]]:
+    """Read a Genesys option file; return its [log-filter] options and its rules."""
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -57,8 +71,8 @@ def read_config(path: Path) -> tuple[FilterType | None, list[Rule]]:
     return _read_lines(text.splitlines(), str(path))
 
 
-def _read_lines(lines: Iterable[str], name: str) -> tuple[FilterType | None, list[Rule]]:
-    default: FilterType | None = None
+def _read_lines(lines: Iterable[str], name: str) -> tuple[Options, list[Rule]]:
+    options: dict[str, object] = {}
     rules: list[Rule] = []
     seen: dict[tuple[str, str], int] = {}
     section: str | None = None
@@ -94,10 +108,23 @@ def _read_lines(lines: Iterable[str], name: str) -> tuple[FilterType | None, lis
             if key not in FILTER_OPTIONS:
                 msg = f"{where}: [{section}] unknown option {key}; expected one of: {', '.join(FILTER_OPTIONS)}"
                 raise ConfigError(msg)
-            default = _parse(value, where, f"[{section}] {key}")
+            if key == "detect":
+                options["detect"] = parse_detect(value, f"{where}: [{section}] {key}")
+            else:
+                field = "default" if key == "default-filter-type" else "detect_filter_type"
+                options[field] = _parse(value, where, f"[{section}] {key}")
         else:
             rules.append(Rule(key, _parse(value, where, f"[{section}] {key}"), where))
-    return default, rules
+    return Options(**options), rules  # type: ignore[arg-type]
+
+
+def parse_detect(text: str, where: str) -> tuple[str, ...]:
+    """A detector list (`pan,email`, `all`, or empty for none); ConfigError names `where`."""
+    try:
+        return parse_names(text)
+    except DetectorError as exc:
+        msg = f"{where}: {exc}"
+        raise ConfigError(msg) from None
 
 
 def parse_key_option(text: str) -> Rule:
@@ -115,30 +142,38 @@ def load_policy(
     default: str | None = None,
     keys: Iterable[str] = (),
     ignore_key_case: bool = False,
+    detect: str | None = None,
 ) -> Policy:
-    """Build the Policy from a config file and CLI overrides; refuse an empty configuration."""
+    """Build the Policy from a config file and CLI overrides; refuse an empty configuration.
+
+    `detect` (a detector list, as `--detect` gives it) replaces the file's `detect`.
+    """
     keys = list(keys)
-    if config is None and default is None and not keys:
+    if config is None and default is None and not keys and detect is None:
         msg = (
             "no filter configured: give -c filter.ini, --default TYPE or --key KEY=TYPE "
             "(use --default copy to copy everything on purpose)"
         )
         raise ConfigError(msg)
-    file_default, rules = read_config(config) if config is not None else (None, [])
-    if config is not None and file_default is None and not rules and default is None and not keys:
+    options, rules = read_config(config) if config is not None else (Options(), [])
+    says_nothing = options.default is None and not options.detect and not rules
+    if config is not None and says_nothing and default is None and not keys and detect is None:
         msg = (
             f"{config}: sets no default-filter-type and no [{DATA_SECTION}] rule, so nothing would be "
             "masked; add rules, or use --default copy to copy everything on purpose"
         )
         raise ConfigError(msg)
-    chosen = _parse(default, "--default", "default-filter-type") if default is not None else file_default
+    chosen = _parse(default, "--default", "default-filter-type") if default is not None else options.default
+    names = parse_detect(detect, "--detect") if detect is not None else options.detect or ()
     by_key = {_fold(rule.key, ignore_key_case): rule for rule in rules}
     for text in keys:
         rule = parse_key_option(text)
         by_key[_fold(rule.key, ignore_key_case)] = rule
     if ignore_key_case:
         _refuse_case_clashes(rules)
-    return Policy(chosen or COPY, tuple(by_key.values()), ignore_key_case)
+    return Policy(
+        chosen or COPY, tuple(by_key.values()), ignore_key_case, names, options.detect_filter_type or HIDE
+    )
 
 
 def _fold(key: str, ignore_case: bool) -> str:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from logfilter import parse
 from logfilter.chain import Chain
 from logfilter.filters import FilterType
-from logfilter.model import KVLine, Layout, Opener
+from logfilter.model import KVLine, Layout, Opener, Pair
 from logfilter.parse import ParseFailed, message_header_regex, opener_hint_regex
 from logfilter.stats import Stats
 
@@ -27,6 +27,8 @@ WHITESPACE = b" \t\r\v\f"
 _TAB_STOP = 8
 _QUOTE = ord("'")
 NORMAL, _DROP, _OPAQUE = 0, 1, 2
+# The actions that print a value as it is, so detectors look at it.
+IN_CLEAR = ("copy", "tag")
 
 # Called with (line number, attribute name) for a KV line that failed closed; may raise.
 OnFailure = Callable[[int, str], None]
@@ -182,20 +184,25 @@ class LineEngine:
                 inherited, pair, depth = rule, pair.sub, depth + 1
                 continue
             chosen = inherited or own_rule or self._chain.default
+            caught = self._caught(chosen, pair) if not kv.suppressed else None
+            if caught is not None:
+                stats.count_detection(caught, pair.key_raw.encode("utf-8", "surrogateescape"))
+                chosen = self._chain.detect_rule
             if kv.suppressed and chosen.action != "skip" or chosen.action == "copy":
-                stats.copied += 1
+                stats.copied += caught is None
                 parts += (pair.key_raw, pair.sep, pair.value.raw if pair.value else "")
                 break
-            stats.count_change(chosen.text, pair.key_raw.encode("utf-8", "surrogateescape"))
+            if caught is None:
+                stats.count_change(chosen.text, pair.key_raw.encode("utf-8", "surrogateescape"))
             if chosen.action == "skip":
-                stats.skipped += 1
+                stats.skipped += caught is None
                 # A skipped first sub-pair leaves `'key'(list) ` on its list's line.
                 return "".join(parts) if depth else None
             if chosen.action == "tag":
-                stats.tagged += 1
+                stats.tagged += caught is None
                 parts += (pair.key_raw, pair.sep, chosen.apply(pair.value))
             else:
-                stats.masked += 1
+                stats.masked += caught is None
                 if kv.layout == "psdk" and chosen.hides_whole_value:
                     parts += (pair.key_raw, pair.gap, SUPPRESSED)
                 else:
@@ -203,6 +210,17 @@ class LineEngine:
             break
         parts.append(kv.trail)
         return "".join(parts)
+
+
+    def _caught(self, rule: FilterType, pair: Pair) -> str | None:
+        """The detector that recognizes something in a value `rule` would leave in clear, if any.
+
+        Binary values are not searched: their bytes are printed as hex.
+        """
+        detectors = self._chain.detectors
+        if detectors is None or rule.action not in IN_CLEAR or pair.value is None or pair.value.kind == "bin":
+            return None
+        return detectors.first(pair.value.raw.encode("utf-8", "surrogateescape"))
 
 
 class ReferenceEngine(LineEngine):

@@ -28,7 +28,8 @@ from functools import partial
 
 from logfilter import lexer
 from logfilter.chain import Chain
-from logfilter.engine import NORMAL, SUPPRESSED, Block, LineEngine, OnFailure, belongs, split_eol, width
+from logfilter.detect import Detectors
+from logfilter.engine import IN_CLEAR, NORMAL, SUPPRESSED, Block, LineEngine, OnFailure, belongs, split_eol, width
 from logfilter.errors import InputError
 from logfilter.filters import FilterType
 from logfilter.model import Layout, Value
@@ -62,10 +63,10 @@ class FastEngine(LineEngine):
         self._widths: dict[bytes, int] = {}
         self._indented_runs: dict[tuple[Layout, bytes], re.Pattern[bytes]] = {}
         self._exact = {key.encode(*_ENCODING): rule for key, rule in chain.rules.items()}
-        # Visit every leaf line when the default changes values or keys fold case;
-        # otherwise only lines whose key has a rule other than copy.
+        # Visit every leaf line when the default changes values, keys fold case or detectors
+        # look at every value; otherwise only lines whose key has a rule other than copy.
         self._lookup = self._folded_lookup if chain.ignore_key_case else self._exact.get
-        self._every_row = chain.default.action != "copy" or chain.ignore_key_case
+        self._every_row = chain.default.action != "copy" or chain.ignore_key_case or chain.detectors is not None
         self._changing = _changing_keys(chain) if not self._every_row else None
         # Whole clean blocks are skipped in one match when few lines change.
         self._scan = None if self._every_row else lexer.block_scan_regex(_changing_names(chain))
@@ -237,7 +238,7 @@ class FastEngine(LineEngine):
         buf, stats = self._buf, self._stats
         count = buf.count(b"\n", start, end)
         stats.pairs += count
-        if inherited is not None and inherited.action == "copy":
+        if inherited is not None and inherited.action == "copy" and self._chain.detectors is None:
             stats.copied += count
             return
         if inherited is not None or self._every_row:
@@ -267,7 +268,12 @@ class FastEngine(LineEngine):
         """The function that renders a row tuple under `rule`, counting what it does (cached)."""
         render = self._renders.get(id(rule))
         if render is None:
-            render = self._renders[id(rule)] = _renderer(rule, self._stats)
+            render = _renderer(rule, self._stats)
+            detectors = self._chain.detectors
+            if detectors is not None and rule.action in IN_CLEAR:
+                # Counted as caught, not under the detect rule: that renderer counts elsewhere.
+                render = _caught_by(detectors, render, _renderer(self._chain.detect_rule, Stats()), self._stats)
+            self._renders[id(rule)] = render
         return render
 
     def _slow(self, start: int, end: int) -> int:
@@ -351,6 +357,22 @@ def _renderer(rule: FilterType, stats: Stats) -> Render:
         return b"".join((indent, key, gap, sep, new, trail, eol))
 
     return mask
+
+
+def _caught_by(detectors: Detectors, render: Render, instead: Render, stats: Stats) -> Render:
+    """`render`, except for a row whose value a detector recognizes: that one `instead`."""
+    first = detectors.first
+
+    def guarded(row: Row) -> bytes:
+        value = row[4]
+        if value[:1] != b"[":  # binary values print hex; LineEngine does not search them either
+            caught = first(value)
+            if caught is not None:
+                stats.count_detection(caught, row[1])
+                return instead(row)
+        return render(row)
+
+    return guarded
 
 
 def _changing_names(chain: Chain) -> bytes | None:

@@ -31,6 +31,7 @@ _COUNTERS = (
     ("logfilter_pairs_skipped", "Key-value pairs removed by skip.", "skipped"),
     ("logfilter_lines_failed_closed", "Unparsable lines in KV blocks, masked whole.", "failed_closed"),
 )
+_DETECTED = ("logfilter_values_detected", "Values a detector caught where the rule would have left them in clear.")
 
 
 def parse_listen(text: str, allow_any: bool) -> tuple[str, int, socket.AddressFamily]:
@@ -73,6 +74,10 @@ class _Collector:
             if filter_type != "skip":
                 masked.add_metric([filter_type], count)
         yield masked
+        detected = CounterMetricFamily(*_DETECTED, labels=["detector"])
+        for detector, count in stats.by_detector().items():
+            detected.add_metric([detector], count)
+        yield detected
         yield CounterMetricFamily(
             "logfilter_messages_resent", "Messages sent to stdout again after a restart.", value=follower.resent
         )

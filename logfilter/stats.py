@@ -10,8 +10,10 @@ class Stats:
     """Running totals for one input, or summed over many.
 
     `lines` counts input lines. `changed` counts the pairs a rule changed (masked, tagged
-    or skipped) by filter type text, then by key as printed (quoted, raw bytes). Keys are
-    names, never values; nothing here holds a value.
+    or skipped) by filter type text, then by key as printed (quoted, raw bytes).
+    `detected` counts the pairs a detector caught in a value a rule would have left in
+    clear (they count in none of copied, masked, tagged, skipped); `detections` holds them
+    by detector, then by key. Keys are names, never values; nothing here holds a value.
     """
 
     bytes_in: int = 0
@@ -25,11 +27,19 @@ class Stats:
     tagged: int = 0
     skipped: int = 0
     failed_closed: int = 0
+    detected: int = 0
     changed: dict[str, dict[bytes, int]] = field(default_factory=dict)
+    detections: dict[str, dict[bytes, int]] = field(default_factory=dict)
 
     def count_change(self, filter_type: str, key: bytes) -> None:
         """Count one pair that `filter_type` changed."""
         by_key = self.changed.setdefault(filter_type, {})
+        by_key[key] = by_key.get(key, 0) + 1
+
+    def count_detection(self, detector: str, key: bytes) -> None:
+        """Count one pair whose value `detector` caught."""
+        self.detected += 1
+        by_key = self.detections.setdefault(detector, {})
         by_key[key] = by_key.get(key, 0) + 1
 
     def wrote(self, data: bytes) -> None:
@@ -41,29 +51,33 @@ class Stats:
         """Add another run's counts to these."""
         for name in COUNTERS:
             setattr(self, name, getattr(self, name) + getattr(other, name))
-        for filter_type, keys in other.changed.items():
-            mine = self.changed.setdefault(filter_type, {})
-            for key, count in keys.items():
-                mine[key] = mine.get(key, 0) + count
+        for mine_all, theirs in ((self.changed, other.changed), (self.detections, other.detections)):
+            for name, keys in theirs.items():
+                mine = mine_all.setdefault(name, {})
+                for key, count in keys.items():
+                    mine[key] = mine.get(key, 0) + count
 
     def by_filter_type(self) -> dict[str, int]:
         """Changed pairs per filter type, e.g. {"hide": 12, "skip": 3}."""
         return {text: sum(keys.values()) for text, keys in sorted(self.changed.items())}
 
+    def by_detector(self) -> dict[str, int]:
+        """Pairs caught per detector, e.g. {"pan": 2}."""
+        return {name: sum(keys.values()) for name, keys in sorted(self.detections.items())}
+
     def by_key(self) -> dict[str, dict[str, int]]:
         """Changed pairs per key (unquoted; bytes that are not UTF-8 as \\x escapes), then per filter type."""
-        result: dict[str, dict[str, int]] = {}
-        for text, keys in sorted(self.changed.items()):
-            for key, count in keys.items():
-                name = key[1:-1].decode("utf-8", "backslashreplace")
-                per_type = result.setdefault(name, {})
-                per_type[text] = per_type.get(text, 0) + count
-        return dict(sorted(result.items()))
+        return _by_key(self.changed)
+
+    def detected_by_key(self) -> dict[str, dict[str, int]]:
+        """Caught pairs per key, then per detector."""
+        return _by_key(self.detections)
 
     def as_dict(self) -> dict[str, object]:
         """The counts by name, for reports and tests."""
         counts: dict[str, object] = {name: getattr(self, name) for name in COUNTERS}
         counts["changed"] = {text: dict(keys) for text, keys in self.changed.items()}
+        counts["detections"] = {name: dict(keys) for name, keys in self.detections.items()}
         return counts
 
     def summary(self) -> str:
@@ -72,8 +86,19 @@ class Stats:
             f"{self.lines} lines, {self.messages} messages, {self.pairs} KV pairs: "
             f"{self.copied} copied, {self.masked} masked, {self.tagged} tagged, "
             f"{self.skipped} skipped, {self.failed_closed} lines failed closed"
-        )
+        ) + (f", {self.detected} caught by detectors" if self.detected else "")
+
+
+def _by_key(table: dict[str, dict[bytes, int]]) -> dict[str, dict[str, int]]:
+    """{outer: {quoted key bytes: n}} turned into {unquoted key: {outer: n}}, sorted."""
+    result: dict[str, dict[str, int]] = {}
+    for outer, keys in sorted(table.items()):
+        for key, count in keys.items():
+            name = key[1:-1].decode("utf-8", "backslashreplace")
+            inner = result.setdefault(name, {})
+            inner[outer] = inner.get(outer, 0) + count
+    return dict(sorted(result.items()))
 
 
 # The additive counters, in report order.
-COUNTERS = tuple(f.name for f in fields(Stats) if f.name != "changed")
+COUNTERS = tuple(f.name for f in fields(Stats) if f.name not in ("changed", "detections"))

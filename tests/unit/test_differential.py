@@ -19,10 +19,11 @@ from hypothesis import strategies as st
 from logfilter.chain import Chain, compile_policy
 from logfilter.config import load_policy
 from logfilter.errors import ConfigError, InputError
+from logfilter.filters import parse_filter_type
 from logfilter.pipeline import run
 from logfilter.sinks import StreamSink
 from tests.conftest import GOLDEN, ROOT, SAMPLES, case_args, golden_cases
-from tests.strategies import log_text, policy_args
+from tests.strategies import block, log_text, policy_args
 
 CHUNKS = (1 << 20, 61, 7)
 EXTRA_POLICIES = [
@@ -31,6 +32,7 @@ EXTRA_POLICIES = [
     ("tag", ("CUSTOMER=copy", "RTR=hide-first,2", "ActivityID=skip")),
     ("unhide-first,2", ("PASSWORD=copy", "ACCOUNT=hide")),
 ]
+DETECT_POLICIES = [("copy", (), "all"), ("tag", ("PASSWORD=hide", "NAME=copy"), "pan,email"), ("hide", (), "all")]
 
 
 class _Chunks:
@@ -78,6 +80,12 @@ def test_every_input_under_other_configs(path: Path, default: str, keys: tuple[s
     assert_equal_engines(path.read_bytes(), compile_policy(load_policy(None, default, keys)))
 
 
+@pytest.mark.parametrize(("default", "keys", "detect"), DETECT_POLICIES, ids=lambda value: str(value))
+@pytest.mark.parametrize("path", _inputs(), ids=lambda path: f"{path.parent.name}/{path.name}")
+def test_every_input_with_detectors(path: Path, default: str, keys: tuple[str, ...], detect: str) -> None:
+    assert_equal_engines(path.read_bytes(), compile_policy(load_policy(None, default, keys, detect=detect)))
+
+
 @pytest.mark.parametrize("path", _inputs(), ids=lambda path: f"{path.parent.name}/{path.name}")
 def test_stop_at_the_same_line(path: Path) -> None:
     """Under --on-error fail both stop at the same line, having written the same bytes."""
@@ -122,6 +130,31 @@ def test_generated_logs(data: bytes, policy: tuple, chunk: int, on_error: str) -
     event("stopped" if isinstance(counts, str) else "changed values" if counts["pairs"] > counts["copied"] else "no change")
     assert mask(data, chain, "fast", chunk, on_error) == expected
     assert mask(data, chain, "fast", 1 << 20, on_error) == expected
+
+
+def blocks_text() -> st.SearchStrategy[bytes]:
+    """Only blocks, one after another: most lines are KV lines with values to look at."""
+    lines = st.lists(block(), min_size=1, max_size=4).map(lambda pieces: [line for piece in pieces for line in piece])
+    return lines.map(lambda lines: "".join(line + "\n" for line in lines).encode("utf-8", "surrogateescape"))
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(log_text(), blocks_text()), policy_args(), st.sampled_from(["all", "pan", "email,phone", "ssn,iban"]),
+       st.sampled_from(["hide", "skip", "tag", "unhide-last,4", "copy"]), st.integers(1, 80), st.booleans())
+def test_generated_logs_with_detectors(
+    data: bytes, policy: tuple, detect: str, detect_type: str, chunk: int, in_clear: bool
+) -> None:
+    """The safety net catches the same values in both engines, whatever rules it sits under."""
+    default, keys, ignore_case = policy
+    default = "copy" if in_clear else default  # the net only acts where a rule leaves values in clear
+    try:
+        chain = compile_policy(load_policy(None, default, keys, ignore_case, detect=detect))
+    except ConfigError:
+        assume(False)
+    chain.detect_rule = parse_filter_type(detect_type)
+    expected = mask(data, chain, "reference", 1 << 20)
+    event("caught" if expected[1]["detected"] else "nothing caught")  # type: ignore[index]
+    assert mask(data, chain, "fast", chunk) == expected
 
 
 def test_golden_folder_is_found() -> None:

@@ -1,0 +1,161 @@
+"""Detectors: recognize card numbers, SSNs, IBANs, e-mail addresses and phone numbers in text.
+
+Each detector is a candidate pattern (bytes, found by `re` at C speed) and a validator that
+decides whether a candidate is the real thing: Luhn for cards, the SSA's ranges for SSNs,
+mod-97 and the country's format for IBANs (python-stdnum), libphonenumber's metadata for
+phone numbers (phonenumberslite). A text with no candidate at all costs one search.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import cache
+
+import phonenumbers
+from stdnum import iban, luhn
+from stdnum.us import ssn
+
+_NOT_WORD = rb"(?<![0-9A-Za-z])"
+_NOT_WORD_AFTER = rb"(?![0-9A-Za-z])"
+
+# A card number: 13-19 digits, a single blank or dash allowed between any two. No issuer
+# number starts with 0 (ISO/IEC 7812), which keeps zero-padded counters and ids out.
+_PAN = _NOT_WORD + rb"[1-9](?:[ -]?[0-9]){12,18}" + _NOT_WORD_AFTER
+# AAA-GG-SSSS, or with blanks; nine bare digits are too often something else.
+_SSN = rb"(?<![0-9A-Za-z-])[0-9]{3}([- ])[0-9]{2}\1[0-9]{4}(?![0-9A-Za-z-])"
+# Country, check digits, then 11-30 letters or digits, printed whole or in blank-separated groups.
+_IBAN = _NOT_WORD + rb"[A-Za-z]{2}[0-9]{2}(?: ?[A-Za-z0-9]){11,30}" + _NOT_WORD_AFTER
+_EMAIL = (
+    rb"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+"
+    rb"[A-Za-z]{2,24}(?![A-Za-z0-9-])"
+)
+# International form: a plus, a country code and 6-14 more digits, with blanks, dots, dashes
+# or parentheses between them.
+_PHONE = rb"(?<![0-9A-Za-z+])\+[1-9](?:[ .()-]{0,2}[0-9]){6,14}(?![0-9])"
+
+
+def _digits(text: bytes) -> str:
+    return bytes(byte for byte in text if 48 <= byte <= 57).decode()
+
+
+def _pan(text: bytes) -> bool:
+    return luhn.is_valid(_digits(text))
+
+
+def _ssn(text: bytes) -> bool:
+    return ssn.is_valid(_digits(text))
+
+
+def _iban(text: bytes) -> bool:
+    return iban.is_valid(text.decode())
+
+
+def _email(text: bytes) -> bool:
+    local, _, domain = text.partition(b"@")
+    return not (local.startswith(b".") or local.endswith(b".") or b".." in local) and b"--" not in domain[:4]
+
+
+def _phone(text: bytes) -> bool:
+    try:
+        number = phonenumbers.parse(text.decode(), None)
+    except phonenumbers.NumberParseException:
+        return False
+    return phonenumbers.is_valid_number(number)
+
+
+@dataclass(frozen=True, slots=True)
+class _Kind:
+    name: str
+    pattern: bytes
+    valid: Callable[[bytes], bool]
+    needs: bytes  # a byte every candidate holds: texts without it are not searched
+
+
+# In the order a value's detector is named when several recognize it.
+KINDS = (
+    _Kind("pan", _PAN, _pan, b""),
+    _Kind("ssn", _SSN, _ssn, b""),
+    _Kind("iban", _IBAN, _iban, b""),
+    _Kind("email", _EMAIL, _email, b"@"),
+    _Kind("phone", _PHONE, _phone, b"+"),
+)
+NAMES = tuple(kind.name for kind in KINDS)
+
+
+class DetectorError(ValueError):
+    """A detector list naming something that is not a detector."""
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """What a detector recognized: its name and where it is in the text searched."""
+
+    detector: str
+    start: int
+    end: int
+
+
+def parse_names(text: str) -> tuple[str, ...]:
+    """`pan,email` → ("pan", "email"); `all` → every detector; empty → none. Raises DetectorError."""
+    names = [name.strip().lower() for name in text.split(",") if name.strip()]
+    if "all" in names:
+        return NAMES
+    unknown = [name for name in names if name not in NAMES]
+    if unknown:
+        msg = f"unknown detector {unknown[0]!r}; expected a comma-separated list of {', '.join(NAMES)} (or all)"
+        raise DetectorError(msg)
+    return tuple(name for name in NAMES if name in names)
+
+
+class Detectors:
+    """A chosen set of detectors, compiled once."""
+
+    __slots__ = ("_any", "_kinds", "names")
+
+    def __init__(self, names: Iterable[str]) -> None:
+        chosen = set(names)
+        kinds = [kind for kind in KINDS if kind.name in chosen]
+        self.names = tuple(kind.name for kind in kinds)
+        self._kinds = [(kind, re.compile(kind.pattern)) for kind in kinds]
+        # Any candidate at all: most texts have none, and are done with this one search.
+        self._any = re.compile(b"|".join(b"(?:" + kind.pattern.replace(b"\\1", b"[- ]") + b")" for kind in kinds))
+
+    def first(self, text: bytes) -> str | None:
+        """The name of the first detector (in KINDS order) that recognizes something in `text`."""
+        if not self._kinds or self._any.search(text) is None:
+            return None
+        for kind, pattern in self._kinds:
+            if kind.needs in text and any(kind.valid(hit.group()) for hit in pattern.finditer(text)):
+                return kind.name
+        return None
+
+    def hits(self, text: bytes) -> list[Hit]:
+        """Everything recognized in `text`, by position; a span found by an earlier detector is not found again."""
+        if not self._kinds or self._any.search(text) is None:
+            return []
+        found: list[Hit] = []
+        for kind, pattern in self._kinds:
+            if kind.needs not in text:
+                continue
+            for hit in pattern.finditer(text):
+                start, end = hit.span()
+                if kind.valid(hit.group()) and not any(h.start < end and start < h.end for h in found):
+                    found.append(Hit(kind.name, start, end))
+        return sorted(found, key=lambda hit: hit.start)
+
+
+@cache
+def detectors(names: tuple[str, ...]) -> Detectors:
+    """The compiled Detectors for a tuple of names (shared: they hold no state)."""
+    return Detectors(names)
+
+
+def preview(text: str, reveal: bool = True) -> str:
+    """A masked view of `text`: stars of its length, and its last four characters only when
+    `reveal`, it has at least 12, and they are printable ASCII (PCI style: `************1111`)."""
+    tail = text[-4:]
+    if reveal and len(text) >= 12 and tail.isascii() and tail.isprintable():
+        return "*" * (len(text) - 4) + tail
+    return "*" * len(text)
