@@ -169,48 +169,54 @@ class LineEngine:
         while True:
             stats.pairs += 1
             own_rule = rule_for(pair.key)
-            if pair.is_list:
-                # A rule on a list key wins over every rule inside the list.
-                rule = inherited if inherited is not None else own_rule
-                if rule is not None and rule.action == "skip":
-                    stats.skipped += 1
-                    stats.count_change(rule.text, pair.key_raw.encode("utf-8", "surrogateescape"))
-                    frames.append(_Frame(column + depth * step, None, _DROP))
+            if not pair.is_list:
+                text = self._leaf(kv, pair, inherited or own_rule or self._chain.default)
+                if text is None:
+                    # A skipped first sub-pair leaves `'key'(list) ` on its list's line.
                     return "".join(parts) if depth else None
-                frames.append(_Frame(column + depth * step, rule, NORMAL))
-                parts += (pair.key_raw, pair.sep)
-                if pair.sub is None:
-                    break
-                inherited, pair, depth = rule, pair.sub, depth + 1
-                continue
-            chosen = inherited or own_rule or self._chain.default
-            caught = self._caught(chosen, pair) if not kv.suppressed else None
-            if caught is not None:
-                stats.count_detection(caught, pair.key_raw.encode("utf-8", "surrogateescape"))
-                chosen = self._chain.detect_rule
-            if kv.suppressed and chosen.action != "skip" or chosen.action == "copy":
-                stats.copied += caught is None
-                parts += (pair.key_raw, pair.sep, pair.value.raw if pair.value else "")
+                parts.append(text)
                 break
-            if caught is None:
-                stats.count_change(chosen.text, pair.key_raw.encode("utf-8", "surrogateescape"))
-            if chosen.action == "skip":
-                stats.skipped += caught is None
-                # A skipped first sub-pair leaves `'key'(list) ` on its list's line.
+            # A rule on a list key wins over every rule inside the list.
+            rule = inherited if inherited is not None else own_rule
+            if rule is not None and rule.action == "skip":
+                self._skip_list(pair, rule)
+                frames.append(_Frame(column + depth * step, None, _DROP))
                 return "".join(parts) if depth else None
-            if chosen.action == "tag":
-                stats.tagged += caught is None
-                parts += (pair.key_raw, pair.sep, chosen.apply(pair.value))
-            else:
-                stats.masked += caught is None
-                if kv.layout == "psdk" and chosen.hides_whole_value:
-                    parts += (pair.key_raw, pair.gap, SUPPRESSED)
-                else:
-                    parts += (pair.key_raw, pair.sep, chosen.apply(pair.value))
-            break
+            frames.append(_Frame(column + depth * step, rule, NORMAL))
+            parts += (pair.key_raw, pair.sep)
+            if pair.sub is None:
+                break
+            inherited, pair, depth = rule, pair.sub, depth + 1
         parts.append(kv.trail)
         return "".join(parts)
 
+    def _skip_list(self, pair: Pair, rule: FilterType) -> None:
+        """Count a list key that `rule` (skip) removes with all it holds."""
+        self._stats.skipped += 1
+        self._stats.count_change(rule.text, pair.key_raw.encode("utf-8", "surrogateescape"))
+
+    def _leaf(self, kv: KVLine, pair: Pair, chosen: FilterType) -> str | None:
+        """The key, separator and value of a leaf pair under `chosen` (or the safety net); None to skip it."""
+        stats = self._stats
+        caught = self._caught(chosen, pair) if not kv.suppressed else None
+        if caught is not None:
+            stats.count_detection(caught, pair.key_raw.encode("utf-8", "surrogateescape"))
+            chosen = self._chain.detect_rule
+        if kv.suppressed and chosen.action != "skip" or chosen.action == "copy":
+            stats.copied += caught is None
+            return pair.key_raw + pair.sep + (pair.value.raw if pair.value else "")
+        if caught is None:
+            stats.count_change(chosen.text, pair.key_raw.encode("utf-8", "surrogateescape"))
+        if chosen.action == "skip":
+            stats.skipped += caught is None
+            return None
+        if chosen.action == "tag":
+            stats.tagged += caught is None
+            return pair.key_raw + pair.sep + chosen.apply(pair.value)  # type: ignore[arg-type]
+        stats.masked += caught is None
+        if kv.layout == "psdk" and chosen.hides_whole_value:
+            return pair.key_raw + pair.gap + SUPPRESSED
+        return pair.key_raw + pair.sep + chosen.apply(pair.value)  # type: ignore[arg-type]
 
     def _caught(self, rule: FilterType, pair: Pair) -> str | None:
         """The detector that recognizes something in a value `rule` would leave in clear, if any.
