@@ -23,7 +23,7 @@ import tarfile
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Literal
@@ -48,7 +48,7 @@ _COMPRESSED: dict[str, Callable[[BinaryIO], BinaryIO]] = {
 }
 _ZIP_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA)
 # What reading or writing a damaged file can raise; the messages name the kind, never data.
-_DAMAGE = (OSError, EOFError, ValueError, RuntimeError, NotImplementedError, zlib.error, lzma.LZMAError,
+DAMAGE = (OSError, EOFError, ValueError, RuntimeError, NotImplementedError, zlib.error, lzma.LZMAError,
            tarfile.TarError, zipfile.BadZipFile, zipfile.LargeZipFile)  # fmt: skip
 
 
@@ -115,7 +115,7 @@ class Rewriter:
                 self._compressed(kind, stream, writer, outcome, depth)
         except LogFilterError:
             raise
-        except _DAMAGE as exc:
+        except DAMAGE as exc:
             detail = "truncated" if isinstance(exc, EOFError) else _detail(exc)
             msg = f"{name}: cannot read or rewrite it as {kind} data ({detail})"
             raise LogFilterError(msg) from None
@@ -222,11 +222,7 @@ class Rewriter:
                     else:
                         left_out.add(info.name)
                 self._add(outcome, result)
-            # tarfile ends quietly at a damaged header: what follows must be the zero padding.
-            while chunk := archive.fileobj.read(CHUNK):  # type: ignore[union-attr]
-                if chunk.strip(b"\x00"):
-                    msg = f"{outcome.name}: a damaged member header, or data after the end of the archive"
-                    raise LogFilterError(msg)
+            _check_tar_end(archive, outcome.name)
 
     def _add(self, outcome: Outcome, member: Outcome) -> None:
         outcome.members.append(member)
@@ -234,6 +230,65 @@ class Rewriter:
 
     def _spool(self) -> tempfile.SpooledTemporaryFile[bytes]:
         return tempfile.SpooledTemporaryFile(max_size=SPOOL, dir=self._spool_dir, prefix=".logfilter-spool-")
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """One text log found in an input: its name (`archive!member`), and a stream of it or why not."""
+
+    name: str
+    stream: BinaryIO | None
+    reason: str | None = None
+
+
+def texts(reader: BinaryIO, name: str, spool_dir: Path | None = None, depth: int = 0) -> Iterator[Text]:
+    """Every text log `reader` holds, through compression and archives, in order; read-only.
+
+    What is not a text log comes as a Text with no stream and the reason. Read each stream
+    before asking for the next. Damaged data raises LogFilterError (naming `name`) here, or
+    one of DAMAGE from the stream's reads.
+    """
+    head = _read_head(reader)
+    kind = sniff(head)
+    if depth > MAX_DEPTH and kind not in ("text", "binary"):
+        msg = f"{name}: archives nested more than {MAX_DEPTH} deep"
+        raise LogFilterError(msg)
+    stream: BinaryIO = _Rewound(head, reader)  # type: ignore[assignment]
+    try:
+        if kind == "text":
+            yield Text(name, stream)
+        elif kind == "binary":
+            yield Text(name, None, unreadable(head) or "binary data, not a text log")
+        elif kind == "tar":
+            with tarfile.open(fileobj=stream, mode="r|") as archive:
+                for info in archive:
+                    member = archive.extractfile(info) if info.isreg() else None
+                    if member is not None:
+                        yield from texts(member, f"{name}!{printable(info.name)}", spool_dir, depth + 1)
+                _check_tar_end(archive, name)
+        elif kind == "zip":
+            with tempfile.SpooledTemporaryFile(max_size=SPOOL, dir=spool_dir) as seekable:
+                _copy(stream, seekable)  # a zip is read from its end
+                seekable.seek(0)
+                with zipfile.ZipFile(seekable) as archive:
+                    for info in archive.infolist():
+                        member_name = f"{name}!{printable(info.filename)}"
+                        if info.is_dir():
+                            continue
+                        if info.flag_bits & 0x1:
+                            yield Text(member_name, None, "the member is encrypted; cannot read it")
+                            continue
+                        with archive.open(info) as member:
+                            yield from texts(member, member_name, spool_dir, depth + 1)  # type: ignore[arg-type]
+        else:
+            with _COMPRESSED[kind](stream) as inner:
+                yield from texts(inner, name, spool_dir, depth + 1)
+    except LogFilterError:
+        raise
+    except DAMAGE as exc:
+        detail = "truncated" if isinstance(exc, EOFError) else _detail(exc)
+        msg = f"{name}: cannot read it as {kind} data ({detail})"
+        raise LogFilterError(msg) from None
 
 
 # Data that is not a text log and that no flag may copy unmasked: logfilter cannot read it.
@@ -276,6 +331,14 @@ def _read_head(reader: BinaryIO) -> bytes:
         parts.append(part)
         size += len(part)
     return b"".join(parts)
+
+
+def _check_tar_end(archive: tarfile.TarFile, name: str) -> None:
+    # tarfile ends quietly at a damaged header: what follows must be the zero padding.
+    while chunk := archive.fileobj.read(CHUNK):  # type: ignore[union-attr]
+        if chunk.strip(b"\x00"):
+            msg = f"{name}: a damaged member header, or data after the end of the archive"
+            raise LogFilterError(msg)
 
 
 def _copy(reader: BinaryIO, writer: BinaryIO) -> None:

@@ -470,17 +470,17 @@ def _sum(entries: list[dict[str, object]]) -> dict[str, object]:
         for name in COUNTERS:
             # .get: entries recorded by a version without a counter count 0 of it
             setattr(totals, name, getattr(totals, name) + item.get("lines_in" if name == "lines" else name, 0))  # type: ignore[operator]
-        for field, table in tables.items():
-            for text, count in item.get(field, {}).items():  # type: ignore[attr-defined]
+        for column, table in tables.items():
+            for text, count in item.get(column, {}).items():  # type: ignore[attr-defined]
                 table[text] = table.get(text, 0) + count
-        for field, by_key in keyed.items():
-            for key, inner in item.get(field, {}).items():  # type: ignore[attr-defined]
+        for column, by_key in keyed.items():
+            for key, inner in item.get(column, {}).items():  # type: ignore[attr-defined]
                 mine = by_key.setdefault(key, {})
                 for text, count in inner.items():
                     mine[text] = mine.get(text, 0) + count
     counts = _counts(totals)
-    for field, table in tables.items():
-        counts[field] = dict(sorted(table.items()))
-    for field, by_key in keyed.items():
-        counts[field] = {key: dict(sorted(value.items())) for key, value in sorted(by_key.items())}
+    for column, table in tables.items():
+        counts[column] = dict(sorted(table.items()))
+    for column, by_key in keyed.items():
+        counts[column] = {key: dict(sorted(value.items())) for key, value in sorted(by_key.items())}
     return counts

@@ -21,18 +21,20 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
-from logfilter.archives import Outcome
-from logfilter.batch import Job, Plan, Settings, State, execute, sweep
+from logfilter.archives import Outcome, printable
+from logfilter.batch import Job, Plan, Settings, State, __version__, execute, sweep
 from logfilter.batch import entry as batch_entry
 from logfilter.batch import plan as plan_batch
 from logfilter.batch import report as batch_report
 from logfilter.chain import Chain, compile_policy
 from logfilter.config import load_policy
+from logfilter.detect import NAMES as DETECTORS
 from logfilter.errors import ConfigError, LogFilterError
 from logfilter.follow import Follower, pattern_base, watch
 from logfilter.follow import Options as FollowOptions
 from logfilter.pipeline import ENGINES, EngineName, OnError
 from logfilter.pipeline import run as run_pipeline
+from logfilter.scan import Scanner, describe, scan_paths
 from logfilter.serve import Server, parse_listen
 from logfilter.sinks import AtomicFile, StreamSink, locked
 from logfilter.sources import FileSource, Source, StdinSource
@@ -285,6 +287,72 @@ def follow(
     _say(f"stopped: {follower.stats.summary()}")
 
 
+@app.command()
+def scan(
+    inputs: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="[INPUT]...", help="Files, folders (recursive) and archives; none or - reads stdin."),
+    ] = None,
+    config: ConfigOption = None,
+    default: DefaultOption = None,
+    key: KeyOption = None,
+    detect: Annotated[
+        str,
+        typer.Option("--detect", metavar="LIST", help=f"Detectors to run: {', '.join(DETECTORS)} or all (default), or none."),
+    ] = "all",
+    everywhere: Annotated[
+        bool,
+        typer.Option("--everywhere", help="Also search lines outside KV blocks (not time stamps, ConnIDs, ids, DNs)."),
+    ] = False,
+    report: Annotated[
+        Path | None,
+        typer.Option("--report", metavar="FILE", help="Write the findings and counts as JSON (- is stdout)."),
+    ] = None,
+    ignore_key_case: IgnoreCaseOption = False,
+) -> None:
+    """Find what should not leave the building: values the rules mask, or detectors recognize, in clear.
+
+    Prints one line per finding (file, line, key, detector and a masked preview; never the
+    value). Exit 0: nothing found; 1: findings, or an input that could not be scanned;
+    2: usage or configuration error.
+    """
+    try:
+        names = "" if detect.strip().lower() == "none" else detect
+        if config is None and default is None and not key:
+            default = "copy"  # detectors only: no rule to check
+        chain = compile_policy(load_policy(config, default, key or (), ignore_key_case, detect=names))
+        paths = [Path(item) for item in inputs or ["-"] if item != "-"]
+        for path in paths:
+            if not path.exists():
+                msg = f"{printable(str(path))}: no such input file or folder"
+                raise ConfigError(msg)
+        if report is not None:
+            _refuse_report_over_input(report, paths)
+        scanner = Scanner(chain, everywhere, lambda finding: _print_finding(finding.text()))
+        for item in inputs or ["-"]:
+            if item == "-":
+                scanner.scan_stream(sys.stdin.buffer, "<stdin>")
+            else:
+                scan_paths(scanner, [Path(item)])
+        if report is not None:
+            _write_report(report, {"logfilter": __version__, **scanner.report(describe(chain, everywhere))})
+    except BrokenPipeError:
+        _silence_stdout()
+        raise typer.Exit(1) from None
+    except LogFilterError as exc:
+        _die(exc)
+    totals = scanner.totals()
+    if scanner.total:
+        kinds = ", ".join(f"{count} {name}" for name, count in totals["by_detector"].items())  # type: ignore[attr-defined]
+        _say(f"{scanner.total} findings ({kinds}) in {totals['inputs']} inputs, {totals['lines']} lines")
+        raise typer.Exit(1)
+    _say(f"clean: {totals['inputs']} inputs, {totals['lines']} lines, {totals['pairs']} KV pairs")
+
+
+def _print_finding(text: str) -> None:
+    sys.stdout.write(text + "\n")
+
+
 def _follow_output(output: Path | None, stdout: bool) -> Path | None:
     if (output is None) == (not stdout):
         msg = "follow: give exactly one of -o OUTDIR and --stdout"
@@ -434,14 +502,14 @@ def _jobs(jobs: int | None) -> int:
     return jobs
 
 
-def _refuse_report_over_input(report: Path, work: Plan) -> None:
+def _refuse_report_over_input(report: Path, roots: Plan | list[Path]) -> None:
     if str(report) == "-":
         return
     if report.is_dir():
         msg = f"{report}: the report path is a folder; give a file name"
         raise ConfigError(msg)
     real = report.resolve()
-    for root in work.roots:
+    for root in roots.roots if isinstance(roots, Plan) else [path.resolve() for path in roots]:
         if real == root or real.is_relative_to(root):
             msg = f"{report}: the report would be written over or inside the input {root}; put it elsewhere"
             raise ConfigError(msg)

@@ -29,7 +29,17 @@ from functools import partial
 from logfilter import lexer
 from logfilter.chain import Chain
 from logfilter.detect import Detectors
-from logfilter.engine import IN_CLEAR, NORMAL, SUPPRESSED, Block, LineEngine, OnFailure, belongs, split_eol, width
+from logfilter.engine import (
+    IN_CLEAR,
+    NORMAL,
+    SUPPRESSED,
+    Block,
+    LineEngine,
+    OnFailure,
+    belongs,
+    split_eol,
+    width,
+)
 from logfilter.errors import InputError
 from logfilter.filters import FilterType
 from logfilter.model import Layout, Value
