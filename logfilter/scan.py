@@ -153,7 +153,8 @@ class ScanEngine(LineEngine):
     def _found(self, detector: str, text: bytes, pair: Pair | None = None, rule: FilterType | None = None) -> None:
         shown = preview(text.decode(*_ENCODING), reveal=rule is None) if text else ""
         if pair is not None and rule is not None and pair.value is not None:
-            shown = preview(pair.value.raw, reveal=False)
+            raw = pair.value.raw
+            shown = preview(raw[1:-1] if pair.value.kind == "str" else raw, reveal=False)
         key = pair.key.encode(*_ENCODING).decode("utf-8", "backslashreplace") if pair is not None else None
         self._report(Finding(
             self._name, self._at, detector, shown, key, self._attribute if pair is not None else None,

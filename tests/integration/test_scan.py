@@ -1,0 +1,191 @@
+"""`logfilter scan` as a real process: findings, exit codes, the report, and no value in any of it."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SAMPLES, run_logfilter
+
+CANARY_PAN = "4012888888881881"
+CANARY_MAIL = "canary.person@example.net"
+CANARY_PASSWORD = "Hunter2Canary"
+
+# Fields that carry numbers but no customer data: none may be flagged, even --everywhere.
+DIAGNOSTIC = (
+    "@10:26:01.5600 [0] 8.1.103.74 distribute_event: message EventRinging\n"
+    "\tAttributeEventSequenceNumber\t0000000000001234\n"
+    "\tAttributeEventSequenceNumber\t4111111111111111\n"
+    "\tAttributeTimeinSecs\t1479123456\n"
+    "\tAttributeTimeinuSecs\t560000\n"
+    "\tAttributeConnID\t4012888888881881\n"
+    "\tAttributeConnID\t006c029a6685d004\n"
+    "\tAttributeTransferConnID\t0000000000000abc\n"
+    "\tAttributeCallUUID\t'AB12CD34EF56GH78IJ90KL12MN'\n"
+    "\tAttributeThisDN\t'+14155550123'\n"
+    "\tAttributeOtherDN\t'+442079460958'\n"
+    "\tAttributeThisQueue\t'7001'\n"
+    "\tAttributeUserData\t[61] 00 02 00 00..\n"
+    "\t\t'GSIP_REC_FN'\t'006c029a6685d004_2026-11-23'\n"
+    "\t\t'RTargetAgentSelected'\t'7005'\n"
+    "\t\t'Timestamp'\t1479123456\n"
+    "2026-11-23T10:26:01.560 Trc 04541 RequestAttachUserData received from 'sip_01@+4389' ref 0000000000001234\n"
+    "13:03:08.417: SIPTR: Received [0,UDP] 1071 bytes from 10.0.0.1:5060 <<<<<\n"
+    "AttributeConnID [long] = 4012888888881881\n"
+)
+
+
+def log(*pairs: tuple[str, str]) -> str:
+    lines = "".join(f"\t\t'{key}'\t{value}\n" for key, value in pairs)
+    return f"@10:26:01.5600 [0] 8.1.103.74 distribute_event: message EventRinging\n\tAttributeUserData\t[5] 00\n{lines}"
+
+
+@pytest.fixture
+def leaky(tmp_path: Path) -> Path:
+    path = tmp_path / "leaky.log"
+    path.write_text(
+        log(("PASSWORD", f"'{CANARY_PASSWORD}'"), ("Note", f"'pay with {CANARY_PAN}'"), ("Mail", f"'{CANARY_MAIL}'"))
+        + f"12:00:00.000 Std 00000 mail from {CANARY_MAIL}\n"
+    )
+    return path
+
+
+@pytest.fixture
+def ini(tmp_path: Path) -> Path:
+    path = tmp_path / "filter.ini"
+    path.write_text("[log-filter]\ndefault-filter-type=copy\n[log-filter-data]\nPASSWORD=hide\nCardNumber=unhide-last,4\n")
+    return path
+
+
+def assert_no_canary(*texts: str | bytes) -> None:
+    for text in texts:
+        data = text.encode() if isinstance(text, str) else text
+        for canary in (CANARY_PAN, CANARY_MAIL, CANARY_PASSWORD):
+            assert canary.encode() not in data
+
+
+def test_diagnostic_fields_are_not_flagged(tmp_path: Path) -> None:
+    """Sequence numbers, times, ConnIDs, DNs and ids pass even --everywhere; exit 0."""
+    path = tmp_path / "diag.log"
+    path.write_text(DIAGNOSTIC)
+    result = run_logfilter("scan", "--everywhere", path)
+    assert (result.returncode, result.stdout) == (0, b""), result.stdout
+    assert "clean: 1 inputs, 19 lines" in result.stderr
+
+
+def test_findings_name_file_line_key_detector_never_the_value(leaky: Path, ini: Path, tmp_path: Path) -> None:
+    report = tmp_path / "scan.json"
+    result = run_logfilter("scan", "-c", ini, "--everywhere", "--report", report, leaky)
+    assert result.returncode == 1
+    lines = result.stdout.decode().splitlines()
+    assert lines == [
+        f"{leaky}:3: rule hide: key 'PASSWORD' in AttributeUserData: {'*' * len(CANARY_PASSWORD)}",
+        f"{leaky}:4: pan: key 'Note' in AttributeUserData: ************1881",
+        f"{leaky}:5: email: key 'Mail' in AttributeUserData: *********************.net",
+        f"{leaky}:6: email: outside KV blocks: *********************.net",
+    ]
+    content = json.loads(report.read_bytes())
+    assert content["totals"]["findings"] == 4
+    assert content["totals"]["by_detector"] == {"email": 2, "pan": 1, "rule": 1}
+    assert content["totals"]["by_key"] == {"Mail": {"email": 1}, "Note": {"pan": 1}, "PASSWORD": {"rule": 1}}
+    assert content["findings"][0] == {
+        "file": str(leaky), "line": 3, "detector": "rule", "preview": "*" * len(CANARY_PASSWORD),
+        "key": "PASSWORD", "attribute": "AttributeUserData", "rule": "hide",
+    }  # fmt: skip
+    assert content["config"]["detect"] == ["pan", "ssn", "iban", "email", "phone"]
+    assert_no_canary(result.stdout, result.stderr, report.read_bytes())
+
+
+def test_without_everywhere_only_blocks(leaky: Path) -> None:
+    result = run_logfilter("scan", "--detect", "email", leaky)
+    assert result.returncode == 1
+    assert [line.split(": ")[1] for line in result.stdout.decode().splitlines()] == ["email"]
+
+
+def test_output_of_run_scans_clean(ini: Path, tmp_path: Path) -> None:
+    """What `run` writes under a config passes `scan` under it: masked values are recognized as masked."""
+    config = tmp_path / "all.ini"
+    config.write_text(
+        "[log-filter]\ndefault-filter-type=copy\ndetect=all\n[log-filter-data]\n"
+        "PASSWORD=hide\nCardNumber=unhide-last,4\nPIN=hide\nCUSTOMER=skip\nACCOUNT=hide-first,3\n"
+    )
+    for sample in sorted(SAMPLES.glob("*.log")):
+        masked = run_logfilter("run", "-c", config, sample)
+        assert masked.returncode == 0
+        raw = run_logfilter("scan", "-c", config, sample)
+        assert raw.returncode == 1, f"{sample.name}: the raw sample has nothing to find?"
+        result = run_logfilter("scan", "-c", config, "-", stdin=masked.stdout)
+        assert (result.returncode, result.stdout) == (0, b""), (sample.name, result.stdout)
+
+
+def test_partially_masked_value_is_not_a_finding(ini: Path, tmp_path: Path) -> None:
+    path = tmp_path / "masked.log"
+    path.write_text(log(("CardNumber", "'************1111'"), ("PASSWORD", "'****'"), ("CardNumber", "************1111")))
+    assert run_logfilter("scan", "-c", ini, path).returncode == 0
+    path.write_text(log(("CardNumber", "'4111111111111112'")))  # not Luhn-valid, but the rule says mask it
+    result = run_logfilter("scan", "-c", ini, "--detect", "none", path)
+    assert result.returncode == 1 and b"rule unhide-last,4: key 'CardNumber'" in result.stdout
+    assert b"4111111111111112" not in result.stdout
+
+
+def test_archives_and_folders(leaky: Path, tmp_path: Path) -> None:
+    """A tar.gz member and a gzip file are read; a binary file is a finding (it cannot be vouched for)."""
+    folder = tmp_path / "bundle"
+    folder.mkdir()
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        archive.add(leaky, arcname="logs/tserver.log")
+    (folder / "logs.tgz").write_bytes(buffer.getvalue())
+    (folder / "old.log.gz").write_bytes(gzip.compress(leaky.read_bytes()))
+    (folder / "core").write_bytes(b"\x7fELF\x00\x01\x02" * 100)
+    result = run_logfilter("scan", "--detect", "pan", folder)
+    assert result.returncode == 1
+    assert result.stdout.decode().splitlines() == [
+        f"{folder}/core: not-scanned: binary data, not a text log",
+        f"{folder}/logs.tgz!logs/tserver.log:4: pan: key 'Note' in AttributeUserData: ************1881",
+        f"{folder}/old.log.gz:4: pan: key 'Note' in AttributeUserData: ************1881",
+    ]
+
+
+def test_damaged_archive_is_not_clean(leaky: Path, tmp_path: Path) -> None:
+    path = tmp_path / "cut.log.gz"
+    path.write_bytes(gzip.compress(leaky.read_bytes() * 50)[:-20])
+    result = run_logfilter("scan", "--detect", "ssn", path)
+    assert result.returncode == 1 and b"not-scanned" in result.stdout and b"truncated" in result.stdout
+
+
+def test_unparsable_block_line_is_a_finding(tmp_path: Path) -> None:
+    path = tmp_path / "odd.log"
+    path.write_text(log(("Note", f"'unterminated {CANARY_PAN}")) + log(("X", "'****'")).replace("'X'\t'****'", "'****'"))
+    result = run_logfilter("scan", path)
+    assert result.returncode == 1
+    assert result.stdout.decode().splitlines() == [
+        f"{path}:3: unparsable: a line in an AttributeUserData block: cannot read this line of a KV block; check it by hand"
+    ]  # the `'****'` line logfilter writes for a line it failed closed is not a finding
+    assert_no_canary(result.stdout, result.stderr)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--detect", "visa"], "--detect: unknown detector 'visa'"),
+        (["missing.log"], "missing.log: no such input file or folder"),
+        (["-c", "nowhere.ini"], "nowhere.ini: cannot read the configuration file"),
+    ],
+)
+def test_usage_errors_exit_2(args: list[str], message: str, tmp_path: Path) -> None:
+    result = run_logfilter("scan", *args, cwd=tmp_path)
+    assert result.returncode == 2 and message in result.stderr, result.stderr
+
+
+def test_stdin_and_report_to_stdout(leaky: Path) -> None:
+    result = run_logfilter("scan", "--detect", "pan", "--report", "-", stdin=leaky.read_bytes())
+    assert result.returncode == 1
+    text = result.stdout.decode()
+    report = json.loads(text[text.index("{") :])
+    assert report["inputs"] == [{"input": "<stdin>", "status": "scanned", "lines": 6, "findings": 1}]
