@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from logfilter.config import read_config
@@ -79,6 +80,7 @@ class _Patterns:
     postfixes: dict[bytes, tuple[bytes, ...]]
 
 
+@cache
 def _psdk_head() -> re.Pattern[bytes]:
     # A PSDK pair up to its value: `hide` replaces TYPE, EQUALS and the value, as the PSDK does.
     pattern = f"{token('KEY')}{token('WS')}(?P<typed>{token('TYPE')}{token('EQUALS')})\\Z"
