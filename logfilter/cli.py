@@ -30,6 +30,7 @@ from logfilter.chain import Chain, compile_policy
 from logfilter.config import load_policy
 from logfilter.detect import NAMES as DETECTORS
 from logfilter.errors import ConfigError, LogFilterError
+from logfilter.filters import HIDE, FilterType, FilterTypeError, parse_filter_type
 from logfilter.follow import Follower, pattern_base, watch
 from logfilter.follow import Options as FollowOptions
 from logfilter.pipeline import ENGINES, EngineName, OnError
@@ -38,6 +39,8 @@ from logfilter.scan import Scanner, describe, scan_paths
 from logfilter.serve import Server, parse_listen
 from logfilter.sinks import AtomicFile, StreamSink, locked
 from logfilter.sources import FileSource, Source, StdinSource
+from logfilter.untag import DEFAULT_PAIR, config_pairs, parse_tags
+from logfilter.untag import run as run_untag
 
 # Locals of this program hold log data: never show them in a traceback.
 app = typer.Typer(
@@ -120,16 +123,7 @@ def run(
         mode, engine_name = _mode(on_error), _engine(engine)
         sources = _sources(inputs or ["-"])
         sink = _sink(output, sources)
-        warnings = 0
-
-        def warn(message: str) -> None:
-            nonlocal warnings
-            warnings += 1
-            if warnings <= MAX_WARNINGS:
-                _say(f"warning: {message}")
-            elif warnings == MAX_WARNINGS + 1:
-                _say("warning: more lines failed closed; they are counted, not listed")
-
+        warn = _capped_warnings("more lines failed closed; they are counted, not listed")
         try:
             counts = run_pipeline(
                 sources, compile_policy(policy), sink, on_error=mode, warn=warn, engine=engine_name
@@ -351,6 +345,93 @@ def scan(
 
 def _print_finding(text: str) -> None:
     sys.stdout.write(text + "\n")
+
+
+@app.command()
+def untag(
+    inputs: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="[INPUT]...", help="Log files to read in order; none or - reads stdin."),
+    ] = None,
+    tags: Annotated[
+        list[str] | None,
+        typer.Option("--tags", metavar="PREFIX,POSTFIX", help="A tag pair to look for besides <#,#>; repeatable."),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option("-c", "--config", help="Also look for the tag pairs of this file's tag() rules and default."),
+    ] = None,
+    strip: Annotated[
+        bool, typer.Option("--strip", help="Remove only the tags and keep the values (for authorized internal use).")
+    ] = False,
+    filter_type: Annotated[
+        str | None,
+        typer.Option(
+            "--filter-type", metavar="TYPE",
+            help="Apply this filter type to each tagged value instead of hide, e.g. unhide-last,4, skip, tag(<!--,-->).",
+        ),
+    ] = None,
+    output: Annotated[
+        str | None, typer.Option("-o", "--output", help="Write here instead of stdout (- is stdout).")
+    ] = None,
+    stats: Annotated[bool, typer.Option("--stats", help="Print a one-line summary on stderr.")] = False,
+) -> None:
+    """Hide the values that tag() marked, on any line: <#'8410'#> becomes '****'.
+
+    A tag with no closing tag on its line hides the rest of the line (failed closed).
+    """
+    try:
+        chosen = _untag_filter_type(strip, filter_type)
+        pairs = [DEFAULT_PAIR, *(parse_tags(text) for text in tags or ())]
+        if config is not None:
+            pairs += config_pairs(config)
+        sources = _sources(inputs or ["-"])
+        sink = _sink(output, sources)
+        warn = _capped_warnings("more tags failed closed; they are counted, not listed")
+        try:
+            counts = run_untag(sources, pairs, chosen, sink, warn=warn)
+        except BaseException:
+            _close_quietly(sink)
+            raise
+        sink.close()
+    except BrokenPipeError:
+        _silence_stdout()
+        raise typer.Exit(0) from None
+    except LogFilterError as exc:
+        _die(exc)
+    if counts.failed_closed:
+        _say(f"{counts.failed_closed} tags with no closing tag on their line: the rest of each such line was hidden")
+    if stats:
+        _say(counts.summary("tags stripped" if chosen is None else chosen.text))
+
+
+def _untag_filter_type(strip: bool, text: str | None) -> FilterType | None:
+    """None strips the tags; the default is hide."""
+    if strip and text is not None:
+        msg = "untag: give at most one of --strip and --filter-type"
+        raise ConfigError(msg)
+    if strip:
+        return None
+    try:
+        return parse_filter_type(text) if text is not None else HIDE
+    except FilterTypeError as exc:
+        msg = f"--filter-type {text!r}: {exc}"
+        raise ConfigError(msg) from None
+
+
+def _capped_warnings(more: str) -> Callable[[str], None]:
+    """A warn function that prints the first MAX_WARNINGS messages, then says `more` once."""
+    warnings = 0
+
+    def warn(message: str) -> None:
+        nonlocal warnings
+        warnings += 1
+        if warnings <= MAX_WARNINGS:
+            _say(f"warning: {message}")
+        elif warnings == MAX_WARNINGS + 1:
+            _say(f"warning: {more}")
+
+    return warn
 
 
 def _follow_output(output: Path | None, stdout: bool) -> Path | None:

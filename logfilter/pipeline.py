@@ -46,7 +46,7 @@ def run(
         first = True
         for chunk in source.chunks():
             if first:
-                _refuse_packed(chunk, name)
+                refuse_packed(chunk, name)
                 first = False
             stats.bytes_in += len(chunk)
             data = framer.feed_lines(chunk)
@@ -80,11 +80,12 @@ def failure_reporter(where: Callable[[int], str], on_error: OnError, warn: Warn)
     return on_failure
 
 
-def _refuse_packed(head: bytes, name: str) -> None:
+def refuse_packed(head: bytes, name: str, advice: str = "use `logfilter batch` for archives and compressed logs") -> None:
+    """Raise ConfigError when `head` starts compressed or archived data, not a text log."""
     # Compressed or archived logs would pass through unread, and unmasked.
     kind = sniff(head[:HEAD])
     if kind in PACKED:
-        msg = f"{name}: {kind} data, not a text log; use `logfilter batch` for archives and compressed logs"
+        msg = f"{name}: {kind} data, not a text log; {advice}"
         raise ConfigError(msg)
 
 

@@ -142,3 +142,76 @@ def policy_args(draw: st.DrawFn) -> tuple[str, tuple[str, ...], bool]:
                          unique=True, max_size=4))
     rules = tuple(f"{key}={draw(st.sampled_from(FILTER_TYPES))}" for key in keys)
     return default or "copy", rules, draw(st.booleans())
+
+
+# ---------------------------------------------------------------- whole logs of valid KV blocks
+
+TAG_KEYS = ["PASSWORD", "CardNumber", "NAME", "RTR", "it's", "Peg AG?:Skill1 > 1", "x"]
+LIST_KEY = "CUSTOMER"
+# The tags of tag() and tag(<!--,-->): kv_log values never contain them.
+TAG_STRINGS = ("<#", "#>", "<!--", "-->")
+# Value text: quotes, blanks, characters of tags and an undecodable byte (surrogate escape).
+_value_text = st.text(alphabet=st.sampled_from("ab9 '\"<#>!-*[]\t\udcffé"), max_size=10).filter(
+    lambda text: not any(tag in text for tag in TAG_STRINGS)
+)
+_c_kv_value = st.one_of(
+    _value_text.map(lambda t: f"'{t}'"),
+    st.integers(-10**12, 10**12).map(str),
+    st.sampled_from(["[8] 4a 42 37 01..", "[0]", "[2] 00 ff"]),
+)
+_psdk_kv_value = st.one_of(
+    _value_text.map(lambda t: f'"{t}"').map(lambda v: ("[str]", v)),
+    st.integers(-1000, 10**12).map(lambda n: ("[int]", str(n))),
+)
+_kv_key = st.sampled_from(TAG_KEYS)
+
+
+@st.composite
+def _c_kv_lines(draw: st.DrawFn, indent: str) -> list[str]:
+    """One C pair line, or a list pair line with deeper lines under it."""
+    sep = draw(st.sampled_from(["\t", " ", "      "]))
+    pair = f"'{draw(_kv_key)}'{sep}{draw(_c_kv_value)}{draw(blank)}"
+    if not draw(st.integers(0, 4)) == 0:
+        return [indent + pair]
+    deeper = [f"{indent}\t'{draw(_kv_key)}'\t{draw(_c_kv_value)}" for _ in range(draw(st.integers(0, 2)))]
+    return [f"{indent}'{LIST_KEY}'(list) {pair}", *deeper]
+
+
+@st.composite
+def _psdk_kv_lines(draw: st.DrawFn, indent: str) -> list[str]:
+    """One PSDK pair line, or a KVList pair with deeper lines under it."""
+    if not draw(st.integers(0, 4)) == 0:
+        type_, value = draw(_psdk_kv_value)
+        return [f"{indent}'{draw(_kv_key)}' {type_} = {value}{draw(blank)}"]
+    lines = [f"{indent}'{LIST_KEY}' [list] = KVList: "]
+    for _ in range(draw(st.integers(0, 2))):
+        type_, value = draw(_psdk_kv_value)
+        lines.append(f"{indent}\t'{draw(_kv_key)}' {type_} = {value}")
+    return lines
+
+
+@st.composite
+def kv_block(draw: st.DrawFn) -> list[str]:
+    """A message header, an AttributeUserData opener (C or PSDK) and valid KV lines under it."""
+    if draw(st.booleans()):
+        head = ["message RequestAttachUserData"]
+        outer, inner = draw(st.sampled_from([("\t", "\t\t"), ("  ", "                           ")]))
+        gap = draw(st.sampled_from(["\t", "         "]))
+        opener = f"{outer}AttributeUserData{gap}[561] 00 14 00 00.."
+        lines = draw(st.lists(_c_kv_lines(inner), min_size=1, max_size=5))
+        tail = [f"{outer}AttributeConnID{outer}006c029a6685d004"]
+    else:
+        head = ["'RequestAttachUserData' ('30')", "message attributes:"]
+        opener, indent = "AttributeUserData [bstr] = KVList: ", draw(st.sampled_from(["\t\t", "  "]))
+        lines = draw(st.lists(_psdk_kv_lines(indent), min_size=1, max_size=5))
+        tail = ["AttributeReferenceID [int] = 30"]
+    return [*head, opener, *(line for group in lines for line in group), *tail]
+
+
+@st.composite
+def kv_log(draw: st.DrawFn) -> bytes:
+    """A log of valid C and PSDK messages with KV blocks, LF or CRLF line endings."""
+    end = draw(st.sampled_from(["\n", "\r\n"]))
+    blocks = draw(st.lists(kv_block(), min_size=1, max_size=4))
+    text = "".join(line + end for block in blocks for line in [draw(st.sampled_from(FREE_LINES[:3])), *block])
+    return text.encode("utf-8", "surrogateescape")
