@@ -7,8 +7,9 @@ reveals at most a PCI-style last four (detect.preview); never the value.
 Findings, per value of a KV block:
 - `rule`: the key's rule (or the default) masks or skips it, and the value is not in the
   masked form the rule gives (a rule's masks are idempotent: a masked value masks to
-  itself). Values in `[output suppressed]` form, `'****'` lines (logfilter's fail-closed
-  mark) and values between tags are not in clear for this purpose;
+  itself). Values in `[output suppressed]` form and `'****'` lines (logfilter's fail-closed
+  mark) are masked; tags are stripped first (the default tags and the config's), so a
+  tagged value is in clear: a tag rule is satisfied by it, a masking rule is not;
 - a detector's name: a detector recognizes something in a value no `rule` finding names;
 - `unparsable`: a line inside a block that cannot be read, so cannot be vouched for.
 With `--everywhere`, the other lines are searched by the detectors too, after time stamps,
@@ -35,6 +36,7 @@ from logfilter.filters import FilterType
 from logfilter.model import KVLine, Pair
 from logfilter.sources import CHUNK, LineFramer
 from logfilter.stats import Stats
+from logfilter.untag import DEFAULT_PAIR, TagPair, Untagger
 
 FAILED_CLOSED_MARK = b"'****'"
 # Findings kept for the report; past this they are counted only.
@@ -105,6 +107,8 @@ class ScanEngine(LineEngine):
         self._detectors: Detectors | None = chain.detectors
         self._at = 0
         self._attribute = ""
+        # Tags around a value are not part of it: strip them before the line is read.
+        self._untag = Untagger(tag_pairs(chain))
 
     def scan(self, data: bytes, lineno: int) -> int:
         """Scan whole lines (`data` ends with a line feed; the first is line `lineno`); return how many."""
@@ -128,7 +132,7 @@ class ScanEngine(LineEngine):
         if body.strip(WHITESPACE) == FAILED_CLOSED_MARK:
             return body + eol  # a line logfilter failed closed: nothing left of it
         self._attribute = block.attribute
-        return super()._kv_line(block, body, eol, lineno)
+        return super()._kv_line(block, self._untag.feed(body, lineno), eol, lineno)
 
     def _skip_list(self, pair: Pair, rule: FilterType) -> None:
         super()._skip_list(pair, rule)
@@ -160,6 +164,12 @@ class ScanEngine(LineEngine):
             self._name, self._at, detector, shown, key, self._attribute if pair is not None else None,
             rule.text if rule is not None else None,
         ))  # fmt: skip
+
+
+def tag_pairs(chain: Chain) -> list[TagPair]:
+    """The default tags and those of every tag rule in the chain."""
+    rules = [*chain.rules.values(), chain.default, chain.detect_rule]
+    return [DEFAULT_PAIR, *((rule.prefix, rule.postfix) for rule in rules if rule.action == "tag")]
 
 
 def _in_clear(kv: KVLine, raw: str, pair: Pair, rule: FilterType) -> bool:

@@ -189,3 +189,22 @@ def test_stdin_and_report_to_stdout(leaky: Path) -> None:
     text = result.stdout.decode()
     report = json.loads(text[text.index("{") :])
     assert report["inputs"] == [{"input": "<stdin>", "status": "scanned", "lines": 6, "findings": 1}]
+
+
+def test_tagged_values(tmp_path: Path) -> None:
+    """Tags are stripped before a line is read: a tag rule is met by them, a masking rule is not."""
+    config = tmp_path / "tags.ini"
+    config.write_text("[log-filter-data]\nNAME=tag(<!--,-->)\nPASSWORD=hide\n")
+    path = tmp_path / "tagged.log"
+    path.write_text(log(("NAME", "<!--'Jane Roe'-->"), ("PASSWORD", "<#'S3cret'#>"), ("Mail", f"<#'{CANARY_MAIL}'#>")))
+    result = run_logfilter("scan", "-c", config, path)
+    assert result.returncode == 1
+    assert [line.split(": ", 1)[1] for line in result.stdout.decode().splitlines()] == [
+        "rule hide: key 'PASSWORD' in AttributeUserData: ******",
+        "email: key 'Mail' in AttributeUserData: *********************.net",
+    ]
+    assert_no_canary(result.stdout, result.stderr)
+    masked = run_logfilter("run", "-c", SAMPLES / "filter.ini", SAMPLES / "tserver.log")
+    assert b"<!--" in masked.stdout  # the sample config tags CustomerName
+    clean = run_logfilter("scan", "-c", SAMPLES / "filter.ini", "-", stdin=masked.stdout)
+    assert (clean.returncode, clean.stdout) == (0, b"")
