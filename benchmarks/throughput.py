@@ -66,10 +66,16 @@ class Row:
 
     name: str
     argv: tuple[str, ...]
+    ok: tuple[int, ...] = (0,)  # exit statuses that mean it worked (scan exits 1 when it finds something)
 
     @property
     def is_logfilter(self) -> bool:
         return self.argv[0] == LOGFILTER
+
+    @property
+    def has_stats(self) -> bool:
+        """Whether the subcommand takes --stats and --engine (run does; scan reads, it has neither)."""
+        return self.is_logfilter and self.argv[1] != "scan"
 
 
 # The first row is the baseline every ratio is taken against.
@@ -78,6 +84,8 @@ ROWS: list[Row] = [
     Row("logfilter run -c perkey.ini FILE", (LOGFILTER, "run", "-c", "{configs}/perkey.ini", "{file}")),
     Row("logfilter run -c hide.ini FILE", (LOGFILTER, "run", "-c", "{configs}/hide.ini", "{file}")),
     Row("logfilter run -c rare.ini FILE", (LOGFILTER, "run", "-c", "{configs}/rare.ini", "{file}")),
+    Row("logfilter run -c detect.ini FILE", (LOGFILTER, "run", "-c", "{configs}/detect.ini", "{file}")),
+    Row("logfilter scan -c perkey.ini FILE", (LOGFILTER, "scan", "-c", "{configs}/perkey.ini", "{file}"), (0, 1)),
 ]
 
 
@@ -109,8 +117,8 @@ def logfilter_argv() -> list[str]:
 def expand(row: Row, corpus: Path, engine: str | None) -> list[str]:
     """The row's argv with its placeholders filled in."""
     argv = [word.format(file=corpus, configs=CONFIGS) for word in row.argv]
-    if not row.is_logfilter:
-        return argv
+    if not row.has_stats:
+        return [*logfilter_argv(), *argv[1:]] if row.is_logfilter else argv
     return [*logfilter_argv(), *argv[1:2], "--stats", *(["--engine", engine] if engine else []), *argv[2:]]
 
 
@@ -132,11 +140,11 @@ def measure(row: Row, corpus: Path, engine: str | None, repeat: int) -> Measurem
         )
         elapsed = time.perf_counter() - started
         stderr = done.stderr.decode("utf-8", "replace")
-        if done.returncode != 0:
+        if done.returncode not in row.ok:
             result.error = f"exit {done.returncode}: {stderr.strip()[-500:]}"
             break
         result.seconds.append(elapsed)
-        result.summary = stats_line(stderr) if row.is_logfilter else None
+        result.summary = stats_line(stderr) if row.has_stats else None
     return result
 
 

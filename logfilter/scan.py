@@ -111,22 +111,40 @@ class ScanEngine(LineEngine):
         self._untag = Untagger(tag_pairs(chain))
 
     def scan(self, data: bytes, lineno: int) -> int:
-        """Scan whole lines (`data` ends with a line feed; the first is line `lineno`); return how many."""
-        count = 0
-        for count, line in enumerate(data.splitlines(keepends=True), start=1):
-            self.process(line, lineno + count - 1)
+        """Scan whole lines (`data` ends with a line feed; the first is line `lineno`); return how many.
+
+        Outside blocks (unless --everywhere) only a line that may open a block is looked at:
+        the lines before it are counted and passed over in one search. Messages are not counted.
+        """
+        pos, end, count = 0, len(data), 0
+        hint, process = self._opener_hint.search, self.process
+        while pos < end:
+            if self._block is None and not self._everywhere:
+                found = hint(data, pos)
+                start = data.rfind(b"\n", pos, found.start()) + 1 if found is not None else end
+                if start > pos:
+                    passed = data.count(b"\n", pos, start)
+                    self._stats.lines += passed
+                    count += passed
+                    pos = start
+                    if pos >= end:
+                        break
+            line_end = data.index(b"\n", pos) + 1
+            process(data[pos:line_end], lineno + count)
+            count += 1
+            pos = line_end
         return count
 
-    def process(self, line: bytes, lineno: int) -> bytes:
-        self._at = lineno
-        return super().process(line, lineno)
-
     def _free_line(self, body: bytes) -> None:
-        super()._free_line(body)
+        self._open(body)  # messages are not counted: scan passes over most free lines unread
         if self._everywhere and self._detectors is not None and not _DIAGNOSTIC_LINE.match(body):
             text = _DIAGNOSTIC_TOKENS.sub(lambda hit: b" " * len(hit.group()), body)
             for hit in self._detectors.hits(text):
                 self._found(hit.detector, body[hit.start : hit.end])
+
+    def process(self, line: bytes, lineno: int) -> bytes:
+        self._at = lineno
+        return super().process(line, lineno)
 
     def _kv_line(self, block: Block, body: bytes, eol: bytes, lineno: int) -> bytes:
         if body.strip(WHITESPACE) == FAILED_CLOSED_MARK:
@@ -272,7 +290,6 @@ class Scanner:
             "not_scanned": sum(result.status != "scanned" for result in self.inputs),
             "bytes": stats.bytes_in,
             "lines": stats.lines,
-            "messages": stats.messages,
             "pairs": stats.pairs,
             "findings": self.total,
             "by_detector": dict(sorted(self.by_detector.items())),
