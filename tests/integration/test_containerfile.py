@@ -30,8 +30,10 @@ def message(secret: bytes, event: bytes = b"EventRinging") -> bytes:
 
 
 def final_stage() -> tuple[str, list[tuple[str, str]]]:
-    """The final stage's base image (stage names resolved) and its (INSTRUCTION, arguments) pairs."""
+    """The final stage's base image (build arguments at their defaults, stage names resolved) and
+    its (INSTRUCTION, arguments) pairs."""
     stages: dict[str, str] = {}
+    arguments: dict[str, str] = {}  # ARGs before the first FROM: the only ones a FROM line can use
     base, stage, pending = "", [], ""
     for line in CONTAINERFILE.read_text().splitlines():
         line = line.strip()
@@ -42,9 +44,13 @@ def final_stage() -> tuple[str, list[tuple[str, str]]]:
             continue
         word, _, rest = (pending + line).partition(" ")
         pending = ""
+        if word.upper() == "ARG" and not base:
+            name, _, default = rest.strip().partition("=")
+            arguments[name] = default.strip('"')
         if word.upper() != "FROM":
             stage.append((word.upper(), rest.strip()))
             continue
+        rest = re.sub(r"\$\{(\w+)\}|\$(\w+)", lambda m: arguments[m[1] or m[2]], rest)
         words = [item for item in rest.split() if not item.startswith("--")]
         base, stage = stages.get(words[0].lower(), words[0]), []
         if len(words) == 3 and words[1].upper() == "AS":
