@@ -208,3 +208,23 @@ def test_tagged_values(tmp_path: Path) -> None:
     assert b"<!--" in masked.stdout  # the sample config tags CustomerName
     clean = run_logfilter("scan", "-c", SAMPLES / "filter.ini", "-", stdin=masked.stdout)
     assert (clean.returncode, clean.stdout) == (0, b"")
+
+
+def test_batch_report_counts_detector_catches(tmp_path: Path) -> None:
+    """The safety net under batch: values caught are masked, and counted by detector and key in the report."""
+    config = tmp_path / "net.ini"
+    config.write_text("[log-filter]\ndefault-filter-type=copy\ndetect=pan,email\n[log-filter-data]\nPASSWORD=hide\n")
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "a.log").write_text(log(("Note", f"'{CANARY_PAN}'"), ("Mail", f"'{CANARY_MAIL}'"), ("X", "'1'")))
+    (tmp_path / "in" / "b.log.gz").write_bytes(gzip.compress(log(("Note", f"'{CANARY_PAN}'")).encode()))
+    result = run_logfilter("batch", "-c", config, "in", "-o", "out", "--report", "report.json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    report = json.loads((tmp_path / "report.json").read_bytes())
+    totals = report["totals"]
+    assert (totals["detected"], totals["copied"], totals["masked"]) == (3, 1, 0)
+    assert totals["detected_by_detector"] == {"email": 1, "pan": 2}
+    assert totals["detected_by_key"] == {"Mail": {"email": 1}, "Note": {"pan": 2}}
+    assert report["config"]["detect"] == ["pan", "email"]
+    outputs = (tmp_path / "out/in/a.log").read_bytes() + gzip.decompress((tmp_path / "out/in/b.log.gz").read_bytes())
+    assert outputs.count(b"'****'") == 3
+    assert_no_canary(outputs, result.stderr, (tmp_path / "report.json").read_bytes())
