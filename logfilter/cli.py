@@ -307,7 +307,7 @@ def scan(
     """Find what should not leave the building: values the rules mask, or detectors recognize, in clear.
 
     Prints one line per finding (file, line, key, detector and a masked preview; never the
-    value). Exit 0: nothing found; 1: findings, or an input that could not be scanned;
+    value), unless --report - puts the JSON report there instead. Exit 0: nothing found; 1: findings, or an input that could not be scanned;
     2: usage or configuration error.
     """
     try:
@@ -322,7 +322,9 @@ def scan(
                 raise ConfigError(msg)
         if report is not None:
             _refuse_report_over_input(report, paths)
-        scanner = Scanner(chain, everywhere, lambda finding: _print_finding(finding.text()))
+        # With the report on stdout, stdout holds the report alone (it is JSON).
+        listing = report is None or str(report) != "-"
+        scanner = Scanner(chain, everywhere, lambda finding: listing and _print_finding(finding.text()))
         for item in inputs or ["-"]:
             if item == "-":
                 scanner.scan_stream(sys.stdin.buffer, "<stdin>")

@@ -9,7 +9,7 @@ phone numbers (phonenumberslite). A text with no candidate at all costs one sear
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 
@@ -20,9 +20,9 @@ from stdnum.us import ssn
 _NOT_WORD = rb"(?<![0-9A-Za-z])"
 _NOT_WORD_AFTER = rb"(?![0-9A-Za-z])"
 
-# A card number: 13-19 digits, a single blank or dash allowed between any two. No issuer
-# number starts with 0 (ISO/IEC 7812), which keeps zero-padded counters and ids out.
-_PAN = _NOT_WORD + rb"[1-9](?:[ -]?[0-9]){12,18}" + _NOT_WORD_AFTER
+# A run of digit groups, single blanks or dashes between them, holding 13 digits or more; the
+# card number (13-19 digits) is looked for among its consecutive groups (_pan_spans).
+_PAN = _NOT_WORD + rb"(?=(?:[ -]?[0-9]){13})[0-9]+(?:[ -][0-9]+)*" + _NOT_WORD_AFTER
 # AAA-GG-SSSS, or with blanks; nine bare digits are too often something else.
 _SSN = rb"(?<![0-9A-Za-z-])[0-9]{3}([- ])[0-9]{2}\1[0-9]{4}(?![0-9A-Za-z-])"
 # Country, check digits, then 11-30 letters or digits, printed whole or in blank-separated groups.
@@ -40,8 +40,47 @@ def _digits(text: bytes) -> str:
     return bytes(byte for byte in text if 48 <= byte <= 57).decode()
 
 
-def _pan(text: bytes) -> bool:
-    return luhn.is_valid(_digits(text))
+Spans = Iterator[tuple[int, int]]
+_GROUPS = re.compile(rb"[0-9]+")
+
+
+def _pan_spans(run: bytes) -> Spans:
+    """Card numbers among the consecutive digit groups of a run, left to right, longest first.
+
+    Other numbers may stand beside one (`cvv 123 4111...`, `4111... 12/25`, `...-01`). No
+    issuer number starts with 0 (ISO/IEC 7812), which keeps zero-padded counters and ids out.
+    """
+    groups = [hit.span() for hit in _GROUPS.finditer(run)]
+    first = 0
+    while first < len(groups):
+        for last in range(len(groups) - 1, first - 1, -1):
+            start, end = groups[first][0], groups[last][1]
+            digits = _digits(run[start:end])
+            if 13 <= len(digits) <= 19 and digits[0] != "0" and luhn.is_valid(digits):
+                yield start, end
+                first = last
+                break
+        first += 1
+
+
+def _whole(valid: Callable[[bytes], bool]) -> Callable[[bytes], Spans]:
+    def spans(text: bytes) -> Spans:
+        if valid(text):
+            yield 0, len(text)
+
+    return spans
+
+
+def _shortened(valid: Callable[[bytes], bool], least: int) -> Callable[[bytes], Spans]:
+    """The longest valid prefix of a candidate that ends at a letter or digit (words may follow it)."""
+
+    def spans(text: bytes) -> Spans:
+        for end in range(len(text), least - 1, -1):
+            if text[end - 1 : end].isalnum() and valid(text[:end]):
+                yield 0, end
+                return
+
+    return spans
 
 
 def _ssn(text: bytes) -> bool:
@@ -69,17 +108,17 @@ def _phone(text: bytes) -> bool:
 class _Kind:
     name: str
     pattern: bytes
-    valid: Callable[[bytes], bool]
+    spans: Callable[[bytes], Spans]  # where in a candidate the real things are
     needs: bytes  # a byte every candidate holds: texts without it are not searched
 
 
 # In the order a value's detector is named when several recognize it.
 KINDS = (
-    _Kind("pan", _PAN, _pan, b""),
-    _Kind("ssn", _SSN, _ssn, b""),
-    _Kind("iban", _IBAN, _iban, b""),
-    _Kind("email", _EMAIL, _email, b"@"),
-    _Kind("phone", _PHONE, _phone, b"+"),
+    _Kind("pan", _PAN, _pan_spans, b""),
+    _Kind("ssn", _SSN, _whole(_ssn), b""),
+    _Kind("iban", _IBAN, _shortened(_iban, 15), b""),
+    _Kind("email", _EMAIL, _whole(_email), b"@"),
+    _Kind("phone", _PHONE, _shortened(_phone, 8), b"+"),
 )
 NAMES = tuple(kind.name for kind in KINDS)
 
@@ -127,7 +166,7 @@ class Detectors:
         if not self._kinds or self._any.search(text) is None:
             return None
         for kind, pattern in self._kinds:
-            if kind.needs in text and any(kind.valid(hit.group()) for hit in pattern.finditer(text)):
+            if kind.needs in text and any(next(kind.spans(hit.group()), None) for hit in pattern.finditer(text)):
                 return kind.name
         return None
 
@@ -140,9 +179,10 @@ class Detectors:
             if kind.needs not in text:
                 continue
             for hit in pattern.finditer(text):
-                start, end = hit.span()
-                if kind.valid(hit.group()) and not any(h.start < end and start < h.end for h in found):
-                    found.append(Hit(kind.name, start, end))
+                for start, end in kind.spans(hit.group()):
+                    start, end = start + hit.start(), end + hit.start()
+                    if not any(h.start < end and start < h.end for h in found):
+                        found.append(Hit(kind.name, start, end))
         return sorted(found, key=lambda hit: hit.start)
 
 

@@ -20,6 +20,7 @@ vouched for either.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
@@ -32,7 +33,7 @@ from logfilter.chain import Chain
 from logfilter.detect import Detectors, preview
 from logfilter.engine import WHITESPACE, Block, LineEngine
 from logfilter.errors import LogFilterError
-from logfilter.filters import FilterType
+from logfilter.filters import HIDDEN, FilterType
 from logfilter.model import KVLine, Pair
 from logfilter.sources import CHUNK, LineFramer
 from logfilter.stats import Stats
@@ -44,15 +45,16 @@ MAX_REPORTED = 10_000
 _ENCODING = ("utf-8", "surrogateescape")
 
 # Set aside before free lines are searched (--everywhere): time stamps and dates, ConnIDs
-# and other 16-hex-digit ids, and whole lines of attributes that carry ids, DNs, times and
-# counters rather than customer data.
+# and other 16-hex-digit ids (with a letter, or a leading 0: sixteen digits from 1-9 on may
+# be a card number), and whole lines of attributes that carry ids, DNs, times and counters
+# rather than customer data.
 _DIAGNOSTIC_TOKENS = re.compile(
     rb"(?:\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?)?|@?\d{2}:\d{2}:\d{2}(?:[.,]\d+)?|"
-    rb"(?<![0-9A-Za-z])[0-9A-Fa-f]{16}(?![0-9A-Za-z]))"
+    rb"(?<![0-9A-Za-z])(?=[0-9]*[A-Fa-f]|0)[0-9A-Fa-f]{16}(?![0-9A-Za-z]))"
 )
 _DIAGNOSTIC_LINE = re.compile(
-    rb"[ \t]*Attribute[A-Za-z]*(?:ID|UUID|DN|DNRole|Queue|Secs|SequenceNumber|Time|Timeout|Port|Location|"
-    rb"Type|State|Cause|Priority|Reference|Ident|Count)(?![A-Za-z])"
+    rb"[ \t]*Attribute[A-Za-z]*(?:ConnID|CallID|UUID|ReferenceID|DN|DNRole|Queue|Secs|SequenceNumber|Time|"
+    rb"Timeout|Port|Location|CallType|CallState|Cause|Priority|Count)(?![A-Za-z])"
 )
 
 
@@ -70,7 +72,10 @@ class Finding:
     reason: str | None = None
 
     def text(self) -> str:
-        """One line for people: `FILE:LINE: DETECTOR: key 'K' in ATTRIBUTE: PREVIEW`."""
+        """One line for people: `FILE:LINE: DETECTOR: key 'K' in ATTRIBUTE: PREVIEW`, control characters escaped."""
+        return _CONTROL.sub(lambda hit: hit.group().encode("unicode_escape").decode(), self._text())
+
+    def _text(self) -> str:
         where = self.file if self.line is None else f"{self.file}:{self.line}"
         what = self.detector if self.rule is None else f"{self.detector} {self.rule}"
         parts = [where, what]
@@ -91,6 +96,7 @@ class Finding:
 
 
 Report = Callable[[Finding], None]
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 class ScanEngine(LineEngine):
@@ -150,7 +156,12 @@ class ScanEngine(LineEngine):
         if body.strip(WHITESPACE) == FAILED_CLOSED_MARK:
             return body + eol  # a line logfilter failed closed: nothing left of it
         self._attribute = block.attribute
-        return super()._kv_line(block, self._untag.feed(body, lineno), eol, lineno)
+        failed = self._untag.stats.failed_closed
+        untagged = self._untag.feed(body, lineno)
+        if self._untag.stats.failed_closed != failed:  # a tag that never closes: what is in it is unknown
+            self._unparsable(lineno, block.attribute)
+            return body + eol
+        return super()._kv_line(block, untagged, eol, lineno)
 
     def _skip_list(self, pair: Pair, rule: FilterType) -> None:
         super()._skip_list(pair, rule)
@@ -174,9 +185,8 @@ class ScanEngine(LineEngine):
 
     def _found(self, detector: str, text: bytes, pair: Pair | None = None, rule: FilterType | None = None) -> None:
         shown = preview(text.decode(*_ENCODING), reveal=rule is None) if text else ""
-        if pair is not None and rule is not None and pair.value is not None:
-            raw = pair.value.raw
-            shown = preview(raw[1:-1] if pair.value.kind == "str" else raw, reveal=False)
+        if rule is not None and pair is not None and pair.value is not None:
+            shown = HIDDEN  # not even the length of what a rule hides
         key = pair.key.encode(*_ENCODING).decode("utf-8", "backslashreplace") if pair is not None else None
         self._report(Finding(
             self._name, self._at, detector, shown, key, self._attribute if pair is not None else None,
@@ -242,14 +252,14 @@ class Scanner:
         try:
             for text in texts(reader, name, self._spool_dir):
                 if text.stream is None:
-                    self._not_scanned(text.name, text.reason or "")
+                    self.not_scanned(text.name, text.reason or "")
                 else:
                     self._scan_text(text.stream, text.name)
         except LogFilterError as exc:
-            self._not_scanned(name, str(exc).removeprefix(f"{name}: "))
+            self.not_scanned(name, str(exc).removeprefix(f"{name}: "))
         except DAMAGE as exc:
             reason = "truncated" if isinstance(exc, EOFError) else exc.strerror if isinstance(exc, OSError) else None
-            self._not_scanned(name, f"cannot read it ({reason or type(exc).__name__})")
+            self.not_scanned(name, f"cannot read it ({reason or type(exc).__name__})")
 
     def scan_file(self, path: Path) -> None:
         """Scan one file; one that cannot be opened is a finding."""
@@ -257,12 +267,13 @@ class Scanner:
         try:
             stream = open(path, "rb")  # noqa: SIM115 - closed below, once the walk is done with it
         except OSError as exc:
-            self._not_scanned(name, f"cannot open it ({exc.strerror})")
+            self.not_scanned(name, f"cannot open it ({exc.strerror})")
             return
         with stream:
             self.scan_stream(stream, name)
 
-    def _not_scanned(self, name: str, reason: str) -> None:
+    def not_scanned(self, name: str, reason: str) -> None:
+        """Record an input (or part of one) that could not be scanned: a finding."""
         if self.inputs and self.inputs[-1].name == name and self.inputs[-1].status == "scanned":
             self.inputs[-1].status, self.inputs[-1].reason = "not scanned", reason  # failed part way
         else:
@@ -322,11 +333,26 @@ def describe(chain: Chain, everywhere: bool) -> dict[str, object]:
 
 
 def scan_paths(scanner: Scanner, inputs: Iterable[Path]) -> None:
-    """Scan files and folders (recursively, in name order); links are not followed inside folders."""
+    """Scan files and folders (recursively, in name order). What a folder holds that cannot be
+    scanned (an unreadable folder, a link to a folder, a special file) is a finding."""
     for path in inputs:
-        if path.is_dir():
-            for child in sorted(path.rglob("*")):
-                if child.is_file() and not child.is_symlink():
-                    scanner.scan_file(child)
-        else:
+        if not path.is_dir():
             scanner.scan_file(path)
+            continue
+
+        def unlisted(exc: OSError) -> None:
+            scanner.not_scanned(printable(exc.filename or str(path)), f"cannot list the folder ({exc.strerror})")
+
+        for root, dirs, files in os.walk(path, onerror=unlisted):
+            dirs.sort()
+            here = Path(root)
+            for name in sorted(files + [d for d in dirs if (here / d).is_symlink()]):
+                child = here / name
+                if child.is_dir():
+                    scanner.not_scanned(printable(str(child)), "a link to a folder; not followed")
+                elif child.is_file():
+                    scanner.scan_file(child)
+                elif child.is_symlink() and not child.exists():
+                    scanner.not_scanned(printable(str(child)), "a link to nothing")
+                else:
+                    scanner.not_scanned(printable(str(child)), "not a regular file")

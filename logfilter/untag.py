@@ -191,18 +191,25 @@ def _compile(pairs: tuple[TagPair, ...]) -> _Patterns:
 
 
 def _close(data: bytes, after: int, end: int, postfixes: tuple[bytes, ...]) -> tuple[int, int] | None:
-    """(end of the value, end of the closing tag) for a prefix ending at `after`, within the line."""
+    """(end of the value, end of the closing tag) for a prefix ending at `after`, within the line.
+
+    A quoted value runs, like a QUOTED token, to the last quote on the line that a postfix
+    follows: values may hold quotes and even the postfix (`'O'#> Brien'`). When two tagged
+    quoted values share a line, both are treated as one (more is hidden, never less).
+    """
     quote = data[after : after + 1]
     quoted = quote in _QUOTES
     best: tuple[int, int] | None = None
     for postfix in postfixes:
         if quoted:
-            found = data.find(quote + postfix, after + 1, end)
+            found = data.rfind(quote + postfix, after + 1, end)
             value_end = found + 1
+            better = best is None or value_end > best[0]
         else:
             found = data.find(postfix, after, end)
             value_end = found
-        if found >= 0 and (best is None or value_end < best[0]):
+            better = best is None or value_end < best[0]
+        if found >= 0 and better:
             best = (value_end, value_end + len(postfix))
     return best
 

@@ -84,7 +84,7 @@ def test_findings_name_file_line_key_detector_never_the_value(leaky: Path, ini: 
     assert result.returncode == 1
     lines = result.stdout.decode().splitlines()
     assert lines == [
-        f"{leaky}:3: rule hide: key 'PASSWORD' in AttributeUserData: {'*' * len(CANARY_PASSWORD)}",
+        f"{leaky}:3: rule hide: key 'PASSWORD' in AttributeUserData: ****",
         f"{leaky}:4: pan: key 'Note' in AttributeUserData: ************1881",
         f"{leaky}:5: email: key 'Mail' in AttributeUserData: *********************.net",
         f"{leaky}:6: email: outside KV blocks: *********************.net",
@@ -94,7 +94,7 @@ def test_findings_name_file_line_key_detector_never_the_value(leaky: Path, ini: 
     assert content["totals"]["by_detector"] == {"email": 2, "pan": 1, "rule": 1}
     assert content["totals"]["by_key"] == {"Mail": {"email": 1}, "Note": {"pan": 1}, "PASSWORD": {"rule": 1}}
     assert content["findings"][0] == {
-        "file": str(leaky), "line": 3, "detector": "rule", "preview": "*" * len(CANARY_PASSWORD),
+        "file": str(leaky), "line": 3, "detector": "rule", "preview": "****",
         "key": "PASSWORD", "attribute": "AttributeUserData", "rule": "hide",
     }  # fmt: skip
     assert content["config"]["detect"] == ["pan", "ssn", "iban", "email", "phone"]
@@ -186,8 +186,7 @@ def test_usage_errors_exit_2(args: list[str], message: str, tmp_path: Path) -> N
 def test_stdin_and_report_to_stdout(leaky: Path) -> None:
     result = run_logfilter("scan", "--detect", "pan", "--report", "-", stdin=leaky.read_bytes())
     assert result.returncode == 1
-    text = result.stdout.decode()
-    report = json.loads(text[text.index("{") :])
+    report = json.loads(result.stdout)  # the report alone: no finding lines before it
     assert report["inputs"] == [{"input": "<stdin>", "status": "scanned", "lines": 6, "findings": 1}]
 
 
@@ -200,7 +199,7 @@ def test_tagged_values(tmp_path: Path) -> None:
     result = run_logfilter("scan", "-c", config, path)
     assert result.returncode == 1
     assert [line.split(": ", 1)[1] for line in result.stdout.decode().splitlines()] == [
-        "rule hide: key 'PASSWORD' in AttributeUserData: ******",
+        "rule hide: key 'PASSWORD' in AttributeUserData: ****",
         "email: key 'Mail' in AttributeUserData: *********************.net",
     ]
     assert_no_canary(result.stdout, result.stderr)
@@ -228,3 +227,40 @@ def test_batch_report_counts_detector_catches(tmp_path: Path) -> None:
     outputs = (tmp_path / "out/in/a.log").read_bytes() + gzip.decompress((tmp_path / "out/in/b.log.gz").read_bytes())
     assert outputs.count(b"'****'") == 3
     assert_no_canary(outputs, result.stderr, (tmp_path / "report.json").read_bytes())
+
+
+def test_unclosed_tag_in_a_block_is_unparsable(tmp_path: Path) -> None:
+    """A tag that never closes could hide anything: the line is not vouched for."""
+    path = tmp_path / "unclosed.log"
+    path.write_text(log(("K", f"<#{CANARY_PAN}"), ("PASSWORD", "<#hunter2secret")))
+    result = run_logfilter("scan", "--key", "PASSWORD=hide", path)
+    assert result.returncode == 1
+    assert [line.split(": ")[1] for line in result.stdout.decode().splitlines()] == ["unparsable", "unparsable"]
+    assert_no_canary(result.stdout, result.stderr)
+
+
+def test_everywhere_finds_plain_card_numbers_that_look_like_ids(tmp_path: Path) -> None:
+    """Sixteen digits from 1-9 on are not set aside as a ConnID; a key with a control character is escaped."""
+    path = tmp_path / "free.log"
+    path.write_text(f"12:00:00.000 Std 00000 customer paid with card {CANARY_PAN} today\n"
+                    + log(("\x1b[31mRED", f"'{CANARY_PAN}'")))  # fmt: skip
+    result = run_logfilter("scan", "--everywhere", path)
+    assert result.stdout.decode().splitlines() == [
+        f"{path}:1: pan: outside KV blocks: ************1881",
+        f"{path}:4: pan: key '\\x1b[31mRED' in AttributeUserData: ************1881",
+    ]
+
+
+def test_what_a_folder_holds_and_cannot_be_scanned_is_a_finding(leaky: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "d"
+    folder.mkdir()
+    (folder / "file-link.log").symlink_to(leaky)
+    (folder / "dir-link").symlink_to(tmp_path)
+    (folder / "broken").symlink_to(tmp_path / "nowhere")
+    result = run_logfilter("scan", "--detect", "pan", folder)
+    assert result.returncode == 1
+    assert result.stdout.decode().splitlines() == [
+        f"{folder}/broken: not-scanned: a link to nothing",
+        f"{folder}/dir-link: not-scanned: a link to a folder; not followed",
+        f"{folder}/file-link.log:4: pan: key 'Note' in AttributeUserData: ************1881",
+    ]

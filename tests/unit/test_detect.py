@@ -31,6 +31,13 @@ ALL = Detectors(NAMES)
         ("+14155550123", "phone"),
         ("+44 20 7946 0958", "phone"),
         ("+1 (415) 555-0123", "phone"),
+        # numbers and words beside them
+        ("4111 1111 1111 1111 123", "pan"),
+        ("cvv 123 4111111111111111", "pan"),
+        ("4111111111111111-01", "pan"),
+        ("card 4111 1111 1111 1111 12/25", "pan"),
+        ("IBAN: GB82 WEST 1234 5698 7654 32 please", "iban"),
+        ("+1 (415) 555-0123 1", "phone"),
     ],
 )
 def test_recognized(text: str, detector: str) -> None:

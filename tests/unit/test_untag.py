@@ -272,3 +272,12 @@ class TestRoundTrip:
         out, stats = untag_chunked(tagged, "hide", BOTH, size)
         assert out == run_policy(data, *_hidden(*policy))
         assert stats.failed_closed == 0
+
+
+def test_quoted_value_holding_the_postfix_is_hidden_whole() -> None:
+    """A quoted value runs to the last quote a postfix follows, as a QUOTED token runs to the last quote."""
+    from logfilter.untag import DEFAULT_PAIR, Untagger
+
+    line = b"\t\t'NAME'\t<#'O'#> Brien 4111111111111111'#>\n"
+    assert Untagger([DEFAULT_PAIR], parse_filter_type("hide")).feed(line) == b"\t\t'NAME'\t'****'\n"
+    assert Untagger([DEFAULT_PAIR]).feed(line) == b"\t\t'NAME'\t'O'#> Brien 4111111111111111'\n"
