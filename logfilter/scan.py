@@ -184,9 +184,8 @@ class ScanEngine(LineEngine):
                              reason="cannot read this line of a KV block; check it by hand"))  # fmt: skip
 
     def _found(self, detector: str, text: bytes, pair: Pair | None = None, rule: FilterType | None = None) -> None:
-        shown = preview(text.decode(*_ENCODING), reveal=rule is None) if text else ""
-        if rule is not None and pair is not None and pair.value is not None:
-            shown = HIDDEN  # not even the length of what a rule hides
+        """Report a find: a rule finding shows `****` (not even the length), a detector's a preview."""
+        shown = HIDDEN if rule is not None else preview(text.decode(*_ENCODING))
         key = pair.key.encode(*_ENCODING).decode("utf-8", "backslashreplace") if pair is not None else None
         self._report(Finding(
             self._name, self._at, detector, shown, key, self._attribute if pair is not None else None,
