@@ -116,8 +116,7 @@ class Rewriter:
         except LogFilterError:
             raise
         except DAMAGE as exc:
-            detail = "truncated" if isinstance(exc, EOFError) else _detail(exc)
-            msg = f"{name}: cannot read or rewrite it as {kind} data ({detail})"
+            msg = f"{name}: cannot read or rewrite it as {kind} data ({damage(exc)})"
             raise LogFilterError(msg) from None
         return outcome
 
@@ -286,8 +285,7 @@ def texts(reader: BinaryIO, name: str, spool_dir: Path | None = None, depth: int
     except LogFilterError:
         raise
     except DAMAGE as exc:
-        detail = "truncated" if isinstance(exc, EOFError) else _detail(exc)
-        msg = f"{name}: cannot read it as {kind} data ({detail})"
+        msg = f"{name}: cannot read it as {kind} data ({damage(exc)})"
         raise LogFilterError(msg) from None
 
 
@@ -346,8 +344,13 @@ def _copy(reader: BinaryIO, writer: BinaryIO) -> None:
         writer.write(chunk)
 
 
-def _detail(exc: BaseException) -> str:
-    # strerror ("No space left on device") never holds data; other texts may quote bytes.
+def damage(exc: BaseException) -> str:
+    """What went wrong reading or writing damaged data, in words that never hold its bytes.
+
+    strerror ("No space left on device") never holds data; other exception texts may quote bytes.
+    """
+    if isinstance(exc, EOFError):
+        return "truncated"
     return exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
 
 

@@ -7,7 +7,7 @@ import signal
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, NoReturn, TypeVar
 
 import orjson
 import typer
@@ -52,6 +52,7 @@ app = typer.Typer(
 )
 
 MAX_WARNINGS = 20
+Counts = TypeVar("Counts")
 
 
 def _say(message: str) -> None:
@@ -119,25 +120,14 @@ def run(
 ) -> None:
     """Mask the KV pairs of AttributeUserData, AttributeExtensions and AttributeReason(s)."""
     try:
-        policy = load_policy(config, default, key or (), ignore_key_case)
+        chain = compile_policy(load_policy(config, default, key or (), ignore_key_case))
         mode, engine_name = _mode(on_error), _engine(engine)
-        sources = _sources(inputs or ["-"])
-        sink = _sink(output, sources)
-        warn = _capped_warnings("more lines failed closed; they are counted, not listed")
-        try:
-            counts = run_pipeline(
-                sources, compile_policy(policy), sink, on_error=mode, warn=warn, engine=engine_name
-            )
-        except BaseException:
-            _close_quietly(sink)  # the error in flight is the one to report
-            raise
-        sink.close()  # a failure to write the last bytes is an error like any other
-    except BrokenPipeError:
-        # The reader went away (`logfilter run big.log | head`): stop quietly.
-        _silence_stdout()
-        raise typer.Exit(0) from None
     except LogFilterError as exc:
         _die(exc)
+    warn = _capped_warnings("more lines failed closed; they are counted, not listed")
+    counts = _stream(inputs, output, lambda sources, sink: run_pipeline(
+        sources, chain, sink, on_error=mode, warn=warn, engine=engine_name
+    ))  # fmt: skip
     if counts.failed_closed:
         _say(f"{counts.failed_closed} lines inside KV blocks could not be parsed and were masked whole")
     if stats:
@@ -387,24 +377,37 @@ def untag(
         pairs = [DEFAULT_PAIR, *(parse_tags(text) for text in tags or ())]
         if config is not None:
             pairs += config_pairs(config)
+    except LogFilterError as exc:
+        _die(exc)
+    warn = _capped_warnings("more tags failed closed; they are counted, not listed")
+    counts = _stream(inputs, output, lambda sources, sink: run_untag(sources, pairs, chosen, sink, warn=warn))
+    if counts.failed_closed:
+        _say(f"{counts.failed_closed} tags with no closing tag on their line: the rest of each such line was hidden")
+    if stats:
+        _say(counts.summary("tags stripped" if chosen is None else chosen.text))
+
+
+def _stream(inputs: list[str] | None, output: str | None, work: Callable[[list[Source], StreamSink], Counts]) -> Counts:
+    """Run `work` from the inputs (none: stdin) to -o or stdout and close the output; return its counts.
+
+    The reader going away (`logfilter run big.log | head`) stops quietly, with exit 0; any
+    other LogFilterError is reported with its exit code.
+    """
+    try:
         sources = _sources(inputs or ["-"])
         sink = _sink(output, sources)
-        warn = _capped_warnings("more tags failed closed; they are counted, not listed")
         try:
-            counts = run_untag(sources, pairs, chosen, sink, warn=warn)
+            counts = work(sources, sink)
         except BaseException:
-            _close_quietly(sink)
+            _close_quietly(sink)  # the error in flight is the one to report
             raise
-        sink.close()
+        sink.close()  # a failure to write the last bytes is an error like any other
     except BrokenPipeError:
         _silence_stdout()
         raise typer.Exit(0) from None
     except LogFilterError as exc:
         _die(exc)
-    if counts.failed_closed:
-        _say(f"{counts.failed_closed} tags with no closing tag on their line: the rest of each such line was hidden")
-    if stats:
-        _say(counts.summary("tags stripped" if chosen is None else chosen.text))
+    return counts
 
 
 def _untag_filter_type(strip: bool, text: str | None) -> FilterType | None:

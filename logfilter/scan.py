@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from logfilter import lexer
-from logfilter.archives import DAMAGE, printable, texts
+from logfilter.archives import DAMAGE, damage, printable, texts
 from logfilter.chain import Chain
 from logfilter.detect import Detectors, preview
 from logfilter.engine import WHITESPACE, Block, LineEngine
@@ -257,8 +257,7 @@ class Scanner:
         except LogFilterError as exc:
             self.not_scanned(name, str(exc).removeprefix(f"{name}: "))
         except DAMAGE as exc:
-            reason = "truncated" if isinstance(exc, EOFError) else exc.strerror if isinstance(exc, OSError) else None
-            self.not_scanned(name, f"cannot read it ({reason or type(exc).__name__})")
+            self.not_scanned(name, f"cannot read it ({damage(exc)})")
 
     def scan_file(self, path: Path) -> None:
         """Scan one file; one that cannot be opened is a finding."""
