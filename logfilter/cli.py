@@ -301,10 +301,7 @@ def scan(
     2: usage or configuration error.
     """
     try:
-        names = "" if detect.strip().lower() == "none" else detect
-        if config is None and default is None and not key:
-            default = "copy"  # detectors only: no rule to check
-        chain = compile_policy(load_policy(config, default, key or (), ignore_key_case, detect=names))
+        chain = compile_policy(load_policy(config, default, key or (), ignore_key_case, detect=detect))
         paths = [Path(item) for item in inputs or ["-"] if item != "-"]
         for path in paths:
             if not path.exists():

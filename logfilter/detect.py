@@ -137,13 +137,15 @@ class Hit:
 
 
 def parse_names(text: str) -> tuple[str, ...]:
-    """`pan,email` → ("pan", "email"); `all` → every detector; empty → none. Raises DetectorError."""
+    """`pan,email` → ("pan", "email"); `all` → every detector; `none` or empty → none. Raises DetectorError."""
     names = [name.strip().lower() for name in text.split(",") if name.strip()]
     if "all" in names:
         return NAMES
+    if names == ["none"]:
+        return ()
     unknown = [name for name in names if name not in NAMES]
     if unknown:
-        msg = f"unknown detector {unknown[0]!r}; expected a comma-separated list of {', '.join(NAMES)} (or all)"
+        msg = f"unknown detector {unknown[0]!r}; expected a comma-separated list of {', '.join(NAMES)} (or all, or none)"
         raise DetectorError(msg)
     return tuple(name for name in NAMES if name in names)
 

@@ -198,7 +198,7 @@ class LineEngine:
     def _leaf(self, kv: KVLine, pair: Pair, chosen: FilterType) -> str | None:
         """The key, separator and value of a leaf pair under `chosen` (or the safety net); None to skip it."""
         stats = self._stats
-        caught = self._caught(chosen, pair) if not kv.suppressed else None
+        caught = None if kv.suppressed or self._chain.detectors is None else self._caught(chosen, pair)
         if caught is not None:
             stats.count_detection(caught, pair.key_raw.encode("utf-8", "surrogateescape"))
             chosen = self._chain.detect_rule
@@ -219,14 +219,13 @@ class LineEngine:
         return pair.key_raw + pair.sep + chosen.apply(pair.value)  # type: ignore[arg-type]
 
     def _caught(self, rule: FilterType, pair: Pair) -> str | None:
-        """The detector that recognizes something in a value `rule` would leave in clear, if any.
+        """The detector (the chain has some) that recognizes something in a value `rule` would leave in clear, if any.
 
         Binary values are not searched: their bytes are printed as hex.
         """
-        detectors = self._chain.detectors
-        if detectors is None or rule.action not in IN_CLEAR or pair.value is None or pair.value.kind == "bin":
+        if rule.action not in IN_CLEAR or pair.value is None or pair.value.kind == "bin":
             return None
-        return detectors.first(pair.value.raw.encode("utf-8", "surrogateescape"))
+        return self._chain.detectors.first(pair.value.raw.encode("utf-8", "surrogateescape"))  # type: ignore[union-attr]
 
 
 class ReferenceEngine(LineEngine):
