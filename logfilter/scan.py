@@ -235,7 +235,7 @@ class Scanner:
         self.by_detector: dict[str, int] = {}
         self.by_key: dict[str, dict[str, int]] = {}
 
-    def _report(self, finding: Finding) -> None:
+    def _record(self, finding: Finding) -> None:
         self.total += 1
         self.by_detector[finding.detector] = self.by_detector.get(finding.detector, 0) + 1
         if finding.key is not None:
@@ -276,12 +276,12 @@ class Scanner:
             self.inputs[-1].status, self.inputs[-1].reason = "not scanned", reason  # failed part way
         else:
             self.inputs.append(InputResult(name, "not scanned", reason))
-        self._report(Finding(name, None, "not-scanned", reason=reason))
+        self._record(Finding(name, None, "not-scanned", reason=reason))
 
     def _scan_text(self, stream: BinaryIO, name: str) -> None:
         result = InputResult(name)
         self.inputs.append(result)
-        engine = ScanEngine(self._chain, result.stats, name, self._report, self._everywhere)
+        engine = ScanEngine(self._chain, result.stats, name, self._record, self._everywhere)
         framer, lineno = LineFramer(), 1
         while chunk := stream.read(CHUNK):
             result.stats.bytes_in += len(chunk)
