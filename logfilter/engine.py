@@ -216,7 +216,7 @@ class LineEngine:
         stats.masked += caught is None
         if kv.layout == "psdk" and chosen.hides_whole_value:
             return pair.key_raw + pair.gap + SUPPRESSED
-        return pair.key_raw + pair.sep + chosen.apply(pair.value)  # type: ignore[arg-type]
+        return pair.key_raw + pair.sep + chosen.apply(pair.value, kv.layout)  # type: ignore[arg-type]
 
     def _caught(self, rule: FilterType, pair: Pair) -> str | None:
         """The detector (the chain has some) that recognizes something in a value `rule` would leave in clear, if any.
