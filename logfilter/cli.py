@@ -33,6 +33,7 @@ from logfilter.errors import ConfigError, LogFilterError
 from logfilter.filters import HIDE, FilterType, FilterTypeError, parse_filter_type
 from logfilter.follow import Follower, pattern_base, watch
 from logfilter.follow import Options as FollowOptions
+from logfilter.hashing import read_key
 from logfilter.pipeline import ENGINES, EngineName, OnError
 from logfilter.pipeline import run as run_pipeline
 from logfilter.scan import Scanner, describe, scan_paths
@@ -415,7 +416,8 @@ def _untag_filter_type(strip: bool, text: str | None) -> FilterType | None:
     if strip:
         return None
     try:
-        return parse_filter_type(text) if text is not None else HIDE
+        chosen = parse_filter_type(text) if text is not None else HIDE
+        return chosen.keyed(read_key(None, None)) if chosen.is_hash else chosen  # the key from LOGFILTER_HASH_KEY
     except FilterTypeError as exc:
         msg = f"--filter-type {text!r}: {exc}"
         raise ConfigError(msg) from None
