@@ -34,6 +34,7 @@ from logfilter.filters import HIDE, FilterType, FilterTypeError, parse_filter_ty
 from logfilter.follow import Follower, pattern_base, watch
 from logfilter.follow import Options as FollowOptions
 from logfilter.hashing import read_key
+from logfilter.inventory import KeyInventory
 from logfilter.pipeline import ENGINES, EngineName, OnError
 from logfilter.pipeline import run as run_pipeline
 from logfilter.scan import Scanner, describe, scan_paths
@@ -331,6 +332,59 @@ def scan(
         _say(f"{scanner.total} findings ({kinds}) in {totals['inputs']} inputs, {totals['lines']} lines")
         raise typer.Exit(1)
     _say(f"clean: {totals['inputs']} inputs, {totals['lines']} lines, {totals['pairs']} KV pairs")
+
+
+@app.command()
+def keys(
+    inputs: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="[INPUT]...", help="Files, folders (recursive) and archives; none or - reads stdin."),
+    ] = None,
+    config: ConfigOption = None,
+    default: DefaultOption = None,
+    key: KeyOption = None,
+    ignore_key_case: IgnoreCaseOption = False,
+    output_format: Annotated[str, typer.Option("--format", help="text (a table, default) or json.")] = "text",
+) -> None:
+    """List every key of the KV blocks: attribute, nesting path, count, value shape, and the filter type that applies.
+
+    The shape is lengths, character classes and kinds, never a value. Without -c every key
+    shows the copy default. Exit 0; 1 when an input could not be read; 2: usage or configuration error.
+    """
+    try:
+        if output_format not in ("text", "json"):
+            msg = f"--format {output_format!r}: expected text or json"
+            raise ConfigError(msg)
+        nothing = config is None and default is None and not key
+        chain = compile_policy(load_policy(config, "copy" if nothing else default, key or (), ignore_key_case))
+        inventory = KeyInventory(chain)
+        for item in inputs or ["-"]:
+            if item == "-":
+                inventory.scan_stream(sys.stdin.buffer, "<stdin>")
+            elif not Path(item).exists():
+                msg = f"{printable(item)}: no such input file or folder"
+                raise ConfigError(msg)
+            else:
+                scan_paths(inventory, [Path(item)])
+        if output_format == "json":
+            settings = {name: value for name, value in describe(chain, False).items() if name != "everywhere"}
+            content = {"logfilter": __version__, **inventory.report(settings)}
+            sys.stdout.buffer.write(orjson.dumps(content, option=orjson.OPT_INDENT_2) + b"\n")
+        else:
+            sys.stdout.write("".join(line.rstrip() + "\n" for line in inventory.table()))
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+        raise typer.Exit(0) from None
+    except LogFilterError as exc:
+        _die(exc)
+    for result in inventory.inputs:
+        if result.status != "scanned":
+            _say(f"{result.name}: not read: {result.reason}")
+    if inventory.unparsable:
+        _say(f"{inventory.unparsable} lines inside KV blocks could not be read; their keys are not listed")
+    if any(result.status != "scanned" for result in inventory.inputs):
+        raise typer.Exit(1)
 
 
 def _print_finding(text: str) -> None:

@@ -52,6 +52,7 @@ class _Frame:
     own: int  # lines indented deeper than this column belong to it
     inherited: FilterType | None
     mode: int
+    key: str = ""  # the list key, for the nesting path (logfilter keys)
 
 
 @dataclass(slots=True)
@@ -182,7 +183,7 @@ class LineEngine:
                 self._skip_list(pair, rule)
                 frames.append(_Frame(column + depth * step, None, _DROP))
                 return "".join(parts) if depth else None
-            frames.append(_Frame(column + depth * step, rule, NORMAL))
+            frames.append(_Frame(column + depth * step, rule, NORMAL, pair.key))
             parts += (pair.key_raw, pair.sep)
             if pair.sub is None:
                 break
