@@ -37,6 +37,10 @@ from logfilter.hashing import read_key
 from logfilter.inventory import KeyInventory
 from logfilter.pipeline import ENGINES, EngineName, OnError
 from logfilter.pipeline import run as run_pipeline
+from logfilter.preview import DEFAULT_MESSAGES
+from logfilter.preview import MAX_MESSAGES as MAX_PREVIEW
+from logfilter.preview import examples as preview_examples
+from logfilter.preview import render as render_preview
 from logfilter.scan import Scanner, describe, scan_paths
 from logfilter.serve import Server, parse_listen
 from logfilter.sinks import AtomicFile, StreamSink, locked
@@ -119,13 +123,28 @@ def run(
     ignore_key_case: IgnoreCaseOption = False,
     stats: Annotated[bool, typer.Option("--stats", help="Print a one-line summary on stderr.")] = False,
     engine: EngineOption = "fast",
+    preview: Annotated[
+        bool, typer.Option("--preview", help="Show the KV lines of a few messages before and after, instead of the output.")
+    ] = False,
+    preview_count: Annotated[
+        int, typer.Option("--preview-count", metavar="N", help="How many messages --preview shows (default 3).")
+    ] = DEFAULT_MESSAGES,
+    prints_data: Annotated[
+        bool,
+        typer.Option("--i-know-this-prints-data", help="Let --preview write original values to a file or a pipe."),
+    ] = False,
 ) -> None:
     """Mask the KV pairs of AttributeUserData, AttributeExtensions and AttributeReason(s)."""
     try:
         chain = compile_policy(load_policy(config, default, key or (), ignore_key_case))
         mode, engine_name = _mode(on_error), _engine(engine)
+        if preview:
+            _check_preview(output, preview_count, prints_data)
     except LogFilterError as exc:
         _die(exc)
+    if preview:
+        _stream(inputs, output, lambda sources, sink: _preview(sources, chain, sink, preview_count))
+        return
     warn = _capped_warnings("more lines failed closed; they are counted, not listed")
     counts = _stream(inputs, output, lambda sources, sink: run_pipeline(
         sources, chain, sink, on_error=mode, warn=warn, engine=engine_name
@@ -460,6 +479,31 @@ def _stream(inputs: list[str] | None, output: str | None, work: Callable[[list[S
     except LogFilterError as exc:
         _die(exc)
     return counts
+
+
+def _check_preview(output: str | None, count: int, prints_data: bool) -> None:
+    """--preview prints original values: only to a terminal, unless the user says they know."""
+    if not 1 <= count <= MAX_PREVIEW:
+        msg = f"--preview-count {count}: expected 1 to {MAX_PREVIEW}"
+        raise ConfigError(msg)
+    if prints_data:
+        return
+    if output not in (None, "-"):
+        msg = "--preview prints original values: refusing to write them to a file (-o); add --i-know-this-prints-data"
+        raise ConfigError(msg)
+    if not sys.stdout.isatty():
+        msg = "--preview prints original values: refusing to write them to a pipe or file; run it on a terminal, or add --i-know-this-prints-data"
+        raise ConfigError(msg)
+
+
+def _preview(sources: list[Source], chain: Chain, sink: StreamSink, count: int) -> int:
+    shown = 0
+    for example in preview_examples(sources, chain, count):
+        sink.write(("\n" if shown else "").encode() + "".join(line + "\n" for line in render_preview(example)).encode())
+        shown += 1
+    if not shown:
+        _say("no message with KV lines in the input")
+    return shown
 
 
 def _untag_filter_type(strip: bool, text: str | None) -> FilterType | None:
