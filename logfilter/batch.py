@@ -27,7 +27,7 @@ import orjson
 
 from logfilter.archives import Outcome, Rewriter, printable
 from logfilter.chain import Chain, compile_policy
-from logfilter.config import Policy
+from logfilter.config import Policy, hash_key_id
 from logfilter.errors import ConfigError, LogFilterError
 from logfilter.pipeline import EngineName, OnError
 from logfilter.sinks import PART_SUFFIX, AtomicFile
@@ -64,6 +64,8 @@ class Settings:
             "engine": self.engine,
             "on-error": self.on_error,
             "keep-binary": self.keep_binary,
+            # Which key the hash rules use (an id, never the key): a new key redoes every output.
+            **({"hash-key-id": key_id} if (key_id := hash_key_id(self.policy)) else {}),
         }
 
     def fingerprint(self) -> str:

@@ -33,8 +33,14 @@ from logfilter.errors import ConfigError, LogFilterError
 from logfilter.filters import HIDE, FilterType, FilterTypeError, parse_filter_type
 from logfilter.follow import Follower, pattern_base, watch
 from logfilter.follow import Options as FollowOptions
+from logfilter.hashing import read_key
+from logfilter.inventory import KeyInventory
 from logfilter.pipeline import ENGINES, EngineName, OnError
 from logfilter.pipeline import run as run_pipeline
+from logfilter.preview import DEFAULT_MESSAGES
+from logfilter.preview import MAX_MESSAGES as MAX_PREVIEW
+from logfilter.preview import examples as preview_examples
+from logfilter.preview import render as render_preview
 from logfilter.scan import Scanner, describe, scan_paths
 from logfilter.serve import Server, parse_listen
 from logfilter.sinks import AtomicFile, StreamSink, locked
@@ -117,13 +123,28 @@ def run(
     ignore_key_case: IgnoreCaseOption = False,
     stats: Annotated[bool, typer.Option("--stats", help="Print a one-line summary on stderr.")] = False,
     engine: EngineOption = "fast",
+    preview: Annotated[
+        bool, typer.Option("--preview", help="Show the KV lines of a few messages before and after, instead of the output.")
+    ] = False,
+    preview_count: Annotated[
+        int, typer.Option("--preview-count", metavar="N", help="How many messages --preview shows (default 3).")
+    ] = DEFAULT_MESSAGES,
+    prints_data: Annotated[
+        bool,
+        typer.Option("--i-know-this-prints-data", help="Let --preview write original values to a file or a pipe."),
+    ] = False,
 ) -> None:
     """Mask the KV pairs of AttributeUserData, AttributeExtensions and AttributeReason(s)."""
     try:
         chain = compile_policy(load_policy(config, default, key or (), ignore_key_case))
         mode, engine_name = _mode(on_error), _engine(engine)
+        if preview:
+            _check_preview(output, preview_count, prints_data)
     except LogFilterError as exc:
         _die(exc)
+    if preview:
+        _stream(inputs, output, lambda sources, sink: _preview(sources, chain, sink, preview_count))
+        return
     warn = _capped_warnings("more lines failed closed; they are counted, not listed")
     counts = _stream(inputs, output, lambda sources, sink: run_pipeline(
         sources, chain, sink, on_error=mode, warn=warn, engine=engine_name
@@ -332,6 +353,59 @@ def scan(
     _say(f"clean: {totals['inputs']} inputs, {totals['lines']} lines, {totals['pairs']} KV pairs")
 
 
+@app.command()
+def keys(
+    inputs: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="[INPUT]...", help="Files, folders (recursive) and archives; none or - reads stdin."),
+    ] = None,
+    config: ConfigOption = None,
+    default: DefaultOption = None,
+    key: KeyOption = None,
+    ignore_key_case: IgnoreCaseOption = False,
+    output_format: Annotated[str, typer.Option("--format", help="text (a table, default) or json.")] = "text",
+) -> None:
+    """List every key of the KV blocks: attribute, nesting path, count, value shape, and the filter type that applies.
+
+    The shape is lengths, character classes and kinds, never a value. Without -c every key
+    shows the copy default. Exit 0; 1 when an input could not be read; 2: usage or configuration error.
+    """
+    try:
+        if output_format not in ("text", "json"):
+            msg = f"--format {output_format!r}: expected text or json"
+            raise ConfigError(msg)
+        nothing = config is None and default is None and not key
+        chain = compile_policy(load_policy(config, "copy" if nothing else default, key or (), ignore_key_case))
+        inventory = KeyInventory(chain)
+        for item in inputs or ["-"]:
+            if item == "-":
+                inventory.scan_stream(sys.stdin.buffer, "<stdin>")
+            elif not Path(item).exists():
+                msg = f"{printable(item)}: no such input file or folder"
+                raise ConfigError(msg)
+            else:
+                scan_paths(inventory, [Path(item)])
+        if output_format == "json":
+            settings = {name: value for name, value in describe(chain, False).items() if name != "everywhere"}
+            content = {"logfilter": __version__, **inventory.report(settings)}
+            sys.stdout.buffer.write(orjson.dumps(content, option=orjson.OPT_INDENT_2) + b"\n")
+        else:
+            sys.stdout.write("".join(line.rstrip() + "\n" for line in inventory.table()))
+        sys.stdout.flush()
+    except BrokenPipeError:
+        _silence_stdout()
+        raise typer.Exit(0) from None
+    except LogFilterError as exc:
+        _die(exc)
+    for result in inventory.inputs:
+        if result.status != "scanned":
+            _say(f"{result.name}: not read: {result.reason}")
+    if inventory.unparsable:
+        _say(f"{inventory.unparsable} lines inside KV blocks could not be read; their keys are not listed")
+    if any(result.status != "scanned" for result in inventory.inputs):
+        raise typer.Exit(1)
+
+
 def _print_finding(text: str) -> None:
     sys.stdout.write(text + "\n")
 
@@ -407,6 +481,31 @@ def _stream(inputs: list[str] | None, output: str | None, work: Callable[[list[S
     return counts
 
 
+def _check_preview(output: str | None, count: int, prints_data: bool) -> None:
+    """--preview prints original values: only to a terminal, unless the user says they know."""
+    if not 1 <= count <= MAX_PREVIEW:
+        msg = f"--preview-count {count}: expected 1 to {MAX_PREVIEW}"
+        raise ConfigError(msg)
+    if prints_data:
+        return
+    if output not in (None, "-"):
+        msg = "--preview prints original values: refusing to write them to a file (-o); add --i-know-this-prints-data"
+        raise ConfigError(msg)
+    if not sys.stdout.isatty():
+        msg = "--preview prints original values: refusing to write them to a pipe or file; run it on a terminal, or add --i-know-this-prints-data"
+        raise ConfigError(msg)
+
+
+def _preview(sources: list[Source], chain: Chain, sink: StreamSink, count: int) -> int:
+    shown = 0
+    for example in preview_examples(sources, chain, count):
+        sink.write(("\n" if shown else "").encode() + "".join(line + "\n" for line in render_preview(example)).encode())
+        shown += 1
+    if not shown:
+        _say("no message with KV lines in the input")
+    return shown
+
+
 def _untag_filter_type(strip: bool, text: str | None) -> FilterType | None:
     """None strips the tags; the default is hide."""
     if strip and text is not None:
@@ -415,7 +514,8 @@ def _untag_filter_type(strip: bool, text: str | None) -> FilterType | None:
     if strip:
         return None
     try:
-        return parse_filter_type(text) if text is not None else HIDE
+        chosen = parse_filter_type(text) if text is not None else HIDE
+        return chosen.keyed(read_key(None, None)) if chosen.is_hash else chosen  # the key from LOGFILTER_HASH_KEY
     except FilterTypeError as exc:
         msg = f"--filter-type {text!r}: {exc}"
         raise ConfigError(msg) from None

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from logfilter.detect import DetectorError, parse_names
 from logfilter.errors import ConfigError
 from logfilter.filters import COPY, HIDE, FilterType, FilterTypeError, parse_filter_type
+from logfilter.hashing import Secret, read_key
 
 FILTER_SECTION = "log-filter"
 DATA_SECTION = "log-filter-data"
 SECTIONS = (FILTER_SECTION, DATA_SECTION)
-FILTER_OPTIONS = ("default-filter-type", "detect", "detect-filter-type")
+FILTER_OPTIONS = ("default-filter-type", "detect", "detect-filter-type", "hash-key-file")
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +47,9 @@ class Options:
     default: FilterType | None = None
     detect: tuple[str, ...] | None = None
     detect_filter_type: FilterType | None = None
+    # hash-key-file: the path (relative to the file's folder) and where it was written.
+    hash_key_file: Path | None = None
+    hash_key_where: str | None = None
 
 
 def _parse(text: str, where: str, option: str) -> FilterType:
@@ -68,7 +72,10 @@ def read_config(path: Path) -> tuple[Options, list[Rule]]:
     except UnicodeDecodeError:
         msg = f"{path}: the configuration file is not UTF-8 text"
         raise ConfigError(msg) from None
-    return _read_lines(text.splitlines(), str(path))
+    options, rules = _read_lines(text.splitlines(), str(path))
+    if options.hash_key_file is not None:
+        options = replace(options, hash_key_file=path.parent / options.hash_key_file)
+    return options, rules
 
 
 def _read_lines(lines: Iterable[str], name: str) -> tuple[Options, list[Rule]]:
@@ -108,7 +115,12 @@ def _read_lines(lines: Iterable[str], name: str) -> tuple[Options, list[Rule]]:
             if key not in FILTER_OPTIONS:
                 msg = f"{where}: [{section}] unknown option {key}; expected one of: {', '.join(FILTER_OPTIONS)}"
                 raise ConfigError(msg)
-            if key == "detect":
+            if key == "hash-key-file":
+                if not value.strip():
+                    msg = f"{where}: [{section}] {key}: expected the path of a file holding the hash key"
+                    raise ConfigError(msg)
+                options["hash_key_file"], options["hash_key_where"] = Path(value.strip()), where
+            elif key == "detect":
                 options["detect"] = parse_detect(value, f"{where}: [{section}] {key}")
             else:
                 field = "default" if key == "default-filter-type" else "detect_filter_type"
@@ -171,9 +183,38 @@ def load_policy(
         by_key[_fold(rule.key, ignore_key_case)] = rule
     if ignore_key_case:
         _refuse_case_clashes(rules)
-    return Policy(
+    policy = Policy(
         chosen or COPY, tuple(by_key.values()), ignore_key_case, names, options.detect_filter_type or HIDE
     )
+    return with_hash_key(policy, options.hash_key_file, options.hash_key_where)
+
+
+def with_hash_key(policy: Policy, key_file: Path | None, where: str | None) -> Policy:
+    """Bind the hash key to every hash filter type of the policy; a policy without one is returned as it is.
+
+    The key is read (hashing.read_key) only when some rule hashes: without a hash rule,
+    neither LOGFILTER_HASH_KEY nor hash-key-file is looked at.
+    """
+    types = [policy.default, policy.detect_filter_type, *(rule.filter_type for rule in policy.rules)]
+    if not any(ft.is_hash for ft in types):
+        return policy
+    secret = read_key(key_file, where)
+    return replace(
+        policy,
+        default=_bound(policy.default, secret),
+        rules=tuple(replace(rule, filter_type=_bound(rule.filter_type, secret)) for rule in policy.rules),
+        detect_filter_type=_bound(policy.detect_filter_type, secret),
+    )
+
+
+def _bound(filter_type: FilterType, secret: Secret) -> FilterType:
+    return filter_type.keyed(secret) if filter_type.is_hash else filter_type
+
+
+def hash_key_id(policy: Policy) -> str | None:
+    """The id of the policy's hash key (hashing.Secret.id), None when nothing hashes."""
+    types = [policy.default, policy.detect_filter_type, *(rule.filter_type for rule in policy.rules)]
+    return next((ft.secret.id for ft in types if ft.secret is not None), None)
 
 
 def _fold(key: str, ignore_case: bool) -> str:

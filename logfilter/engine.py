@@ -52,6 +52,7 @@ class _Frame:
     own: int  # lines indented deeper than this column belong to it
     inherited: FilterType | None
     mode: int
+    key: str = ""  # the list key, for the nesting path (logfilter keys)
 
 
 @dataclass(slots=True)
@@ -182,7 +183,7 @@ class LineEngine:
                 self._skip_list(pair, rule)
                 frames.append(_Frame(column + depth * step, None, _DROP))
                 return "".join(parts) if depth else None
-            frames.append(_Frame(column + depth * step, rule, NORMAL))
+            frames.append(_Frame(column + depth * step, rule, NORMAL, pair.key))
             parts += (pair.key_raw, pair.sep)
             if pair.sub is None:
                 break
@@ -216,7 +217,7 @@ class LineEngine:
         stats.masked += caught is None
         if kv.layout == "psdk" and chosen.hides_whole_value:
             return pair.key_raw + pair.gap + SUPPRESSED
-        return pair.key_raw + pair.sep + chosen.apply(pair.value)  # type: ignore[arg-type]
+        return pair.key_raw + pair.sep + chosen.apply(pair.value, kv.layout)  # type: ignore[arg-type]
 
     def _caught(self, rule: FilterType, pair: Pair) -> str | None:
         """The detector (the chain has some) that recognizes something in a value `rule` would leave in clear, if any.

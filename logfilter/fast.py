@@ -363,7 +363,8 @@ def _renderer(rule: FilterType, stats: Stats) -> Render:
         stats.masked += 1
         indent, key, gap, sep, value, trail, eol = row
         count(key)
-        new = apply(Value(kind_of(value), value.decode(*_ENCODING))).encode(*_ENCODING)
+        layout: Layout = "psdk" if gap else "c"  # only the PSDK print has a gap between key and type
+        new = apply(Value(kind_of(value), value.decode(*_ENCODING)), layout).encode(*_ENCODING)
         return b"".join((indent, key, gap, sep, new, trail, eol))
 
     return mask

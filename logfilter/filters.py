@@ -14,8 +14,10 @@ from typing import Literal
 from lark import Lark, Transformer
 from lark.exceptions import LarkError, VisitError
 
+from logfilter.errors import ConfigError
 from logfilter.grammar import build
-from logfilter.model import Value
+from logfilter.hashing import DEFAULT_LENGTH, MAX_LENGTH, MIN_LENGTH, Secret, pseudonym, token_regex
+from logfilter.model import Layout, Value
 
 Mask = Callable[[str], str]
 Action = Literal["copy", "mask", "skip", "tag"]
@@ -26,8 +28,9 @@ MAX_TAG_LENGTH = 16
 HIDDEN = "****"
 EXPECTED = (
     "copy, hide, hide-first,N, hide-last,N, unhide-first,N, unhide-last,N, skip, "
-    "tag, tag(), tag(prefix,postfix)"
+    "tag, tag(), tag(prefix,postfix), hash, hash(N)"
 )
+_QUOTES: dict[Layout, str] = {"c": "'", "psdk": '"'}
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,18 +42,52 @@ class FilterType:
     mask: Mask | None = None
     prefix: str = ""
     postfix: str = ""
+    # hash(N): N, and the key once bound (hashing.read_key); the Secret's repr is redacted.
+    length: int = 0
+    secret: Secret | None = None
 
-    def __reduce__(self) -> tuple[Callable[[str], FilterType], tuple[str]]:
-        # Pickled as its option text (the masks are closures), for batch worker processes.
+    def __reduce__(self) -> tuple[Callable[..., FilterType], tuple]:
+        # Pickled as its option text (the masks are closures), for batch worker processes;
+        # a keyed hash carries its key with it, in memory only.
+        if self.secret is not None:
+            return _keyed_hash, (self.text, self.secret)
         return parse_filter_type, (self.text,)
+
+    @property
+    def is_hash(self) -> bool:
+        return self.length > 0
+
+    def keyed(self, secret: Secret) -> FilterType:
+        """This hash filter type bound to a key."""
+        length = self.length
+
+        def mask(text: str) -> str:
+            return pseudonym(secret, length, text)
+
+        return FilterType(self.text, "mask", mask, length=length, secret=secret)
+
+    def is_applied(self, value: Value) -> bool:
+        """Whether a value is already in the form this filter type gives (for scan).
+
+        Masks are idempotent, so a masked value masks to itself; a hash token does not, so
+        its shape says it. `****` (a hashed binary value) reveals nothing either.
+        """
+        if self.is_hash:
+            if value.kind == "str":
+                return token_regex(self.length).fullmatch(value.raw[1:-1]) is not None
+            return value.raw == HIDDEN
+        return self.apply(value) == value.raw
 
     @property
     def hides_whole_value(self) -> bool:
         """True for `hide`, which the PSDK prints as `[output suppressed]`."""
         return self.mask is hide
 
-    def apply(self, value: Value) -> str:
-        """Return the new text of a value token under this filter type (not for skip)."""
+    def apply(self, value: Value, layout: Layout = "c") -> str:
+        """Return the new text of a value token under this filter type (not for skip).
+
+        `layout` picks the quotes of a hashed integer, which is no longer one.
+        """
         if self.action == "copy":
             return value.raw
         if self.action == "tag":
@@ -59,6 +96,10 @@ class FilterType:
         if value.kind == "bin":
             return HIDDEN  # no partial view of bytes
         if value.kind == "int":
+            if self.is_hash:
+                # The same token as the text '1234' gives; quoted, as `h:...` is not an integer.
+                quote = _QUOTES[layout]
+                return f"{quote}{self.mask(value.raw)}{quote}"
             # Masked characters replace digits; a sign is not a digit.
             sign, digits = ("-", value.raw[1:]) if value.raw.startswith("-") else ("", value.raw)
             return HIDDEN if self.mask is hide else sign + self.mask(digits)
@@ -126,6 +167,15 @@ _PARTIALS: dict[str, Callable[[int], Mask]] = {
     "unhide-last": unhide_last,
 }
 
+def _needs_key(text: str) -> str:
+    msg = "a hash filter type was used before its key was read"
+    raise ConfigError(msg)
+
+
+def _keyed_hash(text: str, secret: Secret) -> FilterType:
+    return parse_filter_type(text).keyed(secret)
+
+
 COPY = FilterType("copy", "copy")
 HIDE = FilterType("hide", "mask", hide)
 SKIP = FilterType("skip", "skip")
@@ -148,6 +198,13 @@ class _ToFilterType(Transformer):
             msg = f"{name} needs a whole number N of at least 1, as in {name},4"
             raise FilterTypeError(msg)
         return FilterType(f"{name},{count}", "mask", _leave_empty(_PARTIALS[name](count)))
+
+    def hash(self, children: list) -> FilterType:
+        length = int(children[0]) if children else DEFAULT_LENGTH
+        if not MIN_LENGTH <= length <= MAX_LENGTH:
+            msg = f"hash(N) keeps N hex digits, from {MIN_LENGTH} to {MAX_LENGTH}, as in hash(16)"
+            raise FilterTypeError(msg)
+        return FilterType(f"hash({length})", "mask", _needs_key, length=length)
 
     def prefix(self, children: list) -> tuple[str, str]:
         return ("prefix", str(children[0]))

@@ -207,7 +207,7 @@ def _in_clear(kv: KVLine, raw: str, pair: Pair, rule: FilterType) -> bool:
         return False  # copy keeps it; tag marks it for someone else to hide
     if kv.layout == "psdk" and rule.hides_whole_value:
         return True  # hidden, the PSDK prints `[output suppressed]`
-    return rule.apply(pair.value) != raw  # type: ignore[arg-type]
+    return not rule.is_applied(pair.value)  # type: ignore[arg-type]
 
 
 @dataclass(slots=True)

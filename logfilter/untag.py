@@ -19,7 +19,7 @@ from logfilter.engine import SUPPRESSED
 from logfilter.errors import ConfigError
 from logfilter.filters import DEFAULT_POSTFIX, DEFAULT_PREFIX, HIDDEN, MAX_TAG_LENGTH, FilterType
 from logfilter.lexer import token, value_kind
-from logfilter.model import Value
+from logfilter.model import Layout, Value
 from logfilter.pipeline import refuse_packed
 from logfilter.sinks import Sink
 from logfilter.sources import LineFramer, Source
@@ -167,7 +167,12 @@ class Untagger:
             if head is not None:
                 return head.start("typed"), SUPPRESSED.encode()
         text = value.decode("utf-8", "surrogateescape")
-        return start, filter_type.apply(Value(value_kind(value), text)).encode("utf-8", "surrogateescape")
+        kind = value_kind(value)
+        layout: Layout = "c"
+        if kind == "int" and filter_type.is_hash:  # a hashed integer is quoted as its layout quotes
+            line_start = max(data.rfind(b"\n", 0, start) + 1, copied)
+            layout = "psdk" if _psdk_head().search(data, line_start, start) is not None else "c"
+        return start, filter_type.apply(Value(kind, text), layout).encode("utf-8", "surrogateescape")
 
 
 def _compile(pairs: tuple[TagPair, ...]) -> _Patterns:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -9,10 +10,23 @@ from pathlib import Path
 
 import pytest
 
+from logfilter.config import Policy, load_policy
+
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
 GOLDEN = TESTS / "golden"
 SAMPLES = ROOT / "samples"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _golden_hash_keys() -> None:
+    """Golden cases that hash read the key file beside them: git keeps no mode, logfilter wants 0600.
+
+    A key in the environment would clash with those files (two key sources), so tests start without one.
+    """
+    os.environ.pop("LOGFILTER_HASH_KEY", None)
+    for key_file in GOLDEN.glob("*/hash.key"):
+        key_file.chmod(0o600)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -41,6 +55,18 @@ def run_logfilter(
         check=False,
     )
     return Result(proc.returncode, proc.stdout, proc.stderr.decode("utf-8", "replace"))
+
+
+TEST_HASH_KEY = "differential-test-key-6f1d0c2b"
+
+
+def load_keyed_policy(*args: object, **kwargs: object) -> Policy:
+    """load_policy with a test key in LOGFILTER_HASH_KEY, for generated policies that may hash."""
+    os.environ["LOGFILTER_HASH_KEY"] = TEST_HASH_KEY
+    try:
+        return load_policy(*args, **kwargs)  # type: ignore[arg-type]
+    finally:
+        del os.environ["LOGFILTER_HASH_KEY"]
 
 
 def golden_cases() -> list[Path]:

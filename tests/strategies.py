@@ -130,7 +130,7 @@ def log_text(draw: st.DrawFn) -> bytes:
 
 FILTER_TYPES = [
     "copy", "hide", "skip", "tag", "tag(<!--,-->)", "hide-first,3", "hide-last,2", "unhide-first,1",
-    "unhide-last,4", "",
+    "unhide-last,4", "", "hash", "hash(8)",
 ]
 
 

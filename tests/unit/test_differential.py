@@ -19,10 +19,9 @@ from hypothesis import strategies as st
 from logfilter.chain import Chain, compile_policy
 from logfilter.config import load_policy
 from logfilter.errors import ConfigError, InputError
-from logfilter.filters import parse_filter_type
 from logfilter.pipeline import run
 from logfilter.sinks import StreamSink
-from tests.conftest import GOLDEN, ROOT, SAMPLES, case_args, golden_cases
+from tests.conftest import GOLDEN, ROOT, SAMPLES, case_args, golden_cases, load_keyed_policy
 from tests.strategies import block, log_text, policy_args
 
 CHUNKS = (1 << 20, 61, 7)
@@ -31,8 +30,10 @@ EXTRA_POLICIES = [
     ("copy", ("PASSWORD=hide", "CardNumber=unhide-last,4", "CUSTOMER=skip", "NAME=tag(<!--,-->)")),
     ("tag", ("CUSTOMER=copy", "RTR=hide-first,2", "ActivityID=skip")),
     ("unhide-first,2", ("PASSWORD=copy", "ACCOUNT=hide")),
+    ("hash", ("PASSWORD=copy", "CUSTOMER=hash(10)", "RTR=skip")),
+    ("copy", ("PASSWORD=hash(8)", "CUSTOMER=hash", "CardNumber=hide")),
 ]
-DETECT_POLICIES = [("copy", (), "all"), ("tag", ("PASSWORD=hide", "NAME=copy"), "pan,email"), ("hide", (), "all")]
+DETECT_POLICIES = [("copy", (), "all"), ("tag", ("PASSWORD=hide", "NAME=copy"), "pan,email"), ("hide", (), "all"), ("copy", ("PASSWORD=hash",), "all")]
 
 
 class _Chunks:
@@ -77,13 +78,13 @@ def test_golden_cases_under_their_own_config(case: Path) -> None:
 @pytest.mark.parametrize(("default", "keys"), EXTRA_POLICIES, ids=lambda value: str(value))
 @pytest.mark.parametrize("path", _inputs(), ids=lambda path: f"{path.parent.name}/{path.name}")
 def test_every_input_under_other_configs(path: Path, default: str, keys: tuple[str, ...]) -> None:
-    assert_equal_engines(path.read_bytes(), compile_policy(load_policy(None, default, keys)))
+    assert_equal_engines(path.read_bytes(), compile_policy(load_keyed_policy(None, default, keys)))
 
 
 @pytest.mark.parametrize(("default", "keys", "detect"), DETECT_POLICIES, ids=lambda value: str(value))
 @pytest.mark.parametrize("path", _inputs(), ids=lambda path: f"{path.parent.name}/{path.name}")
 def test_every_input_with_detectors(path: Path, default: str, keys: tuple[str, ...], detect: str) -> None:
-    assert_equal_engines(path.read_bytes(), compile_policy(load_policy(None, default, keys, detect=detect)))
+    assert_equal_engines(path.read_bytes(), compile_policy(load_keyed_policy(None, default, keys, detect=detect)))
 
 
 @pytest.mark.parametrize("path", _inputs(), ids=lambda path: f"{path.parent.name}/{path.name}")
@@ -122,7 +123,7 @@ def test_samples_concatenated_under_the_sample_config() -> None:
 def test_generated_logs(data: bytes, policy: tuple, chunk: int, on_error: str) -> None:
     default, keys, ignore_case = policy
     try:
-        chain = compile_policy(load_policy(None, default, keys, ignore_case))
+        chain = compile_policy(load_keyed_policy(None, default, keys, ignore_case))
     except ConfigError:
         assume(False)  # e.g. two keys that clash once case is ignored
     expected = mask(data, chain, "reference", 1 << 20, on_error)
@@ -140,7 +141,7 @@ def blocks_text() -> st.SearchStrategy[bytes]:
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(log_text(), blocks_text()), policy_args(), st.sampled_from(["all", "pan", "email,phone", "ssn,iban"]),
-       st.sampled_from(["hide", "skip", "tag", "unhide-last,4", "copy"]), st.integers(1, 80), st.booleans())
+       st.sampled_from(["hide", "skip", "tag", "unhide-last,4", "copy", "hash"]), st.integers(1, 80), st.booleans())
 def test_generated_logs_with_detectors(
     data: bytes, policy: tuple, detect: str, detect_type: str, chunk: int, in_clear: bool
 ) -> None:
@@ -148,10 +149,10 @@ def test_generated_logs_with_detectors(
     default, keys, ignore_case = policy
     default = "copy" if in_clear else default  # the net only acts where a rule leaves values in clear
     try:
-        chain = compile_policy(load_policy(None, default, keys, ignore_case, detect=detect))
+        chain = compile_policy(load_keyed_policy(None, default, keys, ignore_case, detect=detect))
     except ConfigError:
         assume(False)
-    chain.detect_rule = parse_filter_type(detect_type)
+    chain.detect_rule = load_keyed_policy(None, detect_type).default
     expected = mask(data, chain, "reference", 1 << 20)
     event("caught" if expected[1]["detected"] else "nothing caught")  # type: ignore[index]
     assert mask(data, chain, "fast", chunk) == expected

@@ -11,10 +11,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from logfilter.chain import compile_policy
-from logfilter.config import load_policy
 from logfilter.fast import FastEngine
 from logfilter.stats import Stats
 from logfilter.tail import FINGERPRINT, HOLD, Checkpoint, FileOutput, Fingerprint, Tail, last_split
+from tests.conftest import load_keyed_policy
 from tests.strategies import log_text, policy_args
 from tests.unit.test_differential import mask
 
@@ -53,7 +53,7 @@ def _tail(path: Path, out: Path, chain, at: Checkpoint) -> Tail:  # noqa: ANN001
 def test_every_checkpoint_resumes_to_the_same_bytes(data: bytes, policy: tuple, writes: list) -> None:
     """Written in pieces with pauses, a file comes out as `run` makes it; so does a restart at any checkpoint."""
     default, keys, fold = policy
-    chain = compile_policy(load_policy(None, default, keys, fold))
+    chain = compile_policy(load_keyed_policy(None, default, keys, fold))
     expected = mask(data, chain, "reference", 1 << 20)[0]
     with tempfile.TemporaryDirectory() as folder:
         path, out = Path(folder, "in.log"), Path(folder, "out.log")

@@ -1,0 +1,57 @@
+"""`logfilter keys` as a user runs it: table, JSON, folders, archives and stdin; never a value."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import orjson
+import pytest
+
+from tests.conftest import SAMPLES, canaries, golden_cases, run_logfilter
+
+
+def test_table_of_the_samples() -> None:
+    """The table has a header and one row per key, with the rule that applies and why."""
+    result = run_logfilter("keys", "-c", SAMPLES / "filter.ini", SAMPLES)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.decode().splitlines()
+    assert lines[0].split()[:3] == ["ATTRIBUTE", "KEY", "COUNT"]
+    row = next(line for line in lines if " CUSTOMER > NAME " in line)
+    assert row.split()[0] == "AttributeUserData" and row.endswith("hide (list CUSTOMER)")
+
+
+def test_json_stdin_and_gzip_agree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same log through stdin and as a .gz gives the same keys; JSON lists counts and shapes."""
+    monkeypatch.setenv("LOGFILTER_HASH_KEY", "keys-test-key-0123456789")
+    data = (SAMPLES / "tserver.log").read_bytes()
+    packed = tmp_path / "tserver.log.gz"
+    packed.write_bytes(gzip.compress(data))
+    plain = orjson.loads(run_logfilter("keys", "--key", "PASSWORD=hash", "--format", "json", "-", stdin=data).stdout)
+    zipped = orjson.loads(run_logfilter("keys", "--key", "PASSWORD=hash", "--format", "json", packed).stdout)
+    assert plain["keys"] == zipped["keys"] and plain["keys"]
+    password = next(k for k in plain["keys"] if k["key"] == "PASSWORD" and k["attribute"] == "AttributeUserData")
+    assert password["filter_type"] == "hash(16)" and password["why"] == "rule" and password["count"] > 0
+
+
+def test_keys_with_hash_needs_no_more_than_run_does() -> None:
+    """A hash rule without a key is the same configuration error as in run."""
+    result = run_logfilter("keys", "--key", "PIN=hash", "-", stdin=b"")
+    assert result.returncode == 2 and "needs a key" in result.stderr
+
+
+def test_bad_inputs() -> None:
+    """A missing input or an unknown format is a usage error."""
+    assert run_logfilter("keys", "missing.log").returncode == 2
+    assert run_logfilter("keys", "--format", "xml", "-").returncode == 2
+
+
+def test_no_canary_in_the_inventory() -> None:
+    """Over every golden input, no planted canary value reaches the table, the JSON or stderr."""
+    inputs = [case / "input.log" for case in golden_cases()]
+    text = run_logfilter("keys", *inputs)
+    data = run_logfilter("keys", "--format", "json", *inputs)
+    assert text.returncode == data.returncode == 0
+    for canary in canaries():
+        for out in (text.stdout, data.stdout, text.stderr.encode(), data.stderr.encode()):
+            assert canary not in out, canary
