@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import sys
@@ -159,6 +160,20 @@ def batch(
     on_error: OnErrorOption = "redact",
     ignore_key_case: IgnoreCaseOption = False,
     engine: EngineOption = "fast",
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler", metavar="ADDRESS",
+            help="Run the files on a Dask cluster (tcp://host:8786), or on local[:N] worker processes.",
+        ),
+    ] = None,
+    split_size: Annotated[
+        str | None,
+        typer.Option(
+            "--split-size", metavar="SIZE",
+            help="With --scheduler: split text files over SIZE (default 1G) into ranges of SIZE/4.",
+        ),
+    ] = None,
 ) -> None:
     """Sanitize files, folders and archives (.gz .bz2 .xz .zip .tar .tgz) into OUTDIR, mirroring their tree.
 
@@ -173,10 +188,11 @@ def batch(
             load_policy(config, default, key or (), ignore_key_case), _engine(engine), _mode(on_error), keep_binary
         )
         workers = _jobs(jobs)
+        on_cluster = _on_cluster(scheduler, split_size, settings)
         work = plan_batch(inputs, outdir)
         if report is not None:
             _refuse_report_over_input(report, work)
-        entries = _batch(work, settings, workers, force)
+        entries = _batch(work, settings, workers, force, on_cluster)
         if report is not None:
             _write_report(report, batch_report(entries, settings, work.outdir))
     except KeyboardInterrupt:
@@ -465,7 +481,23 @@ def _state_path(state: Path) -> Path:
     return state
 
 
-def _batch(work: Plan, settings: Settings, workers: int, force: bool) -> list[dict[str, object]]:
+def _on_cluster(scheduler: str | None, split_size: str | None, settings: Settings) -> Callable[..., None] | None:
+    """With --scheduler, what runs the files on the cluster (logfilter.cluster); else None."""
+    if scheduler is None:
+        if split_size is not None:
+            msg = "--split-size works with --scheduler only (a local batch does each file whole)"
+            raise ConfigError(msg)
+        return None
+    from logfilter import cluster  # Dask is an optional extra: imported only when asked for
+
+    cluster.require()
+    size = cluster.parse_size(split_size) if split_size is not None else cluster.SPLIT_SIZE
+    return functools.partial(cluster.execute, settings=settings, scheduler=scheduler, split_size=size)
+
+
+def _batch(
+    work: Plan, settings: Settings, workers: int, force: bool, on_cluster: Callable[..., None] | None = None
+) -> list[dict[str, object]]:
     """Run the plan under the OUTDIR lock; return the report entries, by input name."""
     entries = {outcome.name: batch_entry(outcome, None) for outcome in work.known}
     for outcome in work.known:
@@ -493,7 +525,11 @@ def _batch(work: Plan, settings: Settings, workers: int, force: bool) -> list[di
                 progress.file_done()
 
             try:
-                execute(todo, settings, workers, on_outcome, progress.read)
+                if on_cluster is None:
+                    execute(todo, settings, workers, on_outcome, progress.read)
+                else:
+                    on_cluster(todo, on_outcome=on_outcome)
+                    sweep(work.outdir)  # the parts of attempts whose worker died
             except KeyboardInterrupt:
                 sweep(work.outdir)  # the workers are gone: leave nothing half written
                 raise
