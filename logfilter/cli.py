@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import signal
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Annotated, NoReturn, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import orjson
 import typer
@@ -141,7 +142,7 @@ def batch(
         list[str], typer.Argument(metavar="INPUT...", help="Files, folders (recursive) and archives.")
     ],
     outdir: Annotated[
-        Path, typer.Option("-o", "--output", metavar="OUTDIR", help="Where the sanitized tree is written.")
+        str, typer.Option("-o", "--output", metavar="OUTDIR", help="Where the sanitized tree is written (or a URL, with --scheduler).")
     ],
     config: ConfigOption = None,
     default: DefaultOption = None,
@@ -189,8 +190,8 @@ def batch(
         )
         workers = _jobs(jobs)
         on_cluster = _on_cluster(scheduler, split_size, settings)
-        work = plan_batch(inputs, outdir)
-        if report is not None:
+        work = _plan(inputs, outdir, on_cluster is not None)
+        if report is not None and isinstance(work, Plan):
             _refuse_report_over_input(report, work)
         entries = _batch(work, settings, workers, force, on_cluster)
         if report is not None:
@@ -491,20 +492,40 @@ def _on_cluster(scheduler: str | None, split_size: str | None, settings: Setting
     from logfilter import cluster  # Dask is an optional extra: imported only when asked for
 
     cluster.require()
+    cluster.local_workers(scheduler)
     size = cluster.parse_size(split_size) if split_size is not None else cluster.SPLIT_SIZE
     return functools.partial(cluster.execute, settings=settings, scheduler=scheduler, split_size=size)
 
 
+def _plan(inputs: list[str], outdir: str, cluster: bool) -> Any:
+    """The local plan (batch.plan), or with URLs (cluster only) the fsspec one (remote.plan)."""
+    if not any("://" in item for item in [*inputs, outdir]):
+        return plan_batch(inputs, Path(outdir))
+    if not cluster:
+        msg = "inputs and OUTDIR as URLs work with --scheduler only; give local paths"
+        raise ConfigError(msg)
+    from logfilter import remote  # needs fsspec, like --scheduler
+
+    return remote.plan(inputs, outdir)
+
+
 def _batch(
-    work: Plan, settings: Settings, workers: int, force: bool, on_cluster: Callable[..., None] | None = None
+    work: Any, settings: Settings, workers: int, force: bool, on_cluster: Callable[..., None] | None = None
 ) -> list[dict[str, object]]:
     """Run the plan under the OUTDIR lock; return the report entries, by input name."""
     entries = {outcome.name: batch_entry(outcome, None) for outcome in work.known}
     for outcome in work.known:
         _tell(outcome)
-    with locked(work.outdir):
-        sweep(work.outdir)
-        state, fingerprint = State(work.outdir), settings.fingerprint()
+    local = isinstance(work, Plan)
+    if not local:  # URLs: an fsspec state, no lock (remote.py)
+        from logfilter import remote, store
+
+        lock, sweep_parts, new_state = contextlib.nullcontext(), store.sweep_parts, remote.UrlState
+    else:
+        lock, sweep_parts, new_state = locked(work.outdir), sweep, State
+    with lock:
+        sweep_parts(work.outdir)
+        state, fingerprint = new_state(work.outdir), settings.fingerprint()
         todo = []
         for job in work.todo:
             recorded = None if force else state.up_to_date(job, fingerprint)
@@ -529,9 +550,9 @@ def _batch(
                     execute(todo, settings, workers, on_outcome, progress.read)
                 else:
                     on_cluster(todo, on_outcome=on_outcome)
-                    sweep(work.outdir)  # the parts of attempts whose worker died
+                    sweep_parts(work.outdir)  # the parts of attempts whose worker died
             except KeyboardInterrupt:
-                sweep(work.outdir)  # the workers are gone: leave nothing half written
+                sweep_parts(work.outdir)  # the workers are gone: leave nothing half written
                 raise
         state.compact()
         progress.summary(entries.values())

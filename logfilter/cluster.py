@@ -47,6 +47,17 @@ def require() -> None:
         raise ConfigError(msg) from None
 
 
+def local_workers(scheduler: str) -> int | None:
+    """The worker processes `local[:N]` asks for (default: one per core); None for an address."""
+    if scheduler != "local" and not scheduler.startswith("local:"):
+        return None
+    count = scheduler.partition(":")[2]
+    if count and (not count.isdigit() or int(count) < 1):
+        msg = f"--scheduler {scheduler}: expected local or local:N with N workers of at least 1"
+        raise ConfigError(msg)
+    return int(count) if count else len(os.sched_getaffinity(0))
+
+
 def parse_size(text: str) -> int:
     """`1G`, `256M`, `64K` or bytes, for --split-size (ConfigError when not a size)."""
     units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
@@ -130,12 +141,8 @@ def _client(scheduler: str) -> Iterator[Any]:
     for name in _QUIET:
         logging.getLogger(name).setLevel(logging.ERROR)
     dask.config.set({"distributed.admin.system-monitor.gil.enabled": False})
-    if scheduler == "local" or scheduler.startswith("local:"):
-        count = scheduler.partition(":")[2]
-        if count and (not count.isdigit() or int(count) < 1):
-            msg = f"--scheduler {scheduler}: expected local or local:N with N workers of at least 1"
-            raise ConfigError(msg)
-        workers = int(count) if count else len(os.sched_getaffinity(0))
+    workers = local_workers(scheduler)
+    if workers is not None:
         try:
             cluster = LocalCluster(
                 n_workers=workers, threads_per_worker=1, processes=True,

@@ -160,3 +160,29 @@ def test_refused_with_exit_2(tmp_path: Path, args: list[str], message: str) -> N
     assert result.returncode == 2
     assert result.stderr.startswith(f"error: {message}"), result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_urls_in_and_out(tmp_path: Path) -> None:
+    """file:// URLs take the fsspec plan and state (remote.py), as s3:// or gs:// would."""
+    logs = inputs(tmp_path, big=1 << 20)
+    expected, serial = baseline(logs, tmp_path)
+    out = tmp_path / "cluster"
+    argv = ["batch", "-c", CONFIG, logs.as_uri(), "-o", out.as_uri(), "--scheduler", "local:2", "--split-size", SPLIT]
+    result = run_logfilter(*argv, "--report", tmp_path / "cluster.json", timeout=180)
+    assert result.returncode == 0, result.stderr
+    assert tree(out) == expected
+    assert not list(out.rglob(f"*{PART_SUFFIX}"))
+    cluster = report(tmp_path / "cluster.json")
+    assert cluster["totals"] == serial["totals"]
+    assert {item["input"] for item in cluster["files"]} == {
+        logs.as_uri() + item["input"][len(str(logs)) :] for item in serial["files"]
+    }
+    again = run_logfilter(*argv, "--report", tmp_path / "rerun.json", timeout=180)
+    assert again.returncode == 0, again.stderr
+    assert {item["status"] for item in report(tmp_path / "rerun.json")["files"]} <= {"up-to-date", "omitted"}
+
+
+def test_urls_need_the_scheduler(tmp_path: Path) -> None:
+    result = run_logfilter("batch", "-c", CONFIG, (SAMPLES / "tserver.log").as_uri(), "-o", tmp_path / "out")
+    assert result.returncode == 2
+    assert result.stderr == "error: inputs and OUTDIR as URLs work with --scheduler only; give local paths\n"
