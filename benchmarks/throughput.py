@@ -18,7 +18,9 @@ perkey.ini` on stdin (fed from a thread) and reports its peak resident set size.
 `--batch FILES` also generates FILES corpus files (seeds --seed, --seed + 1, ...; --size in
 all, split evenly, even with --file) into a temporary folder, and measures `logfilter batch
 -c perkey.ini FOLDER -o OUTDIR --jobs N` for each N of BATCH_JOBS, each run into a fresh
-OUTDIR: wall time, best of --repeat, with the ratio of each N's MB/s to --jobs 1's.
+OUTDIR: wall time, best of --repeat, with the ratio of each N's MB/s to --jobs 1's. With
+`--scheduler ADDRESS` (e.g. local:2; needs the dask extra) it also measures `logfilter batch
+--scheduler ADDRESS` on the same files, its time including the start of a local cluster.
 
 `--follow` also measures `logfilter follow -c perkey.ini RAW/*.log -o OUTDIR` catching up on
 the corpus (hard-linked into a fresh folder): the time from start until its state file says
@@ -240,10 +242,11 @@ class BatchMeasurement:
     seconds: list[float] = field(default_factory=list)
     output_bytes: int = 0  # of the last run
     error: str | None = None
+    scheduler: str | None = None  # --scheduler ADDRESS instead of --jobs
 
     @property
     def name(self) -> str:
-        return f"logfilter batch --jobs {self.jobs}"
+        return f"logfilter batch --scheduler {self.scheduler}" if self.scheduler else f"logfilter batch --jobs {self.jobs}"
 
     @property
     def best(self) -> float:
@@ -263,22 +266,23 @@ def batch_corpus(folder: Path, files: int, size: int, seed: int) -> BatchCorpus:
     return BatchCorpus(folder, paths, seeds, sum(path.stat().st_size for path in paths), seconds)
 
 
-def batch_argv(folder: Path, outdir: Path, jobs: int, engine: str | None) -> list[str]:
-    """`logfilter batch -c perkey.ini FOLDER -o OUTDIR --jobs N`, run by this interpreter."""
+def batch_argv(folder: Path, outdir: Path, jobs: int, engine: str | None, scheduler: str | None = None) -> list[str]:
+    """`logfilter batch -c perkey.ini FOLDER -o OUTDIR --jobs N` (or --scheduler ADDRESS), run by this interpreter."""
     argv = [sys.executable, "-m", "logfilter", "batch", "-c", str(CONFIGS / "perkey.ini"), str(folder)]
-    return [*argv, "-o", str(outdir), "--jobs", str(jobs), *(["--engine", engine] if engine else [])]
+    how = ["--scheduler", scheduler] if scheduler else ["--jobs", str(jobs)]
+    return [*argv, "-o", str(outdir), *how, *(["--engine", engine] if engine else [])]
 
 
 def measure_batch(
-    corpus: BatchCorpus, outdir: Path, jobs: int, engine: str | None, repeat: int
+    corpus: BatchCorpus, outdir: Path, jobs: int, engine: str | None, repeat: int, scheduler: str | None = None
 ) -> BatchMeasurement:
     """Run `logfilter batch --jobs N` `repeat` times, each into a fresh OUTDIR; check its outputs.
 
     A run fails the measurement when it exits non-zero, or when an output is missing or all
     of them are empty. OUTDIR is removed after each run, outside the timer.
     """
-    argv = batch_argv(corpus.folder, outdir, jobs, engine)
-    result = BatchMeasurement(jobs, shlex.join(argv))
+    argv = batch_argv(corpus.folder, outdir, jobs, engine, scheduler)
+    result = BatchMeasurement(jobs, shlex.join(argv), scheduler=scheduler)
     for _ in range(repeat):
         if outdir.exists():
             shutil.rmtree(outdir)
@@ -428,7 +432,8 @@ def batch_report(results: Sequence[BatchMeasurement], corpus: BatchCorpus) -> di
         rows.append({
             "name": r.name,
             "command": r.command,
-            "jobs": r.jobs,
+            "jobs": None if r.scheduler else r.jobs,
+            "scheduler": r.scheduler,
             "seconds": r.seconds,
             "best_seconds": min(r.seconds) if r.seconds else None,
             "mb_per_s": speed,
@@ -455,6 +460,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, metavar="FILES",
                         help=f"also measure logfilter batch --jobs {' and '.join(map(str, BATCH_JOBS))} "
                         "on FILES generated files, --size in all")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="with --batch, also measure logfilter batch --scheduler ADDRESS (e.g. local:2)")
     parser.add_argument("--follow", action="store_true", help="also measure logfilter follow -o catching up")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the figures here")
     args = parser.parse_args(argv)
@@ -498,7 +505,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"  measured: {followed.name}", file=sys.stderr, flush=True)
         batched = None
         if args.batch:
-            batched = run_batch(Path(scratch), args.batch, args.size, args.seed, args.engine, args.repeat)
+            batched = run_batch(Path(scratch), args.batch, args.size, args.seed, args.engine, args.repeat,
+                                args.scheduler)
     print("\n".join(table(results, size)))
     if rss is not None:
         print(f"peak RSS of logfilter run -c perkey.ini on {rss.streamed / MB:,.0f} MB via stdin: "
@@ -523,15 +531,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run_batch(
-    scratch: Path, files: int, size: int, seed: int, engine: str | None, repeat: int
+    scratch: Path, files: int, size: int, seed: int, engine: str | None, repeat: int, scheduler: str | None = None
 ) -> tuple[BatchCorpus, list[BatchMeasurement]]:
     """Generate the --batch corpus under `scratch`; measure `logfilter batch` for each of BATCH_JOBS."""
     corpus = batch_corpus(scratch / "batch", files, size, seed)
     print(f"batch corpus: {files} files, {corpus.size / MB:,.1f} MB (generated, seeds {corpus.seeds[0]}-"
           f"{corpus.seeds[-1]}); best of {repeat}", flush=True)
     results = []
-    for jobs in BATCH_JOBS:
-        result = measure_batch(corpus, scratch / f"batch-out-jobs{jobs}", jobs, engine, repeat)
+    runs = [(jobs, None) for jobs in BATCH_JOBS] + ([(0, scheduler)] if scheduler else [])
+    for jobs, address in runs:
+        result = measure_batch(corpus, scratch / f"batch-out-jobs{jobs}", jobs, engine, repeat, address)
         results.append(result)
         print(f"  measured: {result.name}", file=sys.stderr, flush=True)
         if result.error:

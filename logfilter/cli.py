@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
 import signal
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Annotated, NoReturn, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import orjson
 import typer
@@ -161,7 +163,7 @@ def batch(
         list[str], typer.Argument(metavar="INPUT...", help="Files, folders (recursive) and archives.")
     ],
     outdir: Annotated[
-        Path, typer.Option("-o", "--output", metavar="OUTDIR", help="Where the sanitized tree is written.")
+        str, typer.Option("-o", "--output", metavar="OUTDIR", help="Where the sanitized tree is written (or a URL, with --scheduler).")
     ],
     config: ConfigOption = None,
     default: DefaultOption = None,
@@ -180,6 +182,20 @@ def batch(
     on_error: OnErrorOption = "redact",
     ignore_key_case: IgnoreCaseOption = False,
     engine: EngineOption = "fast",
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler", metavar="ADDRESS",
+            help="Run the files on a Dask cluster (tcp://host:8786), or on local[:N] worker processes.",
+        ),
+    ] = None,
+    split_size: Annotated[
+        str | None,
+        typer.Option(
+            "--split-size", metavar="SIZE",
+            help="With --scheduler: split text files over SIZE (default 1G) into ranges of SIZE/4.",
+        ),
+    ] = None,
 ) -> None:
     """Sanitize files, folders and archives (.gz .bz2 .xz .zip .tar .tgz) into OUTDIR, mirroring their tree.
 
@@ -194,10 +210,11 @@ def batch(
             load_policy(config, default, key or (), ignore_key_case), _engine(engine), _mode(on_error), keep_binary
         )
         workers = _jobs(jobs)
-        work = plan_batch(inputs, outdir)
-        if report is not None:
+        on_cluster = _on_cluster(scheduler, split_size, settings)
+        work = _plan(inputs, outdir, on_cluster is not None)
+        if report is not None and isinstance(work, Plan):
             _refuse_report_over_input(report, work)
-        entries = _batch(work, settings, workers, force)
+        entries = _batch(work, settings, workers, force, on_cluster)
         if report is not None:
             _write_report(report, batch_report(entries, settings, work.outdir))
     except KeyboardInterrupt:
@@ -565,14 +582,50 @@ def _state_path(state: Path) -> Path:
     return state
 
 
-def _batch(work: Plan, settings: Settings, workers: int, force: bool) -> list[dict[str, object]]:
+def _on_cluster(scheduler: str | None, split_size: str | None, settings: Settings) -> Callable[..., None] | None:
+    """With --scheduler, what runs the files on the cluster (logfilter.cluster); else None."""
+    if scheduler is None:
+        if split_size is not None:
+            msg = "--split-size works with --scheduler only (a local batch does each file whole)"
+            raise ConfigError(msg)
+        return None
+    from logfilter import cluster  # Dask is an optional extra: imported only when asked for
+
+    cluster.require()
+    cluster.local_workers(scheduler)
+    size = cluster.parse_size(split_size) if split_size is not None else cluster.SPLIT_SIZE
+    return functools.partial(cluster.execute, settings=settings, scheduler=scheduler, split_size=size)
+
+
+def _plan(inputs: list[str], outdir: str, cluster: bool) -> Any:
+    """The local plan (batch.plan), or with URLs (cluster only) the fsspec one (remote.plan)."""
+    if not any("://" in item for item in [*inputs, outdir]):
+        return plan_batch(inputs, Path(outdir))
+    if not cluster:
+        msg = "inputs and OUTDIR as URLs work with --scheduler only; give local paths"
+        raise ConfigError(msg)
+    from logfilter import remote  # needs fsspec, like --scheduler
+
+    return remote.plan(inputs, outdir)
+
+
+def _batch(
+    work: Any, settings: Settings, workers: int, force: bool, on_cluster: Callable[..., None] | None = None
+) -> list[dict[str, object]]:
     """Run the plan under the OUTDIR lock; return the report entries, by input name."""
     entries = {outcome.name: batch_entry(outcome, None) for outcome in work.known}
     for outcome in work.known:
         _tell(outcome)
-    with locked(work.outdir):
-        sweep(work.outdir)
-        state, fingerprint = State(work.outdir), settings.fingerprint()
+    local = isinstance(work, Plan)
+    if not local:  # URLs: an fsspec state, no lock (remote.py)
+        from logfilter import remote, store
+
+        lock, sweep_parts, new_state = contextlib.nullcontext(), store.sweep_parts, remote.UrlState
+    else:
+        lock, sweep_parts, new_state = locked(work.outdir), sweep, State
+    with lock:
+        sweep_parts(work.outdir)
+        state, fingerprint = new_state(work.outdir), settings.fingerprint()
         todo = []
         for job in work.todo:
             recorded = None if force else state.up_to_date(job, fingerprint)
@@ -593,9 +646,13 @@ def _batch(work: Plan, settings: Settings, workers: int, force: bool) -> list[di
                 progress.file_done()
 
             try:
-                execute(todo, settings, workers, on_outcome, progress.read)
+                if on_cluster is None:
+                    execute(todo, settings, workers, on_outcome, progress.read)
+                else:
+                    on_cluster(todo, on_outcome=on_outcome)
+                    sweep_parts(work.outdir)  # the parts of attempts whose worker died
             except KeyboardInterrupt:
-                sweep(work.outdir)  # the workers are gone: leave nothing half written
+                sweep_parts(work.outdir)  # the workers are gone: leave nothing half written
                 raise
         state.compact()
         progress.summary(entries.values())

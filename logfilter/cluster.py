@@ -1,0 +1,188 @@
+"""`logfilter batch --scheduler`: the per-file work of a batch run on a dask.distributed cluster.
+
+The client plans, keeps the state and writes the report, exactly as a local batch; only
+`execute` differs: every file becomes a task (tasks.rewrite_file), and a text file larger
+than the split size becomes range tasks and a join (tasks.rewrite_range, tasks.join_parts).
+Workers read inputs and write outputs on shared storage themselves; the client sends names
+and the Settings, never file contents. A task whose worker dies is run again elsewhere
+(Dask's allowed-failures); each attempt writes parts of its own, and the parts a dead
+attempt left are swept when the run ends. Dask and fsspec are an optional extra.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, Protocol
+
+from logfilter.archives import Outcome
+from logfilter.batch import Settings, __version__
+from logfilter.errors import ConfigError, LogFilterError
+from logfilter.sources import HEAD, sniff
+from logfilter.split import RANGE_SIZE, SPLIT_SIZE, cuts
+
+INSTALL = "pip install 'logfilter[dask]'"
+SPLIT_MIN = 256 << 10  # ranges of at least 64 KiB: a range's head is sniffed like a file's
+# Dask's own loggers: errors only on stderr (our stderr says errors, files left out, lines failed closed).
+_QUIET = ("distributed", "dask", "tornado", "asyncio", "bokeh")
+
+
+class JobLike(Protocol):
+    source: Any
+    target: Any
+    name: str
+    size: int
+    mtime_ns: int
+
+
+def require() -> None:
+    """Raise ConfigError saying how to install Dask when it is not installed."""
+    try:
+        import distributed  # noqa: F401
+        import fsspec  # noqa: F401
+    except ImportError as exc:
+        msg = f"--scheduler needs Dask and fsspec, which are not installed ({exc.name}); install them: {INSTALL}"
+        raise ConfigError(msg) from None
+
+
+def local_workers(scheduler: str) -> int | None:
+    """The worker processes `local[:N]` asks for (default: one per core); None for an address."""
+    if scheduler != "local" and not scheduler.startswith("local:"):
+        return None
+    count = scheduler.partition(":")[2]
+    if count and (not count.isdigit() or int(count) < 1):
+        msg = f"--scheduler {scheduler}: expected local or local:N with N workers of at least 1"
+        raise ConfigError(msg)
+    return int(count) if count else len(os.sched_getaffinity(0))
+
+
+def parse_size(text: str) -> int:
+    """`1G`, `256M`, `64K` or bytes, for --split-size (ConfigError when not a size)."""
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+    number, unit = (text[:-1], text[-1].upper()) if text[-1:].upper() in units else (text, "")
+    number = number.removesuffix("i") if unit else number
+    if not number.isdigit() or int(number) * units.get(unit, 1) < SPLIT_MIN:
+        msg = f"--split-size {text!r}: expected a size of at least 256K (e.g. 1G, 256M)"
+        raise ConfigError(msg)
+    return int(number) * units.get(unit, 1)
+
+
+def execute(
+    todo: Sequence[JobLike],
+    settings: Settings,
+    scheduler: str,
+    on_outcome: Callable[[Any, Outcome], None],
+    split_size: int = SPLIT_SIZE,
+) -> None:
+    """Process every job on the cluster; report each outcome as it arrives (in any order).
+
+    Files over `split_size` that are text are cut into ranges of a quarter of it (at least
+    64 KiB). KeyboardInterrupt cancels what has not run; a local cluster is stopped.
+    """
+    require()
+    from distributed import as_completed
+    from distributed.client import FutureCancelledError
+    from distributed.scheduler import KilledWorker
+
+    from logfilter.tasks import Task, join_parts, rewrite_file, rewrite_range
+
+    range_size = split_size * RANGE_SIZE // SPLIT_SIZE  # a quarter: at least 64 KiB
+    with _client(scheduler) as client:
+        _check_workers(client)
+        futures: dict[Any, Any] = {}
+        try:
+            for job in sorted(todo, key=lambda job: job.size, reverse=True):  # big files first
+                task = Task(str(job.source), str(job.target), job.name, job.size, job.mtime_ns)
+                pieces = _pieces(task, split_size, range_size)
+                if len(pieces) > 1:
+                    parts = [client.submit(rewrite_range, task, settings, piece, pure=False) for piece in pieces]
+                    futures[client.submit(join_parts, task, parts, pure=False)] = job
+                else:
+                    futures[client.submit(rewrite_file, task, settings, pure=False)] = job
+            for future in as_completed(list(futures)):
+                job = futures.pop(future)
+                try:
+                    outcome = future.result()
+                except KilledWorker:
+                    reason = f"{job.name}: the workers running it died, again and again; not done"
+                    outcome = Outcome(job.name, "file", "failed", reason=reason)
+                except (FutureCancelledError, Exception) as exc:  # noqa: BLE001 - the task never raises; Dask may
+                    reason = f"{job.name}: the cluster could not run it ({type(exc).__name__})"
+                    outcome = Outcome(job.name, "file", "failed", reason=reason)
+                on_outcome(job, outcome)
+        except BaseException:
+            client.cancel(list(futures))
+            raise
+
+
+def _pieces(task: Any, split_size: int, range_size: int) -> list[Any]:
+    """The ranges of a text input over the split size; one piece (no split) otherwise."""
+    if task.size <= split_size:
+        return [None]
+    from logfilter.store import open_input
+
+    try:
+        with open_input(task.source) as stream:
+            if sniff(stream.read(HEAD)) != "text":
+                return [None]  # compressed, an archive or binary: one task reads it whole
+            return cuts(stream, task.size, range_size)
+    except OSError:
+        return [None]  # the task will say what is wrong with it
+
+
+@contextmanager
+def _client(scheduler: str) -> Iterator[Any]:
+    """A Client of the cluster at `scheduler`, or of a new LocalCluster for `local[:N]`."""
+    import dask
+    from distributed import Client, LocalCluster
+
+    for name in _QUIET:
+        logging.getLogger(name).setLevel(logging.ERROR)
+    dask.config.set({"distributed.admin.system-monitor.gil.enabled": False})
+    workers = local_workers(scheduler)
+    if workers is not None:
+        try:
+            cluster = LocalCluster(
+                n_workers=workers, threads_per_worker=1, processes=True,
+                dashboard_address=None, silence_logs=logging.ERROR,
+            )  # fmt: skip
+        except Exception as exc:  # noqa: BLE001 - e.g. no free port; no data is involved
+            msg = f"--scheduler {scheduler}: cannot start the local cluster ({type(exc).__name__})"
+            raise LogFilterError(msg) from None
+        with cluster, Client(cluster) as client:
+            yield client
+        return
+    try:
+        client = Client(scheduler, timeout="30s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        msg = f"--scheduler {scheduler}: cannot reach the Dask scheduler ({type(exc).__name__})"
+        raise LogFilterError(msg) from None
+    with client:
+        yield client
+
+
+def _check_workers(client: Any) -> None:
+    """Refuse workers without logfilter, or with another version (other masking)."""
+    try:
+        client.wait_for_workers(1, timeout=60)
+        found = client.run(_worker_version)
+    except TimeoutError:
+        msg = "the Dask cluster has no workers (waited 60 s)"
+        raise LogFilterError(msg) from None
+    except Exception as exc:  # noqa: BLE001 - a worker that cannot even load this function
+        msg = f"the cluster's workers cannot run logfilter ({type(exc).__name__}); install it there: {INSTALL}"
+        raise ConfigError(msg) from None
+    others = sorted({str(version) for version in found.values() if version != __version__})
+    if others:
+        msg = f"the cluster's workers run logfilter {', '.join(others)}, this client {__version__}; install one version"
+        raise ConfigError(msg)
+
+
+def _worker_version() -> str:
+    try:
+        from logfilter.batch import __version__ as theirs
+    except ImportError:
+        return "none (not installed)"
+    return theirs

@@ -1,0 +1,81 @@
+"""A text log cut at message boundaries and masked range by range equals it masked whole."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from logfilter.archives import Outcome, Rewriter
+from logfilter.chain import compile_policy
+from logfilter.config import load_policy
+from logfilter.split import Range, cuts, join
+from tests.conftest import GOLDEN, golden_cases
+
+CONFIG = GOLDEN / "fail-closed" / "filter.ini"
+
+
+def corpus() -> bytes:
+    """Every golden input, one after another: C and PSDK blocks, CRLF, bad KV lines, non-UTF-8."""
+    return b"".join((case / "input.log").read_bytes().rstrip(b"\n") + b"\n" for case in golden_cases()) * 3
+
+
+def rewrite(data: bytes, name: str = "big.log") -> tuple[bytes, Outcome]:
+    chain = compile_policy(load_policy(CONFIG))
+    out = io.BytesIO()
+    rewriter = Rewriter(chain, engine="fast", on_error="redact", keep_binary=False, spool_dir=Path("."))
+    outcome = rewriter.rewrite(io.BytesIO(data), out, name)
+    return out.getvalue(), outcome
+
+
+def pieces(data: bytes, ranges: list[Range]) -> list[bytes]:
+    return [data[piece.start : piece.end] for piece in ranges]
+
+
+@pytest.mark.parametrize("range_size", [1, 200, 4096, 20_000])
+def test_ranges_masked_apart_equal_the_whole(range_size: int) -> None:
+    data = corpus()
+    ranges = cuts(io.BytesIO(data), len(data), range_size)
+    assert len(ranges) > 1
+    whole, outcome = rewrite(data)
+    results = [rewrite(piece) for piece in pieces(data, ranges)]
+    assert b"".join(output for output, _ in results) == whole
+    joined = join("big.log", [part for _, part in results])
+    assert joined.stats == outcome.stats
+    assert outcome.stats.failed_closed > 5  # so the warnings are capped, and shifted
+    assert joined.warnings == outcome.warnings
+
+
+def test_cuts_only_before_a_line_that_starts_a_record() -> None:
+    data = corpus()
+    for piece in cuts(io.BytesIO(data), len(data), 1)[1:]:
+        assert data[piece.start - 1 : piece.start] == b"\n"
+        assert data[piece.start : piece.start + 1] not in (b" ", b"\t", b"\r", b"\n")
+
+
+def test_ranges_cover_the_input_once() -> None:
+    data = corpus()
+    ranges = cuts(io.BytesIO(data), len(data), 3000)
+    assert ranges[0].start == 0 and ranges[-1].end is None
+    assert all(a.end == b.start for a, b in zip(ranges, ranges[1:], strict=False))
+    assert b"".join(pieces(data, ranges)) == data
+
+
+def test_no_cut_inside_one_endless_block() -> None:
+    data = b"@10:26:01 message EventRinging\n" + b"\tAttributeUserData\t[9] 00 01 00 00..\n" + b"\t\t'K'\t'v'\n" * 5000
+    assert cuts(io.BytesIO(data), len(data), 100) == [Range(0, 0, None)]
+
+
+def test_no_range_starts_with_what_would_not_sniff_as_text() -> None:
+    lines = [b"line one\n", b"PK\x03\x04 not a zip, but a range starting here would sniff as one\n", b"line three\n"]
+    data = b"".join(lines)
+    starts = [piece.start for piece in cuts(io.BytesIO(data), len(data), 1)]
+    assert starts == [0, len(lines[0]) + len(lines[1])]
+
+
+def test_a_failed_range_fails_the_file_with_its_line() -> None:
+    ok = Outcome("big.log")
+    ok.stats.lines = 10
+    failed = Outcome("big.log", "file", "failed", reason="big.log:3: unparsable line in an AttributeUserData block")
+    assert join("big.log", [ok, failed]).reason == "big.log:13: unparsable line in an AttributeUserData block"
