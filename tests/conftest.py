@@ -43,7 +43,11 @@ class Result:
 
 
 def run_logfilter(
-    *args: str | Path, stdin: bytes | None = None, cwd: Path | None = None, timeout: float = 60
+    *args: str | Path,
+    stdin: bytes | None = None,
+    cwd: Path | None = None,
+    timeout: float = 60,
+    env: dict[str, str] | None = None,
 ) -> Result:
     """Run `python -m logfilter ...` as a real process and capture everything it writes."""
     proc = subprocess.run(
@@ -53,6 +57,7 @@ def run_logfilter(
         cwd=cwd,
         timeout=timeout,
         check=False,
+        env=env,
     )
     return Result(proc.returncode, proc.stdout, proc.stderr.decode("utf-8", "replace"))
 

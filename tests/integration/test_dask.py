@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -186,3 +188,51 @@ def test_urls_need_the_scheduler(tmp_path: Path) -> None:
     result = run_logfilter("batch", "-c", CONFIG, (SAMPLES / "tserver.log").as_uri(), "-o", tmp_path / "out")
     assert result.returncode == 2
     assert result.stderr == "error: inputs and OUTDIR as URLs work with --scheduler only; give local paths\n"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_the_hash_key_reaches_workers_in_memory_only(tmp_path: Path) -> None:
+    """A scheduler and a worker started without the key hash with it, and nothing they write holds it."""
+    logs = inputs(tmp_path, big=1 << 20)
+    key = "HASHKEYCANARY-" + "5f1d0c9a7e3b4d2f8a6c1e0b9d7f3a5c"
+    keyed = {**os.environ, "LOGFILTER_HASH_KEY": key}
+    unkeyed = {name: value for name, value in os.environ.items() if name != "LOGFILTER_HASH_KEY"}
+    config = CONFIG.with_name("hash.ini")
+    serial = run_logfilter("batch", "-c", config, logs, "-o", tmp_path / "serial", "--jobs", "1", env=keyed)
+    assert serial.returncode == 0, serial.stderr
+    expected = tree(tmp_path / "serial")
+    assert any(b"'h:" in content for content in expected.values())
+
+    port, cluster_log = free_port(), tmp_path / "cluster.log"
+    address = f"tcp://127.0.0.1:{port}"
+    with cluster_log.open("wb") as log:
+        processes = [
+            subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
+                              "--port", str(port), "--no-dashboard"], env=unkeyed, stdout=log, stderr=log),
+            subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address, "--nworkers", "2",
+                              "--nthreads", "1", "--no-dashboard", "--local-directory", str(tmp_path / "scratch")],
+                             env=unkeyed, stdout=log, stderr=log),
+        ]  # fmt: skip
+        try:
+            out = tmp_path / "cluster"
+            result = run_logfilter("batch", "-c", config, logs, "-o", out, "--scheduler", address,
+                                   "--split-size", SPLIT, "--report", tmp_path / "cluster.json",
+                                   env=keyed, timeout=180)  # fmt: skip
+        finally:
+            for process in reversed(processes):
+                process.send_signal(signal.SIGINT)
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+    assert result.returncode == 0, result.stderr
+    assert tree(out) == expected
+    written = [result.stdout, result.stderr, cluster_log.read_bytes()]
+    written += [path.read_bytes() for folder in (out, tmp_path / "scratch") for path in folder.rglob("*") if path.is_file()]
+    written.append((tmp_path / "cluster.json").read_bytes())
+    assert b"HASHKEYCANARY" not in b"".join(w if isinstance(w, bytes) else w.encode() for w in written)
