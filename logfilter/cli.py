@@ -33,6 +33,8 @@ from logfilter.errors import ConfigError, LogFilterError
 from logfilter.filters import HIDE, FilterType, FilterTypeError, parse_filter_type
 from logfilter.follow import Follower, pattern_base, watch
 from logfilter.follow import Options as FollowOptions
+from logfilter.jsonl import FORMATS, Format
+from logfilter.jsonl import factory as jsonl_factory
 from logfilter.pipeline import ENGINES, EngineName, OnError
 from logfilter.pipeline import run as run_pipeline
 from logfilter.scan import Scanner, describe, scan_paths
@@ -99,6 +101,14 @@ EngineOption = Annotated[
     str,
     typer.Option("--engine", help="fast (default), or reference: the Lark parser on every line, for debugging."),
 ]
+FormatOption = Annotated[
+    str,
+    typer.Option("--format", help="tlib (default): the log, masked; jsonl: one JSON object per message "
+                 "(docs/jsonl-schema.json)."),
+]
+AllLinesOption = Annotated[
+    bool, typer.Option("--all-lines", help="With --format jsonl: also write the lines outside messages, one object each.")
+]
 
 
 @app.command()
@@ -117,19 +127,23 @@ def run(
     ignore_key_case: IgnoreCaseOption = False,
     stats: Annotated[bool, typer.Option("--stats", help="Print a one-line summary on stderr.")] = False,
     engine: EngineOption = "fast",
+    output_format: FormatOption = "tlib",
+    all_lines: AllLinesOption = False,
 ) -> None:
     """Mask the KV pairs of AttributeUserData, AttributeExtensions and AttributeReason(s)."""
     try:
         chain = compile_policy(load_policy(config, default, key or (), ignore_key_case))
         mode, engine_name = _mode(on_error), _engine(engine)
+        factory = jsonl_factory(engine_name, all_lines) if _format(output_format, all_lines) == "jsonl" else None
     except LogFilterError as exc:
         _die(exc)
     warn = _capped_warnings("more lines failed closed; they are counted, not listed")
     counts = _stream(inputs, output, lambda sources, sink: run_pipeline(
-        sources, chain, sink, on_error=mode, warn=warn, engine=engine_name
+        sources, chain, sink, on_error=mode, warn=warn, engine=engine_name, factory=factory
     ))  # fmt: skip
     if counts.failed_closed:
-        _say(f"{counts.failed_closed} lines inside KV blocks could not be parsed and were masked whole")
+        fate = "left out" if factory else "masked whole"
+        _say(f"{counts.failed_closed} lines inside KV blocks could not be parsed and were {fate}")
     if stats:
         _say(counts.summary())
 
@@ -628,6 +642,16 @@ def _mode(text: str) -> OnError:
         msg = f"--on-error {text!r}: expected redact or fail"
         raise ConfigError(msg)
     return "fail" if text == "fail" else "redact"
+
+
+def _format(text: str, all_lines: bool) -> Format:
+    if text not in FORMATS:
+        msg = f"--format {text!r}: expected {' or '.join(FORMATS)}"
+        raise ConfigError(msg)
+    if all_lines and text != "jsonl":
+        msg = "--all-lines needs --format jsonl (the tlib format writes every line anyway)"
+        raise ConfigError(msg)
+    return "jsonl" if text == "jsonl" else "tlib"
 
 
 def _engine(text: str) -> EngineName:
