@@ -29,6 +29,7 @@ from logfilter.archives import Outcome, Rewriter, printable
 from logfilter.chain import Chain, compile_policy
 from logfilter.config import Policy
 from logfilter.errors import ConfigError, LogFilterError
+from logfilter.jsonl import Format, factory
 from logfilter.pipeline import EngineName, OnError
 from logfilter.sinks import PART_SUFFIX, AtomicFile
 from logfilter.sources import CHUNK
@@ -52,6 +53,8 @@ class Settings:
     engine: EngineName = "fast"
     on_error: OnError = "redact"
     keep_binary: bool = False
+    output_format: Format = "tlib"
+    all_lines: bool = False
 
     def describe(self) -> dict[str, object]:
         """The configuration for the report: rule texts, never values."""
@@ -64,6 +67,8 @@ class Settings:
             "engine": self.engine,
             "on-error": self.on_error,
             "keep-binary": self.keep_binary,
+            "format": self.output_format,
+            "all-lines": self.all_lines,
         }
 
     def fingerprint(self) -> str:
@@ -93,18 +98,20 @@ class Plan:
     known: list[Outcome] = field(default_factory=list)
     targets: dict[str, Path] = field(default_factory=dict)  # output path by input name (each once)
     roots: list[Path] = field(default_factory=list)  # every input, resolved
+    suffix: str = ""  # added to every output name (`.jsonl`)
 
 
-def plan(inputs: Iterable[str], outdir: Path) -> Plan:
+def plan(inputs: Iterable[str], outdir: Path, suffix: str = "") -> Plan:
     """Walk the inputs into jobs; refuse (ConfigError) what would write on or inside an input.
 
-    A folder INPUT comes out as OUTDIR/<its name>/..., a file as OUTDIR/<its name>.
+    A folder INPUT comes out as OUTDIR/<its name>/..., a file as OUTDIR/<its name>, each
+    output name followed by `suffix`.
     """
     if outdir.exists() and not outdir.is_dir():
         msg = f"{outdir}: the output folder is an existing file"
         raise ConfigError(msg)
     real_out = outdir.resolve()
-    result = Plan(outdir)
+    result = Plan(outdir, suffix=suffix)
     tops: dict[str, tuple[Path, str]] = {}
     for item in inputs:
         path = Path(item)
@@ -167,6 +174,7 @@ def _add(result: Plan, path: Path, target: Path, name: str) -> None:
     elif name in result.targets:
         return  # the same input named twice
     else:
+        target = target.with_name(target.name + result.suffix)
         result.todo.append(Job(path, target, name, info.st_size, info.st_mtime_ns))
         result.targets[name] = target
 
@@ -337,6 +345,7 @@ def process(job: Job, chain: Chain, settings: Settings, counter: ctypes.c_longlo
                 rewriter = Rewriter(
                     chain, engine=settings.engine, on_error=settings.on_error,
                     keep_binary=settings.keep_binary, spool_dir=job.target.parent,
+                    factory=factory(settings.engine, settings.all_lines) if settings.output_format == "jsonl" else None,
                 )  # fmt: skip
                 outcome = rewriter.rewrite(reader, out.stream, job.name, in_place=True)  # type: ignore[arg-type]
                 if outcome.status != "omitted":

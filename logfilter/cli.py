@@ -173,21 +173,28 @@ def batch(
     on_error: OnErrorOption = "redact",
     ignore_key_case: IgnoreCaseOption = False,
     engine: EngineOption = "fast",
+    output_format: FormatOption = "tlib",
+    all_lines: AllLinesOption = False,
 ) -> None:
     """Sanitize files, folders and archives (.gz .bz2 .xz .zip .tar .tgz) into OUTDIR, mirroring their tree.
 
     A folder comes out as OUTDIR/<its name>/..., a file as OUTDIR/<its name>, an archive as the
-    same kind of archive. Outputs appear only when complete; a re-run skips outputs already
+    same kind of archive (--format jsonl: OUTDIR/<name>.jsonl, text logs only). Outputs appear only when complete; a re-run skips outputs already
     made from the same input with the same rules. Exit 0: all done; 1: a file failed (the
     others are written); 2: usage or configuration error.
     """
     interrupted = _on_sigterm_interrupt()
     try:
+        chosen = _format(output_format, all_lines)
+        if keep_binary and chosen == "jsonl":
+            msg = "--keep-binary cannot go with --format jsonl (binary data is not JSON lines)"
+            raise ConfigError(msg)
         settings = Settings(
-            load_policy(config, default, key or (), ignore_key_case), _engine(engine), _mode(on_error), keep_binary
-        )
+            load_policy(config, default, key or (), ignore_key_case), _engine(engine), _mode(on_error), keep_binary,
+            chosen, all_lines,
+        )  # fmt: skip
         workers = _jobs(jobs)
-        work = plan_batch(inputs, outdir)
+        work = plan_batch(inputs, outdir, ".jsonl" if chosen == "jsonl" else "")
         if report is not None:
             _refuse_report_over_input(report, work)
         entries = _batch(work, settings, workers, force)

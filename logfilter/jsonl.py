@@ -34,8 +34,6 @@ from logfilter.stats import Stats
 
 Format = Literal["tlib", "jsonl"]
 FORMATS: tuple[Format, ...] = ("tlib", "jsonl")
-# Builds the engine for one input, given the input's name.
-EngineFactory = Callable[[str, Chain, Stats, OnFailure], LineEngine]
 
 # A time stamp at the start of a header line: `@10:26:01.5600`, `16:41:55.299`, `2016-04-20T09:22:09.969`.
 _TIME = re.compile(rb"@?((?:\d{4}-\d{2}-\d{2}[T ])?\d{2}:\d{2}:\d{2}(?:[.,]\d+)?)")
@@ -296,7 +294,7 @@ class ReferenceJsonEngine(JsonEngine):
     parse_opener = staticmethod(parse.parse_opener)
 
 
-def factory(engine: str, all_lines: bool) -> EngineFactory:
+def factory(engine: str, all_lines: bool) -> Callable[[str, Chain, Stats, OnFailure], LineEngine]:
     """What builds a JsonEngine for each input (by the input's name)."""
     kind = ReferenceJsonEngine if engine == "reference" else JsonEngine
 

@@ -17,6 +17,8 @@ OnError = Literal["redact", "fail"]
 Warn = Callable[[str], None]
 EngineName = Literal["fast", "reference"]
 ENGINES: dict[str, type[LineEngine]] = {"fast": FastEngine, "reference": ReferenceEngine}
+# Builds the engine for one input from the input's name (jsonl.factory).
+EngineFactory = Callable[[str, Chain, Stats, OnFailure], LineEngine]
 
 
 def run(
@@ -28,7 +30,7 @@ def run(
     warn: Warn = lambda message: None,
     stats: Stats | None = None,
     engine: EngineName = "fast",
-    factory: Callable[[str, Chain, Stats, OnFailure], LineEngine] | None = None,
+    factory: EngineFactory | None = None,
 ) -> Stats:
     """Mask every source in order into the sink; return the counts.
 

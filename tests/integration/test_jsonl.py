@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 
+import orjson
 import pytest
 
 from tests.conftest import GOLDEN, SAMPLES, canaries, case_args, golden_cases, run_logfilter
@@ -124,3 +126,63 @@ def test_failed_closed_lines_are_left_out_and_counted() -> None:
     assert "input.log:5: unparsable line in an AttributeUserData block; left it out (failed closed)" in result.stderr
     fail = run_logfilter("run", "-c", "filter.ini", "--format", "jsonl", "--on-error", "fail", "input.log", cwd=case)
     assert fail.returncode == 3 and fail.stdout == b""
+
+
+class TestBatch:
+    def _tree(self, tmp_path: Path) -> Path:
+        tree = tmp_path / "in"
+        (tree / "sub").mkdir(parents=True)
+        for sample in SAMPLES.glob("*.log"):
+            (tree / sample.name).write_bytes(sample.read_bytes())
+        (tree / "sub" / "psdk.log").write_bytes((GOLDEN / "psdk-layout" / "input.log").read_bytes())
+        return tree
+
+    def _batch(self, tmp_path: Path, *args: str) -> tuple:
+        report = tmp_path / "report.json"
+        result = run_logfilter("batch", "-c", SAMPLES / "filter.ini", "--format", "jsonl", *args, "in", "-o", "out",
+                               "--report", report, "--jobs", "1", cwd=tmp_path)  # fmt: skip
+        return result, orjson.loads(report.read_bytes()) if report.exists() else None
+
+    def test_outputs_are_jsonl_files(self, tmp_path: Path) -> None:
+        """Each text log becomes <name>.jsonl of valid objects, values as run prints them; the report says jsonl."""
+        tree = self._tree(tmp_path)
+        result, report = self._batch(tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert report["config"]["format"] == "jsonl"
+        outputs = sorted(p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*.jsonl"))
+        assert outputs == [".logfilter-batch.jsonl", "in/sipserver-crlf.log.jsonl", "in/sub/psdk.log.jsonl",
+                           "in/tserver.log.jsonl", "in/workspace-psdk.log.jsonl"]  # fmt: skip
+        for source in [*tree.glob("*.log"), tree / "sub" / "psdk.log"]:
+            items = objects((tmp_path / "out" / source.relative_to(tmp_path).with_name(source.name + ".jsonl")).read_bytes())
+            assert {item["file"] for item in items} == {str(source.relative_to(tmp_path))}
+            check_values(items, run_logfilter("run", "-c", SAMPLES / "filter.ini", source).stdout)
+
+    def test_rerun_skips_and_other_settings_redo(self, tmp_path: Path) -> None:
+        """A re-run in jsonl skips what is done; --all-lines (same names) and tlib (other names) redo."""
+        self._tree(tmp_path)
+        self._batch(tmp_path)
+        again, report = self._batch(tmp_path)
+        assert report["totals"].get("up-to-date") == 4 and again.returncode == 0
+        _result, report = self._batch(tmp_path, "--all-lines")
+        assert report["totals"].get("done") == 4
+        assert any(b'"text":' in p.read_bytes() for p in (tmp_path / "out" / "in").glob("*.jsonl"))
+        tlib = run_logfilter("batch", "-c", SAMPLES / "filter.ini", "in", "-o", "out", "--report", "-", cwd=tmp_path)
+        assert orjson.loads(tlib.stdout)["totals"].get("done") == 4
+        assert (tmp_path / "out" / "in" / "tserver.log").read_bytes() == run_logfilter(
+            "run", "-c", SAMPLES / "filter.ini", SAMPLES / "tserver.log").stdout
+
+    def test_archives_fail_with_a_clear_reason(self, tmp_path: Path) -> None:
+        """A compressed log fails its file in jsonl (exit 1), naming why; the text logs are still written."""
+        tree = self._tree(tmp_path)
+        (tree / "t.log.gz").write_bytes(gzip.compress((SAMPLES / "tserver.log").read_bytes()))
+        result, report = self._batch(tmp_path)
+        assert result.returncode == 1
+        assert "in/t.log.gz: gzip data; --format jsonl reads only text logs" in result.stderr
+        assert report["totals"]["done"] == 4 and report["totals"]["failed"] == 1
+        assert not (tmp_path / "out" / "in" / "t.log.gz.jsonl").exists()
+
+    def test_keep_binary_is_refused(self, tmp_path: Path) -> None:
+        """--keep-binary with --format jsonl is a usage error."""
+        self._tree(tmp_path)
+        result, _report = self._batch(tmp_path, "--keep-binary")
+        assert result.returncode == 2 and "--keep-binary cannot go with --format jsonl" in result.stderr
