@@ -250,6 +250,8 @@ def follow(
     on_error: OnErrorOption = "redact",
     ignore_key_case: IgnoreCaseOption = False,
     engine: EngineOption = "fast",
+    output_format: FormatOption = "tlib",
+    all_lines: AllLinesOption = False,
 ) -> None:
     """Follow log files as they grow and rotate, writing sanitized copies; resume where it stopped.
 
@@ -264,7 +266,7 @@ def follow(
         _refuse_outdir_over_inputs(patterns, output)
         options = FollowOptions(
             tuple(patterns), _follow_output(output, stdout), _state_path(state), from_end,
-            _mode(on_error), _engine(engine),
+            _mode(on_error), _engine(engine), _format(output_format, all_lines), all_lines,
         )  # fmt: skip
         follower = Follower(options, load(), _say)
         address = parse_listen(listen, listen_any) if listen is not None else None
