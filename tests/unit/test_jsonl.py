@@ -133,3 +133,11 @@ class TestFlush:
         output, _stats = _run(b"free\n\tAttributeUserData\t[1] 00\n\t\t'K'\t'v'\n", _chain("hide"), all_lines=False)
         (item,) = objects(output)
         assert (item["line"], item["message"], item["header"], item["kv"]) == (2, None, [], {"AttributeUserData": {"K": "****"}})
+
+
+def test_crlf_gives_the_objects_of_lf() -> None:
+    """Line endings are not part of any text: a CRLF log gives the same objects as its LF copy."""
+    chain = compile_policy(load_policy(SAMPLES / "filter.ini"))
+    crlf = (SAMPLES / "sipserver-crlf.log").read_bytes()
+    assert b"\r\n" in crlf
+    assert _run(crlf, chain)[0] == _run(crlf.replace(b"\r\n", b"\n"), chain)[0]
