@@ -27,7 +27,7 @@ import orjson
 
 from logfilter import lexer, parse
 from logfilter.chain import Chain
-from logfilter.engine import SUPPRESSED, WHITESPACE, LineEngine, OnFailure, _Frame, belongs, split_eol
+from logfilter.engine import SUPPRESSED, WHITESPACE, Block, LineEngine, OnFailure, _Frame, belongs, split_eol
 from logfilter.filters import FilterType
 from logfilter.model import KVLine, Pair
 from logfilter.stats import Stats
@@ -180,7 +180,7 @@ class JsonEngine(LineEngine):
         template = self._continued
         if template is None:
             return self._start(self._lineno, None, [], None)
-        message = self._start(self._lineno, template["time"], template["header"], template["message"])  # type: ignore[arg-type]
+        message = self._start(self._lineno, template["time"], list(template["header"]), template["message"])  # type: ignore[arg-type,call-overload]
         message["continued"] = True
         if self._block is not None:  # the open block and lists go on in the new object
             self._root = root = {}
@@ -205,7 +205,8 @@ class JsonEngine(LineEngine):
             plain, quote = _C_ATTRIBUTE.fullmatch(body), "'"
         if plain is not None:
             _put(message["attributes"], _text(plain.group(1)), _unquoted(_text(plain.group(2) or b""), quote))  # type: ignore[arg-type]
-        elif body.rstrip(WHITESPACE) == _PSDK_BOILERPLATE:
+        elif body.rstrip(WHITESPACE) == _PSDK_BOILERPLATE and self._lineno == message["line"] + len(message["header"]):  # type: ignore[operator,arg-type]
+            # right under the header lines: part of the PSDK header
             message["header"].append(_text(body))  # type: ignore[attr-defined]
         else:
             message.setdefault("other", []).append({"line": self._lineno, "text": _text(body)})  # type: ignore[attr-defined]
@@ -250,7 +251,7 @@ class JsonEngine(LineEngine):
         _put(self._container(), _str(pair.key), _str(value))
         return text
 
-    def _fail(self, block, indent: bytes, eol: bytes, column: int, lineno: int) -> bytes:  # type: ignore[no-untyped-def]
+    def _fail(self, block: Block, indent: bytes, eol: bytes, column: int, lineno: int) -> bytes:
         message = self._ensure_message()
         message["failed_closed"] += 1  # type: ignore[operator]
         return super()._fail(block, indent, eol, column, lineno)

@@ -141,3 +141,12 @@ def test_crlf_gives_the_objects_of_lf() -> None:
     crlf = (SAMPLES / "sipserver-crlf.log").read_bytes()
     assert b"\r\n" in crlf
     assert _run(crlf, chain)[0] == _run(crlf.replace(b"\r\n", b"\n"), chain)[0]
+
+
+def test_psdk_boilerplate_is_header_only_under_the_header() -> None:
+    """`message attributes:` right under a PSDK header is a header line; anywhere else it is another line."""
+    data = b"'EventRinging' ('64')\nmessage attributes:\nAttributeThisDN [str] = \"2214\"\nmessage attributes:\n"
+    (item,) = objects(_run(data, _chain())[0])
+    assert item["header"] == ["'EventRinging' ('64')", "message attributes:"] and item["time"] is None
+    assert item["attributes"] == {"AttributeThisDN": "2214"}
+    assert item["other"] == [{"line": 4, "text": "message attributes:"}]
