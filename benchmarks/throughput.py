@@ -90,6 +90,8 @@ ROWS: list[Row] = [
     Row("logfilter run -c rare.ini FILE", (LOGFILTER, "run", "-c", "{configs}/rare.ini", "{file}")),
     Row("logfilter run -c detect.ini FILE", (LOGFILTER, "run", "-c", "{configs}/detect.ini", "{file}")),
     Row("logfilter run -c hash.ini FILE", (LOGFILTER, "run", "-c", "{configs}/hash.ini", "{file}")),
+    Row("logfilter run -c perkey.ini --format jsonl FILE",
+        (LOGFILTER, "run", "-c", "{configs}/perkey.ini", "--format", "jsonl", "{file}")),
     Row("logfilter scan -c perkey.ini FILE", (LOGFILTER, "scan", "-c", "{configs}/perkey.ini", "{file}"), (0, 1)),
 ]
 

@@ -30,7 +30,7 @@ from typing import BinaryIO, Literal
 
 from logfilter.chain import Chain
 from logfilter.errors import LogFilterError
-from logfilter.pipeline import EngineName, OnError, run
+from logfilter.pipeline import EngineFactory, EngineName, OnError, run
 from logfilter.sinks import StreamSink
 from logfilter.sources import CHUNK, HEAD, Kind, StreamSource, sniff
 from logfilter.stats import Stats
@@ -69,8 +69,11 @@ class Rewriter:
     """Rewrites one input (a stream) into one output stream under a Chain."""
 
     def __init__(
-        self, chain: Chain, *, engine: EngineName, on_error: OnError, keep_binary: bool, spool_dir: Path
+        self, chain: Chain, *, engine: EngineName, on_error: OnError, keep_binary: bool, spool_dir: Path,
+        factory: EngineFactory | None = None,
     ) -> None:
+        """`factory`: text logs are written by its engines (jsonl.factory), and only text logs are read."""
+        self._factory = factory
         self._chain = chain
         self._engine: EngineName = engine
         self._on_error: OnError = on_error
@@ -89,6 +92,9 @@ class Rewriter:
         head = _read_head(reader)
         kind = sniff(head)
         outcome = Outcome(name, kind)
+        if self._factory is not None and kind not in ("text", "binary"):
+            msg = f"{name}: {kind} data; --format jsonl reads only text logs (extract archives and compressed logs first)"
+            raise LogFilterError(msg)
         if depth > MAX_DEPTH and kind not in ("text", "binary"):
             msg = f"{name}: archives nested more than {MAX_DEPTH} deep"
             raise LogFilterError(msg)
@@ -133,7 +139,7 @@ class Rewriter:
 
         run(
             [StreamSource(outcome.name, reader)], self._chain, StreamSink(writer, outcome.name, live=False),
-            on_error=self._on_error, warn=warn, stats=outcome.stats, engine=self._engine,
+            on_error=self._on_error, warn=warn, stats=outcome.stats, engine=self._engine, factory=self._factory,
         )  # fmt: skip
 
     def _compressed(self, kind: Kind, reader: BinaryIO, writer: BinaryIO, outcome: Outcome, depth: int) -> None:

@@ -29,6 +29,7 @@ from logfilter.archives import Outcome, Rewriter, printable
 from logfilter.chain import Chain, compile_policy
 from logfilter.config import Policy, hash_key_id
 from logfilter.errors import ConfigError, LogFilterError
+from logfilter.jsonl import Format, factory
 from logfilter.pipeline import EngineName, OnError
 from logfilter.sinks import PART_SUFFIX, AtomicFile
 from logfilter.sources import CHUNK
@@ -52,6 +53,8 @@ class Settings:
     engine: EngineName = "fast"
     on_error: OnError = "redact"
     keep_binary: bool = False
+    output_format: Format = "tlib"
+    all_lines: bool = False
 
     def describe(self) -> dict[str, object]:
         """The configuration for the report: rule texts, never values."""
@@ -64,9 +67,19 @@ class Settings:
             "engine": self.engine,
             "on-error": self.on_error,
             "keep-binary": self.keep_binary,
+            "format": self.output_format,
+            "all-lines": self.all_lines,
             # Which key the hash rules use (an id, never the key): a new key redoes every output.
             **({"hash-key-id": key_id} if (key_id := hash_key_id(self.policy)) else {}),
         }
+
+    def rewriter(self, chain: Chain, spool_dir: Path | None) -> Rewriter:
+        """The Rewriter of one file under these settings (local worker or cluster task)."""
+        jsonl = factory(self.engine, self.all_lines) if self.output_format == "jsonl" else None
+        return Rewriter(
+            chain, engine=self.engine, on_error=self.on_error, keep_binary=self.keep_binary,
+            spool_dir=spool_dir, factory=jsonl,  # type: ignore[arg-type]
+        )  # fmt: skip
 
     def fingerprint(self) -> str:
         """What an output depends on: everything but the engine (both give the same bytes), and the version."""
@@ -95,18 +108,20 @@ class Plan:
     known: list[Outcome] = field(default_factory=list)
     targets: dict[str, Path] = field(default_factory=dict)  # output path by input name (each once)
     roots: list[Path] = field(default_factory=list)  # every input, resolved
+    suffix: str = ""  # added to every output name (`.jsonl`)
 
 
-def plan(inputs: Iterable[str], outdir: Path) -> Plan:
+def plan(inputs: Iterable[str], outdir: Path, suffix: str = "") -> Plan:
     """Walk the inputs into jobs; refuse (ConfigError) what would write on or inside an input.
 
-    A folder INPUT comes out as OUTDIR/<its name>/..., a file as OUTDIR/<its name>.
+    A folder INPUT comes out as OUTDIR/<its name>/..., a file as OUTDIR/<its name>, each
+    output name followed by `suffix`.
     """
     if outdir.exists() and not outdir.is_dir():
         msg = f"{outdir}: the output folder is an existing file"
         raise ConfigError(msg)
     real_out = outdir.resolve()
-    result = Plan(outdir)
+    result = Plan(outdir, suffix=suffix)
     tops: dict[str, tuple[Path, str]] = {}
     for item in inputs:
         path = Path(item)
@@ -169,6 +184,7 @@ def _add(result: Plan, path: Path, target: Path, name: str) -> None:
     elif name in result.targets:
         return  # the same input named twice
     else:
+        target = target.with_name(target.name + result.suffix)
         result.todo.append(Job(path, target, name, info.st_size, info.st_mtime_ns))
         result.targets[name] = target
 
@@ -336,10 +352,7 @@ def process(job: Job, chain: Chain, settings: Settings, counter: ctypes.c_longlo
         before = job.source.stat()
         with _CountingFile(job.source, counter) as raw, io.BufferedReader(raw, CHUNK) as reader:
             with AtomicFile(job.target) as out:
-                rewriter = Rewriter(
-                    chain, engine=settings.engine, on_error=settings.on_error,
-                    keep_binary=settings.keep_binary, spool_dir=job.target.parent,
-                )  # fmt: skip
+                rewriter = settings.rewriter(chain, job.target.parent)
                 outcome = rewriter.rewrite(reader, out.stream, job.name, in_place=True)  # type: ignore[arg-type]
                 if outcome.status != "omitted":
                     # The input's times: a later change to the input makes it newer than this.

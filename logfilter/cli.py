@@ -37,6 +37,8 @@ from logfilter.follow import Follower, pattern_base, watch
 from logfilter.follow import Options as FollowOptions
 from logfilter.hashing import read_key
 from logfilter.inventory import KeyInventory
+from logfilter.jsonl import FORMATS, Format
+from logfilter.jsonl import factory as jsonl_factory
 from logfilter.pipeline import ENGINES, EngineName, OnError
 from logfilter.pipeline import run as run_pipeline
 from logfilter.preview import DEFAULT_MESSAGES
@@ -107,6 +109,14 @@ EngineOption = Annotated[
     str,
     typer.Option("--engine", help="fast (default), or reference: the Lark parser on every line, for debugging."),
 ]
+FormatOption = Annotated[
+    str,
+    typer.Option("--format", help="tlib (default): the log, masked; jsonl: one JSON object per message "
+                 "(docs/jsonl-schema.json)."),
+]
+AllLinesOption = Annotated[
+    bool, typer.Option("--all-lines", help="With --format jsonl: also write the lines outside messages, one object each.")
+]
 
 
 @app.command()
@@ -135,6 +145,8 @@ def run(
         bool,
         typer.Option("--i-know-this-prints-data", help="Let --preview write original values to a file or a pipe."),
     ] = False,
+    output_format: FormatOption = "tlib",
+    all_lines: AllLinesOption = False,
 ) -> None:
     """Mask the KV pairs of AttributeUserData, AttributeExtensions and AttributeReason(s)."""
     try:
@@ -142,6 +154,7 @@ def run(
         mode, engine_name = _mode(on_error), _engine(engine)
         if preview:
             _check_preview(output, preview_count, prints_data)
+        factory = jsonl_factory(engine_name, all_lines) if _format(output_format, all_lines) == "jsonl" else None
     except LogFilterError as exc:
         _die(exc)
     if preview:
@@ -149,10 +162,11 @@ def run(
         return
     warn = _capped_warnings("more lines failed closed; they are counted, not listed")
     counts = _stream(inputs, output, lambda sources, sink: run_pipeline(
-        sources, chain, sink, on_error=mode, warn=warn, engine=engine_name
+        sources, chain, sink, on_error=mode, warn=warn, engine=engine_name, factory=factory
     ))  # fmt: skip
     if counts.failed_closed:
-        _say(f"{counts.failed_closed} lines inside KV blocks could not be parsed and were masked whole")
+        fate = "left out" if factory else "masked whole"
+        _say(f"{counts.failed_closed} lines inside KV blocks could not be parsed and were {fate}")
     if stats:
         _say(counts.summary())
 
@@ -196,22 +210,29 @@ def batch(
             help="With --scheduler: split text files over SIZE (default 1G) into ranges of SIZE/4.",
         ),
     ] = None,
+    output_format: FormatOption = "tlib",
+    all_lines: AllLinesOption = False,
 ) -> None:
     """Sanitize files, folders and archives (.gz .bz2 .xz .zip .tar .tgz) into OUTDIR, mirroring their tree.
 
     A folder comes out as OUTDIR/<its name>/..., a file as OUTDIR/<its name>, an archive as the
-    same kind of archive. Outputs appear only when complete; a re-run skips outputs already
+    same kind of archive (--format jsonl: OUTDIR/<name>.jsonl, text logs only). Outputs appear only when complete; a re-run skips outputs already
     made from the same input with the same rules. Exit 0: all done; 1: a file failed (the
     others are written); 2: usage or configuration error.
     """
     interrupted = _on_sigterm_interrupt()
     try:
+        chosen = _format(output_format, all_lines)
+        if keep_binary and chosen == "jsonl":
+            msg = "--keep-binary cannot go with --format jsonl (binary data is not JSON lines)"
+            raise ConfigError(msg)
         settings = Settings(
-            load_policy(config, default, key or (), ignore_key_case), _engine(engine), _mode(on_error), keep_binary
-        )
+            load_policy(config, default, key or (), ignore_key_case), _engine(engine), _mode(on_error), keep_binary,
+            chosen, all_lines,
+        )  # fmt: skip
         workers = _jobs(jobs)
         on_cluster = _on_cluster(scheduler, split_size, settings)
-        work = _plan(inputs, outdir, on_cluster is not None)
+        work = _plan(inputs, outdir, on_cluster is not None, ".jsonl" if chosen == "jsonl" else "")
         if report is not None and isinstance(work, Plan):
             _refuse_report_over_input(report, work)
         entries = _batch(work, settings, workers, force, on_cluster)
@@ -267,6 +288,8 @@ def follow(
     on_error: OnErrorOption = "redact",
     ignore_key_case: IgnoreCaseOption = False,
     engine: EngineOption = "fast",
+    output_format: FormatOption = "tlib",
+    all_lines: AllLinesOption = False,
 ) -> None:
     """Follow log files as they grow and rotate, writing sanitized copies; resume where it stopped.
 
@@ -281,7 +304,7 @@ def follow(
         _refuse_outdir_over_inputs(patterns, output)
         options = FollowOptions(
             tuple(patterns), _follow_output(output, stdout), _state_path(state), from_end,
-            _mode(on_error), _engine(engine),
+            _mode(on_error), _engine(engine), _format(output_format, all_lines), all_lines,
         )  # fmt: skip
         follower = Follower(options, load(), _say)
         address = parse_listen(listen, listen_any) if listen is not None else None
@@ -597,16 +620,16 @@ def _on_cluster(scheduler: str | None, split_size: str | None, settings: Setting
     return functools.partial(cluster.execute, settings=settings, scheduler=scheduler, split_size=size)
 
 
-def _plan(inputs: list[str], outdir: str, cluster: bool) -> Any:
+def _plan(inputs: list[str], outdir: str, cluster: bool, suffix: str) -> Any:
     """The local plan (batch.plan), or with URLs (cluster only) the fsspec one (remote.plan)."""
     if not any("://" in item for item in [*inputs, outdir]):
-        return plan_batch(inputs, Path(outdir))
+        return plan_batch(inputs, Path(outdir), suffix)
     if not cluster:
         msg = "inputs and OUTDIR as URLs work with --scheduler only; give local paths"
         raise ConfigError(msg)
     from logfilter import remote  # needs fsspec, like --scheduler
 
-    return remote.plan(inputs, outdir)
+    return remote.plan(inputs, outdir, suffix)
 
 
 def _batch(
@@ -785,6 +808,16 @@ def _mode(text: str) -> OnError:
         msg = f"--on-error {text!r}: expected redact or fail"
         raise ConfigError(msg)
     return "fail" if text == "fail" else "redact"
+
+
+def _format(text: str, all_lines: bool) -> Format:
+    if text not in FORMATS:
+        msg = f"--format {text!r}: expected {' or '.join(FORMATS)}"
+        raise ConfigError(msg)
+    if all_lines and text != "jsonl":
+        msg = "--all-lines needs --format jsonl (the tlib format writes every line anyway)"
+        raise ConfigError(msg)
+    return "jsonl" if text == "jsonl" else "tlib"
 
 
 def _engine(text: str) -> EngineName:

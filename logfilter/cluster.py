@@ -95,7 +95,9 @@ def execute(
         try:
             for job in sorted(todo, key=lambda job: job.size, reverse=True):  # big files first
                 task = Task(str(job.source), str(job.target), job.name, job.size, job.mtime_ns)
-                pieces = _pieces(task, split_size, range_size)
+                # JSON lines carry their line numbers, which a range does not know: never split.
+                whole = settings.output_format == "jsonl"
+                pieces = [None] if whole else _pieces(task, split_size, range_size)
                 if len(pieces) > 1:
                     parts = [client.submit(rewrite_range, task, settings, piece, pure=False) for piece in pieces]
                     futures[client.submit(join_parts, task, parts, pure=False)] = job

@@ -184,12 +184,24 @@ class LineEngine:
                 frames.append(_Frame(column + depth * step, None, _DROP))
                 return "".join(parts) if depth else None
             frames.append(_Frame(column + depth * step, rule, NORMAL, pair.key))
+            self._opened_list(pair, frames[-1])
             parts += (pair.key_raw, pair.sep)
             if pair.sub is None:
                 break
             inherited, pair, depth = rule, pair.sub, depth + 1
         parts.append(kv.trail)
         return "".join(parts)
+
+    def flush(self, ended: bool) -> bytes:
+        """Output held back for lines already read; `ended`: no line read after this continues them.
+
+        This engine writes each line as it reads it, so it holds nothing; a subclass that
+        writes whole messages (jsonl.py) returns the message in progress.
+        """
+        return b""
+
+    def _opened_list(self, pair: Pair, frame: _Frame) -> None:
+        """Called when list `pair` opens `frame`, which the later lines of the list belong to."""
 
     def _skip_list(self, pair: Pair, rule: FilterType) -> None:
         """Count a list key that `rule` (skip) removes with all it holds."""

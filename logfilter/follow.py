@@ -33,6 +33,7 @@ from time import monotonic
 
 import orjson
 
+from logfilter import jsonl
 from logfilter.chain import Chain
 from logfilter.engine import LineEngine
 from logfilter.errors import ConfigError, InputError, LogFilterError
@@ -73,6 +74,8 @@ class Options:
     from_end: bool = False
     on_error: OnError = "redact"
     engine: EngineName = "fast"
+    output_format: jsonl.Format = "tlib"
+    all_lines: bool = False
 
 
 @dataclass(slots=True)
@@ -374,8 +377,8 @@ class Follower:
         if self._stdout is not None:
             output = self._stdout
         else:
-            output = FileOutput(self.options.outdir / rel, keep=at.out if not fresh else 0)  # type: ignore[operator]
-        tail = Tail(path, fd, key, output, self._engine(key), self.stats, at)
+            output = FileOutput(self._output_path(rel), keep=at.out if not fresh else 0)
+        tail = Tail(path, fd, key, output, self._engine(key, path), self.stats, at)
         tail.quiet_since = monotonic()
         if self._stdout is not None:
             tail.intent = partial(self._intent, tail)
@@ -388,7 +391,12 @@ class Follower:
         tail.sent = end
         self._save(durable=False)
 
-    def _engine(self, key: Key) -> LineEngine:
+    def _output_path(self, rel: Path) -> Path:
+        """Where the output named `rel` is: under OUTDIR, `.jsonl` added in that format."""
+        assert self._outdir is not None
+        return self._outdir / (f"{rel}.jsonl" if self.options.output_format == "jsonl" else rel)
+
+    def _engine(self, key: Key, path: Path | None = None) -> LineEngine:
         def name() -> str:
             tail = self.tails.get(key)
             return tail.name if tail else "?"
@@ -401,6 +409,9 @@ class Follower:
                 self.say(f"warning: {name()}: more lines failed closed in this file; they are counted in /metrics")
 
         on_failure = failure_reporter(lambda lineno: f"{name()}:{lineno}", self.options.on_error, warn)
+        if self.options.output_format == "jsonl":
+            file = str(path) if path is not None else name()
+            return jsonl.factory(self.options.engine, self.options.all_lines)(file, self.chain, self.stats, on_failure)
         return ENGINES[self.options.engine](self.chain, self.stats, on_failure)
 
     # -- restarts ---------------------------------------------------------------------------
@@ -409,7 +420,7 @@ class Follower:
         at = Checkpoint(int(saved["offset"]), int(saved["line"]), int(saved["out"]))  # type: ignore[arg-type]
         if self._outdir is not None:
             recorded = _path(saved["output"])
-            have = FileOutput.size_of(self._outdir / recorded)
+            have = FileOutput.size_of(self._output_path(recorded))
             if have < at.out:
                 self.say(f"{path}: its output {recorded} is missing or shorter than checkpointed; writing it anew")
                 self._open(key, fd, path, rel, Checkpoint(0, 0, 0), fresh=True)
@@ -472,7 +483,7 @@ class Follower:
             if other is not tail and self._rel[other.key] == rel and isinstance(other.output, FileOutput):
                 aside = part_path(other.output.path)
                 other.output.rename(aside)
-        tail.output.rename(self.options.outdir / rel)
+        tail.output.rename(self._output_path(rel))
         self._rel[tail.key] = rel
 
     def _truncated(self, tail: Tail, now: float) -> None:
@@ -566,6 +577,10 @@ class Follower:
         if not isinstance(content, dict) or content.get("version") != STATE_VERSION:
             msg = f"{path}: not a logfilter follow state file (or from another version); give a new --state"
             raise ConfigError(msg)
+        if content.get("format", "tlib") != self.options.output_format:
+            msg = (f"{path}: this state belongs to --format {content.get('format', 'tlib')}, not "
+                   f"{self.options.output_format}; use the same format, or a new --state")  # fmt: skip
+            raise ConfigError(msg)
         if content.get("output") != self._output:
             msg = (f"{path}: this state belongs to output {content.get('output')}, not {self._output}; "
                    "use the same output, or a new --state")  # fmt: skip
@@ -581,6 +596,7 @@ class Follower:
         content = {
             "version": STATE_VERSION,
             "output": self._output,
+            "format": self.options.output_format,
             "files": [self._entry(tail) for tail in self.tails.values()],
         }
         data = orjson.dumps(content)

@@ -17,6 +17,8 @@ OnError = Literal["redact", "fail"]
 Warn = Callable[[str], None]
 EngineName = Literal["fast", "reference"]
 ENGINES: dict[str, type[LineEngine]] = {"fast": FastEngine, "reference": ReferenceEngine}
+# Builds the engine for one input from the input's name (jsonl.factory).
+EngineFactory = Callable[[str, Chain, Stats, OnFailure], LineEngine]
 
 
 def run(
@@ -28,19 +30,22 @@ def run(
     warn: Warn = lambda message: None,
     stats: Stats | None = None,
     engine: EngineName = "fast",
+    factory: EngineFactory | None = None,
 ) -> Stats:
     """Mask every source in order into the sink; return the counts.
 
     Output is flushed after every chunk read, so on a live pipe each line goes out as soon
     as it is complete. A KV line that cannot be parsed is masked whole and reported through
     `warn` (redact), or stops the run with InputError (fail); the report names the input
-    and line, never its text.
+    and line, never its text. `factory` builds the engine for each input from its name
+    instead of `engine` (jsonl.factory).
     """
     stats = stats if stats is not None else Stats()
     for source in sources:
         name = source.name
-        on_failure = failure_reporter(lambda lineno, name=name: f"{name}:{lineno}", on_error, warn)
-        masker = ENGINES[engine](chain, stats, on_failure)
+        fate = "left it out" if factory else "masked it whole"
+        on_failure = failure_reporter(lambda lineno, name=name: f"{name}:{lineno}", on_error, warn, fate)
+        masker = factory(name, chain, stats, on_failure) if factory else ENGINES[engine](chain, stats, on_failure)
         framer = LineFramer()
         lineno = 0
         first = True
@@ -62,20 +67,26 @@ def run(
         rest = framer.finish()
         if rest:
             _write(sink, masker.process(rest, lineno + 1), stats)
+        held = masker.flush(True)
+        if held:
+            _write(sink, held, stats)
     return stats
 
 
-def failure_reporter(where: Callable[[int], str], on_error: OnError, warn: Warn) -> OnFailure:
+def failure_reporter(
+    where: Callable[[int], str], on_error: OnError, warn: Warn, fate: str = "masked it whole"
+) -> OnFailure:
     """What an engine calls for a KV line it cannot parse: stop with InputError, or warn.
 
     `where(lineno)` names the input and line; the message never holds the line's text.
+    `fate` says what became of the line (the JSON engine leaves it out).
     """
 
     def on_failure(lineno: int, attribute: str) -> None:
         if on_error == "fail":
             msg = f"{where(lineno)}: unparsable line in an {attribute} block; stopped (--on-error fail)"
             raise InputError(msg)
-        warn(f"{where(lineno)}: unparsable line in an {attribute} block; masked it whole (failed closed)")
+        warn(f"{where(lineno)}: unparsable line in an {attribute} block; {fate} (failed closed)")
 
     return on_failure
 

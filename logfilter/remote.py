@@ -49,8 +49,9 @@ class UrlPlan:
     roots: list[str] = field(default_factory=list)
 
 
-def plan(inputs: list[str], outdir: str) -> UrlPlan:
-    """Walk input URLs into jobs; refuse (ConfigError) outputs on or inside an input."""
+def plan(inputs: list[str], outdir: str, suffix: str = "") -> UrlPlan:
+    """Walk input URLs into jobs, each output name followed by `suffix` (`.jsonl`); refuse
+    (ConfigError) outputs on or inside an input."""
     out_fs, out_root = locate(outdir)
     out_root = out_root.rstrip("/")
     result = UrlPlan(outdir.rstrip("/"))
@@ -77,7 +78,7 @@ def plan(inputs: list[str], outdir: str) -> UrlPlan:
             rel = top + path[len(root) :]
             source = fs.unstrip_protocol(path) if is_url(item) else path
             size, mtime_ns = stamp(fs, path)
-            result.todo.append(UrlJob(source, f"{result.outdir}/{rel}", printable(source), size, mtime_ns))
+            result.todo.append(UrlJob(source, f"{result.outdir}/{rel}{suffix}", printable(source), size, mtime_ns))
         result.roots.append(item)
     return result
 

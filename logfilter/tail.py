@@ -260,7 +260,7 @@ class Tail:
         self.drain()
         rest = self.framer.finish()
         if rest:
-            self._unwritten = (self.engine.process(rest, self.line + 1), len(rest), 1, True)
+            self._unwritten = (self.engine.process(rest, self.line + 1) + self.engine.flush(True), len(rest), 1, True)
             self._write_unwritten()
 
     def restart(self, fd: int, key: Key, engine: LineEngine) -> None:
@@ -301,6 +301,7 @@ class Tail:
         out: list[bytes] = []
         try:
             lines = self.engine.feed(data, self.line + 1, out) if data else 0
+            out.append(self.engine.flush(at_split))  # what an engine of whole messages (jsonl) holds
         except InputError:
             self.failed = True  # its engine stopped inside a line: nothing more is read or emitted
             done = b"".join(out)  # the lines before the one that stopped it

@@ -77,10 +77,7 @@ def _guarded(name: str, work: Callable[[], T], failure: Callable[[Outcome], T]) 
 def _rewriter(settings: Settings, output: Output) -> Rewriter:
     # Archive members spool beside a local output, as in a local batch; else in the worker's tmp.
     spool = Path(output.part).parent if output.local else None
-    return Rewriter(
-        compile_policy(settings.policy), engine=settings.engine, on_error=settings.on_error,
-        keep_binary=settings.keep_binary, spool_dir=spool,  # type: ignore[arg-type]
-    )  # fmt: skip
+    return settings.rewriter(compile_policy(settings.policy), spool)
 
 
 def _rewrite_file(task: Task, settings: Settings) -> Outcome:

@@ -236,3 +236,21 @@ def test_the_hash_key_reaches_workers_in_memory_only(tmp_path: Path) -> None:
     written += [path.read_bytes() for folder in (out, tmp_path / "scratch") for path in folder.rglob("*") if path.is_file()]
     written.append((tmp_path / "cluster.json").read_bytes())
     assert b"HASHKEYCANARY" not in b"".join(w if isinstance(w, bytes) else w.encode() for w in written)
+
+
+def test_jsonl_on_the_cluster_equals_jsonl_at_home(tmp_path: Path) -> None:
+    """--format jsonl on the cluster: the same .jsonl files; a big file is not split (its objects carry line numbers)."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    for seed in range(3):
+        (logs / f"corpus-{seed}.log").write_bytes(generate(40 << 10, seed))
+    (logs / "big.log").write_bytes(generate(1 << 20, 9))
+    serial = run_logfilter("batch", "-c", CONFIG, logs, "-o", tmp_path / "serial", "--jobs", "1", "--format", "jsonl")
+    assert serial.returncode == 0, serial.stderr
+    out = tmp_path / "cluster"
+    result = run_logfilter("batch", "-c", CONFIG, logs, "-o", out, "--scheduler", "local:2", "--split-size", SPLIT,
+                           "--format", "jsonl", timeout=180)  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    expected = tree(tmp_path / "serial")
+    assert sorted(expected) == [f"logs/{name}.jsonl" for name in ("big.log", "corpus-0.log", "corpus-1.log", "corpus-2.log")]
+    assert tree(out) == expected

@@ -1,0 +1,152 @@
+"""JsonEngine: objects that validate, values as the tlib engine prints them, and messages cut at the right lines."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from logfilter.chain import Chain, compile_policy
+from logfilter.config import load_policy
+from logfilter.errors import ConfigError
+from logfilter.jsonl import JsonEngine, factory
+from logfilter.pipeline import failure_reporter, run
+from logfilter.sinks import StreamSink
+from logfilter.stats import Stats
+from tests.conftest import SAMPLES, case_args, golden_cases
+from tests.jsonl_oracle import check_values, objects
+from tests.strategies import kv_log, log_text, policy_args
+from tests.unit.test_differential import _Chunks
+
+
+def _run(data: bytes, chain: Chain, chunk: int = 1 << 20, engine: str = "fast", all_lines: bool = True) -> tuple:
+    """(output bytes, counts) of run in jsonl format."""
+    buffer = io.BytesIO()
+    stats = run([_Chunks(data, chunk)], chain, StreamSink(buffer, "<memory>"),
+                factory=factory(engine, all_lines))  # fmt: skip
+    return buffer.getvalue(), stats
+
+
+def _tlib(data: bytes, chain: Chain) -> bytes:
+    buffer = io.BytesIO()
+    run([_Chunks(data, 1 << 20)], chain, StreamSink(buffer, "<memory>"))
+    return buffer.getvalue()
+
+
+def _chain(default: str = "copy", *keys: str) -> Chain:
+    return compile_policy(load_policy(None, default, keys))
+
+
+class TestOracle:
+    def test_a_wrong_value_is_caught(self) -> None:
+        """check_values fails when a value in the JSON differs from run's output (the oracle can fail)."""
+        data = b"message RequestX\n\tAttributeUserData\t[1] 00\n\t\t'PASSWORD'\t'secret'\n"
+        chain = _chain("copy", "PASSWORD=hide")
+        output, _stats = _run(data, chain)
+        assert check_values(objects(output), _tlib(data, chain)) == 1
+        with pytest.raises(AssertionError):
+            check_values(objects(output.replace(b'"****"', b'"secret"')), _tlib(data, chain))
+
+
+class TestEngines:
+    @pytest.mark.parametrize("case", golden_cases(), ids=lambda path: path.name)
+    def test_reference_and_fast_agree(self, case) -> None:  # type: ignore[no-untyped-def]
+        """The Lark-read JsonEngine and the regex-read one write the same objects, whatever the chunk size."""
+        args = case_args(case)
+        chain = compile_policy(load_policy(case / "filter.ini", ignore_key_case="--ignore-key-case" in args))
+        data = (case / "input.log").read_bytes()
+        expected = _run(data, chain, engine="reference")[0]
+        assert _run(data, chain, chunk=7)[0] == expected
+        check_values(objects(expected), (case / "expected.log").read_bytes())
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(log_text(), kv_log()), policy_args(), st.integers(1, 80))
+def test_generated_logs(data: bytes, policy: tuple, chunk: int) -> None:
+    """Generated logs: valid objects, values as the tlib engine prints them, failed-closed lines all counted."""
+    default, keys, ignore_case = policy
+    try:
+        chain = compile_policy(load_policy(None, default, keys, ignore_case))
+    except ConfigError:
+        assume(False)
+    output, stats = _run(data, chain, chunk)
+    items = objects(output)
+    check_values(items, _tlib(data, chain))
+    assert sum(item.get("failed_closed", 0) for item in items) == stats.failed_closed
+    starts = [item["line"] for item in items]
+    assert starts == sorted(starts)
+
+
+def test_samples_in_small_chunks() -> None:
+    """The samples, read 61 bytes at a time, give the same objects as read whole."""
+    chain = compile_policy(load_policy(SAMPLES / "filter.ini"))
+    data = b"".join(path.read_bytes() for path in sorted(SAMPLES.glob("*.log")))
+    assert _run(data, chain, 61)[0] == _run(data, chain)[0]
+
+
+def test_golden_cases_have_values() -> None:
+    """The golden cases hold many values to check, so the value checks are not empty."""
+    total = 0
+    for case in golden_cases():
+        chain = compile_policy(load_policy(case / "filter.ini", ignore_key_case="--ignore-key-case" in case_args(case)))
+        total += check_values(objects(_run((case / "input.log").read_bytes(), chain)[0]), (case / "expected.log").read_bytes())
+    assert total > 100
+
+
+class TestFlush:
+    def _engine(self) -> tuple[JsonEngine, list[bytes]]:
+        chain = _chain("hide")
+        engine = JsonEngine(chain, Stats(), failure_reporter(str, "redact", lambda m: None), "x.log")
+        return engine, []
+
+    def test_quiet_flush_then_continuation(self) -> None:
+        """A flush that is not the message's end writes it; the lines that go on make a `continued` object."""
+        engine, out = self._engine()
+        first = b"message RequestX\n\tAttributeUserData\t[1] 00\n\t\t'L'(list) 'A'\t'1'\n"
+        engine.feed(first, 1, out)
+        assert not engine.idle
+        out.append(engine.flush(False))
+        assert not engine.idle  # the message may go on: no checkpoint here
+        engine.feed(b"\t\t\t'B'\t'2'\n\tAttributeThisDN\t'9'\n", 4, out)
+        out.append(engine.flush(True))
+        assert engine.idle
+        one, two = objects(b"".join(out))
+        assert one["kv"] == {"AttributeUserData": {"L": {"A": "****"}}} and "continued" not in one
+        assert two["continued"] is True and two["line"] == 4 and two["message"] == "RequestX"
+        assert two["kv"] == {"AttributeUserData": {"L": {"B": "****"}}}
+        assert two["attributes"] == {"AttributeThisDN": "9"}
+
+    def test_ended_flush_writes_the_last_free_line(self) -> None:
+        """At a record's end nothing is held: the last free line is written (with all lines), the engine is idle."""
+        chain = _chain()
+        engine = JsonEngine(chain, Stats(), failure_reporter(str, "redact", lambda m: None), "x.log", all_lines=True)
+        out: list[bytes] = []
+        engine.feed(b"10:00:00.000 Std 05060 hello\n", 1, out)
+        assert b"".join(out) == b"" and not engine.idle
+        assert objects(engine.flush(True)) == [{"file": "x.log", "line": 1, "text": "10:00:00.000 Std 05060 hello"}]
+        assert engine.idle
+
+    def test_block_outside_a_message(self) -> None:
+        """A KV block with no message header before it is a message with no name; its values are filtered."""
+        output, _stats = _run(b"free\n\tAttributeUserData\t[1] 00\n\t\t'K'\t'v'\n", _chain("hide"), all_lines=False)
+        (item,) = objects(output)
+        assert (item["line"], item["message"], item["header"], item["kv"]) == (2, None, [], {"AttributeUserData": {"K": "****"}})
+
+
+def test_crlf_gives_the_objects_of_lf() -> None:
+    """Line endings are not part of any text: a CRLF log gives the same objects as its LF copy."""
+    chain = compile_policy(load_policy(SAMPLES / "filter.ini"))
+    crlf = (SAMPLES / "sipserver-crlf.log").read_bytes()
+    assert b"\r\n" in crlf
+    assert _run(crlf, chain)[0] == _run(crlf.replace(b"\r\n", b"\n"), chain)[0]
+
+
+def test_psdk_boilerplate_is_header_only_under_the_header() -> None:
+    """`message attributes:` right under a PSDK header is a header line; anywhere else it is another line."""
+    data = b"'EventRinging' ('64')\nmessage attributes:\nAttributeThisDN [str] = \"2214\"\nmessage attributes:\n"
+    (item,) = objects(_run(data, _chain())[0])
+    assert item["header"] == ["'EventRinging' ('64')", "message attributes:"] and item["time"] is None
+    assert item["attributes"] == {"AttributeThisDN": "2214"}
+    assert item["other"] == [{"line": 4, "text": "message attributes:"}]
