@@ -248,6 +248,8 @@ class JsonEngine(LineEngine):
             value = text[len(prefix) :]
             if pair.value.kind == "str":
                 value = _unquoted(value, pair.value.raw[0])
+            elif pair.value.kind == "int" and value[:1] in ("'", '"'):
+                value = _unquoted(value, value[0])  # hashed, an integer is quoted: the same token as its text
         _put(self._container(), _str(pair.key), _str(value))
         return text
 

@@ -150,3 +150,18 @@ def test_psdk_boilerplate_is_header_only_under_the_header() -> None:
     assert item["header"] == ["'EventRinging' ('64')", "message attributes:"] and item["time"] is None
     assert item["attributes"] == {"AttributeThisDN": "2214"}
     assert item["other"] == [{"line": 4, "text": "message attributes:"}]
+
+
+def test_a_hashed_value_is_one_token_whatever_its_kind() -> None:
+    """`1234`, `'1234'` and PSDK `"1234"` hash to one token, and the JSON gives it bare each time."""
+    from tests.conftest import load_keyed_policy
+
+    data = (
+        b"message RequestX\n\tAttributeUserData\t[3] 00\n\t\t'PIN'\t1234\n\t\t'PINS'\t'1234'\n"
+        b"\t\t'BIN'\t[2] 12 34\n"
+    )
+    chain = compile_policy(load_keyed_policy(None, "hash"))
+    (item,) = [item for item in objects(_run(data, chain)[0]) if item.get("message")]
+    pin, pins = item["kv"]["AttributeUserData"]["PIN"], item["kv"]["AttributeUserData"]["PINS"]
+    assert pin == pins and pin.startswith("h:") and len(pin) == 18
+    assert item["kv"]["AttributeUserData"]["BIN"] == "****"
