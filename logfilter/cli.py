@@ -29,7 +29,7 @@ from logfilter.batch import entry as batch_entry
 from logfilter.batch import plan as plan_batch
 from logfilter.batch import report as batch_report
 from logfilter.chain import Chain, compile_policy
-from logfilter.config import load_policy
+from logfilter.config import load_policy, read_config
 from logfilter.detect import NAMES as DETECTORS
 from logfilter.errors import ConfigError, LogFilterError
 from logfilter.filters import HIDE, FilterType, FilterTypeError, parse_filter_type
@@ -362,7 +362,7 @@ def scan(
     2: usage or configuration error.
     """
     try:
-        chain = compile_policy(load_policy(config, default, key or (), ignore_key_case, detect=detect))
+        chain = compile_policy(load_policy(config, default, key or (), ignore_key_case, detect=detect, keyed=False))
         paths = [Path(item) for item in inputs or ["-"] if item != "-"]
         for path in paths:
             if not path.exists():
@@ -415,7 +415,7 @@ def keys(
             msg = f"--format {output_format!r}: expected text or json"
             raise ConfigError(msg)
         nothing = config is None and default is None and not key
-        chain = compile_policy(load_policy(config, "copy" if nothing else default, key or (), ignore_key_case))
+        chain = compile_policy(load_policy(config, "copy" if nothing else default, key or (), ignore_key_case, keyed=False))
         inventory = KeyInventory(chain)
         for item in inputs or ["-"]:
             if item == "-":
@@ -484,7 +484,7 @@ def untag(
     A tag with no closing tag on its line hides the rest of the line (failed closed).
     """
     try:
-        chosen = _untag_filter_type(strip, filter_type)
+        chosen = _untag_filter_type(strip, filter_type, config)
         pairs = [DEFAULT_PAIR, *(parse_tags(text) for text in tags or ())]
         if config is not None:
             pairs += config_pairs(config)
@@ -546,8 +546,8 @@ def _preview(sources: list[Source], chain: Chain, sink: StreamSink, count: int) 
     return shown
 
 
-def _untag_filter_type(strip: bool, text: str | None) -> FilterType | None:
-    """None strips the tags; the default is hide."""
+def _untag_filter_type(strip: bool, text: str | None, config: Path | None) -> FilterType | None:
+    """None strips the tags; the default is hide. A hash takes its key as run does (the config's file, or the environment)."""
     if strip and text is not None:
         msg = "untag: give at most one of --strip and --filter-type"
         raise ConfigError(msg)
@@ -555,7 +555,10 @@ def _untag_filter_type(strip: bool, text: str | None) -> FilterType | None:
         return None
     try:
         chosen = parse_filter_type(text) if text is not None else HIDE
-        return chosen.keyed(read_key(None, None)) if chosen.is_hash else chosen  # the key from LOGFILTER_HASH_KEY
+        if not chosen.is_hash:
+            return chosen
+        options = read_config(config)[0] if config is not None else None
+        return chosen.keyed(read_key(options and options.hash_key_file, options and options.hash_key_where))
     except FilterTypeError as exc:
         msg = f"--filter-type {text!r}: {exc}"
         raise ConfigError(msg) from None

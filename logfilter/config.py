@@ -155,10 +155,13 @@ def load_policy(
     keys: Iterable[str] = (),
     ignore_key_case: bool = False,
     detect: str | None = None,
+    keyed: bool = True,
 ) -> Policy:
     """Build the Policy from a config file and CLI overrides; refuse an empty configuration.
 
-    `detect` (a detector list, as `--detect` gives it) replaces the file's `detect`.
+    `detect` (a detector list, as `--detect` gives it) replaces the file's `detect`. With
+    `keyed` false the hash key is not read: for commands that name filter types but never
+    hash (scan, keys), so they run where the key is not.
     """
     keys = list(keys)
     if config is None and default is None and not keys and detect is None:
@@ -186,7 +189,7 @@ def load_policy(
     policy = Policy(
         chosen or COPY, tuple(by_key.values()), ignore_key_case, names, options.detect_filter_type or HIDE
     )
-    return with_hash_key(policy, options.hash_key_file, options.hash_key_where)
+    return with_hash_key(policy, options.hash_key_file, options.hash_key_where) if keyed else policy
 
 
 def with_hash_key(policy: Policy, key_file: Path | None, where: str | None) -> Policy:
@@ -195,8 +198,7 @@ def with_hash_key(policy: Policy, key_file: Path | None, where: str | None) -> P
     The key is read (hashing.read_key) only when some rule hashes: without a hash rule,
     neither LOGFILTER_HASH_KEY nor hash-key-file is looked at.
     """
-    types = [policy.default, policy.detect_filter_type, *(rule.filter_type for rule in policy.rules)]
-    if not any(ft.is_hash for ft in types):
+    if not any(ft.is_hash for ft in _filter_types(policy)):
         return policy
     secret = read_key(key_file, where)
     return replace(
@@ -213,8 +215,11 @@ def _bound(filter_type: FilterType, secret: Secret) -> FilterType:
 
 def hash_key_id(policy: Policy) -> str | None:
     """The id of the policy's hash key (hashing.Secret.id), None when nothing hashes."""
-    types = [policy.default, policy.detect_filter_type, *(rule.filter_type for rule in policy.rules)]
-    return next((ft.secret.id for ft in types if ft.secret is not None), None)
+    return next((ft.secret.id for ft in _filter_types(policy) if ft.secret is not None), None)
+
+
+def _filter_types(policy: Policy) -> list[FilterType]:
+    return [policy.default, policy.detect_filter_type, *(rule.filter_type for rule in policy.rules)]
 
 
 def _fold(key: str, ignore_case: bool) -> str:

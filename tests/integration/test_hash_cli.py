@@ -101,3 +101,24 @@ def test_untag_filter_type_hash(monkeypatch: pytest.MonkeyPatch) -> None:
     ran = run_logfilter("run", "--key", "PIN=hash", stdin=b"message X\n\tAttributeUserData\t[1] 00..\n\t\t'PIN'\t'1234'\n")
     token = ran.stdout.split(b"\t")[-1].strip()
     assert result.stdout == b"x 'PIN'\t" + token + b" and " + token + b"\n"
+
+
+def test_scan_and_keys_need_no_key(ini: Path) -> None:
+    """scan and keys name filter types but never hash: they run where the key is not (no LOGFILTER_HASH_KEY here)."""
+    found = run_logfilter("scan", "-c", ini, "--detect", "none", SAMPLES / "tserver.log")
+    assert found.returncode == 1 and "rule hash" in found.stdout.decode(), found.stderr
+    keys = run_logfilter("keys", "-c", ini, SAMPLES / "tserver.log")
+    assert keys.returncode == 0 and "hash(16)" in keys.stdout.decode(), keys.stderr
+
+
+def test_untag_hash_takes_the_config_key_file(tmp_path: Path) -> None:
+    """untag -c F --filter-type hash uses F's hash-key-file, as run -c F does."""
+    key = tmp_path / "hash.key"
+    key.write_text(KEY)
+    key.chmod(0o600)
+    ini = tmp_path / "f.ini"
+    ini.write_text(f"[log-filter]\ndefault-filter-type=hash\nhash-key-file={key}\n")
+    result = run_logfilter("untag", "-c", ini, "--filter-type", "hash", stdin=b"x <#'1234'#>\n")
+    ran = run_logfilter("run", "-c", ini, stdin=b"message X\n\tAttributeUserData\t[1] 00..\n\t\t'PIN'\t'1234'\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == b"x " + ran.stdout.split(b"\t")[-1].strip() + b"\n"
