@@ -152,9 +152,9 @@ def run(
     try:
         chain = compile_policy(load_policy(config, default, key or (), ignore_key_case))
         mode, engine_name = _mode(on_error), _engine(engine)
-        if preview:
-            _check_preview(output, preview_count, prints_data)
-        factory = jsonl_factory(engine_name, all_lines) if _format(output_format, all_lines) == "jsonl" else None
+        chosen = _format(output_format, all_lines)
+        _check_preview(preview, output, preview_count, prints_data, chosen)
+        factory = jsonl_factory(engine_name, all_lines) if chosen == "jsonl" else None
     except LogFilterError as exc:
         _die(exc)
     if preview:
@@ -521,8 +521,19 @@ def _stream(inputs: list[str] | None, output: str | None, work: Callable[[list[S
     return counts
 
 
-def _check_preview(output: str | None, count: int, prints_data: bool) -> None:
-    """--preview prints original values: only to a terminal, unless the user says they know."""
+def _check_preview(preview: bool, output: str | None, count: int, prints_data: bool, chosen: Format) -> None:
+    """--preview prints original values: only to a terminal, unless the user says they know.
+
+    Its flags without it, or it with --format jsonl, would be silently ignored: refused.
+    """
+    if not preview:
+        if prints_data or count != DEFAULT_MESSAGES:
+            msg = "--preview-count and --i-know-this-prints-data go with --preview"
+            raise ConfigError(msg)
+        return
+    if chosen == "jsonl":
+        msg = "--preview shows T-Library lines before and after; it does not go with --format jsonl"
+        raise ConfigError(msg)
     if not 1 <= count <= MAX_PREVIEW:
         msg = f"--preview-count {count}: expected 1 to {MAX_PREVIEW}"
         raise ConfigError(msg)

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import SAMPLES, run_logfilter
 
 CONFIG = SAMPLES / "filter.ini"
@@ -75,3 +77,13 @@ def test_escapes_terminal_controls() -> None:
 def test_bad_count() -> None:
     """--preview-count outside 1..100 is a usage error."""
     assert run_logfilter("run", "-c", CONFIG, "--preview", "--preview-count", "0", "-").returncode == 2
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--preview-count", "5"], ["--i-know-this-prints-data"], ["--preview", "--i-know-this-prints-data", "--format", "jsonl"]],
+)
+def test_flags_that_would_do_nothing_are_refused(args: list[str]) -> None:
+    """--preview's flags without it, and --preview with jsonl, are usage errors rather than silently ignored."""
+    result = run_logfilter("run", "-c", CONFIG, *args, SAMPLES / "tserver.log")
+    assert (result.returncode, result.stdout) == (2, b"") and result.stderr.count("\n") == 1
