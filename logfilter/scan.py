@@ -171,7 +171,7 @@ class ScanEngine(LineEngine):
         value = pair.value
         if kv.suppressed or value is None:
             return None  # the PSDK hid it already
-        if _in_clear(kv, value.raw, pair, chosen):
+        if _in_clear(kv, pair, chosen):
             self._found("rule", b"", pair, chosen)
         elif self._detectors is not None and value.kind != "bin":
             raw = value.raw.encode(*_ENCODING)
@@ -199,7 +199,7 @@ def tag_pairs(chain: Chain) -> list[TagPair]:
     return [DEFAULT_PAIR, *((rule.prefix, rule.postfix) for rule in rules if rule.action == "tag")]
 
 
-def _in_clear(kv: KVLine, raw: str, pair: Pair, rule: FilterType) -> bool:
+def _in_clear(kv: KVLine, pair: Pair, rule: FilterType) -> bool:
     """Whether a value is not in the form `rule` leaves it: a rule's masks are idempotent."""
     if rule.action == "skip":
         return True  # the pair should not be there at all
