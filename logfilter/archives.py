@@ -321,6 +321,16 @@ def unreadable(head: bytes) -> str | None:
     return None
 
 
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_CONTROLS_BUT_TAB = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+
+
+def escape_controls(text: str, keep_tabs: bool = False) -> str:
+    """Text for a terminal: control characters as escapes (`\\x1b`), so none acts on it."""
+    pattern = _CONTROLS_BUT_TAB if keep_tabs else _CONTROLS
+    return pattern.sub(lambda hit: hit.group().encode("unicode_escape").decode(), text)
+
+
 def printable(name: str) -> str:
     """A file name as text for messages and JSON: bytes that are not UTF-8 as \\x escapes."""
     return os.fsencode(name).decode("utf-8", "backslashreplace")

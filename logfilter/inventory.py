@@ -8,11 +8,11 @@ never a prefix of one. Inputs are walked as scan walks them (files, folders, arc
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from logfilter import lexer
+from logfilter.archives import escape_controls
 from logfilter.chain import Chain
 from logfilter.engine import IN_CLEAR, LineEngine
 from logfilter.filters import FilterType
@@ -22,7 +22,6 @@ from logfilter.sources import CHUNK, LineFramer
 from logfilter.stats import Stats
 
 CLASSES = ("digits", "letters", "space", "other")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _ENCODING = ("utf-8", "surrogateescape")
 
 
@@ -210,4 +209,4 @@ def _json_text(key: str) -> str:
 
 def _text(key: str) -> str:
     """A key for the terminal: undecodable bytes and control characters escaped."""
-    return _CONTROL.sub(lambda hit: hit.group().encode("unicode_escape").decode(), _json_text(key))
+    return escape_controls(_json_text(key))

@@ -7,11 +7,11 @@ what is shown is what `run` writes. Reading stops once enough messages are colle
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 from logfilter import lexer
+from logfilter.archives import escape_controls
 from logfilter.chain import Chain
 from logfilter.engine import Block, LineEngine, split_eol
 from logfilter.sources import LineFramer, Source
@@ -20,7 +20,6 @@ from logfilter.stats import Stats
 DEFAULT_MESSAGES = 3
 MAX_MESSAGES = 100
 # Everything that could move the cursor or change the terminal; a TAB stays a TAB.
-_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,5 +120,4 @@ def render(example: Example) -> list[str]:
 
 
 def _shown(line: bytes) -> str:
-    text = line.decode("utf-8", "backslashreplace")
-    return _CONTROL.sub(lambda hit: hit.group().encode("unicode_escape").decode(), text)
+    return escape_controls(line.decode("utf-8", "backslashreplace"), keep_tabs=True)

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from logfilter import lexer
-from logfilter.archives import DAMAGE, damage, printable, texts
+from logfilter.archives import DAMAGE, damage, escape_controls, printable, texts
 from logfilter.chain import Chain
 from logfilter.detect import Detectors, preview
 from logfilter.engine import WHITESPACE, Block, LineEngine
@@ -73,7 +73,7 @@ class Finding:
 
     def text(self) -> str:
         """One line for people: `FILE:LINE: DETECTOR: key 'K' in ATTRIBUTE: PREVIEW`, control characters escaped."""
-        return _CONTROL.sub(lambda hit: hit.group().encode("unicode_escape").decode(), self._text())
+        return escape_controls(self._text())
 
     def _text(self) -> str:
         where = self.file if self.line is None else f"{self.file}:{self.line}"
@@ -96,7 +96,6 @@ class Finding:
 
 
 Report = Callable[[Finding], None]
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 class ScanEngine(LineEngine):

@@ -34,10 +34,12 @@ def test_json_stdin_and_gzip_agree(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     assert password["filter_type"] == "hash(16)" and password["why"] == "rule" and password["count"] > 0
 
 
-def test_keys_with_hash_needs_no_more_than_run_does() -> None:
-    """A hash rule without a key is the same configuration error as in run."""
-    result = run_logfilter("keys", "--key", "PIN=hash", "-", stdin=b"")
-    assert result.returncode == 2 and "needs a key" in result.stderr
+def test_keys_with_hash_needs_no_key() -> None:
+    """keys never hashes, so a hash rule does not make it ask for the key (run would: exit 2)."""
+    data = b"message X\n\tAttributeUserData\t[1] 00..\n\t\t'PIN'\t'1234'\n"
+    assert run_logfilter("run", "--key", "PIN=hash", "-", stdin=data).returncode == 2
+    result = run_logfilter("keys", "--key", "PIN=hash", "-", stdin=data)
+    assert result.returncode == 0 and "hash(16)" in result.stdout.decode() and b"1234" not in result.stdout
 
 
 def test_bad_inputs() -> None:
