@@ -9,8 +9,9 @@ from logfilter.chain import Chain
 from logfilter.engine import LineEngine, OnFailure, ReferenceEngine
 from logfilter.errors import ConfigError, InputError
 from logfilter.fast import FastEngine
+from logfilter.overlong import MAX_LINE, BoundedFramer, mask_parts
 from logfilter.sinks import Sink
-from logfilter.sources import HEAD, PACKED, LineFramer, Source, sniff
+from logfilter.sources import HEAD, PACKED, Source, sniff
 from logfilter.stats import Stats
 
 OnError = Literal["redact", "fail"]
@@ -28,20 +29,22 @@ def run(
     warn: Warn = lambda message: None,
     stats: Stats | None = None,
     engine: EngineName = "fast",
+    max_line: int = MAX_LINE,
 ) -> Stats:
     """Mask every source in order into the sink; return the counts.
 
     Output is flushed after every chunk read, so on a live pipe each line goes out as soon
     as it is complete. A KV line that cannot be parsed is masked whole and reported through
     `warn` (redact), or stops the run with InputError (fail); the report names the input
-    and line, never its text.
+    and line, never its text. Lines longer than `max_line` bytes go by parts
+    (logfilter/overlong.py), so memory stays bounded whatever the input.
     """
     stats = stats if stats is not None else Stats()
     for source in sources:
         name = source.name
         on_failure = failure_reporter(lambda lineno, name=name: f"{name}:{lineno}", on_error, warn)
         masker = ENGINES[engine](chain, stats, on_failure)
-        framer = LineFramer()
+        framer = BoundedFramer(max_line)
         lineno = 0
         first = True
         for chunk in source.chunks():
@@ -49,19 +52,20 @@ def run(
                 refuse_packed(chunk, name)
                 first = False
             stats.bytes_in += len(chunk)
-            data = framer.feed_lines(chunk)
-            if not data:
+            parts = framer.feed(chunk)
+            if not parts:
                 continue
             out: list[bytes] = []
             try:
-                lineno += masker.feed(data, lineno + 1, out)
+                lineno += mask_parts(masker, parts, lineno + 1, out)
             except InputError:
                 _write(sink, b"".join(out), stats)  # everything before the line that stopped the run
                 raise
             _write(sink, b"".join(out), stats)
-        rest = framer.finish()
-        if rest:
-            _write(sink, masker.process(rest, lineno + 1), stats)
+        out = []
+        mask_parts(masker, framer.finish(), lineno + 1, out)
+        if out:
+            _write(sink, b"".join(out), stats)
     return stats
 
 
