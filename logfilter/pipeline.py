@@ -85,11 +85,15 @@ def failure_reporter(where: Callable[[int], str], on_error: OnError, warn: Warn)
 
 
 def refuse_packed(head: bytes, name: str, advice: str = "use `logfilter batch` for archives and compressed logs") -> None:
-    """Raise ConfigError when `head` starts compressed or archived data, not a text log."""
-    # Compressed or archived logs would pass through unread, and unmasked.
+    """Raise ConfigError when `head` starts compressed or archived data, or binary data, not a text log."""
+    # Compressed or archived logs would pass through unread, and unmasked; so would UTF-16
+    # or UTF-32 text (its KV lines do not read as such), which counts as binary (NUL bytes).
     kind = sniff(head[:HEAD])
     if kind in PACKED:
         msg = f"{name}: {kind} data, not a text log; {advice}"
+        raise ConfigError(msg)
+    if kind == "binary":
+        msg = f"{name}: binary data (NUL bytes, or UTF-16/UTF-32 text), not a text log; refused (batch leaves such files out)"
         raise ConfigError(msg)
 
 
