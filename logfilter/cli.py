@@ -246,6 +246,8 @@ def follow(
             _mode(on_error), _engine(engine),
         )  # fmt: skip
         follower = Follower(options, load(), _say)
+        if config is not None:
+            follower.watch_config(config, load)  # a changed file reloads as SIGHUP does
         address = parse_listen(listen, listen_any) if listen is not None else None
         server = Server(follower, *address) if address is not None else None
         if server is not None:

@@ -110,6 +110,14 @@ class FileOutput:
             raise self._error(exc) from None
         self.end = at
 
+    def replaced(self) -> bool:
+        """Whether the name no longer leads to the file written (deleted, or another file put there)."""
+        try:
+            there, ours = os.stat(self.path), os.fstat(self._fd)
+        except OSError:
+            return True
+        return (there.st_dev, there.st_ino) != (ours.st_dev, ours.st_ino)
+
     def sync(self) -> None:
         try:
             os.fdatasync(self._fd)
