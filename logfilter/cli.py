@@ -7,7 +7,7 @@ import signal
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Annotated, NoReturn, TypeVar
+from typing import Annotated, NoReturn, TextIO, TypeVar
 
 import orjson
 import typer
@@ -37,7 +37,7 @@ from logfilter.pipeline import ENGINES, EngineName, OnError
 from logfilter.pipeline import run as run_pipeline
 from logfilter.scan import Scanner, describe, scan_paths
 from logfilter.serve import Server, parse_listen
-from logfilter.sinks import AtomicFile, StreamSink, locked
+from logfilter.sinks import AtomicFile, StreamSink, locked, set_aside
 from logfilter.sources import FileSource, Source, StdinSource
 from logfilter.untag import DEFAULT_PAIR, config_pairs, parse_tags
 from logfilter.untag import run as run_untag
@@ -316,7 +316,7 @@ def scan(
         scanner = Scanner(chain, everywhere, lambda finding: listing and _print_finding(finding.text()))
         for item in inputs or ["-"]:
             if item == "-":
-                scanner.scan_stream(sys.stdin.buffer, "<stdin>")
+                scanner.scan_stream(_std("stdin").buffer, "<stdin>")
             else:
                 scan_paths(scanner, [Path(item)])
         if report is not None:
@@ -335,7 +335,16 @@ def scan(
 
 
 def _print_finding(text: str) -> None:
-    sys.stdout.write(text + "\n")
+    _std("stdout").write(text + "\n")
+
+
+def _std(name: str) -> TextIO:
+    """sys.stdin or sys.stdout; a LogFilterError when the process was started with it closed."""
+    stream = getattr(sys, name)
+    if stream is None:
+        msg = f"<{name}>: standard {name[3:]}put is closed"
+        raise LogFilterError(msg)
+    return stream
 
 
 @app.command()
@@ -397,10 +406,13 @@ def _stream(inputs: list[str] | None, output: str | None, work: Callable[[list[S
         sink = _sink(output, sources)
         try:
             counts = work(sources, sink)
-        except BaseException:
+            sink.close()  # a failure to write the last bytes is an error like any other
+        except BaseException as exc:
             _close_quietly(sink)  # the error in flight is the one to report
+            aside = set_aside(Path(output)) if output not in (None, "-") else None
+            if aside is not None and isinstance(exc, LogFilterError):
+                exc.args = (f"{exc}; the output so far is in {aside}",)
             raise
-        sink.close()  # a failure to write the last bytes is an error like any other
     except BrokenPipeError:
         _silence_stdout()
         raise typer.Exit(0) from None
@@ -603,7 +615,7 @@ def _refuse_report_over_input(report: Path, roots: Plan | list[Path]) -> None:
 def _write_report(path: Path, content: dict[str, object]) -> None:
     data = orjson.dumps(content, option=orjson.OPT_INDENT_2) + b"\n"
     if str(path) == "-":
-        sys.stdout.buffer.write(data)
+        _std("stdout").buffer.write(data)
         sys.stdout.flush()
     elif path.exists() and not path.is_file():
         path.write_bytes(data)  # a device or a pipe (/dev/stdout): write to it, never replace it
@@ -661,6 +673,9 @@ def _sources(inputs: list[str]) -> list[Source]:
 
 def _sink(output: str | None, sources: list[Source]) -> StreamSink:
     if output is None or output == "-":
+        if sys.stdout is None:  # started with stdout closed (`>&-`)
+            msg = "<stdout>: standard output is closed; give -o FILE"
+            raise LogFilterError(msg)
         return StreamSink(sys.stdout.buffer, "<stdout>")
     target = Path(output)
     for source in sources:
@@ -688,6 +703,8 @@ def _silence_stdout() -> None:
 
 def entry() -> None:
     """Console-script entry point: run the app; an unexpected error never prints data."""
+    if sys.stderr is None:  # started with stderr closed: nothing can be told, the work goes on
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - for the life of the process
     try:
         app()
     except SystemExit:
