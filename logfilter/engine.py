@@ -93,6 +93,11 @@ class LineEngine:
         return self._block is None and self._awaiting is None and not self._long
 
     @property
+    def mid_line(self) -> bool:
+        """Whether the output so far ends inside an overlong line (more of it is to come)."""
+        return self._long != 0
+
+    @property
     def inside_value(self) -> bool:
         """Whether the next line may continue a value left open or an overlong line: not a place
         where a fresh engine goes on alike, even at a split point."""
@@ -220,7 +225,7 @@ class LineEngine:
             return head[:lead] + FAILED_CLOSED
         self._awaiting = None
         if block is not None and belongs(block, head):
-            self._long_quote = unclosed.opened(head)
+            self._long_quote = unclosed.opened(head + b"\x00")  # the line goes on: nothing closes at the cut
             placeholder = self._fail(block, head[:lead], b"", width(head[:lead]), lineno)
             self._awaiting = None  # decided at the line's end
             return placeholder

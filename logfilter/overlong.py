@@ -31,30 +31,55 @@ class BoundedFramer:
         self._long = False  # inside a line whose head went out
 
     def feed(self, chunk: bytes) -> list[Part]:
-        """The whole lines and line parts this chunk completes, in order."""
+        """The whole lines and line parts this chunk completes, in order.
+
+        A line is overlong when its text (without the LF) is longer than max_line, however the
+        reads cut it: its head is always its first max_line + 1 bytes, so what the engine
+        decides never depends on the size of the reads.
+        """
         parts: list[Part] = []
-        pos = 0
+        pos, size, limit = 0, len(chunk), self.max_line
         if self._long:
             at = chunk.find(b"\n") + 1
             if at == 0:
                 return [(MORE, chunk)]
             parts.append((END, chunk[:at]))
             self._long, pos = False, at
-        end = chunk.rfind(b"\n", pos) + 1
-        if end > pos:
+        while pos < size:
+            at = chunk.find(b"\n", pos)
+            if at < 0:
+                break
+            if self._size + at - pos > limit:  # the line ending here is overlong
+                self._start_long(chunk[pos:at], parts)
+                parts.append((END, b"\n"))
+                self._long, pos = False, at + 1
+                continue
+            end = chunk.rfind(b"\n", pos) + 1
+            if end - pos > limit:  # a later line in the chunk may be overlong: up to the first that is
+                end = at + 1
+                while (at := chunk.find(b"\n", end)) >= 0 and at - end <= limit:
+                    end = at + 1
             lines = chunk[pos:end]
             if self._pending:
                 lines = b"".join(self._pending) + lines
                 self._pending, self._size = [], 0
             parts.append((LINES, lines))
             pos = end
-        if pos < len(chunk):
+        if pos < size:
             self._pending.append(chunk[pos:] if pos else chunk)
-            self._size += len(chunk) - pos
-            if self._size > self.max_line:
-                parts.append((HEAD, b"".join(self._pending)))
-                self._pending, self._size, self._long = [], 0, True
+            self._size += size - pos
+            if self._size > limit:
+                self._start_long(b"", parts)
         return parts
+
+    def _start_long(self, more: bytes, parts: list[Part]) -> None:
+        """Hand out the pending bytes and `more` as the head and first middle part of an overlong line."""
+        data = b"".join(self._pending) + more
+        self._pending, self._size, self._long = [], 0, True
+        cut = self.max_line + 1
+        parts.append((HEAD, data[:cut]))
+        if len(data) > cut:
+            parts.append((MORE, data[cut:]))
 
     def finish(self) -> list[Part]:
         """What is left at the end of the input: the end of an overlong line, or an unended line."""

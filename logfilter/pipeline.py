@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Literal
 
 from logfilter.chain import Chain
@@ -46,11 +46,7 @@ def run(
         masker = ENGINES[engine](chain, stats, on_failure)
         framer = BoundedFramer(max_line)
         lineno = 0
-        first = True
-        for chunk in source.chunks():
-            if first:
-                refuse_packed(chunk, name)
-                first = False
+        for chunk in _sniffed(source.chunks(), name):
             stats.bytes_in += len(chunk)
             parts = framer.feed(chunk)
             if not parts:
@@ -61,7 +57,7 @@ def run(
             except InputError:
                 _write(sink, b"".join(out), stats)  # everything before the line that stopped the run
                 raise
-            _write(sink, b"".join(out), stats)
+            _write(sink, b"".join(out), stats, masker.mid_line)
         out = []
         mask_parts(masker, framer.finish(), lineno + 1, out)
         if out:
@@ -97,7 +93,25 @@ def refuse_packed(head: bytes, name: str, advice: str = "use `logfilter batch` f
         raise ConfigError(msg)
 
 
-def _write(sink: Sink, data: bytes, stats: Stats) -> None:
+def _sniffed(chunks: Iterator[bytes], name: str) -> Iterator[bytes]:
+    """The chunks, once their first HEAD bytes (however the reads cut them) are known to be text."""
+    head: list[bytes] = []
+    size = 0
+    for chunk in chunks:
+        if size >= HEAD:
+            yield chunk
+            continue
+        head.append(chunk)
+        size += len(chunk)
+        if size >= HEAD:
+            refuse_packed(b"".join(head), name)
+            yield from head
+    if size < HEAD:
+        refuse_packed(b"".join(head), name)
+        yield from head
+
+
+def _write(sink: Sink, data: bytes, stats: Stats, partial: bool = False) -> None:
     sink.write(data)
     sink.flush()
-    stats.wrote(data)
+    stats.wrote(data, partial)

@@ -349,7 +349,7 @@ class Tail:
             self.intent(self.emitted + size)
         self.output.write(data)  # raises LogFilterError
         self._unwritten = None
-        self.stats.wrote(data)
+        self.stats.wrote(data, self.engine.mid_line)
         self.emitted += size
         self.line += lines
         # No block open: a fresh engine would go on alike (unless a value is left open).

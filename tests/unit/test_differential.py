@@ -52,7 +52,7 @@ def mask(data: bytes, chain: Chain, engine: str, chunk: int, on_error: str = "re
             [_Chunks(data, chunk)], chain, StreamSink(buffer, "<memory>"),
             on_error=on_error, warn=warnings.append, engine=engine,  # type: ignore[arg-type]
         )
-    except InputError as exc:
+    except (InputError, ConfigError) as exc:  # ConfigError: binary data (NUL bytes) in the head, refused
         return buffer.getvalue(), str(exc), warnings
     return buffer.getvalue(), stats.as_dict(), warnings
 
