@@ -94,21 +94,18 @@ def refuse_packed(head: bytes, name: str, advice: str = "use `logfilter batch` f
 
 
 def _sniffed(chunks: Iterator[bytes], name: str) -> Iterator[bytes]:
-    """The chunks, once their first HEAD bytes (however the reads cut them) are known to be text."""
-    head: list[bytes] = []
-    size = 0
+    """The chunks, each once the first HEAD bytes seen so far still look like text.
+
+    A live pipe's first read can be a few bytes: they go out at once (a line must not wait
+    for 8 KiB), and the check is made again as the first HEAD bytes arrive; binary data found
+    there stops the run (ConfigError) before the chunk that shows it is written.
+    """
+    head = b""
     for chunk in chunks:
-        if size >= HEAD:
-            yield chunk
-            continue
-        head.append(chunk)
-        size += len(chunk)
-        if size >= HEAD:
-            refuse_packed(b"".join(head), name)
-            yield from head
-    if size < HEAD:
-        refuse_packed(b"".join(head), name)
-        yield from head
+        if len(head) < HEAD:
+            head += chunk[: HEAD - len(head)]
+            refuse_packed(head, name)
+        yield chunk
 
 
 def _write(sink: Sink, data: bytes, stats: Stats, partial: bool = False) -> None:

@@ -22,6 +22,7 @@ from logfilter.errors import ConfigError, InputError
 from logfilter.filters import parse_filter_type
 from logfilter.pipeline import run
 from logfilter.sinks import StreamSink
+from logfilter.sources import HEAD, sniff
 from tests.conftest import GOLDEN, ROOT, SAMPLES, case_args, golden_cases
 from tests.strategies import block, log_text, policy_args
 
@@ -52,8 +53,10 @@ def mask(data: bytes, chain: Chain, engine: str, chunk: int, on_error: str = "re
             [_Chunks(data, chunk)], chain, StreamSink(buffer, "<memory>"),
             on_error=on_error, warn=warnings.append, engine=engine,  # type: ignore[arg-type]
         )
-    except (InputError, ConfigError) as exc:  # ConfigError: binary data (NUL bytes) in the head, refused
+    except InputError as exc:
         return buffer.getvalue(), str(exc), warnings
+    except ConfigError as exc:  # binary data (NUL bytes) in the first 8 KiB: refused where it shows,
+        return b"", str(exc), []  # so what came before depends on the reads
     return buffer.getvalue(), stats.as_dict(), warnings
 
 
@@ -120,6 +123,9 @@ def test_samples_concatenated_under_the_sample_config() -> None:
 @settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(log_text(), policy_args(), st.integers(1, 80), st.sampled_from(["redact", "fail"]))
 def test_generated_logs(data: bytes, policy: tuple, chunk: int, on_error: str) -> None:
+    # Binary data is refused where it shows, so with small reads an earlier error may win;
+    # tests/properties.py covers refusals.
+    assume(sniff(data[:HEAD]) != "binary")
     default, keys, ignore_case = policy
     try:
         chain = compile_policy(load_policy(None, default, keys, ignore_case))
@@ -153,7 +159,7 @@ def test_generated_logs_with_detectors(
         assume(False)
     chain.detect_rule = parse_filter_type(detect_type)
     expected = mask(data, chain, "reference", 1 << 20)
-    event("caught" if expected[1]["detected"] else "nothing caught")  # type: ignore[index]
+    event("caught" if isinstance(expected[1], dict) and expected[1]["detected"] else "nothing caught")  # type: ignore[index]
     assert mask(data, chain, "fast", chunk) == expected
 
 
