@@ -104,8 +104,11 @@ def _sniffed(chunks: Iterator[bytes], name: str) -> Iterator[bytes]:
     for chunk in chunks:
         if len(head) < HEAD:
             head += chunk[: HEAD - len(head)]
-            refuse_packed(head, name)
+            # NUL bytes at the end of a partial head may grow into zero padding (a run of 16).
+            refuse_packed(head if len(head) >= HEAD else head.rstrip(b"\x00"), name)
         yield chunk
+    if len(head) < HEAD:
+        refuse_packed(head, name)  # the whole input, shorter than HEAD, seen as one
 
 
 def _write(sink: Sink, data: bytes, stats: Stats, partial: bool = False) -> None:

@@ -6,6 +6,9 @@ likes; here each gets a few hundred examples, a few seconds each.
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -57,3 +60,17 @@ class TestFuzzRun:
         """Planted canaries never come out; engines agree at any chunk size and line bound; text with no
         block opener is unchanged."""
         properties.run_path(data, seed)
+
+
+REGRESSIONS = sorted((Path(__file__).resolve().parent.parent / "fuzz_regressions").glob("*"))
+
+
+@pytest.mark.parametrize("found", REGRESSIONS, ids=[path.name for path in REGRESSIONS])
+def test_inputs_the_fuzzer_found_stay_fixed(found: Path) -> None:
+    """Each input atheris once failed on (tests/fuzz_regressions/<target>-*) passes its property."""
+    data = found.read_bytes()
+    target = found.name.split("-", 1)[0]
+    if target == "run":
+        properties.run_path(data[1:], data[0] if data else 0)
+    else:
+        getattr(properties, target)(data)
