@@ -30,6 +30,7 @@ from typing import BinaryIO, Literal
 
 from logfilter.chain import Chain
 from logfilter.errors import LogFilterError
+from logfilter.multistream import bzip2_reader, xz_reader
 from logfilter.pipeline import EngineFactory, EngineName, OnError, run
 from logfilter.sinks import StreamSink
 from logfilter.sources import CHUNK, HEAD, Kind, StreamSource, sniff
@@ -43,8 +44,8 @@ SPOOL = 64 << 20
 
 _COMPRESSED: dict[str, Callable[[BinaryIO], BinaryIO]] = {
     "gzip": lambda stream: gzip.GzipFile(fileobj=stream, mode="rb"),
-    "bzip2": lambda stream: bz2.BZ2File(stream, "rb"),
-    "xz": lambda stream: lzma.LZMAFile(stream, "rb"),
+    "bzip2": bzip2_reader,  # every stream, or an error: BZ2File drops a damaged later stream quietly
+    "xz": xz_reader,
 }
 _ZIP_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA)
 # What reading or writing a damaged file can raise; the messages name the kind, never data.

@@ -9,7 +9,7 @@ import signal
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import Annotated, Any, NoReturn, TextIO, TypeVar
 
 import orjson
 import typer
@@ -47,7 +47,7 @@ from logfilter.preview import examples as preview_examples
 from logfilter.preview import render as render_preview
 from logfilter.scan import Scanner, describe, scan_paths
 from logfilter.serve import Server, parse_listen
-from logfilter.sinks import AtomicFile, StreamSink, locked
+from logfilter.sinks import AtomicFile, StreamSink, locked, set_aside
 from logfilter.sources import FileSource, Source, StdinSource
 from logfilter.untag import DEFAULT_PAIR, config_pairs, parse_tags
 from logfilter.untag import run as run_untag
@@ -307,6 +307,8 @@ def follow(
             _mode(on_error), _engine(engine), _format(output_format, all_lines), all_lines,
         )  # fmt: skip
         follower = Follower(options, load(), _say)
+        if config is not None:
+            follower.watch_config(config, load)  # a changed file reloads as SIGHUP does
         address = parse_listen(listen, listen_any) if listen is not None else None
         server = Server(follower, *address) if address is not None else None
         if server is not None:
@@ -375,7 +377,7 @@ def scan(
         scanner = Scanner(chain, everywhere, lambda finding: listing and _print_finding(finding.text()))
         for item in inputs or ["-"]:
             if item == "-":
-                scanner.scan_stream(sys.stdin.buffer, "<stdin>")
+                scanner.scan_stream(_std("stdin").buffer, "<stdin>")
             else:
                 scan_paths(scanner, [Path(item)])
         if report is not None:
@@ -447,7 +449,16 @@ def keys(
 
 
 def _print_finding(text: str) -> None:
-    sys.stdout.write(text + "\n")
+    _std("stdout").write(text + "\n")
+
+
+def _std(name: str) -> TextIO:
+    """sys.stdin or sys.stdout; a LogFilterError when the process was started with it closed."""
+    stream = getattr(sys, name)
+    if stream is None:
+        msg = f"<{name}>: standard {name[3:]}put is closed"
+        raise LogFilterError(msg)
+    return stream
 
 
 @app.command()
@@ -509,10 +520,13 @@ def _stream(inputs: list[str] | None, output: str | None, work: Callable[[list[S
         sink = _sink(output, sources)
         try:
             counts = work(sources, sink)
-        except BaseException:
+            sink.close()  # a failure to write the last bytes is an error like any other
+        except BaseException as exc:
             _close_quietly(sink)  # the error in flight is the one to report
+            aside = set_aside(Path(output)) if output not in (None, "-") else None
+            if aside is not None and isinstance(exc, LogFilterError):
+                exc.args = (f"{exc}; the output so far is in {aside}",)
             raise
-        sink.close()  # a failure to write the last bytes is an error like any other
     except BrokenPipeError:
         _silence_stdout()
         raise typer.Exit(0) from None
@@ -795,7 +809,7 @@ def _refuse_report_over_input(report: Path, roots: Plan | list[Path]) -> None:
 def _write_report(path: Path, content: dict[str, object]) -> None:
     data = orjson.dumps(content, option=orjson.OPT_INDENT_2) + b"\n"
     if str(path) == "-":
-        sys.stdout.buffer.write(data)
+        _std("stdout").buffer.write(data)
         sys.stdout.flush()
     elif path.exists() and not path.is_file():
         path.write_bytes(data)  # a device or a pipe (/dev/stdout): write to it, never replace it
@@ -863,6 +877,9 @@ def _sources(inputs: list[str]) -> list[Source]:
 
 def _sink(output: str | None, sources: list[Source]) -> StreamSink:
     if output is None or output == "-":
+        if sys.stdout is None:  # started with stdout closed (`>&-`)
+            msg = "<stdout>: standard output is closed; give -o FILE"
+            raise LogFilterError(msg)
         return StreamSink(sys.stdout.buffer, "<stdout>")
     target = Path(output)
     for source in sources:
@@ -890,6 +907,8 @@ def _silence_stdout() -> None:
 
 def entry() -> None:
     """Console-script entry point: run the app; an unexpected error never prints data."""
+    if sys.stderr is None:  # started with stderr closed: nothing can be told, the work goes on
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - for the life of the process
     try:
         app()
     except SystemExit:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from logfilter import parse
+from logfilter import parse, unclosed
 from logfilter.chain import Chain
 from logfilter.filters import FilterType
 from logfilter.model import KVLine, Layout, Opener, Pair
@@ -27,6 +27,9 @@ WHITESPACE = b" \t\r\v\f"
 _TAB_STOP = 8
 _QUOTE = ord("'")
 NORMAL, _DROP, _OPAQUE = 0, 1, 2
+# The parts of a line longer than the framer holds (logfilter/overlong.py), as the engine gets them.
+HEAD, MORE, END = 0, 1, 2
+_PASS, _MASK = 1, 2
 # The actions that print a value as it is, so detectors look at it.
 IN_CLEAR = ("copy", "tag")
 
@@ -77,13 +80,29 @@ class LineEngine:
         self._stats = stats
         self._on_failure = on_failure
         self._block: Block | None = None
+        # The quote that ends a value a failed line left open: lines until then fail closed.
+        self._awaiting: bytes | None = None
+        self._long = 0  # inside an overlong line: _PASS it through or _MASK it
+        self._long_quote: bytes | None = None
+        self._long_tail = b""
         self._headers = message_header_regex()
         self._opener_hint = opener_hint_regex()
 
     @property
     def idle(self) -> bool:
         """Whether no KV block is open: an engine started fresh here would go on alike."""
-        return self._block is None
+        return self._block is None and self._awaiting is None and not self._long
+
+    @property
+    def mid_line(self) -> bool:
+        """Whether the output so far ends inside an overlong line (more of it is to come)."""
+        return self._long != 0
+
+    @property
+    def inside_value(self) -> bool:
+        """Whether the next line may continue a value left open or an overlong line: not a place
+        where a fresh engine goes on alike, even at a split point."""
+        return self._awaiting is not None or self._long != 0
 
     def feed(self, data: bytes, lineno: int, out: list[bytes]) -> int:
         """Append the output for `data` (whole lines; the first is line `lineno`) to `out`.
@@ -107,6 +126,10 @@ class LineEngine:
         body, eol = split_eol(line)
         block = self._block
         if block is not None:
+            if self._awaiting is not None:
+                if not unclosed.starts_event(body):
+                    return self._continued(block, body, eol, lineno)
+                self._awaiting = None
             if belongs(block, body):
                 return self._kv_line(block, body, eol, lineno)
             self._block = None
@@ -138,21 +161,79 @@ class LineEngine:
         if top is not None and top.mode == _DROP:
             return b""
         if top is not None and top.mode == _OPAQUE:
-            return self._fail(block, body[:lead], eol, column, lineno)
+            return self._fail(block, body[:lead], eol, column, lineno, body)
         try:
             kv = self.parse_kv_line(body.decode("utf-8", "surrogateescape"), block.layout)
         except ParseFailed:
-            return self._fail(block, body[:lead], eol, column, lineno)
+            return self._fail(block, body[:lead], eol, column, lineno, body)
         step = _TAB_STOP if body[lead - 1] == 9 else 1
         out = self._render(kv, top.inherited if top else None, column, step, frames)
         return b"" if out is None else out.encode("utf-8", "surrogateescape") + eol
 
-    def _fail(self, block: Block, indent: bytes, eol: bytes, column: int, lineno: int) -> bytes:
+    def _fail(self, block: Block, indent: bytes, eol: bytes, column: int, lineno: int, body: bytes = b"") -> bytes:
         self._stats.failed_closed += 1
         self._on_failure(lineno, block.attribute)
-        # Deeper lines may continue what could not be read: they fail closed too.
+        # Deeper lines may continue what could not be read: they fail closed too; and so do
+        # the lines of a value it left open, wherever they start (logfilter/unclosed.py).
         block.frames.append(_Frame(column, None, _OPAQUE))
+        self._awaiting = unclosed.opened(body)
         return indent + FAILED_CLOSED + eol
+
+    def _continued(self, block: Block, body: bytes, eol: bytes, lineno: int) -> bytes:
+        """A line after a failed line that left a value open: masked, up to the line closing it."""
+        stripped = body.lstrip(WHITESPACE)
+        if not stripped:
+            return body + eol  # no data on it; the value may go on after it
+        if unclosed.closes(body, self._awaiting):  # type: ignore[arg-type]
+            self._awaiting = None
+        self._stats.failed_closed += 1
+        self._on_failure(lineno, block.attribute)
+        return body[: len(body) - len(stripped)] + FAILED_CLOSED + eol
+
+    def overlong(self, piece: bytes, part: int, lineno: int) -> bytes:
+        """The output for one part (HEAD, MORE or END) of a line longer than the framer holds.
+
+        The head decides, as for a whole line: a line inside a KV block (or inside a value a
+        failed line left open) fails closed whole, its text dropped; any other line passes
+        through unchanged, part by part. Only the head is read (for a message header or an
+        opener); the end part carries the line ending (none at the end of the input).
+        """
+        if part == HEAD:
+            self._stats.lines += 1
+            self._long_tail = piece[-64:]
+            placeholder = self._long_head(piece, lineno)
+            self._long = _PASS if placeholder is None else _MASK
+            return piece if placeholder is None else placeholder
+        self._long_tail = (self._long_tail + piece)[-64:]
+        if part == MORE:
+            return piece if self._long == _PASS else b""
+        mode, self._long = self._long, 0
+        if mode == _PASS:
+            return piece
+        body, eol = split_eol(self._long_tail)
+        if self._long_quote is not None and not unclosed.closes(body, self._long_quote):
+            self._awaiting = self._long_quote  # the value goes on after this line
+        return eol
+
+    def _long_head(self, head: bytes, lineno: int) -> bytes | None:
+        """Read the head of an overlong line: its placeholder when it fails closed, else None."""
+        block = self._block
+        lead = len(head) - len(head.lstrip(WHITESPACE))
+        if block is not None and self._awaiting is not None and not unclosed.starts_event(head):
+            self._long_quote, self._awaiting = self._awaiting, None
+            self._stats.failed_closed += 1
+            self._on_failure(lineno, block.attribute)
+            return head[:lead] + FAILED_CLOSED
+        self._awaiting = None
+        if block is not None and belongs(block, head):
+            self._long_quote = unclosed.opened(head + b"\x00")  # the line goes on: nothing closes at the cut
+            placeholder = self._fail(block, head[:lead], b"", width(head[:lead]), lineno)
+            self._awaiting = None  # decided at the line's end
+            return placeholder
+        self._long_quote = None
+        self._block = None
+        self._free_line(head)
+        return None
 
     def _render(
         self, kv: KVLine, inherited: FilterType | None, column: int, step: int, frames: list[_Frame]

@@ -102,6 +102,9 @@ class FastEngine(LineEngine):
                 if block is None:
                     pos = self._free(pos, end)
                     continue
+                if self._awaiting is not None:  # a value a failed line left open: line by line
+                    pos = self._slow(pos, buf.index(b"\n", pos) + 1)
+                    continue
                 pos = self._leaf_run(block, pos)
                 if pos >= end:
                     break

@@ -52,6 +52,7 @@ from logfilter.tail import (
     StdoutOutput,
     Tail,
     last_split,
+    printable,
 )
 
 SCAN = 1.0  # seconds between looks for new, renamed and deleted files (sooner on a file event)
@@ -84,12 +85,15 @@ class Health:
 
     problems: dict[str, str] = field(default_factory=dict)
     state: str = "starting"  # starting, following, stopping
+    # Said on /healthz without making it fail: the rules file could not be reloaded and the
+    # last good rules are in use (a 503 would get the pod restarted into the bad file).
+    config: str = ""
 
     def report(self) -> tuple[bool, str]:
         problems = list(self.problems.values())
         if self.state != "following" or problems:
             return False, "; ".join([self.state] if self.state != "following" else problems)
-        return True, "following"
+        return True, f"following; {self.config}" if self.config else "following"
 
 
 def pattern_base(pattern: str) -> Path:
@@ -134,6 +138,13 @@ class Follower:
         self._empty: set[Key] = set()  # new files with nothing in them yet
         self._told: set[str] = set()  # name clashes said once
         self._unsynced = False  # written since the last fsync
+        self.reloads = {"done": 0, "failed": 0}
+        self.outputs_recreated = 0  # outputs deleted or replaced by someone else, started again
+        self._config: tuple[Path, Callable[[], Chain], object] | None = None  # watched rules file
+
+    def watch_config(self, path: Path, load: Callable[[], Chain]) -> None:
+        """Reload the rules when `path` changes (as SIGHUP does); keep them when it goes away."""
+        self._config = (path, load, _signature(path))
 
     # -- control, from signal handlers and file events ---------------------------------------
     def stop(self) -> None:
@@ -262,6 +273,8 @@ class Follower:
         return self._outdir is not None and real.is_relative_to(self._outdir)
 
     def _scan(self, first: bool = False) -> None:
+        self._check_config()
+        self._check_outputs()
         found = self._matches()
         seen = {f"open:{path}" for path, _ in found.values()}
         self._empty &= set(found)
@@ -547,12 +560,50 @@ class Follower:
         try:
             chain = load()
         except ConfigError as exc:
+            self.reloads["failed"] += 1
+            self.health.config = f"rules not reloaded ({exc}); the last good rules are in use"
             self.say(f"reload: {exc}; keeping the rules in use")
             return
         self.chain = chain
+        self.reloads["done"] += 1
+        self.health.config = ""
         for tail in self.tails.values():
             tail.next_engine = self._engine(tail.key)
         self.say("reloaded the rules; each file takes them at its next message")
+
+    def _check_config(self) -> None:
+        """Reload a rules file that changed; say once that it went away (the rules in use stay)."""
+        if self._config is None:
+            return
+        path, load, seen = self._config
+        now = _signature(path)
+        if now == seen:
+            return
+        self._config = (path, load, now)
+        if now is None:
+            self.health.config = f"rules file {printable(path)} is gone; the last good rules are in use"
+            self.say(f"warning: {self.health.config}")
+        else:
+            self._reload = load
+
+    def _check_outputs(self) -> None:
+        """Start an output again under its name when someone deleted or replaced it: writing on
+        into a deleted file would lose everything from here on."""
+        for tail in self.tails.values():
+            output = tail.output
+            if not isinstance(output, FileOutput) or not output.replaced():
+                continue
+            self.say(f"warning: {printable(output.path)}: the output was deleted or replaced; writing it again from here")
+            output.close()
+            try:
+                tail.output = FileOutput(output.path, keep=0)
+            except LogFilterError as exc:
+                tail.output = output  # writes fail and are retried; /healthz says why
+                self._set_problem(f"io:{tail.key}", str(exc))
+                continue
+            at = tail.checkpoint
+            tail.checkpoint = Checkpoint(at.offset, at.line, 0)  # a restart re-sends what went since
+            self.outputs_recreated += 1
 
     # -- checkpoints ------------------------------------------------------------------------
     def _entry(self, tail: Tail) -> dict[str, object]:
@@ -631,6 +682,15 @@ class Follower:
 
 _FIELDS = {"dev": int, "ino": int, "fp": str, "fp_size": int, "path": str, "output": str,
            "offset": int, "line": int, "out": int, "sent": int, "size": int}  # fmt: skip
+
+
+def _signature(path: Path) -> object:
+    """What tells a changed rules file from the same one (None: it is not there)."""
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
 
 
 def _checked(item: dict[str, object]) -> dict[str, object]:

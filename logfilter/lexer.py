@@ -78,21 +78,33 @@ def _c_line(p: _Patterns, text: str) -> KVLine:
 
 
 def _c_pair(p: _Patterns, text: str, start: int) -> tuple[Pair, int]:
-    key = p.key.match(text, start)
-    if key is None:
-        raise ParseFailed
-    mark = p.list_open.match(text, key.end())
-    if mark is not None:
-        if p.key.match(text, mark.end()) is None:
-            return Pair(key.group(), mark.group(), None, True, None), mark.end()
-        sub, end = _c_pair(p, text, mark.end())
-        return Pair(key.group(), mark.group(), None, True, sub), end
+    # A loop, not recursion: a line may open lists thousands deep (a hostile log).
+    heads: list[tuple[str, str]] = []  # (key, list mark) of each list the pair opens
+    while True:
+        key = p.key.match(text, start)
+        if key is None:
+            raise ParseFailed
+        mark = p.list_open.match(text, key.end())
+        if mark is None:
+            break
+        heads.append((key.group(), mark.group()))
+        start = mark.end()
+        if p.key.match(text, start) is None:
+            return _nest(heads, None), start
     sep = p.ws.match(text, key.end())
     value = p.c_value.match(text, sep.end()) if sep is not None else None
     if sep is None or value is None:
         raise ParseFailed
     kind = VALUE_KINDS[value.lastgroup]  # type: ignore[index]
-    return Pair(key.group(), sep.group(), Value(kind, value.group())), value.end()  # type: ignore[arg-type]
+    leaf = Pair(key.group(), sep.group(), Value(kind, value.group()))  # type: ignore[arg-type]
+    return _nest(heads, leaf), value.end()
+
+
+def _nest(heads: list[tuple[str, str]], inner: Pair | None) -> Pair:
+    """The chain of lists `heads` (outermost first) around `inner` (None: the last list is empty)."""
+    for key, mark in reversed(heads):
+        inner = Pair(key, mark, None, True, inner)
+    return inner  # type: ignore[return-value]
 
 
 def _psdk_line(p: _Patterns, text: str) -> KVLine:

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Literal
 
 from logfilter.chain import Chain
 from logfilter.engine import LineEngine, OnFailure, ReferenceEngine
 from logfilter.errors import ConfigError, InputError
 from logfilter.fast import FastEngine
+from logfilter.overlong import MAX_LINE, BoundedFramer, mask_parts
 from logfilter.sinks import Sink
-from logfilter.sources import HEAD, PACKED, LineFramer, Source, sniff
+from logfilter.sources import HEAD, PACKED, Source, sniff
 from logfilter.stats import Stats
 
 OnError = Literal["redact", "fail"]
@@ -31,6 +32,7 @@ def run(
     stats: Stats | None = None,
     engine: EngineName = "fast",
     factory: EngineFactory | None = None,
+    max_line: int = MAX_LINE,
 ) -> Stats:
     """Mask every source in order into the sink; return the counts.
 
@@ -38,7 +40,8 @@ def run(
     as it is complete. A KV line that cannot be parsed is masked whole and reported through
     `warn` (redact), or stops the run with InputError (fail); the report names the input
     and line, never its text. `factory` builds the engine for each input from its name
-    instead of `engine` (jsonl.factory).
+    instead of `engine` (jsonl.factory). Lines longer than `max_line` bytes go by parts
+    (logfilter/overlong.py), so memory stays bounded whatever the input.
     """
     stats = stats if stats is not None else Stats()
     for source in sources:
@@ -46,27 +49,24 @@ def run(
         fate = "left it out" if factory else "masked it whole"
         on_failure = failure_reporter(lambda lineno, name=name: f"{name}:{lineno}", on_error, warn, fate)
         masker = factory(name, chain, stats, on_failure) if factory else ENGINES[engine](chain, stats, on_failure)
-        framer = LineFramer()
+        framer = BoundedFramer(max_line)
         lineno = 0
-        first = True
-        for chunk in source.chunks():
-            if first:
-                refuse_packed(chunk, name)
-                first = False
+        for chunk in _sniffed(source.chunks(), name):
             stats.bytes_in += len(chunk)
-            data = framer.feed_lines(chunk)
-            if not data:
+            parts = framer.feed(chunk)
+            if not parts:
                 continue
             out: list[bytes] = []
             try:
-                lineno += masker.feed(data, lineno + 1, out)
+                lineno += mask_parts(masker, parts, lineno + 1, out)
             except InputError:
                 _write(sink, b"".join(out), stats)  # everything before the line that stopped the run
                 raise
+            _write(sink, b"".join(out), stats, masker.mid_line)
+        out = []
+        mask_parts(masker, framer.finish(), lineno + 1, out)
+        if out:
             _write(sink, b"".join(out), stats)
-        rest = framer.finish()
-        if rest:
-            _write(sink, masker.process(rest, lineno + 1), stats)
         held = masker.flush(True)
         if held:
             _write(sink, held, stats)
@@ -92,15 +92,37 @@ def failure_reporter(
 
 
 def refuse_packed(head: bytes, name: str, advice: str = "use `logfilter batch` for archives and compressed logs") -> None:
-    """Raise ConfigError when `head` starts compressed or archived data, not a text log."""
-    # Compressed or archived logs would pass through unread, and unmasked.
+    """Raise ConfigError when `head` starts compressed or archived data, or binary data, not a text log."""
+    # Compressed or archived logs would pass through unread, and unmasked; so would UTF-16
+    # or UTF-32 text (its KV lines do not read as such), which counts as binary (NUL bytes).
     kind = sniff(head[:HEAD])
     if kind in PACKED:
         msg = f"{name}: {kind} data, not a text log; {advice}"
         raise ConfigError(msg)
+    if kind == "binary":
+        msg = f"{name}: binary data (NUL bytes, or UTF-16/UTF-32 text), not a text log; refused (batch leaves such files out)"
+        raise ConfigError(msg)
 
 
-def _write(sink: Sink, data: bytes, stats: Stats) -> None:
+def _sniffed(chunks: Iterator[bytes], name: str) -> Iterator[bytes]:
+    """The chunks, each once the first HEAD bytes seen so far still look like text.
+
+    A live pipe's first read can be a few bytes: they go out at once (a line must not wait
+    for 8 KiB), and the check is made again as the first HEAD bytes arrive; binary data found
+    there stops the run (ConfigError) before the chunk that shows it is written.
+    """
+    head = b""
+    for chunk in chunks:
+        if len(head) < HEAD:
+            head += chunk[: HEAD - len(head)]
+            # NUL bytes at the end of a partial head may grow into zero padding (a run of 16).
+            refuse_packed(head if len(head) >= HEAD else head.rstrip(b"\x00"), name)
+        yield chunk
+    if len(head) < HEAD:
+        refuse_packed(head, name)  # the whole input, shorter than HEAD, seen as one
+
+
+def _write(sink: Sink, data: bytes, stats: Stats, partial: bool = False) -> None:
     sink.write(data)
     sink.flush()
-    stats.wrote(data)
+    stats.wrote(data, partial)

@@ -91,6 +91,18 @@ class _Collector:
         for tail in tails:
             lag.add_metric([tail.name], tail.lag())
         yield lag
+        reloads = CounterMetricFamily("logfilter_config_reloads", "Rules reloads, by result.", labels=["result"])
+        for result, count in sorted(follower.reloads.items()):
+            reloads.add_metric([result], count)
+        yield reloads
+        yield GaugeMetricFamily(
+            "logfilter_config_stale", "1 while the last good rules are in use because the file could not be read.",
+            value=int(bool(follower.health.config)),
+        )
+        yield CounterMetricFamily(
+            "logfilter_outputs_recreated", "Outputs deleted or replaced by others, started again.",
+            value=follower.outputs_recreated,
+        )
         ok, _ = follower.health.report()
         yield GaugeMetricFamily("logfilter_healthy", "1 while following with no problem, else 0.", value=int(ok))
 

@@ -65,6 +65,20 @@ class StreamSink:
             self._stream.close()
 
 
+def set_aside(path: Path) -> Path | None:
+    """Rename a regular file that stopped short to `<name>.incomplete` (removed if that fails),
+    so that no output that stopped on an error looks complete; return the new path, if any."""
+    if not path.is_file():
+        return None  # a device or a pipe (/dev/full, /dev/stdout): nothing stays behind
+    aside = path.with_name(f"{path.name}.incomplete")
+    try:
+        os.replace(path, aside)
+        return aside
+    except OSError:
+        path.unlink(missing_ok=True)
+        return None
+
+
 PART_SUFFIX = ".logfilter-part"
 
 

@@ -31,6 +31,8 @@ def sniff(head: bytes) -> Kind:
         return "zip"
     if head[257:262] == b"ustar":
         return "tar"
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "binary"  # UTF-16 or UTF-32 with a byte-order mark, even with no NUL in sight
     if b"\x00" in head and b"\x00" in _NUL_RUNS.sub(b"", head):
         return "binary"
     return "text"

@@ -42,10 +42,11 @@ class Stats:
         by_key = self.detections.setdefault(detector, {})
         by_key[key] = by_key.get(key, 0) + 1
 
-    def wrote(self, data: bytes) -> None:
-        """Count output bytes and lines (a last line without its ending counts too)."""
+    def wrote(self, data: bytes, partial: bool = False) -> None:
+        """Count output bytes and lines (a last line without its ending counts too, unless the
+        rest of it is still to come: `partial`, an overlong line written by parts)."""
         self.bytes_out += len(data)
-        self.lines_out += data.count(b"\n") + (not data.endswith(b"\n") and bool(data))
+        self.lines_out += data.count(b"\n") + (not partial and not data.endswith(b"\n") and bool(data))
 
     def add(self, other: Stats) -> None:
         """Add another run's counts to these."""

@@ -20,9 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from logfilter.engine import LineEngine
+from logfilter.engine import END, HEAD, LineEngine
 from logfilter.errors import InputError, LogFilterError
-from logfilter.sources import CHUNK, LineFramer
+from logfilter.overlong import LINES, REST, BoundedFramer, Part
+from logfilter.sources import CHUNK
 from logfilter.stats import Stats
 
 FINGERPRINT = 1024  # bytes at the start of a file that tell it from another file on the same inode
@@ -109,6 +110,14 @@ class FileOutput:
             raise self._error(exc) from None
         self.end = at
 
+    def replaced(self) -> bool:
+        """Whether the name no longer leads to the file written (deleted, or another file put there)."""
+        try:
+            there, ours = os.stat(self.path), os.fstat(self._fd)
+        except OSError:
+            return True
+        return (there.st_dev, there.st_ino) != (ours.st_dev, ours.st_ino)
+
     def sync(self) -> None:
         try:
             os.fdatasync(self._fd)
@@ -190,7 +199,8 @@ class Tail:
         self.fingerprint = Fingerprint.of(fd)
         self.output, self.engine, self.stats = output, engine, stats
         self.next_engine: LineEngine | None = None  # new rules, taken at the next split point
-        self.framer = LineFramer()
+        self.framer = BoundedFramer()
+        self.parts: list[Part] = []  # framed and not yet taken (a failed write stops taking)
         self.held: list[bytes] = []  # whole lines read and not yet emitted
         self.held_size = 0
         self.split = -1  # where in the held bytes the last split point is
@@ -226,6 +236,7 @@ class Tail:
         next step) and InputError for an unparsable line under --on-error fail.
         """
         self._write_unwritten()
+        self._take_parts()
         got = 0
         while got < budget:
             chunk = os.pread(self.fd, CHUNK, self.offset)
@@ -234,8 +245,8 @@ class Tail:
             self.offset += len(chunk)
             got += len(chunk)
             self.stats.bytes_in += len(chunk)
-            self._hold(self.framer.feed_lines(chunk))
-            self._emit_records()
+            self.parts += self.framer.feed(chunk)
+            self._take_parts()
         if got:
             self.quiet_since = now
         self.size = max(self.size, self.offset)
@@ -246,6 +257,7 @@ class Tail:
     def drain(self) -> None:
         """Emit every complete line read (on stop); a line still being written stays unread."""
         self._write_unwritten()
+        self._take_parts()
         self._emit_records()
         if self.held:
             self._emit(self._take(self.held_size), at_split=False)
@@ -258,20 +270,38 @@ class Tail:
     def end_text(self) -> None:
         """Emit everything read, the last line too, ended or not; read nothing more."""
         self.drain()
-        rest = self.framer.finish()
-        if rest:
-            self._unwritten = (self.engine.process(rest, self.line + 1) + self.engine.flush(True), len(rest), 1, True)
-            self._write_unwritten()
+        for kind, rest in self.framer.finish():
+            if kind == REST:
+                self._unwritten = (self.engine.process(rest, self.line + 1) + self.engine.flush(True), len(rest), 1, True)
+                self._write_unwritten()
+            else:
+                self.parts.append((kind, rest))
+                self._take_parts()
 
     def restart(self, fd: int, key: Key, engine: LineEngine) -> None:
         """Start over on a file that was truncated: the same output, a fresh engine, from byte 0."""
         self.fd, self.key, self.engine, self.next_engine = fd, key, engine, None
         self.sent = 0
         self.fingerprint = Fingerprint.of(fd)
-        self.framer = LineFramer()
+        self.framer, self.parts = BoundedFramer(), []
         self.held, self.held_size, self.split = [], 0, -1
         self.offset = self.emitted = self.line = self.size = 0
         self.checkpoint = Checkpoint(0, 0, self.output.end)
+
+    def _take_parts(self) -> None:
+        """Hold whole lines and emit records; write the parts of an overlong line as they come."""
+        while self.parts:
+            kind, data = self.parts[0]
+            if kind == LINES:
+                del self.parts[0]
+                self._hold(data)
+                self._emit_records()  # raises LogFilterError; the output is kept for the next try
+                continue
+            if kind == HEAD and self.held:
+                self._emit(self._take(self.held_size), at_split=False)  # the lines before it go first
+            del self.parts[0]
+            self._unwritten = (self.engine.overlong(data, kind, self.line + 1), len(data), int(kind == END), False)
+            self._write_unwritten()
 
     def _hold(self, lines: bytes) -> None:
         if not lines:
@@ -320,8 +350,9 @@ class Tail:
             self.intent(self.emitted + size)
         self.output.write(data)  # raises LogFilterError
         self._unwritten = None
-        self.stats.wrote(data)
+        self.stats.wrote(data, self.engine.mid_line)
         self.emitted += size
         self.line += lines
-        if at_split or self.engine.idle:  # no block open: a fresh engine would go on alike
+        # No block open: a fresh engine would go on alike (unless a value is left open).
+        if (at_split or self.engine.idle) and not self.engine.inside_value:
             self.checkpoint = Checkpoint(self.emitted, self.line, self.output.end)

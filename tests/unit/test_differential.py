@@ -21,6 +21,7 @@ from logfilter.config import load_policy
 from logfilter.errors import ConfigError, InputError
 from logfilter.pipeline import run
 from logfilter.sinks import StreamSink
+from logfilter.sources import HEAD, sniff
 from tests.conftest import GOLDEN, ROOT, SAMPLES, case_args, golden_cases, load_keyed_policy
 from tests.strategies import block, log_text, policy_args
 
@@ -55,6 +56,8 @@ def mask(data: bytes, chain: Chain, engine: str, chunk: int, on_error: str = "re
         )
     except InputError as exc:
         return buffer.getvalue(), str(exc), warnings
+    except ConfigError as exc:  # binary data (NUL bytes) in the first 8 KiB: refused where it shows,
+        return b"", str(exc), []  # so what came before depends on the reads
     return buffer.getvalue(), stats.as_dict(), warnings
 
 
@@ -121,6 +124,9 @@ def test_samples_concatenated_under_the_sample_config() -> None:
 @settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(log_text(), policy_args(), st.integers(1, 80), st.sampled_from(["redact", "fail"]))
 def test_generated_logs(data: bytes, policy: tuple, chunk: int, on_error: str) -> None:
+    # Binary data is refused where it shows, so with small reads an earlier error may win;
+    # tests/properties.py covers refusals.
+    assume(sniff(data[:HEAD]) != "binary")
     default, keys, ignore_case = policy
     try:
         chain = compile_policy(load_keyed_policy(None, default, keys, ignore_case))
@@ -154,7 +160,7 @@ def test_generated_logs_with_detectors(
         assume(False)
     chain.detect_rule = load_keyed_policy(None, detect_type).default
     expected = mask(data, chain, "reference", 1 << 20)
-    event("caught" if expected[1]["detected"] else "nothing caught")  # type: ignore[index]
+    event("caught" if isinstance(expected[1], dict) and expected[1]["detected"] else "nothing caught")  # type: ignore[index]
     assert mask(data, chain, "fast", chunk) == expected
 
 
