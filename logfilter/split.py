@@ -1,10 +1,11 @@
 """One huge text log cut into byte ranges at message boundaries, and the ranges' outcomes joined.
 
-A range begins at a line whose first byte is neither whitespace nor a line end: such a line
-ends any KV block (engine.belongs), so an engine started fresh there goes on exactly as the
-one that read everything before it, and the ranges masked apart and concatenated are the
-bytes of the file masked whole. A cut is also moved on past a line whose first 8 KiB would
-not sniff as text (a NUL, an archive's magic), so every range is masked as the text it is.
+A range begins at a line that starts a log event (a time stamp, a message header or a KV
+attribute at column 0; unclosed.starts_event): such a line ends any KV block (engine.belongs)
+and any value left open over several lines (unclosed.py), so an engine started fresh there
+goes on exactly as the one that read everything before it, and the ranges masked apart and concatenated are the
+bytes of the file masked whole. A line longer than HEAD is never a cut. A cut is also moved
+on past a line whose first 8 KiB would not sniff as text (a NUL, an archive's magic), so every range is masked as the text it is.
 
 Each range numbers its lines from 1; `join` shifts the line numbers in the warnings by the
 lines of the ranges before, and keeps the first MAX_WARNINGS, as one pass over the file would.
@@ -18,6 +19,7 @@ from typing import BinaryIO
 from logfilter.archives import MAX_WARNINGS, Outcome
 from logfilter.engine import WHITESPACE
 from logfilter.sources import HEAD, sniff
+from logfilter.unclosed import starts_event
 
 SPLIT_SIZE = 1 << 30  # files over 1 GiB are split ...
 RANGE_SIZE = 256 << 20  # ... into ranges of about 256 MiB
@@ -67,7 +69,7 @@ def _boundary(stream: BinaryIO, offset: int, size: int) -> int | None:
             start = newline + 1
             if start >= len(window):
                 break  # the next line starts in the next window
-            if window[start] not in _NOT_FIRST and _text_at(stream, base + start):
+            if window[start] not in _NOT_FIRST and _starts_range(stream, base + start):
                 return base + start
             search = start
         position = base + len(window)
@@ -76,12 +78,15 @@ def _boundary(stream: BinaryIO, offset: int, size: int) -> int | None:
     return None
 
 
-def _text_at(stream: BinaryIO, offset: int) -> bool:
+def _starts_range(stream: BinaryIO, offset: int) -> bool:
+    """Whether the line at `offset` starts a log event (which ends any value left open over
+    several lines, unclosed.py) and the HEAD bytes from there sniff as text."""
     here = stream.tell()
     stream.seek(offset)
     head = stream.read(HEAD)
     stream.seek(here)
-    return sniff(head) == "text"
+    line, newline, _rest = head.partition(b"\n")
+    return bool(newline) and starts_event(line.rstrip(b"\r")) and sniff(head) == "text"
 
 
 def join(name: str, parts: list[Outcome]) -> Outcome:

@@ -11,6 +11,7 @@ from logfilter.archives import Outcome, Rewriter
 from logfilter.chain import compile_policy
 from logfilter.config import load_policy
 from logfilter.split import Range, cuts, join
+from logfilter.unclosed import starts_event
 from tests.conftest import GOLDEN, golden_cases
 
 CONFIG = GOLDEN / "fail-closed" / "filter.ini"
@@ -47,11 +48,13 @@ def test_ranges_masked_apart_equal_the_whole(range_size: int) -> None:
     assert joined.warnings == outcome.warnings
 
 
-def test_cuts_only_before_a_line_that_starts_a_record() -> None:
+def test_cuts_only_before_a_line_that_starts_a_log_event() -> None:
     data = corpus()
-    for piece in cuts(io.BytesIO(data), len(data), 1)[1:]:
+    ranges = cuts(io.BytesIO(data), len(data), 1)
+    assert len(ranges) > 20
+    for piece in ranges[1:]:
         assert data[piece.start - 1 : piece.start] == b"\n"
-        assert data[piece.start : piece.start + 1] not in (b" ", b"\t", b"\r", b"\n")
+        assert starts_event(data[piece.start :].split(b"\n", 1)[0].rstrip(b"\r"))
 
 
 def test_ranges_cover_the_input_once() -> None:
@@ -68,7 +71,7 @@ def test_no_cut_inside_one_endless_block() -> None:
 
 
 def test_no_range_starts_with_what_would_not_sniff_as_text() -> None:
-    lines = [b"line one\n", b"PK\x03\x04 not a zip, but a range starting here would sniff as one\n", b"line three\n"]
+    lines = [b"10:00:00 one\n", b"10:00:01 a NUL \x00 here: a range starting here would sniff as binary\n", b"10:00:02 three\n"]
     data = b"".join(lines)
     starts = [piece.start for piece in cuts(io.BytesIO(data), len(data), 1)]
     assert starts == [0, len(lines[0]) + len(lines[1])]
@@ -79,3 +82,26 @@ def test_a_failed_range_fails_the_file_with_its_line() -> None:
     ok.stats.lines = 10
     failed = Outcome("big.log", "file", "failed", reason="big.log:3: unparsable line in an AttributeUserData block")
     assert join("big.log", [ok, failed]).reason == "big.log:13: unparsable line in an AttributeUserData block"
+
+
+MULTI_LINE = (
+    b"@10:26:01.560 [0] 8.1.000.23 send_to_client: message EventRinging\n"
+    b"\tAttributeUserData\t[120] 00 03 00 00..\n"
+    b"\t\t'PASSWORD'\t'first line of a secret\n"
+    b"SECRET-CONTINUATION-ONE\n"
+    b"SECRET-CONTINUATION-TWO\n"
+    b"last line'\n"
+    b"\t\t'DNIS'\t'8410'\n"
+    b"@10:26:02.000 [0] 8.1.000.23 a line of its own\n"
+)
+
+
+@pytest.mark.parametrize("range_size", [1, 50, 200])
+def test_no_cut_inside_a_multi_line_value(range_size: int) -> None:
+    """The column-0 lines of a value left open are no boundary: a range starting there would copy them."""
+    data = MULTI_LINE * 4
+    whole, _ = rewrite(data)
+    assert b"SECRET-CONTINUATION" not in whole
+    ranges = cuts(io.BytesIO(data), len(data), range_size)
+    assert len(ranges) > 1
+    assert b"".join(rewrite(piece)[0] for piece in pieces(data, ranges)) == whole
