@@ -25,14 +25,25 @@ from typing import Literal
 
 import orjson
 
-from logfilter import lexer, parse
+from logfilter import lexer, parse, unclosed
 from logfilter.chain import Chain
-from logfilter.engine import SUPPRESSED, WHITESPACE, Block, LineEngine, OnFailure, _Frame, belongs, split_eol
+from logfilter.engine import (
+    END,
+    HEAD,
+    SUPPRESSED,
+    WHITESPACE,
+    LineEngine,
+    OnFailure,
+    _Frame,
+    belongs,
+    split_eol,
+)
 from logfilter.filters import FilterType
 from logfilter.model import KVLine, Pair
 from logfilter.stats import Stats
 
 Format = Literal["tlib", "jsonl"]
+MAX_DEPTH = 32  # lists nested in one KV block, as JSON objects; deeper ones are flattened into the 32nd
 FORMATS: tuple[Format, ...] = ("tlib", "jsonl")
 
 # A time stamp at the start of a header line: `@10:26:01.5600`, `16:41:55.299`, `2016-04-20T09:22:09.969`.
@@ -91,42 +102,46 @@ class JsonEngine(LineEngine):
         self._lineno = 0
         self._message: Json | None = None
         self._pending: tuple[int, bytes] | None = None  # the last free line: maybe a message's event line
-        self._continued: Json | None = None  # a message written before its end (flush not ended)
+        self._continuing: Json | None = None  # a message written before its end (flush not ended)
         self._root: Json | None = None  # the open KV block
         self._lists: list[tuple[_Frame, Json, str]] = []  # its open lists: frame, object, key
+        self._long_size, self._long_free = 0, False  # an overlong line: its length so far, and not in a block
 
     @property
     def idle(self) -> bool:
-        return self._block is None and self._message is None and self._pending is None and self._continued is None
+        return self._block is None and self._message is None and self._pending is None and self._continuing is None
 
     def _line(self, line: bytes, lineno: int) -> bytes:
         self._lineno = lineno
         body, _eol = split_eol(line)
         block = self._block
         if block is not None:
+            if self._awaiting is not None:  # a value a failed line left open (unclosed.py)
+                if not unclosed.starts_event(body):
+                    self._counted(lambda: self._continued(block, body, _eol, lineno))
+                    return self._drain()
+                self._awaiting = None
             if belongs(block, body):
-                self._ensure_message()
-                self._kv_line(block, body, _eol, lineno)
+                self._counted(lambda: self._kv_line(block, body, _eol, lineno))
                 return self._drain()
-            self._block, self._root = None, None
-            self._lists.clear()
-        if self._message is not None or self._continued is not None:
+            self._close_block()
+        if self._message is not None or self._continuing is not None:
             if self._continues(body):
                 self._ensure_message()
                 self._body_line(body)
                 return self._drain()
             self._end_message()
-            self._continued = None
+            self._continuing = None
         self._outside(body)
         return self._drain()
 
     def flush(self, ended: bool) -> bytes:
         if self._message is not None:
             if not ended:
-                self._continued = {name: self._message[name] for name in ("file", "time", "header", "message")}
+                self._continuing = {name: self._message[name] for name in ("file", "time", "header", "message")}
             self._end_message()
         if ended:
-            self._continued = None
+            self._continuing = None
         self._write_pending()
         return self._drain()
 
@@ -177,7 +192,7 @@ class JsonEngine(LineEngine):
         """The open message; after a flush that was not its end, a new object that continues it."""
         if self._message is not None:
             return self._message
-        template = self._continued
+        template = self._continuing
         if template is None:
             return self._start(self._lineno, None, [], None)
         message = self._start(self._lineno, template["time"], list(template["header"]), template["message"])  # type: ignore[arg-type,call-overload]
@@ -232,8 +247,15 @@ class JsonEngine(LineEngine):
     # -- KV blocks: the hooks of LineEngine -----------------------------------------------------
     def _opened_list(self, pair: Pair, frame: _Frame) -> None:
         parent = self._container()
-        inner: Json = {}
         key = _str(pair.key)
+        if len(self._lists) >= MAX_DEPTH:
+            # JSON readers (orjson among them) refuse deeper nesting: the pairs of a deeper
+            # list go into the list at the limit, filtered as ever, and the message says so.
+            message = self._ensure_message()
+            message["flattened"] = message.get("flattened", 0) + 1  # type: ignore[operator]
+            self._lists.append((frame, parent, key))
+            return
+        inner: Json = {}
         _put(parent, key, inner)
         self._lists.append((frame, inner, key))
 
@@ -253,10 +275,43 @@ class JsonEngine(LineEngine):
         _put(self._container(), _str(pair.key), _str(value))
         return text
 
-    def _fail(self, block: Block, indent: bytes, eol: bytes, column: int, lineno: int) -> bytes:
+    def _counted(self, read: Callable[[], bytes]) -> None:
+        """Read a line of the open block; the lines that fail closed count in its message."""
         message = self._ensure_message()
-        message["failed_closed"] += 1  # type: ignore[operator]
-        return super()._fail(block, indent, eol, column, lineno)
+        before = self._stats.failed_closed
+        read()
+        message["failed_closed"] += self._stats.failed_closed - before  # type: ignore[operator]
+
+    def _close_block(self) -> None:
+        self._block, self._root = None, None
+        self._lists.clear()
+
+    def overlong(self, piece: bytes, part: int, lineno: int) -> bytes:
+        """A line longer than the framer holds: no part of it goes into the JSON.
+
+        Its head decides as in run: inside a KV block, or a value left open, it fails closed
+        and counts in its message; any other such line ends the message, and with
+        --all-lines is said by a line object with empty text and `left_out`, its length.
+        """
+        if part == HEAD:
+            self._lineno, self._long_size = lineno, 0
+            block = self._block
+            opened = self._awaiting is not None and not unclosed.starts_event(piece)
+            self._long_free = block is None or not (opened or belongs(block, piece))
+            if not self._long_free:
+                self._counted(lambda: super(JsonEngine, self).overlong(piece, part, lineno))
+                return self._drain()
+            if block is not None:
+                self._close_block()
+            self._end_message()
+            self._continuing = None
+            self._write_pending()
+        self._long_size += len(piece)
+        super().overlong(piece, part, lineno)  # the line's state; its bytes are not JSON
+        if part == END and self._long_free and self._all_lines:
+            size = self._long_size - len(split_eol(piece)[1])
+            self._write({"file": self._file, "line": self._lineno, "text": "", "left_out": size})
+        return self._drain()
 
     def _container(self) -> Json:
         """The object the next pair goes into: the innermost list still open, or the block."""

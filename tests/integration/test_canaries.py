@@ -1,6 +1,7 @@
 """Every subcommand on a canary corpus: no value from a KV block in anything logfilter writes.
 
-One row per invocation (CASES); a row names its input (the raw corpus, or the corpus as `run`
+One row per invocation (CASES); `run --preview` is the one command left out, as printing the
+originals is its purpose (to a terminal only, tests/integration/test_preview.py). A row names its input (the raw corpus, or the corpus as `run`
 tags it) and says whether it is a follower to query over HTTP. Everything is grepped: stdout,
 stderr, every file under the output folder (outputs, reports, state, part files) and the
 /healthz and /metrics bodies.
@@ -24,9 +25,11 @@ from tests.conftest import run_logfilter
 
 # Values under keys the rules mask (or that fail closed inside a block); none may come out.
 CANARIES = [b"CanaryPw1", b"CanaryCust2", b"CanaryNest3", b"CanaryCont4", b"CanaryBad5", b"CanaryPsdk6",
-            b"CanaryDeep7", b"CanaryLat8", b"CanaryOpen9"]  # fmt: skip
+            b"CanaryDeep7", b"CanaryLat8", b"CanaryOpen9", b"CanaryHashKey10"]  # fmt: skip
+HASH_KEY = "CanaryHashKey10-0f3c9a7d2b5e4f61"  # the hash key is a canary too
 RULES = "[log-filter]\ndefault-filter-type=copy\n[log-filter-data]\nPASSWORD=hide\nCUSTOMER=hide\nNotes=hide\n"
 TAGGING = "[log-filter]\ndefault-filter-type=tag\n"
+HASHING = "[log-filter]\ndefault-filter-type=copy\nhash-key-file={key}\n[log-filter-data]\nPASSWORD=hash\nCUSTOMER=hash(8)\nNotes=hash\n"
 DEEP = "\t\t" + "'L'(list) " * 1000 + "'PASSWORD'\t'CanaryDeep7'"
 CORPUS = (
     "@10:26:01.5600 [0] 8.1.103.74 distribute_event: message EventRinging\n"
@@ -66,12 +69,24 @@ CASES = [
     Case("run-fail", ("run", "-c", "{rules}", "--on-error", "fail", "-o", "{out}/run.log", "{log}")),
     Case("batch", ("batch", "-c", "{rules}", "{log}", "-o", "{out}/batch", "--report", "{out}/report.json")),
     Case("batch-report-stdout", ("batch", "-c", "{rules}", "{log}", "-o", "{out}/batch", "--report", "-")),
+    Case("run-jsonl", ("run", "-c", "{rules}", "--format", "jsonl", "--all-lines", "--stats", "{log}")),
+    Case("run-jsonl-reference", ("run", "-c", "{rules}", "--format", "jsonl", "--engine", "reference", "{log}")),
+    Case("run-hash", ("run", "-c", "{hashing}", "--stats", "{log}")),
+    Case("batch-jsonl", ("batch", "-c", "{rules}", "{log}", "-o", "{out}/batch", "--format", "jsonl",
+                         "--report", "{out}/report.json")),  # fmt: skip
+    Case("batch-hash", ("batch", "-c", "{hashing}", "{log}", "-o", "{out}/batch", "--report", "{out}/report.json")),
+    Case("batch-cluster-hash", ("batch", "-c", "{hashing}", "{log}", "-o", "{out}/batch", "--scheduler", "local:1",
+                                "--split-size", "256K", "--report", "{out}/report.json")),  # fmt: skip
+    Case("keys", ("keys", "-c", "{rules}", "{log}")),
+    Case("keys-json", ("keys", "-c", "{hashing}", "--format", "json", "{log}")),
     Case("scan", ("scan", "-c", "{rules}", "{log}", "--report", "{out}/scan.json")),
     Case("scan-everywhere", ("scan", "-c", "{rules}", "--everywhere", "--report", "-", "{log}")),
     Case("untag", ("untag", "--stats", "{tagged}")),
     Case("untag-stdin", ("untag", "-o", "{out}/untagged.log"), stdin="tagged"),
     Case("follow", ("follow", "-c", "{rules}", "{out}/../raw/*.log", "-o", "{out}/clean",
                     "--state", "{out}/state.json", "--listen", "127.0.0.1:0"), follow=True),  # fmt: skip
+    Case("follow-jsonl-hash", ("follow", "-c", "{hashing}", "{out}/../raw/*.log", "-o", "{out}/clean", "--format", "jsonl", "--all-lines",
+                               "--state", "{out}/state.json", "--listen", "127.0.0.1:0"), follow=True),  # fmt: skip
     Case("follow-stdout", ("follow", "-c", "{rules}", "{out}/../raw/*.log", "--stdout",
                            "--state", "{out}/state.json", "--listen", "127.0.0.1:0"), follow=True),  # fmt: skip
 ]
@@ -95,11 +110,16 @@ def corpus(tmp_path: Path) -> dict[str, Path]:
     rules.write_text(RULES)
     tagging = tmp_path / "tagging.ini"
     tagging.write_text(TAGGING)
+    key = tmp_path / "hash.key"
+    key.write_text(HASH_KEY)
+    key.chmod(0o600)
+    hashing = tmp_path / "hashing.ini"
+    hashing.write_text(HASHING.format(key=key))
     tagged = tmp_path / "tagged.log"
     made = run_logfilter("run", "-c", tagging, "-o", tagged, log)
     assert made.returncode == 0, made.stderr
     assert b"<#'CanaryPw1'#>" in tagged.read_bytes()  # untag has something to hide
-    return {"log": log, "tagged": tagged, "rules": rules, "out": tmp_path / "out"}
+    return {"log": log, "tagged": tagged, "rules": rules, "hashing": hashing, "out": tmp_path / "out"}
 
 
 def _follow(args: list[str], out: Path) -> list[bytes]:

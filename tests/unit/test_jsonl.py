@@ -165,3 +165,42 @@ def test_a_hashed_value_is_one_token_whatever_its_kind() -> None:
     pin, pins = item["kv"]["AttributeUserData"]["PIN"], item["kv"]["AttributeUserData"]["PINS"]
     assert pin == pins and pin.startswith("h:") and len(pin) == 18
     assert item["kv"]["AttributeUserData"]["BIN"] == "****"
+
+
+class TestHostile:
+    """What issue 8 bounds in run, the JSON lines bound too: long lines, open values, deep lists."""
+
+    OPENER = b"message RequestX\n\tAttributeUserData\t[1] 00..\n"
+
+    def test_an_overlong_line_goes_into_no_object(self) -> None:
+        chain = _chain("copy", "PASSWORD=hide")
+        long_free = b"12:00:00 " + b"x" * 300 + b"\n"
+        long_kv = b"\t\t'Notes'\t'" + b"S" * 300 + b"'\n"
+        data = self.OPENER + long_kv + b"\t\t'PASSWORD'\t'pw'\n" + long_free + b"10:00:00 next\n"
+        buffer = io.BytesIO()
+        stats = run([_Chunks(data, 64)], chain, StreamSink(buffer, "<memory>"), factory=factory("fast", True), max_line=100)
+        items = objects(buffer.getvalue())
+        message, free, last = items
+        assert message["failed_closed"] == 1 and message["kv"]["AttributeUserData"] == {"PASSWORD": "****"}
+        assert {**free, "file": ""} == {"file": "", "line": 5, "text": "", "left_out": len(long_free) - 1}
+        assert last["text"] == "10:00:00 next" and stats.failed_closed == 1
+        assert b"SSSS" not in buffer.getvalue() and b"xxxx" not in buffer.getvalue()
+
+    def test_the_lines_of_a_value_left_open_fail_closed(self) -> None:
+        chain = _chain("copy", "Notes=hide")
+        data = self.OPENER + b"\t\t'Notes'\t'first\nSECRET-ONE\nend'\n\t\t'DNIS'\t'8410'\n10:00:00 next\n"
+        output, stats = _run(data, chain)
+        (message, last) = objects(output)
+        assert b"SECRET" not in output and stats.failed_closed == 3 == message["failed_closed"]
+        assert message["kv"]["AttributeUserData"] == {"DNIS": "8410"} and last["line"] == 7
+
+    def test_lists_deeper_than_json_allows_are_flattened(self) -> None:
+        chain = _chain("copy", "PASSWORD=hide")
+        data = self.OPENER + b"\t\t" + b"'L'(list) " * 300 + b"'PASSWORD'\t'deep-secret'\n"
+        output, _stats = _run(data, chain)
+        (message,) = objects(output)
+        assert b"deep-secret" not in output and message["flattened"] == 300 - 32
+        inner = message["kv"]["AttributeUserData"]
+        for _ in range(32):
+            inner = inner["L"]
+        assert inner == {"PASSWORD": "****"}
