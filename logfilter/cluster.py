@@ -136,7 +136,9 @@ def execute(
 
 def absolute(text: str) -> str:
     """A local path made absolute here, on the client; a URL as it is."""
-    return text if "://" in text else os.path.abspath(text)
+    from logfilter.store import is_url
+
+    return text if is_url(text) else os.path.abspath(text)
 
 
 def _pieces(task: Any, split_size: int, range_size: int) -> list[Any]:
