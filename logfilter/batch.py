@@ -37,6 +37,7 @@ from logfilter.stats import COUNTERS, Stats
 
 STATE = ".logfilter-batch.jsonl"
 SPOOL_PREFIX = ".logfilter-spool-"
+RUN_PREFIX = ".logfilter-run-"  # the marker of a cluster run in progress (store.start_run)
 TICK = 0.2  # seconds between progress updates
 
 try:
@@ -208,7 +209,7 @@ def _identity(path: Path) -> tuple[int, int]:
 
 
 def _ours(name: str) -> bool:
-    return name == STATE or name.startswith(".") and name.endswith(PART_SUFFIX) or name.startswith(SPOOL_PREFIX)
+    return name == STATE or name.startswith(".") and name.endswith(PART_SUFFIX) or name.startswith((SPOOL_PREFIX, RUN_PREFIX))
 
 
 def sweep(outdir: Path) -> int:

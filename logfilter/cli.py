@@ -233,8 +233,8 @@ def batch(
         workers = _jobs(jobs)
         on_cluster = _on_cluster(scheduler, split_size, settings)
         work = _plan(inputs, outdir, on_cluster is not None, ".jsonl" if chosen == "jsonl" else "")
-        if report is not None and isinstance(work, Plan):
-            _refuse_report_over_input(report, work)
+        if report is not None:  # a URL plan: its local inputs (plain paths and file://)
+            _refuse_report_over_input(report, work if isinstance(work, Plan) else work.local_roots())
         entries = _batch(work, settings, workers, force, on_cluster)
         if report is not None:
             _write_report(report, batch_report(entries, settings, work.outdir))
@@ -650,7 +650,9 @@ def _on_cluster(scheduler: str | None, split_size: str | None, settings: Setting
 
 def _plan(inputs: list[str], outdir: str, cluster: bool, suffix: str) -> Any:
     """The local plan (batch.plan), or with URLs (cluster only) the fsspec one (remote.plan)."""
-    if not any("://" in item for item in [*inputs, outdir]):
+    from logfilter.store import is_url  # fsspec is imported only when a URL is opened
+
+    if not any(is_url(item) for item in [*inputs, outdir]):
         return plan_batch(inputs, Path(outdir), suffix)
     if not cluster:
         msg = "inputs and OUTDIR as URLs work with --scheduler only; give local paths"
@@ -668,10 +670,12 @@ def _batch(
     for outcome in work.known:
         _tell(outcome)
     local = isinstance(work, Plan)
-    if not local:  # URLs: an fsspec state, no lock (remote.py)
+    if not local:  # URLs: an fsspec state; the lock of a local OUTDIR only (remote.py)
         from logfilter import remote, store
 
-        lock, sweep_parts, new_state = contextlib.nullcontext(), store.sweep_parts, remote.UrlState
+        folder = store.local_path(work.outdir)  # -o /out and -o file:///out: one lock
+        lock = contextlib.nullcontext() if folder is None else locked(folder)
+        sweep_parts, new_state = store.sweep_parts, remote.UrlState
     else:
         lock, sweep_parts, new_state = locked(work.outdir), sweep, State
     with lock:
@@ -700,7 +704,7 @@ def _batch(
                 if on_cluster is None:
                     execute(todo, settings, workers, on_outcome, progress.read)
                 else:
-                    on_cluster(todo, on_outcome=on_outcome)
+                    on_cluster(todo, on_outcome=on_outcome, outdir=str(work.outdir))
                     sweep_parts(work.outdir)  # the parts of attempts whose worker died
             except KeyboardInterrupt:
                 sweep_parts(work.outdir)  # the workers are gone: leave nothing half written

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import logging
 import os
+import re
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol
@@ -58,15 +60,19 @@ def local_workers(scheduler: str) -> int | None:
     return int(count) if count else len(os.sched_getaffinity(0))
 
 
+_SIZE = re.compile(r"(\d+)(?:([KMGT])(?:iB|i|B)?)?", re.IGNORECASE)
+_UNITS = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+
+
 def parse_size(text: str) -> int:
-    """`1G`, `256M`, `64K` or bytes, for --split-size (ConfigError when not a size)."""
-    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
-    number, unit = (text[:-1], text[-1].upper()) if text[-1:].upper() in units else (text, "")
-    number = number.removesuffix("i") if unit else number
-    if not number.isdigit() or int(number) * units.get(unit, 1) < SPLIT_MIN:
+    """Bytes, or `1G` = `1Gi` = `1GiB` = `1GB` (K, M, G, T: powers of 1024), for --split-size
+    (ConfigError when not a size of at least 256K)."""
+    found = _SIZE.fullmatch(text)
+    size = int(found[1]) * _UNITS[found[2].upper()] if found and found[2] else int(found[1]) if found else 0
+    if size < SPLIT_MIN:
         msg = f"--split-size {text!r}: expected a size of at least 256K (e.g. 1G, 256M)"
         raise ConfigError(msg)
-    return int(number) * units.get(unit, 1)
+    return size
 
 
 def execute(
@@ -74,27 +80,33 @@ def execute(
     settings: Settings,
     scheduler: str,
     on_outcome: Callable[[Any, Outcome], None],
+    outdir: str,
     split_size: int = SPLIT_SIZE,
 ) -> None:
     """Process every job on the cluster; report each outcome as it arrives (in any order).
+    Call `require` first.
 
     Files over `split_size` that are text are cut into ranges of a quarter of it (at least
-    64 KiB). KeyboardInterrupt cancels what has not run; a local cluster is stopped.
+    64 KiB). Local paths are sent absolute (a worker's cwd is not ours). KeyboardInterrupt
+    removes the run's marker in `outdir` (so a task already running writes no output; see
+    store.Output), cancels what has not run, and stops a local cluster.
     """
-    require()
     from distributed import as_completed
     from distributed.client import FutureCancelledError
     from distributed.scheduler import KilledWorker
 
+    from logfilter.store import end_run, start_run
     from logfilter.tasks import Task, join_parts, rewrite_file, rewrite_range
 
     range_size = split_size * RANGE_SIZE // SPLIT_SIZE  # a quarter: at least 64 KiB
     with _client(scheduler) as client:
         _check_workers(client)
         futures: dict[Any, Any] = {}
+        run = start_run(absolute(outdir))
         try:
             for job in sorted(todo, key=lambda job: job.size, reverse=True):  # big files first
-                task = Task(str(job.source), str(job.target), job.name, job.size, job.mtime_ns)
+                source, target = absolute(str(job.source)), absolute(str(job.target))
+                task = Task(source, target, job.name, job.size, job.mtime_ns, run)
                 # JSON lines carry their line numbers, which a range does not know: never split.
                 whole = settings.output_format == "jsonl"
                 pieces = [None] if whole else _pieces(task, split_size, range_size)
@@ -115,8 +127,18 @@ def execute(
                     outcome = Outcome(job.name, "file", "failed", reason=reason)
                 on_outcome(job, outcome)
         except BaseException:
+            end_run(run)  # first: a task still running on the cluster commits nothing from now on
             client.cancel(list(futures))
             raise
+        finally:
+            end_run(run)
+
+
+def absolute(text: str) -> str:
+    """A local path made absolute here, on the client; a URL as it is."""
+    from logfilter.store import is_url
+
+    return text if is_url(text) else os.path.abspath(text)
 
 
 def _pieces(task: Any, split_size: int, range_size: int) -> list[Any]:
@@ -142,13 +164,17 @@ def _client(scheduler: str) -> Iterator[Any]:
 
     for name in _QUIET:
         logging.getLogger(name).setLevel(logging.ERROR)
+    # e.g. "Port 8787 is already in use": Dask's, not ours to say on our stderr
+    warnings.filterwarnings("ignore", module="distributed")
     dask.config.set({"distributed.admin.system-monitor.gil.enabled": False})
     workers = local_workers(scheduler)
     if workers is not None:
         try:
+            # The scheduler always serves HTTP: no dashboard, a free port, this machine only.
             cluster = LocalCluster(
                 n_workers=workers, threads_per_worker=1, processes=True,
-                dashboard_address=None, silence_logs=logging.ERROR,
+                dashboard_address=None, worker_dashboard_address=None, silence_logs=logging.ERROR,
+                scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
             )  # fmt: skip
         except Exception as exc:  # noqa: BLE001 - e.g. no free port; no data is involved
             msg = f"--scheduler {scheduler}: cannot start the local cluster ({type(exc).__name__})"
@@ -161,6 +187,9 @@ def _client(scheduler: str) -> Iterator[Any]:
     except (OSError, TimeoutError, ValueError) as exc:
         msg = f"--scheduler {scheduler}: cannot reach the Dask scheduler ({type(exc).__name__})"
         raise LogFilterError(msg) from None
+    except Exception as exc:  # noqa: BLE001 - an address Dask cannot use (no data is involved)
+        msg = f"--scheduler {scheduler}: cannot use this address ({type(exc).__name__}); expected tcp://host:port"
+        raise ConfigError(msg) from None
     with client:
         yield client
 

@@ -13,19 +13,37 @@ from __future__ import annotations
 import os
 import uuid
 from datetime import datetime
-from typing import Any, BinaryIO
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
 
-from fsspec import AbstractFileSystem
-from fsspec.core import url_to_fs
-
+from logfilter.batch import RUN_PREFIX, SPOOL_PREFIX
 from logfilter.errors import LogFilterError
 from logfilter.sinks import PART_SUFFIX
+
+if TYPE_CHECKING:  # fsspec is an optional extra: imported when a URL is first opened
+    from fsspec import AbstractFileSystem
+
+
+def is_url(text: str) -> bool:
+    """A URL (scheme://...) rather than a local path."""
+    return "://" in text
+
+
+def local_path(text: str) -> Path | None:
+    """The absolute, normalised local path of a plain path or file:// (local://) URL; None
+    for any other URL. Symbolic links are resolved, so two spellings of one file compare equal."""
+    if not is_url(text):
+        return Path(text).resolve()
+    fs, path = locate(text)
+    return Path(path).resolve() if is_local(fs) else None
 
 
 def locate(url: str) -> tuple[AbstractFileSystem, str]:
     """The filesystem and path of a local path or fsspec URL (ConfigError when unknown)."""
+    from fsspec.core import url_to_fs
+
     try:
-        return url_to_fs(url)
+        return url_to_fs(url)  # type: ignore[no-any-return]
     except (ImportError, ValueError) as exc:  # no backend for the scheme, or a bad URL
         scheme = url.partition("://")[0]
         msg = f"{url}: cannot open {scheme}:// URLs ({type(exc).__name__}); install the fsspec backend for them"
@@ -63,10 +81,16 @@ def open_input(url: str) -> BinaryIO:
 
 
 class Output:
-    """One output under construction: a uniquely named hidden part, then `commit` or `discard`."""
+    """One output under construction: a uniquely named hidden part, then `commit` or `discard`.
 
-    def __init__(self, url: str, suffix: str = "") -> None:
+    With `run` (the URL of the run's marker in OUTDIR), `commit` writes the output only while
+    the marker is there: a client interrupted removes it, so a task it left running on the
+    cluster never puts an output over what a later run makes.
+    """
+
+    def __init__(self, url: str, suffix: str = "", run: str | None = None) -> None:
         self.url = url
+        self._run = run
         self._fs, self._path = locate(url)
         parent, _, name = self._path.rpartition("/")
         self.part = f"{parent}/.{name}.{uuid.uuid4().hex[:12]}{suffix}{PART_SUFFIX}"
@@ -89,6 +113,10 @@ class Output:
 
     def commit(self, times_ns: tuple[int, int] | None = None) -> None:
         """Make the output appear complete under its name (locally, with these times)."""
+        if self._run is not None and not self._still_running(self._run):
+            self.discard()
+            msg = f"{self.url}: not written: the run that started it was interrupted"
+            raise LogFilterError(msg)
         try:
             self.close()
             if self.local:
@@ -102,6 +130,10 @@ class Output:
             self.discard()
             msg = f"{self.url}: cannot write the output ({exc.strerror or type(exc).__name__})"
             raise LogFilterError(msg) from None
+
+    def _still_running(self, run: str) -> bool:
+        fs, path = locate(run)
+        return bool(fs.exists(path))
 
     def discard(self) -> None:
         try:
@@ -126,7 +158,8 @@ def remove(fs: AbstractFileSystem, path: str) -> None:
 
 
 def sweep_parts(url: str) -> int:
-    """Remove the part files left under OUTDIR `url` (by attempts whose worker died)."""
+    """Remove the part and spool files left under OUTDIR `url` (by attempts whose worker died,
+    or a run killed), and the markers of runs that are over (call under the lock, if any)."""
     fs, root = locate(url)
     removed = 0
     try:
@@ -135,10 +168,29 @@ def sweep_parts(url: str) -> int:
         return 0
     for path in found:
         name = path.rpartition("/")[2]
-        if name.startswith(".") and name.endswith(PART_SUFFIX):
+        if name.startswith(".") and name.endswith(PART_SUFFIX) or name.startswith((SPOOL_PREFIX, RUN_PREFIX)):
             remove(fs, path)
             removed += 1
     return removed
+
+
+def start_run(outdir: str) -> str:
+    """Create this run's marker in OUTDIR (see Output); return its URL, for `end_run`."""
+    marker = f"{outdir.rstrip('/')}/{RUN_PREFIX}{uuid.uuid4().hex[:16]}"
+    fs, path = locate(marker)
+    try:
+        fs.makedirs(path.rpartition("/")[0], exist_ok=True)
+        fs.pipe_file(path, b"")
+    except OSError as exc:
+        msg = f"{outdir}: cannot write in the output folder ({exc.strerror or type(exc).__name__})"
+        raise LogFilterError(msg) from None
+    return marker
+
+
+def end_run(marker: str) -> None:
+    """Remove the run's marker: from now on no task of it writes an output."""
+    fs, path = locate(marker)
+    remove(fs, path)
 
 
 def _fsync_folder(folder: str) -> None:

@@ -29,13 +29,15 @@ T = TypeVar("T")
 
 @dataclass(frozen=True, slots=True)
 class Task:
-    """One input file and its output, by local path or URL; sizes as planned."""
+    """One input file and its output, by absolute local path or URL; sizes as planned; the
+    URL of the run's marker (store.start_run), without which no output is committed."""
 
     source: str
     target: str
     name: str
     size: int
     mtime_ns: int
+    run: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +85,7 @@ def _rewriter(settings: Settings, output: Output) -> Rewriter:
 def _rewrite_file(task: Task, settings: Settings) -> Outcome:
     fs, path = locate(task.source)
     times = _times(fs, path)
-    with open_input(task.source) as raw, Output(task.target) as out:
+    with open_input(task.source) as raw, Output(task.target, run=task.run) as out:
         reader = io.BufferedReader(raw, CHUNK) if not isinstance(raw, io.BufferedReader) else raw
         outcome = _rewriter(settings, out).rewrite(reader, out.stream, task.name, in_place=True)
         if outcome.status != "omitted":
@@ -111,7 +113,7 @@ def _join(task: Task, parts: list[Part]) -> Outcome:
     out_fs, _ = locate(task.target)
     try:
         if outcome.status == "done":
-            with Output(task.target) as out:
+            with Output(task.target, run=task.run) as out:
                 for part in parts:
                     with out_fs.open(part.part, "rb") as stream:
                         while chunk := stream.read(CHUNK):

@@ -1,0 +1,217 @@
+"""`logfilter batch --scheduler`: a cluster batch keeps the local batch's guarantees.
+
+No output over an input (URLs too, however spelled), no report over an input, one run per
+local OUTDIR, local paths the client's (not a worker's cwd), special files left out, and
+nothing of Dask's on stderr. The refusals come before any cluster starts, so most of these
+are fast; two runs use a real LocalCluster (local:1), two a scheduler and a worker started
+as their own processes in another folder.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+import pytest
+
+from logfilter.batch import RUN_PREFIX, SPOOL_PREFIX
+from logfilter.sinks import PART_SUFFIX, locked
+from tests.conftest import SAMPLES, run_logfilter
+
+pytest.importorskip("distributed")
+pytestmark = pytest.mark.slow
+
+CONFIG = SAMPLES / "filter.ini"
+LOG = SAMPLES / "tserver.log"
+
+
+@pytest.fixture
+def nested(tmp_path: Path) -> Path:
+    """u/in/logs/a.log: an input folder inside the folder a careless -o names."""
+    logs = tmp_path / "u" / "in" / "logs"
+    logs.mkdir(parents=True)
+    (logs / "a.log").write_bytes(LOG.read_bytes())
+    return logs
+
+
+@pytest.mark.parametrize(
+    ("out", "message"),
+    [
+        ("file://{u}/in", "file://{u}/in/logs/a.log: the output would overwrite the input file://{u}/in/logs/a.log"),
+        ("file://{u}/out/../in", "the output would overwrite the input file://{u}/in/logs/a.log"),
+        ("{u}/in", "{u}/in/logs/a.log: the output would overwrite the input file://{u}/in/logs/a.log"),
+        ("file://{u}/out/../in/logs/sub", "file://{u}/out/../in/logs/sub: the output folder is inside the input"),
+        ("file://{u}/in/logs", "the output folder is inside the input"),
+    ],
+)
+def test_a_url_batch_never_writes_over_its_inputs(nested: Path, out: str, message: str) -> None:
+    u = nested.parents[1]
+    result = run_logfilter("batch", "-c", CONFIG, nested.as_uri(), "-o", out.format(u=u), "--scheduler", "local:1")
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("error: ") and message.format(u=u) in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+    assert (nested / "a.log").read_bytes() == LOG.read_bytes()
+    assert sorted(path.name for path in u.rglob("*")) == ["a.log", "in", "logs"]
+
+
+def test_a_url_batch_never_writes_its_report_over_an_input(nested: Path, tmp_path: Path) -> None:
+    for report in (nested / "a.log", nested / "new.json"):
+        result = run_logfilter("batch", "-c", CONFIG, nested.as_uri(), "-o", (tmp_path / "out").as_uri(),
+                               "--scheduler", "local:1", "--report", report)  # fmt: skip
+        assert result.returncode == 2, result.stderr
+        assert "the report would be written over or inside the input" in result.stderr
+    assert (nested / "a.log").read_bytes() == LOG.read_bytes()
+    assert not (nested / "new.json").exists()
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_file_url_outdir_takes_the_local_lock(nested: Path, tmp_path: Path) -> None:
+    """`-o /out`, `-o file:///out` and `-o /x/../out` are one OUTDIR: one lock."""
+    out = tmp_path / "out"
+    with locked(out):  # what a local batch (or follow) into /out holds
+        for spelling in (out.as_uri(), f"file://{tmp_path}/u/../out", str(out)):
+            result = run_logfilter("batch", "-c", CONFIG, nested.as_uri(), "-o", spelling, "--scheduler", "local:1")
+            assert result.returncode == 2, result.stderr
+            assert "another logfilter (batch or follow) is using it" in result.stderr, result.stderr
+    assert list(out.iterdir()) == []
+
+
+@pytest.mark.parametrize("address", ["tls://127.0.0.1:1", "ucx://127.0.0.1:1"])
+def test_an_address_dask_cannot_use_is_a_usage_error(tmp_path: Path, address: str) -> None:
+    result = run_logfilter("batch", "-c", CONFIG, LOG, "-o", tmp_path / "out", "--scheduler", address)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith(f"error: --scheduler {address}: cannot use this address ("), result.stderr
+    assert "internal error" not in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.fixture
+def port_8787() -> Iterator[None]:
+    """Dask's default dashboard port, taken (by us, or already by someone else)."""
+    sock = socket.socket()
+    try:
+        sock.bind(("0.0.0.0", 8787))
+        sock.listen()
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE:
+            raise
+    try:
+        yield
+    finally:
+        sock.close()
+
+
+def test_special_files_in_a_url_folder_and_a_quiet_local_cluster(tmp_path: Path, port_8787: None) -> None:
+    """A FIFO is left out (it never hangs the run), a dangling link fails alone, the rest is done;
+    no dashboard is started on 8787 and nothing of Dask's reaches stderr; leftovers are swept."""
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "a.log").write_bytes(LOG.read_bytes())
+    os.mkfifo(logs / "fifo")
+    (logs / "dangling.log").symlink_to(tmp_path / "nowhere")
+    out = tmp_path / "out"
+    (out / "logs").mkdir(parents=True)
+    leftovers = [out / "logs" / f"{SPOOL_PREFIX}1234", out / f"{RUN_PREFIX}0123456789abcdef"]
+    for path in leftovers:
+        path.write_bytes(b"")
+    result = run_logfilter("batch", "-c", CONFIG, logs.as_uri(), "-o", out.as_uri(), "--scheduler", "local:1",
+                           "--report", tmp_path / "report.json", timeout=120)  # fmt: skip
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.splitlines() == [
+        f"logfilter: error: {logs.as_uri()}/dangling.log: cannot read it (No such file or directory)",
+        f"logfilter: left out: {logs.as_uri()}/fifo (not a regular file)",
+    ]
+    statuses = {item["input"].rpartition("/")[2]: item["status"] for item in orjson.loads((tmp_path / "report.json").read_bytes())["files"]}
+    assert statuses == {"a.log": "done", "dangling.log": "failed", "fifo": "omitted"}
+    expected = run_logfilter("run", "-c", CONFIG, LOG).stdout
+    assert (out / "logs" / "a.log").read_bytes() == expected
+    assert sorted(path.name for path in out.rglob("*")) == [".logfilter-batch.jsonl", "a.log", "logs"]
+
+
+# --- a scheduler and a worker of their own, started in another folder (as on other machines) ---
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def external(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    """The address of a running cluster of one worker, and the worker's cwd."""
+    home = tmp_path_factory.mktemp("worker")
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    log = (home.parent / "cluster.log").open("wb")
+    processes = [
+        subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
+                          "--port", str(port), "--no-dashboard"], stdout=log, stderr=log, cwd=home),
+        subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address, "--nworkers", "1",
+                          "--nthreads", "1", "--no-dashboard", "--local-directory", str(home.parent / "scratch")],
+                         stdout=log, stderr=log, cwd=home),
+    ]  # fmt: skip
+    try:
+        yield address, home
+    finally:
+        for process in reversed(processes):
+            process.send_signal(signal.SIGINT)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        log.close()
+
+
+@pytest.mark.parametrize("url_input", [False, True])
+def test_relative_paths_are_the_clients(tmp_path: Path, external: tuple[str, Path], url_input: bool) -> None:
+    """`-o clean` is the client's ./clean, not a folder of that name in each worker's cwd."""
+    address, home = external
+    client = tmp_path / "client"
+    (client / "logs").mkdir(parents=True)
+    (client / "logs" / "a.log").write_bytes(LOG.read_bytes())
+    source = (client / "logs").as_uri() if url_input else "logs"
+    result = run_logfilter("batch", "-c", CONFIG, source, "-o", "clean", "--scheduler", address, cwd=client, timeout=180)
+    assert result.returncode == 0, result.stderr
+    assert (client / "clean" / "logs" / "a.log").read_bytes() == run_logfilter("run", "-c", CONFIG, LOG).stdout
+    assert not (home / "clean").exists() and not (home / "logs").exists()
+    assert not list((client / "clean").rglob(f"{RUN_PREFIX}*"))
+
+
+def test_an_interrupted_run_leaves_no_task_writing(tmp_path: Path, external: tuple[str, Path]) -> None:
+    """Ctrl-C: the run's marker goes first, so the task still running on the worker commits nothing."""
+    address, _home = external
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "big.log").write_bytes(LOG.read_bytes() * 400)  # some seconds with the reference engine
+    out = tmp_path / "out"
+    argv = [sys.executable, "-m", "logfilter", "batch", "-c", str(CONFIG), str(logs), "-o", str(out),
+            "--scheduler", address, "--engine", "reference"]  # fmt: skip
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 120
+        while not list(out.rglob(f"*{PART_SUFFIX}")):  # the worker is writing
+            assert time.monotonic() < deadline, "no part file was seen"
+            assert proc.poll() is None, proc.communicate()
+            time.sleep(0.02)
+        assert list(out.glob(f"{RUN_PREFIX}*"))
+        proc.send_signal(signal.SIGINT)
+        _stdout, stderr = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, stderr.decode()
+    assert not list(out.glob(f"{RUN_PREFIX}*"))
+    # The task goes on on the worker until it would commit; then it discards its part.
+    time.sleep(0.5)
+    deadline = time.monotonic() + 120
+    while list(out.rglob(f"*{PART_SUFFIX}")):
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert not (out / "logs" / "big.log").exists()

@@ -1,0 +1,71 @@
+"""A cluster task commits its output only while its run's marker is there; --split-size units."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from logfilter.batch import Settings
+from logfilter.config import load_policy
+from logfilter.errors import ConfigError
+from logfilter.sinks import PART_SUFFIX
+from tests.conftest import SAMPLES
+
+pytest.importorskip("fsspec")
+from logfilter.cluster import parse_size  # noqa: E402
+from logfilter.store import end_run, start_run, sweep_parts  # noqa: E402
+from logfilter.tasks import Task, rewrite_file  # noqa: E402
+
+LOG = SAMPLES / "tserver.log"
+
+
+def task(tmp_path: Path, run: str | None) -> Task:
+    stat = LOG.stat()
+    return Task(str(LOG), str(tmp_path / "out" / "a.log"), "a.log", stat.st_size, stat.st_mtime_ns, run)
+
+
+def test_a_task_of_a_live_run_commits(tmp_path: Path) -> None:
+    settings = Settings(load_policy(SAMPLES / "filter.ini", None, (), False))
+    run = start_run(str(tmp_path / "out"))
+    outcome = rewrite_file(task(tmp_path, run), settings)
+    assert outcome.status == "done", outcome.reason
+    assert (tmp_path / "out" / "a.log").read_bytes() != LOG.read_bytes()  # masked
+    end_run(run)
+    assert sorted(path.name for path in (tmp_path / "out").iterdir()) == ["a.log"]
+
+
+def test_a_task_of_an_interrupted_run_writes_nothing(tmp_path: Path) -> None:
+    settings = Settings(load_policy(SAMPLES / "filter.ini", None, (), False))
+    run = start_run(str(tmp_path / "out"))
+    end_run(run)  # what the client does on Ctrl-C, while the task still runs on a worker
+    outcome = rewrite_file(task(tmp_path, run), settings)
+    assert outcome.status == "failed"
+    assert outcome.reason == f"{tmp_path / 'out' / 'a.log'}: not written: the run that started it was interrupted"
+    assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_sweep_removes_parts_spools_and_old_markers(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    (out / "sub").mkdir(parents=True)
+    names = [f".a.log.0123{PART_SUFFIX}", ".logfilter-spool-x1y2", ".logfilter-run-0123456789abcdef"]
+    for name in names:
+        (out / "sub" / name).write_bytes(b"x")
+    (out / "sub" / "kept.log").write_bytes(b"x")
+    assert sweep_parts(out.as_uri()) == 3
+    assert [path.name for path in out.rglob("*") if path.is_file()] == ["kept.log"]
+
+
+@pytest.mark.parametrize(
+    ("text", "size"),
+    [("262144", 256 << 10), ("256K", 256 << 10), ("1G", 1 << 30), ("1Gi", 1 << 30), ("1GiB", 1 << 30),
+     ("1gb", 1 << 30), ("2m", 2 << 20), ("1T", 1 << 40)],
+)  # fmt: skip
+def test_split_sizes(text: str, size: int) -> None:
+    assert parse_size(text) == size
+
+
+@pytest.mark.parametrize("text", ["12", "255K", "1X", "G", "1 G", "1iB", "-1G", "1.5G", ""])
+def test_split_sizes_refused(text: str) -> None:
+    with pytest.raises(ConfigError, match="expected a size of at least 256K"):
+        parse_size(text)
