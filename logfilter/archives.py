@@ -33,7 +33,7 @@ from logfilter.errors import LogFilterError
 from logfilter.multistream import bzip2_reader, xz_reader
 from logfilter.pipeline import EngineFactory, EngineName, OnError, run
 from logfilter.sinks import StreamSink
-from logfilter.sources import CHUNK, HEAD, Kind, StreamSource, sniff
+from logfilter.sources import CHUNK, HEAD, Kind, StreamSource, cr_only, sniff
 from logfilter.stats import Stats
 
 Status = Literal["done", "up-to-date", "omitted", "kept", "failed"]
@@ -315,6 +315,8 @@ def unreadable(head: bytes) -> str | None:
     for magics, reason in _UNREADABLE:
         if head.startswith(magics):
             return reason
+    if cr_only(head):
+        return "text with CR-only line ends, which logfilter does not read (tr '\\r' '\\n' converts it)"
     # Text in a 16-bit encoding without a byte order mark: every other byte is NUL, the rest text.
     for zeros, text in ((head[1::2], head[0::2]), (head[0::2], head[1::2])):
         if len(head) >= 64 and zeros.count(0) > 0.9 * len(zeros) and len(_TEXT_BYTES.sub(b"", text)) < 0.1 * len(text):

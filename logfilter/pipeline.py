@@ -11,7 +11,7 @@ from logfilter.errors import ConfigError, InputError
 from logfilter.fast import FastEngine
 from logfilter.overlong import MAX_LINE, BoundedFramer, mask_parts
 from logfilter.sinks import Sink
-from logfilter.sources import HEAD, PACKED, Source, sniff
+from logfilter.sources import HEAD, PACKED, Source, cr_only, sniff
 from logfilter.stats import Stats
 
 OnError = Literal["redact", "fail"]
@@ -51,7 +51,7 @@ def run(
         masker = factory(name, chain, stats, on_failure) if factory else ENGINES[engine](chain, stats, on_failure)
         framer = BoundedFramer(max_line)
         lineno = 0
-        for chunk in _sniffed(source.chunks(), name):
+        for chunk in sniffed(source.chunks(), name):
             stats.bytes_in += len(chunk)
             parts = framer.feed(chunk)
             if not parts:
@@ -91,7 +91,10 @@ def failure_reporter(
     return on_failure
 
 
-def refuse_packed(head: bytes, name: str, advice: str = "use `logfilter batch` for archives and compressed logs") -> None:
+ADVICE = "use `logfilter batch` for archives and compressed logs"
+
+
+def refuse_packed(head: bytes, name: str, advice: str = ADVICE) -> None:
     """Raise ConfigError when `head` starts compressed or archived data, or binary data, not a text log."""
     # Compressed or archived logs would pass through unread, and unmasked; so would UTF-16
     # or UTF-32 text (its KV lines do not read as such), which counts as binary (NUL bytes).
@@ -99,27 +102,34 @@ def refuse_packed(head: bytes, name: str, advice: str = "use `logfilter batch` f
     if kind in PACKED:
         msg = f"{name}: {kind} data, not a text log; {advice}"
         raise ConfigError(msg)
+    if kind == "binary" and cr_only(head):
+        msg = f"{name}: text with CR-only line ends, which logfilter does not read; refused (tr '\\r' '\\n' converts it)"
+        raise ConfigError(msg)
     if kind == "binary":
         msg = f"{name}: binary data (NUL bytes, or UTF-16/UTF-32 text), not a text log; refused (batch leaves such files out)"
         raise ConfigError(msg)
 
 
-def _sniffed(chunks: Iterator[bytes], name: str) -> Iterator[bytes]:
+def sniffed(chunks: Iterator[bytes], name: str, advice: str = ADVICE) -> Iterator[bytes]:
     """The chunks, each once the first HEAD bytes seen so far still look like text.
 
     A live pipe's first read can be a few bytes: they go out at once (a line must not wait
     for 8 KiB), and the check is made again as the first HEAD bytes arrive; binary data found
-    there stops the run (ConfigError) before the chunk that shows it is written.
+    there stops the run (ConfigError) before the chunk that shows it is written. A partial
+    head without a line feed is not judged CR-only yet (its LF may come next): no line of it
+    leaves the framer before a LF does, or before the whole head is judged.
     """
     head = b""
     for chunk in chunks:
         if len(head) < HEAD:
             head += chunk[: HEAD - len(head)]
             # NUL bytes at the end of a partial head may grow into zero padding (a run of 16).
-            refuse_packed(head if len(head) >= HEAD else head.rstrip(b"\x00"), name)
+            partial = head if len(head) >= HEAD else head.rstrip(b"\x00")
+            if len(head) >= HEAD or not cr_only(partial):
+                refuse_packed(partial, name, advice)
         yield chunk
     if len(head) < HEAD:
-        refuse_packed(head, name)  # the whole input, shorter than HEAD, seen as one
+        refuse_packed(head, name, advice)  # the whole input, shorter than HEAD, seen as one
 
 
 def _write(sink: Sink, data: bytes, stats: Stats, partial: bool = False) -> None:

@@ -17,6 +17,14 @@ HEAD = 8192  # what `sniff` needs to see
 Kind = Literal["text", "gzip", "bzip2", "xz", "zip", "tar", "binary"]
 PACKED = ("gzip", "bzip2", "xz", "zip", "tar")
 _NUL_RUNS = re.compile(rb"\x00{16,}")  # zero padding, as a crashed writer leaves in a log
+_LONE_CR = re.compile(rb"\r[^\n]")
+
+
+def cr_only(head: bytes) -> bool:
+    """Whether text starting with `head` ends its lines with CR alone (old Mac style): no LF in
+    `head` and a CR followed by something else. Its lines would not read as lines, nor its KV
+    lines as KV lines, so it would pass through unmasked."""
+    return b"\n" not in head and _LONE_CR.search(head) is not None
 
 
 def sniff(head: bytes) -> Kind:
@@ -35,6 +43,8 @@ def sniff(head: bytes) -> Kind:
         return "binary"  # UTF-16 or UTF-32 with a byte-order mark, even with no NUL in sight
     if b"\x00" in head and b"\x00" in _NUL_RUNS.sub(b"", head):
         return "binary"
+    if cr_only(head):
+        return "binary"  # not a text log logfilter can read (archives.unreadable says why)
     return "text"
 
 

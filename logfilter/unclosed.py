@@ -4,8 +4,8 @@ A value with a line feed in it prints over several lines, and the lines after th
 start wherever the text does, often at column 0, where they would end the block and pass
 through in clear. So after a KV line that failed closed with a quote left open, the engine
 masks the lines that follow (failed closed too) until one ends with that quote (a value runs
-to the last quote on its line, formats.md) or one starts a new log event: a time stamp, a
-message header or a KV attribute at column 0.
+to the last quote on its line, formats.md) or one starts a new log event: a Genesys time
+stamp with its level and id, a message header or a KV attribute, at column 0.
 """
 
 from __future__ import annotations
@@ -16,8 +16,13 @@ from functools import cache
 from logfilter.parse import terminal_regex
 
 _BLANKS = b" \t\r\v\f"
-# Time stamps that start a Genesys log event: `10:26:01.560`, `@10:26:01.5600`, `2016-04-20T09:22:09.969`.
-_EVENT_TIME = re.compile(rb"@?\d{1,2}:\d{2}:\d{2}|\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}")
+# How a Genesys log event starts (formats.md): `@10:26:01.5600 ` (a message print), or
+# `10:26:01.560 Trc 04541 ` / `2016-04-20T09:22:09.969 Std 00000 ` (time, level, 5-digit id).
+# Strict on purpose: a value line such as `10:00 call back` or `9:15:00 said` must not end the value.
+_EVENT_TIME = re.compile(
+    rb"@\d{1,2}:\d{2}:\d{2}\.\d{3,4}[ \t]"
+    rb"|(?:\d{4}-\d{2}-\d{2}T)?\d{1,2}:\d{2}:\d{2}\.\d{3}[ \t]+(?:Std|Trc|Int|Dbg|Alr)[ \t]+\d{5}(?![^ \t])"
+)
 
 
 @cache
@@ -31,7 +36,8 @@ def _opening() -> re.Pattern[bytes]:
 
 @cache
 def _event_words() -> re.Pattern[bytes]:
-    return re.compile(f"{terminal_regex('MESSAGE_HEADER')}|^{terminal_regex('KV_ATTRIBUTE')}".encode())
+    # A KV attribute at column 0 is the PSDK's opener: `AttributeUserData [bstr] = KVList: `.
+    return re.compile(f"{terminal_regex('MESSAGE_HEADER')}|{terminal_regex('KV_ATTRIBUTE')}[ \t]+\\[".encode())
 
 
 def opened(body: bytes) -> bytes | None:
@@ -53,4 +59,5 @@ def starts_event(body: bytes) -> bool:
     """Whether a column-0 line (no line ending) starts a new log event or message, ending any value."""
     if not body or body[0] in _BLANKS:
         return False
-    return _EVENT_TIME.match(body) is not None or _event_words().search(body) is not None
+    # The header and attribute words at the line's start only: `... got message EventX` inside a value is data.
+    return _EVENT_TIME.match(body) is not None or _event_words().match(body) is not None

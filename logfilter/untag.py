@@ -20,7 +20,7 @@ from logfilter.errors import ConfigError
 from logfilter.filters import DEFAULT_POSTFIX, DEFAULT_PREFIX, HIDDEN, MAX_TAG_LENGTH, FilterType
 from logfilter.lexer import token, value_kind
 from logfilter.model import Layout, Value
-from logfilter.pipeline import refuse_packed
+from logfilter.pipeline import sniffed
 from logfilter.sinks import Sink
 from logfilter.sources import LineFramer, Source
 
@@ -244,11 +244,7 @@ def run(
         untagger = Untagger(pairs, filter_type, stats, on_failure)
         framer = LineFramer()
         lineno = 1
-        first = True
-        for chunk in source.chunks():
-            if first:
-                refuse_packed(chunk, name, "decompress it first, e.g. zcat app.log.gz | logfilter untag")
-                first = False
+        for chunk in sniffed(source.chunks(), name, "decompress it first, e.g. zcat app.log.gz | logfilter untag"):
             stats.bytes_in += len(chunk)
             data = framer.feed_lines(chunk)
             if data:

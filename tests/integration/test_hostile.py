@@ -145,11 +145,45 @@ class TestOddBytes:
         assert status == 0 and out == data.replace(b"'\xe9t\xe9'", b"'****'")
 
     @pytest.mark.parametrize("engine", ENGINES)
-    def test_cr_only_line_endings_make_one_line(self, rules: Path, engine: str) -> None:
-        """A CR-only file is one line (decisions.md, Bytes): passed through as it is, opener or not."""
-        data = b"12:00:00.000 Std free\r" + OPEN.replace(b"\n", b"\r") + b"\t\t'K'\t'v'\r"
-        status, out, _ = masked_run(rules, data, engine)
-        assert status == 0 and out == data
+    def test_cr_only_line_endings_are_refused(self, rules: Path, engine: str, tmp_path: Path) -> None:
+        """A CR-only log would be one long line, its KV lines unread and so unmasked: run and untag
+        refuse it, batch leaves it out even with --keep-binary, scan says it was not scanned."""
+        data = b"12:00:00.000 Std 00000 free\r" + OPEN.replace(b"\n", b"\r") + b"\t\t'PASSWORD'\t'CanaryCr'\r"
+        status, out, err = masked_run(rules, data, engine)
+        assert (status, out) == (2, b"") and "CR-only" in err and err.count("\n") == 1
+        untag = run_logfilter("untag", stdin=b"<#'CanaryCr'#>\rmore\r")
+        assert (untag.returncode, untag.stdout) == (2, b"") and "CR-only" in untag.stderr
+        (tmp_path / "in").mkdir()
+        (tmp_path / "in" / "mac.log").write_bytes(data)
+        batch = run_logfilter("batch", "-c", rules, tmp_path / "in", "-o", tmp_path / "out", "--keep-binary")
+        assert batch.returncode == 0 and "CR-only" in batch.stderr and not (tmp_path / "out" / "in" / "mac.log").exists()
+        scan = run_logfilter("scan", "-c", rules, tmp_path / "in")
+        assert scan.returncode == 1 and b"not-scanned" in scan.stdout and b"Canary" not in scan.stdout
+
+    def test_a_lone_cr_in_a_pipe_waits_for_its_line_feed(self, rules: Path) -> None:
+        """A first read of `x\\ry` with no LF yet is not judged CR-only: its LF may come in the next read."""
+        proc = subprocess.Popen([sys.executable, "-m", "logfilter", "run", "-c", rules], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+        assert proc.stdin is not None
+        proc.stdin.write(b"12:00:00.000 Std 00000 a\rb")
+        proc.stdin.flush()
+        time.sleep(0.5)
+        proc.stdin.write(b"\n" + OPEN + b"\t\t'PASSWORD'\t'CanaryPipe'\n")
+        out, err = proc.communicate(timeout=30)
+        assert proc.returncode == 0, err
+        assert out == b"12:00:00.000 Std 00000 a\rb\n" + OPEN + b"\t\t'PASSWORD'\t'****'\n"
+
+    def test_untag_checks_the_whole_head_of_a_pipe(self) -> None:
+        """Binary data after a first short read is refused by untag too, before it is written."""
+        proc = subprocess.Popen([sys.executable, "-m", "logfilter", "untag"], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+        assert proc.stdin is not None
+        proc.stdin.write(b"x")
+        proc.stdin.flush()
+        time.sleep(0.5)
+        proc.stdin.write("\n<#'CanaryWide'#>\n".encode("utf-16-le"))
+        out, err = proc.communicate(timeout=30)
+        assert proc.returncode == 2 and b"Canary" not in out.replace(b"\x00", b"") and b"not a text log" in err
 
 
 class TestMultiLineValues:
@@ -170,6 +204,15 @@ class TestMultiLineValues:
         status, out, _ = masked_run(rules, data, engine)
         assert status == 0 and b"Canary" not in out
         assert b"12:00:00.000 Std 00000 next\n'EventX' ('3')\n" in out
+
+    @pytest.mark.parametrize("engine", ENGINES)
+    def test_a_value_line_that_looks_like_a_time_or_a_header_does_not_end_the_value(self, rules: Path, engine: str) -> None:
+        """Only a Genesys event line (time with level and id, a header at column 0) ends an open value;
+        `10:00:00 said ...` or `... got message EventX` inside it is data, and the block goes on."""
+        data = (OPEN + b"\t\t'Notes'\t'first\n10:00:00 CanaryA\n9:15:00 CanaryB\nsaid message EventX CanaryC\n"
+                b"AttributeUserData is CanaryD\nend'\n\t\t'PASSWORD'\t'CanaryE'\n")  # fmt: skip
+        status, out, _ = masked_run(rules, data, engine)
+        assert status == 0 and b"Canary" not in out and out.endswith(b"\t\t'PASSWORD'\t'****'\n")
 
     def test_a_block_that_never_ends_is_masked_to_the_end(self, rules: Path) -> None:
         """A KV block whose lines go on to the end of the input: every value under a rule is masked."""
