@@ -71,7 +71,8 @@ def test_no_cut_inside_one_endless_block() -> None:
 
 
 def test_no_range_starts_with_what_would_not_sniff_as_text() -> None:
-    lines = [b"10:00:00 one\n", b"10:00:01 a NUL \x00 here: a range starting here would sniff as binary\n", b"10:00:02 three\n"]
+    lines = [b"10:00:00.000 Std 00000 one\n", b"10:00:01.000 Std 00000 a NUL \x00 here: a range would sniff as binary\n",
+             b"10:00:02.000 Std 00000 three\n"]  # fmt: skip
     data = b"".join(lines)
     starts = [piece.start for piece in cuts(io.BytesIO(data), len(data), 1)]
     assert starts == [0, len(lines[0]) + len(lines[1])]
