@@ -25,6 +25,10 @@ CLASSES = ("digits", "letters", "space", "other")
 _ENCODING = ("utf-8", "surrogateescape")
 
 
+# Nesting paths keep this many list keys (as jsonl nests 32): deeper pairs count under the
+# 32-key path, so lists nested thousands deep cost no more than a path each.
+MAX_PATH = 32
+
 @dataclass(slots=True)
 class KeyShape:
     """What is known of one key at one place: how often, which kinds, lengths and character classes."""
@@ -92,7 +96,7 @@ class InventoryEngine(LineEngine):
         self, kv: KVLine, inherited: FilterType | None, column: int, step: int, frames: list
     ) -> str | None:
         # The list keys of this line, as the base class will open them (it records the leaves).
-        given, path, source = inherited, tuple(frame.key for frame in frames), _source(frames)
+        given, path, source = inherited, _path(frames), _source(frames)
         pair: Pair | None = kv.pair
         while pair is not None and pair.is_list:
             own = self._chain.rule_for(pair.key)
@@ -104,12 +108,13 @@ class InventoryEngine(LineEngine):
             self._shape(path, pair.key, rule.text if rule is not None else "-", why).add("list", None)
             if rule is not None and rule.action == "skip":
                 break  # what the list holds is dropped unread
-            path, inherited, pair = (*path, pair.key), rule, pair.sub
+            path = (*path, pair.key) if len(path) < MAX_PATH else path  # deeper: one row for the rest
+            inherited, pair = rule, pair.sub
         return super()._render(kv, given, column, step, frames)
 
     def _leaf(self, kv: KVLine, pair: Pair, chosen: FilterType) -> str | None:
         frames = self._block.frames  # type: ignore[union-attr]
-        path = tuple(frame.key for frame in frames)
+        path = _path(frames)
         top = frames[-1] if frames else None
         if top is not None and top.inherited is not None:
             why = f"list {_text(_source(frames) or '')}"
@@ -201,6 +206,11 @@ class KeyInventory(Scanner):
             "  ".join(cell.rjust(w) if i == 2 else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths))) + "  " + row[-1]
             for row in rows
         ]
+
+
+def _path(frames: list) -> tuple[str, ...]:
+    """The nesting path of the open lists, cut at MAX_PATH keys (where deeper keys are counted)."""
+    return tuple(frame.key for frame in frames[:MAX_PATH])
 
 
 def _json_text(key: str) -> str:

@@ -57,3 +57,13 @@ def test_no_canary_in_the_inventory() -> None:
     for canary in canaries():
         for out in (text.stdout, data.stdout, text.stderr.encode(), data.stderr.encode()):
             assert canary not in out, canary
+
+
+def test_lists_nested_thousands_deep_make_a_few_rows() -> None:
+    """Paths stop at 32 keys (as jsonl nests 32): 20,000 nested lists make 33 list rows, the last counting 19,968."""
+    data = b"message X\n\tAttributeUserData\t[1] 00..\n\t\t" + b"'L'(list) " * 20_000 + b"'K'\t'v'\n"
+    result = run_logfilter("keys", "--format", "json", "-", stdin=data)
+    assert result.returncode == 0, result.stderr
+    rows = orjson.loads(result.stdout)["keys"]
+    assert len(rows) == 34 and max(row["count"] for row in rows) == 20_000 - 32
+    assert all(len(row["path"]) <= 32 for row in rows)
