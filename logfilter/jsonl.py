@@ -309,7 +309,7 @@ class JsonEngine(LineEngine):
         self._long_size += len(piece)
         super().overlong(piece, part, lineno)  # the line's state; its bytes are not JSON
         if part == END and self._long_free and self._all_lines:
-            size = self._long_size - len(split_eol(piece)[1])
+            size = self._long_size - len(split_eol(self._long_tail)[1])  # a CRLF may be cut between parts
             self._write({"file": self._file, "line": self._lineno, "text": "", "left_out": size})
         return self._drain()
 

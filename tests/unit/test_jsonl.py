@@ -204,3 +204,14 @@ class TestHostile:
         for _ in range(32):
             inner = inner["L"]
         assert inner == {"PASSWORD": "****"}
+
+
+def test_left_out_is_the_same_whatever_the_reads() -> None:
+    """An overlong CRLF line's length leaves out its CRLF even when a read cuts between CR and LF."""
+    data = b"free " + b"Q" * 100 + b"\r\nnext\r\n"
+    sizes = set()
+    for chunk in (7, 4096):
+        buffer = io.BytesIO()
+        run([_Chunks(data, chunk)], _chain(), StreamSink(buffer, "<memory>"), factory=factory("fast", True), max_line=32)
+        sizes.add(objects(buffer.getvalue())[0]["left_out"])
+    assert sizes == {105}
