@@ -326,12 +326,21 @@ class Tail:
             self._emit(self._take(self.split), at_split=True)
 
     def _emit(self, data: bytes, at_split: bool) -> None:
-        if self.next_engine is not None and (self.checkpoint.offset == self.emitted or _SPLIT.match(data)):
+        # A split point inside a value left open (or an overlong line) is no record boundary:
+        # there the new rules would start with no block open, and its lines would pass in clear.
+        if (
+            self.next_engine is not None
+            and not self.engine.inside_value
+            and (self.checkpoint.offset == self.emitted or _SPLIT.match(data))
+        ):
             self.engine, self.next_engine = self.next_engine, None  # new rules start at a split point
         out: list[bytes] = []
         try:
             lines = self.engine.feed(data, self.line + 1, out) if data else 0
-            out.append(self.engine.flush(at_split))  # what an engine of whole messages (jsonl) holds
+            if at_split and self.engine.inside_value:
+                at_split = False  # the value, and its message, go on after it: nothing to flush
+            else:
+                out.append(self.engine.flush(at_split))  # what an engine of whole messages (jsonl) holds
         except InputError:
             self.failed = True  # its engine stopped inside a line: nothing more is read or emitted
             done = b"".join(out)  # the lines before the one that stopped it
