@@ -51,7 +51,7 @@ from logfilter.tail import (
     Output,
     StdoutOutput,
     Tail,
-    last_split,
+    last_event,
     printable,
 )
 
@@ -760,7 +760,8 @@ def _find_copy(
 
 
 def _end_split(fd: int) -> Checkpoint:
-    """The last split point of a file (--from-end): its last record is read again, never cut."""
+    """The last split point of a file that starts a log event (--from-end): its last record is
+    read again, never cut, and never entered inside a value printed over several lines."""
     size = os.fstat(fd).st_size
     end = size
     while end > 0:
@@ -771,7 +772,7 @@ def _end_split(fd: int) -> Checkpoint:
             end = start
             continue
         lines = window[cut:] if window.endswith(b"\n") else window[cut:] + b"\n"
-        split = last_split(lines)
+        split = last_event(lines)
         if split >= 0:
             offset = start + cut + split
             return Checkpoint(offset, _count_lines(fd, offset), 0)

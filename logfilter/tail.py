@@ -25,6 +25,7 @@ from logfilter.errors import InputError, LogFilterError
 from logfilter.overlong import LINES, REST, BoundedFramer, Part
 from logfilter.sources import CHUNK
 from logfilter.stats import Stats
+from logfilter.unclosed import starts_event
 
 FINGERPRINT = 1024  # bytes at the start of a file that tell it from another file on the same inode
 HOLD = 0.5  # seconds of quiet after which the record in progress is emitted anyway
@@ -45,6 +46,21 @@ def last_split(data: bytes) -> int:
     while end >= 0:
         start = data.rfind(b"\n", 0, end) + 1
         if _SPLIT.match(data, start):
+            return start
+        end = start - 1
+    return -1
+
+
+def last_event(data: bytes) -> int:
+    """Where the last split point in `data` (whole lines) that starts a log event is, or -1.
+
+    Unlike any split point, it cannot be inside a value printed over several lines
+    (unclosed.py): a fresh engine started there goes on as one that read all before it.
+    """
+    end = len(data) - 1
+    while end >= 0:
+        start = data.rfind(b"\n", 0, end) + 1
+        if _SPLIT.match(data, start) and starts_event(data[start:end].rstrip(b"\r")):
             return start
         end = start - 1
     return -1

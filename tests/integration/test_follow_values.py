@@ -76,10 +76,11 @@ def test_from_end_never_starts_inside_a_value(tmp: Path) -> None:
     """--from-end on a file whose last lines continue an open value: it starts at the message, not in it."""
     log = tmp / "raw/a.log"
     head = b"12:00:00.000 Std 00000 earlier event\n"
-    log.write_bytes(head + OPEN + REST)
+    event = b"12:00:00.500 Trc 04541 RequestAttachUserData received from [7] (app)\n"
+    log.write_bytes(head + event + OPEN + REST)
     follow = Follow(tmp, "-c", str(rules(tmp)), "--from-end")
     append(log, AFTER)
-    expected = run_of(tmp, OPEN + REST + AFTER)
+    expected = run_of(tmp, event + OPEN + REST + AFTER)
     eventually(lambda: read(tmp / "clean/a.log") == expected, what="the last message and the new line")
     assert follow.stop() == 0
     no_canary(read(tmp / "clean/a.log"))
