@@ -421,8 +421,10 @@ class Follower:
             elif notes == MAX_NOTES + 1:
                 self.say(f"warning: {name()}: more lines failed closed in this file; they are counted in /metrics")
 
-        on_failure = failure_reporter(lambda lineno: f"{name()}:{lineno}", self.options.on_error, warn)
-        if self.options.output_format == "jsonl":
+        jsonl_out = self.options.output_format == "jsonl"
+        fate = "left it out" if jsonl_out else "masked it whole"  # as run says it
+        on_failure = failure_reporter(lambda lineno: f"{name()}:{lineno}", self.options.on_error, warn, fate)
+        if jsonl_out:
             file = str(path) if path is not None else name()
             return jsonl.factory(self.options.engine, self.options.all_lines)(file, self.chain, self.stats, on_failure)
         return ENGINES[self.options.engine](self.chain, self.stats, on_failure)

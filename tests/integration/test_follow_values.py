@@ -102,3 +102,14 @@ def test_jsonl_pairs_after_a_value_read_in_pieces_are_kept(tmp: Path) -> None:
     assert follow.stop() == 0
     assert b'"RTenant":"Resources"' in read(tmp / "clean/a.log.jsonl")
     no_canary(read(tmp / "clean/a.log.jsonl"))
+
+
+def test_jsonl_warnings_say_the_line_is_left_out(tmp: Path) -> None:
+    """follow --format jsonl says what run --format jsonl says of a failed line: left out, not masked."""
+    log = tmp / "raw/a.log"
+    log.write_bytes(OPEN + REST + AFTER)
+    follow = Follow(tmp, "-c", str(rules(tmp)), "--format", "jsonl")
+    eventually(lambda: read(tmp / "clean/a.log.jsonl").count(b"\n") == 1, what="the object")
+    assert follow.stop() == 0
+    assert "a.log:3: unparsable line in an AttributeUserData block; left it out (failed closed)" in follow.stderr
+    assert "masked it whole" not in follow.stderr
