@@ -40,7 +40,7 @@ from logfilter.errors import ConfigError, InputError, LogFilterError
 from logfilter.parse import message_header_regex
 from logfilter.pipeline import ENGINES, EngineName, OnError, failure_reporter
 from logfilter.sinks import AtomicFile, locked, part_path
-from logfilter.sources import CHUNK, HEAD, PACKED, sniff
+from logfilter.sources import CHUNK, HEAD, PACKED
 from logfilter.stats import Stats
 from logfilter.tail import (
     FINGERPRINT,
@@ -48,9 +48,11 @@ from logfilter.tail import (
     FileOutput,
     Fingerprint,
     Key,
+    NotText,
     Output,
     StdoutOutput,
     Tail,
+    head_kind,
     last_event,
     printable,
 )
@@ -235,6 +237,9 @@ class Follower:
             if truncation_only:
                 return False
             more = tail.step(now)
+        except NotText as exc:
+            self._refuse(tail, exc)
+            return False
         except InputError:
             self._save(durable=True)
             raise
@@ -551,6 +556,18 @@ class Follower:
             del self.tails[key]
             self._rel.pop(key, None)
 
+    def _refuse(self, tail: Tail, exc: NotText) -> None:
+        """Stop following a file found not to be text as its head arrived; what came before is written."""
+        try:
+            tail.drain()  # the complete lines read before the chunk that showed it
+        except (LogFilterError, OSError):
+            pass
+        self.say(str(exc))
+        self._refused.add(tail.key)
+        self._close(tail)
+        del self.tails[tail.key]
+        self._rel.pop(tail.key, None)
+
     def _close(self, tail: Tail) -> None:
         os.close(tail.fd)
         tail.output.close()
@@ -802,7 +819,7 @@ def _chunks(fd: int, start: int, end: int) -> Iterator[bytes]:
 def _not_text(fd: int, path: Path, say: Say) -> bool:
     """Compressed, archived or binary files (UTF-16 text too) are never followed: they would
     pass through unread, and unmasked."""
-    kind = sniff(os.pread(fd, HEAD, 0))
+    kind = head_kind(os.pread(fd, HEAD, 0))  # a partial head is looked at again as it grows (Tail)
     if kind in PACKED or kind == "binary":
         say(f"{path}: {kind} data, not a text log; not followed")
         return True

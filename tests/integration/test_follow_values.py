@@ -113,3 +113,66 @@ def test_jsonl_warnings_say_the_line_is_left_out(tmp: Path) -> None:
     assert follow.stop() == 0
     assert "a.log:3: unparsable line in an AttributeUserData block; left it out (failed closed)" in follow.stderr
     assert "masked it whole" not in follow.stderr
+
+
+def test_jsonl_around_an_overlong_kv_line_is_one_object_as_run_writes(tmp: Path) -> None:
+    """A KV line over 4 MiB under follow --format jsonl: the message is one object, equal to run's."""
+    log = tmp / "raw/a.log"
+    long = b"\t\t'Notes'\t'" + b"CANARY3 " * (5 << 17) + b"'\n"  # 5 MiB
+    log.write_bytes(OPEN[:-len(b"\t\t'Notes'\t'first CANARY1\n")] + long + b"\t\t'RTenant'\t'Resources'\n" + AFTER)
+    follow = Follow(tmp, "-c", str(rules(tmp)), "--format", "jsonl")
+    result = run_logfilter("run", "-c", rules(tmp), "--format", "jsonl", "raw/a.log", cwd=tmp)
+    eventually(lambda: read(tmp / "clean/a.log.jsonl") == result.stdout, timeout=30, what="run's objects")
+    assert follow.stop() == 0
+    assert read(tmp / "clean/a.log.jsonl").count(b"\n") == 1
+    no_canary(read(tmp / "clean/a.log.jsonl"))
+
+
+def test_jsonl_a_message_ending_in_an_overlong_line_goes_out_when_quiet(tmp: Path) -> None:
+    """The last line of a quiet file is a KV line over 4 MiB: its message is written all the same."""
+    log = tmp / "raw/a.log"
+    follow = Follow(tmp, "-c", str(rules(tmp)), "--format", "jsonl")
+    log.write_bytes(OPEN[: -len(b"\t\t'Notes'\t'first CANARY1\n")] + b"\t\t'Notes'\t'" + b"CANARY3 " * (5 << 17) + b"'\n")
+    result = run_logfilter("run", "-c", rules(tmp), "--format", "jsonl", "raw/a.log", cwd=tmp)
+    eventually(lambda: read(tmp / "clean/a.log.jsonl") == result.stdout, timeout=30, what="run's object")
+    assert follow.stop() == 0
+
+
+def test_on_error_fail_at_an_overlong_kv_line_stops_the_file_once(tmp: Path) -> None:
+    """--on-error fail, a KV line over 4 MiB: follow stops as run does, with one error and no stray bytes."""
+    log = tmp / "raw/a.log"
+    log.write_bytes(OPEN[: -len(b"\t\t'Notes'\t'first CANARY1\n")] + b"\t\t'Notes'\t'" + b"CANARY3 " * (5 << 17) + b"'\n" + AFTER)
+    follow = Follow(tmp, "-c", str(rules(tmp)), "--on-error", "fail")
+    assert follow.proc.wait(timeout=20) != 0
+    result = run_logfilter("run", "-c", rules(tmp), "--on-error", "fail", "raw/a.log", cwd=tmp)
+    assert result.returncode != 0
+    assert read(tmp / "clean/a.log") == result.stdout
+    assert follow.stderr.count("stopped (--on-error fail)") == 1, follow.stderr
+
+
+def test_utf16_text_after_a_first_short_write_is_refused_then(tmp: Path) -> None:
+    """A file that starts `x\\n` and then gets UTF-16 KV text: the UTF-16 chunk is never written."""
+    log = tmp / "raw/a.log"
+    log.write_bytes(b"x\n")
+    follow = Follow(tmp, "-c", str(rules(tmp)))
+    eventually(lambda: read(tmp / "clean/a.log") == b"x\n", what="the first line")
+    append(log, (OPEN + REST).decode().encode("utf-16-le"))
+    eventually(lambda: "a.log: binary data, not a text log; not followed" in follow.stderr, what="the refusal")
+    append(log, b"more text\n")
+    time.sleep(0.7)
+    assert follow.stop() == 0
+    assert read(tmp / "clean/a.log") == b"x\n"
+
+
+def test_nul_bytes_first_are_looked_at_again_as_the_file_grows(tmp: Path) -> None:
+    """A first write of a few NUL bytes is not refused for good: zero padding then text is followed."""
+    log = tmp / "raw/a.log"
+    log.write_bytes(b"\0\0\0")
+    follow = Follow(tmp, "-c", str(rules(tmp)))
+    time.sleep(0.5)
+    append(log, b"\0" * 13 + b"\n" + OPEN + REST + AFTER)
+    expected = run_of(tmp, log.read_bytes())
+    eventually(lambda: read(tmp / "clean/a.log") == expected, what="the text after the padding")
+    assert follow.stop() == 0
+    assert "not followed" not in follow.stderr
+    no_canary(read(tmp / "clean/a.log"))
