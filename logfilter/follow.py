@@ -40,7 +40,7 @@ from logfilter.errors import ConfigError, InputError, LogFilterError
 from logfilter.parse import message_header_regex
 from logfilter.pipeline import ENGINES, EngineName, OnError, failure_reporter
 from logfilter.sinks import AtomicFile, locked, part_path
-from logfilter.sources import CHUNK, HEAD, PACKED, sniff
+from logfilter.sources import CHUNK, HEAD, PACKED
 from logfilter.stats import Stats
 from logfilter.tail import (
     FINGERPRINT,
@@ -48,10 +48,12 @@ from logfilter.tail import (
     FileOutput,
     Fingerprint,
     Key,
+    NotText,
     Output,
     StdoutOutput,
     Tail,
-    last_split,
+    head_kind,
+    last_event,
     printable,
 )
 
@@ -235,6 +237,9 @@ class Follower:
             if truncation_only:
                 return False
             more = tail.step(now)
+        except NotText as exc:
+            self._refuse(tail, exc)
+            return False
         except InputError:
             self._save(durable=True)
             raise
@@ -421,8 +426,10 @@ class Follower:
             elif notes == MAX_NOTES + 1:
                 self.say(f"warning: {name()}: more lines failed closed in this file; they are counted in /metrics")
 
-        on_failure = failure_reporter(lambda lineno: f"{name()}:{lineno}", self.options.on_error, warn)
-        if self.options.output_format == "jsonl":
+        jsonl_out = self.options.output_format == "jsonl"
+        fate = "left it out" if jsonl_out else "masked it whole"  # as run says it
+        on_failure = failure_reporter(lambda lineno: f"{name()}:{lineno}", self.options.on_error, warn, fate)
+        if jsonl_out:
             file = str(path) if path is not None else name()
             return jsonl.factory(self.options.engine, self.options.all_lines)(file, self.chain, self.stats, on_failure)
         return ENGINES[self.options.engine](self.chain, self.stats, on_failure)
@@ -548,6 +555,18 @@ class Follower:
             self._close(tail)
             del self.tails[key]
             self._rel.pop(key, None)
+
+    def _refuse(self, tail: Tail, exc: NotText) -> None:
+        """Stop following a file found not to be text as its head arrived; what came before is written."""
+        try:
+            tail.drain()  # the complete lines read before the chunk that showed it
+        except (LogFilterError, OSError):
+            pass
+        self.say(str(exc))
+        self._refused.add(tail.key)
+        self._close(tail)
+        del self.tails[tail.key]
+        self._rel.pop(tail.key, None)
 
     def _close(self, tail: Tail) -> None:
         os.close(tail.fd)
@@ -760,7 +779,8 @@ def _find_copy(
 
 
 def _end_split(fd: int) -> Checkpoint:
-    """The last split point of a file (--from-end): its last record is read again, never cut."""
+    """The last split point of a file that starts a log event (--from-end): its last record is
+    read again, never cut, and never entered inside a value printed over several lines."""
     size = os.fstat(fd).st_size
     end = size
     while end > 0:
@@ -771,7 +791,7 @@ def _end_split(fd: int) -> Checkpoint:
             end = start
             continue
         lines = window[cut:] if window.endswith(b"\n") else window[cut:] + b"\n"
-        split = last_split(lines)
+        split = last_event(lines)
         if split >= 0:
             offset = start + cut + split
             return Checkpoint(offset, _count_lines(fd, offset), 0)
@@ -799,7 +819,7 @@ def _chunks(fd: int, start: int, end: int) -> Iterator[bytes]:
 def _not_text(fd: int, path: Path, say: Say) -> bool:
     """Compressed, archived or binary files (UTF-16 text too) are never followed: they would
     pass through unread, and unmasked."""
-    kind = sniff(os.pread(fd, HEAD, 0))
+    kind = head_kind(os.pread(fd, HEAD, 0))  # a partial head is looked at again as it grows (Tail)
     if kind in PACKED or kind == "binary":
         say(f"{path}: {kind} data, not a text log; not followed")
         return True

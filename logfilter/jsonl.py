@@ -194,10 +194,11 @@ class JsonEngine(LineEngine):
             return self._message
         template = self._continuing
         if template is None:
-            return self._start(self._lineno, None, [], None)
-        message = self._start(self._lineno, template["time"], list(template["header"]), template["message"])  # type: ignore[arg-type,call-overload]
-        message["continued"] = True
-        if self._block is not None:  # the open block and lists go on in the new object
+            message = self._start(self._lineno, None, [], None)
+        else:
+            message = self._start(self._lineno, template["time"], list(template["header"]), template["message"])  # type: ignore[arg-type,call-overload]
+            message["continued"] = True
+        if self._block is not None and self._root is not None:  # the open block and lists go on in the new object
             self._root = root = {}
             _put(message["kv"], self._block.attribute, root)  # type: ignore[arg-type]
             for index, (frame, _old, key) in enumerate(self._lists):
@@ -231,6 +232,7 @@ class JsonEngine(LineEngine):
         block = self._block
         if block is None:
             return
+        self._root = None  # a new block: no root to carry into a new object
         message = self._ensure_message()
         self._root = {}
         self._lists.clear()

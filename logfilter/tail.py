@@ -23,8 +23,10 @@ from typing import Protocol
 from logfilter.engine import END, HEAD, LineEngine
 from logfilter.errors import InputError, LogFilterError
 from logfilter.overlong import LINES, REST, BoundedFramer, Part
-from logfilter.sources import CHUNK
+from logfilter.sources import CHUNK, PACKED, sniff
+from logfilter.sources import HEAD as SNIFFED
 from logfilter.stats import Stats
+from logfilter.unclosed import starts_event
 
 FINGERPRINT = 1024  # bytes at the start of a file that tell it from another file on the same inode
 HOLD = 0.5  # seconds of quiet after which the record in progress is emitted anyway
@@ -45,6 +47,31 @@ def last_split(data: bytes) -> int:
     while end >= 0:
         start = data.rfind(b"\n", 0, end) + 1
         if _SPLIT.match(data, start):
+            return start
+        end = start - 1
+    return -1
+
+
+class NotText(LogFilterError):
+    """A followed file whose first HEAD bytes, as they arrive, turn out compressed or binary."""
+
+
+def head_kind(head: bytes) -> str:
+    """What a file's first bytes so far are, as pipeline._sniffed judges a live input: NUL
+    bytes at the end of a partial head may grow into zero padding, so they do not count yet."""
+    return sniff(head if len(head) >= SNIFFED else head.rstrip(b"\x00"))
+
+
+def last_event(data: bytes) -> int:
+    """Where the last split point in `data` (whole lines) that starts a log event is, or -1.
+
+    Unlike any split point, it cannot be inside a value printed over several lines
+    (unclosed.py): a fresh engine started there goes on as one that read all before it.
+    """
+    end = len(data) - 1
+    while end >= 0:
+        start = data.rfind(b"\n", 0, end) + 1
+        if _SPLIT.match(data, start) and starts_event(data[start:end].rstrip(b"\r")):
             return start
         end = start - 1
     return -1
@@ -212,6 +239,7 @@ class Tail:
         self.quiet_since = 0.0  # when the file last grew
         self.retiring: float | None = None  # since when it is no longer under a followed name
         self.failed = False  # stopped by an unparsable line under --on-error fail
+        self.unflushed = False  # lines went into the engine with no flush after them (jsonl holds them)
         self.sent = 0  # input offset that records handed to the output may reach (stdout)
         self.intent: Callable[[int], None] | None = None  # told that before a write
         self._unwritten: tuple[bytes, int, int, bool] | None = None
@@ -242,6 +270,8 @@ class Tail:
             chunk = os.pread(self.fd, CHUNK, self.offset)
             if not chunk:
                 break
+            if self.offset < SNIFFED:
+                self._check_head(self.offset + len(chunk))  # before anything of the chunk goes out
             self.offset += len(chunk)
             got += len(chunk)
             self.stats.bytes_in += len(chunk)
@@ -250,7 +280,7 @@ class Tail:
         if got:
             self.quiet_since = now
         self.size = max(self.size, self.offset)
-        if self.held and (now - self.quiet_since >= HOLD or self.held_size >= MAX_HELD):
+        if (self.held or self.unflushed) and (now - self.quiet_since >= HOLD or self.held_size >= MAX_HELD):
             self._emit(self._take(self.held_size), at_split=False)
         return got >= budget
 
@@ -259,7 +289,7 @@ class Tail:
         self._write_unwritten()
         self._take_parts()
         self._emit_records()
-        if self.held:
+        if self.held or self.unflushed:
             self._emit(self._take(self.held_size), at_split=False)
 
     def finish(self) -> None:
@@ -288,6 +318,12 @@ class Tail:
         self.offset = self.emitted = self.line = self.size = 0
         self.checkpoint = Checkpoint(0, 0, self.output.end)
 
+    def _check_head(self, end: int) -> None:
+        """Raise NotText when the file's first `end` bytes (up to SNIFFED) are not a text log."""
+        kind = head_kind(os.pread(self.fd, min(end, SNIFFED), 0))
+        if kind in PACKED or kind == "binary":
+            raise NotText(f"{self.name}: {kind} data, not a text log; not followed (no more of it is written)")
+
     def _take_parts(self) -> None:
         """Hold whole lines and emit records; write the parts of an overlong line as they come."""
         while self.parts:
@@ -298,9 +334,16 @@ class Tail:
                 self._emit_records()  # raises LogFilterError; the output is kept for the next try
                 continue
             if kind == HEAD and self.held:
-                self._emit(self._take(self.held_size), at_split=False)  # the lines before it go first
+                # The lines before it go first, their message left open: the line may continue it.
+                self._emit(self._take(self.held_size), at_split=False, flush=False)
             del self.parts[0]
-            self._unwritten = (self.engine.overlong(data, kind, self.line + 1), len(data), int(kind == END), False)
+            try:
+                out = self.engine.overlong(data, kind, self.line + 1)
+            except InputError:
+                self.failed = True  # stopped at this line's head: nothing more is read or emitted
+                raise
+            self._unwritten = (out, len(data), int(kind == END), False)
+            self.unflushed = True
             self._write_unwritten()
 
     def _hold(self, lines: bytes) -> None:
@@ -325,13 +368,23 @@ class Tail:
         if self.split >= 0:
             self._emit(self._take(self.split), at_split=True)
 
-    def _emit(self, data: bytes, at_split: bool) -> None:
-        if self.next_engine is not None and (self.checkpoint.offset == self.emitted or _SPLIT.match(data)):
+    def _emit(self, data: bytes, at_split: bool, flush: bool = True) -> None:
+        # A split point inside a value left open (or an overlong line) is no record boundary:
+        # there the new rules would start with no block open, and its lines would pass in clear.
+        if (
+            self.next_engine is not None
+            and not self.engine.inside_value
+            and (self.checkpoint.offset == self.emitted or _SPLIT.match(data))
+        ):
             self.engine, self.next_engine = self.next_engine, None  # new rules start at a split point
         out: list[bytes] = []
         try:
             lines = self.engine.feed(data, self.line + 1, out) if data else 0
-            out.append(self.engine.flush(at_split))  # what an engine of whole messages (jsonl) holds
+            if not flush or at_split and self.engine.inside_value:
+                at_split, self.unflushed = False, True  # the value, and its message, go on after it
+            else:
+                out.append(self.engine.flush(at_split))  # what an engine of whole messages (jsonl) holds
+                self.unflushed = False
         except InputError:
             self.failed = True  # its engine stopped inside a line: nothing more is read or emitted
             done = b"".join(out)  # the lines before the one that stopped it

@@ -14,10 +14,37 @@ from logfilter.chain import compile_policy
 from logfilter.fast import FastEngine
 from logfilter.sources import HEAD, sniff
 from logfilter.stats import Stats
-from logfilter.tail import FINGERPRINT, HOLD, Checkpoint, FileOutput, Fingerprint, Tail, last_split
+from logfilter.tail import (
+    FINGERPRINT,
+    HOLD,
+    Checkpoint,
+    FileOutput,
+    Fingerprint,
+    Tail,
+    last_event,
+    last_split,
+)
 from tests.conftest import load_keyed_policy
 from tests.strategies import log_text, policy_args
 from tests.unit.test_differential import mask
+
+
+class TestLastEvent:
+    @pytest.mark.parametrize(
+        ("data", "expected"),
+        [
+            (b"", -1),
+            (b"free text\n", -1),  # no log event: none
+            (b"12:00:00.000 a\n\tkv\n", 0),
+            (b"12:00:00.000 a\n\n", 0),  # an empty line may be inside a value
+            (b"12:00:00.000 a\nmessage EventX\n\t\t'k'\t'open\nmore text\nend'\n", 0),
+            (b"a\n@10:26:01.5600 b\n\t'k'\t'open\nCANARY\n", 2),
+            (b"a\r\n12:00:00.000 b\r\n", 3),
+        ],
+    )
+    def test_finds_the_last_event_start(self, data: bytes, expected: int) -> None:
+        """--from-end starts at a log event, never at a column-0 line inside a value printed over lines."""
+        assert last_event(data) == expected
 
 
 class TestLastSplit:
