@@ -94,11 +94,11 @@ def failure_reporter(
 ADVICE = "use `logfilter batch` for archives and compressed logs"
 
 
-def refuse_packed(head: bytes, name: str, advice: str = ADVICE) -> None:
+def refuse_packed(head: bytes, name: str, advice: str = ADVICE, partial: bool = False) -> None:
     """Raise ConfigError when `head` starts compressed or archived data, or binary data, not a text log."""
     # Compressed or archived logs would pass through unread, and unmasked; so would UTF-16
     # or UTF-32 text (its KV lines do not read as such), which counts as binary (NUL bytes).
-    kind = sniff(head[:HEAD])
+    kind = sniff(head[:HEAD], partial)
     if kind in PACKED:
         msg = f"{name}: {kind} data, not a text log; {advice}"
         raise ConfigError(msg)
@@ -116,17 +116,14 @@ def sniffed(chunks: Iterator[bytes], name: str, advice: str = ADVICE) -> Iterato
     A live pipe's first read can be a few bytes: they go out at once (a line must not wait
     for 8 KiB), and the check is made again as the first HEAD bytes arrive; binary data found
     there stops the run (ConfigError) before the chunk that shows it is written. A partial
-    head without a line feed is not judged CR-only yet (its LF may come next): no line of it
-    leaves the framer before a LF does, or before the whole head is judged.
+    head is judged as sniff(partial=True) does: no line of a CR-only head leaves the framer
+    before a LF does, or before the whole head is judged.
     """
     head = b""
     for chunk in chunks:
         if len(head) < HEAD:
             head += chunk[: HEAD - len(head)]
-            # NUL bytes at the end of a partial head may grow into zero padding (a run of 16).
-            partial = head if len(head) >= HEAD else head.rstrip(b"\x00")
-            if len(head) >= HEAD or not cr_only(partial):
-                refuse_packed(partial, name, advice)
+            refuse_packed(head, name, advice, partial=len(head) < HEAD)
         yield chunk
     if len(head) < HEAD:
         refuse_packed(head, name, advice)  # the whole input, shorter than HEAD, seen as one

@@ -27,8 +27,14 @@ def cr_only(head: bytes) -> bool:
     return b"\n" not in head and _LONE_CR.search(head) is not None
 
 
-def sniff(head: bytes) -> Kind:
-    """The kind of data that starts with `head` (its first HEAD bytes, or all of it)."""
+def sniff(head: bytes, partial: bool = False) -> Kind:
+    """The kind of data that starts with `head` (its first HEAD bytes, or all of it).
+
+    `partial`: a live input's first bytes so far, fewer than HEAD. NUL bytes at their end may
+    grow into zero padding, and a lone CR may have its LF in the next read, so neither counts yet.
+    """
+    if partial:
+        head = head.rstrip(b"\x00")
     if head.startswith(b"\x1f\x8b"):
         return "gzip"
     if head.startswith(b"BZh") and head[4:10] in (b"1AY&SY", b"\x17rE8P\x90"):
@@ -43,7 +49,7 @@ def sniff(head: bytes) -> Kind:
         return "binary"  # UTF-16 or UTF-32 with a byte-order mark, even with no NUL in sight
     if b"\x00" in head and b"\x00" in _NUL_RUNS.sub(b"", head):
         return "binary"
-    if cr_only(head):
+    if cr_only(head) and not partial:
         return "binary"  # not a text log logfilter can read (archives.unreadable says why)
     return "text"
 

@@ -57,9 +57,8 @@ class NotText(LogFilterError):
 
 
 def head_kind(head: bytes) -> str:
-    """What a file's first bytes so far are, as pipeline._sniffed judges a live input: NUL
-    bytes at the end of a partial head may grow into zero padding, so they do not count yet."""
-    return sniff(head if len(head) >= SNIFFED else head.rstrip(b"\x00"))
+    """What a file's first bytes so far are, as pipeline.sniffed judges a live input."""
+    return sniff(head, partial=len(head) < SNIFFED)
 
 
 def last_event(data: bytes) -> int:

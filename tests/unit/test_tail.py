@@ -35,11 +35,12 @@ class TestLastEvent:
         [
             (b"", -1),
             (b"free text\n", -1),  # no log event: none
-            (b"12:00:00.000 a\n\tkv\n", 0),
-            (b"12:00:00.000 a\n\n", 0),  # an empty line may be inside a value
-            (b"12:00:00.000 a\nmessage EventX\n\t\t'k'\t'open\nmore text\nend'\n", 0),
+            (b"12:00:00.000 Std 00000 a\n\tkv\n", 0),
+            (b"12:00:00.000 Std 00000 a\n\n", 0),  # an empty line may be inside a value
+            (b"12:00:00.000 Std 00000 a\nmessage EventX\n\t\t'k'\t'open\nmore text\nend'\n", 0),
+            (b"12:00:00 a\n", -1),  # not a Genesys event line (no milliseconds, level, id)
             (b"a\n@10:26:01.5600 b\n\t'k'\t'open\nCANARY\n", 2),
-            (b"a\r\n12:00:00.000 b\r\n", 3),
+            (b"a\r\n12:00:00.000 Trc 04541 b\r\n", 3),
         ],
     )
     def test_finds_the_last_event_start(self, data: bytes, expected: int) -> None:
