@@ -7,7 +7,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from logfilter.chain import compile_policy
@@ -79,6 +79,7 @@ def _tail(path: Path, out: Path, chain, at: Checkpoint) -> Tail:  # noqa: ANN001
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(log_text(), policy_args(), st.lists(st.tuples(st.integers(1, 60), st.booleans()), min_size=1, max_size=30))
+@example(b"@10:26:01.5600 [0] 8.1.103.74 distribute_event: message EventRinging\n\r'", ("copy", (), False), [(1, True)])
 def test_every_checkpoint_resumes_to_the_same_bytes(data: bytes, policy: tuple, writes: list) -> None:
     """Written in pieces with pauses, a file comes out as `run` makes it; so does a restart at any checkpoint."""
     assume(sniff(data[:HEAD]) != "binary")  # follow never takes such a file; run refuses it
@@ -105,7 +106,10 @@ def test_every_checkpoint_resumes_to_the_same_bytes(data: bytes, policy: tuple, 
         assert out.read_bytes() == expected
         for point in checkpoints:
             assert point.line == data[: point.offset].count(b"\n")
-            assert mask(data[point.offset :], chain, "fast", 1 << 20)[0] == expected[point.out :]
+            rest = data[point.offset :]
+            if sniff(rest[:HEAD]) == "binary":
+                continue  # `run` of the rest alone refuses it (e.g. `\r'`: CR-only); follow judges the file's head
+            assert mask(rest, chain, "fast", 1 << 20)[0] == expected[point.out :]
         point = checkpoints[len(checkpoints) // 2]  # a restart there: cut back, then go on
         again = _tail(path, out, chain, point)
         again.finish()
