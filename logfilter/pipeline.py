@@ -103,7 +103,7 @@ def refuse_packed(head: bytes, name: str, advice: str = ADVICE, partial: bool = 
         msg = f"{name}: {kind} data, not a text log; {advice}"
         raise ConfigError(msg)
     if kind == "binary" and cr_only(head):
-        msg = f"{name}: text with CR-only line ends, which logfilter does not read; refused (tr '\\r' '\\n' converts it)"
+        msg = f"{name}: CR-only line ends, not a text log logfilter reads; refused (tr '\\r' '\\n' converts it)"
         raise ConfigError(msg)
     if kind == "binary":
         msg = f"{name}: binary data (NUL bytes, or UTF-16/UTF-32 text), not a text log; refused (batch leaves such files out)"
