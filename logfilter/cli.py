@@ -772,7 +772,9 @@ class _Progress:
     def file_done(self) -> None:
         self._done += 1
         if self._bar is not None:
-            self._bar.update(self._task, files=self._count())
+            # The byte counter may miss increments made by two workers at once; every file done is every byte.
+            finished = {"completed": self._size} if self._done == self._files else {}
+            self._bar.update(self._task, files=self._count(), **finished)
 
     def read(self, count: int) -> None:
         if self._bar is not None:  # an archive can be read more than once: never past the end
