@@ -223,6 +223,18 @@ def sweep(outdir: Path) -> int:
     return removed
 
 
+def records(lines: list[bytes]) -> dict[str, dict[str, object]]:
+    """The last record of each output in the lines of a state file (local or URL)."""
+    done: dict[str, dict[str, object]] = {}
+    for line in lines:
+        try:
+            record = orjson.loads(line)
+            done[record["output"]] = record
+        except (orjson.JSONDecodeError, KeyError, TypeError):
+            continue  # a torn last line: that file is simply done again
+    return done
+
+
 class State:
     """Which outputs are complete, from which input and under which settings: a JSON line each.
 
@@ -234,7 +246,6 @@ class State:
     def __init__(self, outdir: Path) -> None:
         self._path = outdir / STATE
         self._outdir = outdir
-        self.done: dict[str, dict[str, object]] = {}
         try:
             lines = self._path.read_bytes().splitlines()
         except FileNotFoundError:
@@ -242,12 +253,7 @@ class State:
         except OSError as exc:
             msg = f"{self._path}: cannot read the batch state ({exc.strerror})"
             raise LogFilterError(msg) from None
-        for line in lines:
-            try:
-                record = orjson.loads(line)
-                self.done[record["output"]] = record
-            except (orjson.JSONDecodeError, KeyError, TypeError):
-                continue  # a torn last line: that file is simply done again
+        self.done = records(lines)
 
     def up_to_date(self, job: Job, fingerprint: str) -> dict[str, object] | None:
         """The recorded report entry when the output exists and was made from this very input

@@ -23,7 +23,7 @@ from pathlib import Path
 import orjson
 
 from logfilter.archives import Outcome, printable
-from logfilter.batch import STATE, _ours
+from logfilter.batch import STATE, _ours, records
 from logfilter.errors import ConfigError, LogFilterError
 from logfilter.store import is_local, is_url, local_path, locate, remove, stamp
 
@@ -150,7 +150,6 @@ class UrlState:
         self._outdir = outdir
         self._fs, self._path = locate(f"{outdir}/{STATE}")
         self._written = time.monotonic()
-        self.done: dict[str, dict[str, object]] = {}
         try:
             lines = self._fs.cat_file(self._path).splitlines()
         except FileNotFoundError:
@@ -158,12 +157,7 @@ class UrlState:
         except OSError as exc:
             msg = f"{self._path}: cannot read the batch state ({exc.strerror or type(exc).__name__})"
             raise LogFilterError(msg) from None
-        for line in lines:
-            try:
-                record = orjson.loads(line)
-                self.done[record["output"]] = record
-            except (orjson.JSONDecodeError, KeyError, TypeError):
-                continue
+        self.done = records(lines)
 
     def up_to_date(self, job: UrlJob, fingerprint: str) -> dict[str, object] | None:
         record = self.done.get(self._key(job))
