@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pty
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -60,6 +61,29 @@ def run_logfilter(
         env=env,
     )
     return Result(proc.returncode, proc.stdout, proc.stderr.decode("utf-8", "replace"))
+
+
+def on_a_terminal(*args: str | Path, cwd: Path | None = None, stdout: bool = True, columns: int = 200) -> tuple[int, str]:
+    """Run logfilter with stderr (and stdout, unless `stdout` is false) on a pty; return its exit
+    code and what the terminal showed, CRLF as LF."""
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "logfilter", *map(str, args)],
+        stdin=subprocess.DEVNULL, stdout=follower if stdout else subprocess.DEVNULL, stderr=follower, cwd=cwd,
+        env={**os.environ, "COLUMNS": str(columns), "TERM": "xterm"},
+    )  # fmt: skip
+    os.close(follower)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(leader)
+    return proc.wait(timeout=60), seen.decode("utf-8", "replace").replace("\r\n", "\n")
 
 
 TEST_HASH_KEY = "differential-test-key-6f1d0c2b"

@@ -6,7 +6,6 @@ import fcntl
 import gzip
 import io
 import os
-import pty
 import signal
 import subprocess
 import sys
@@ -23,7 +22,7 @@ from logfilter.config import load_policy
 from logfilter.pipeline import run
 from logfilter.sinks import StreamSink
 from logfilter.sources import StreamSource
-from tests.conftest import SAMPLES, canaries, case_args, golden_cases, run_logfilter
+from tests.conftest import SAMPLES, canaries, case_args, golden_cases, on_a_terminal, run_logfilter
 
 CONFIG = SAMPLES / "filter.ini"
 BINARY = bytes(range(256)) * 8  # a NUL in the first bytes: not a text log
@@ -584,23 +583,6 @@ class TestProgress:
     def test_progress_bar_on_a_terminal(self, tmp_path: Path) -> None:
         """On a terminal, stderr shows files and bytes done and a closing count."""
         make_tree(tmp_path)
-        leader, follower = pty.openpty()
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "logfilter", "batch", "-c", str(CONFIG), "logs", "-o", "out"],
-            cwd=tmp_path, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=follower,
-            env={**os.environ, "COLUMNS": "120", "TERM": "xterm"},
-        )  # fmt: skip
-        os.close(follower)
-        seen = b""
-        while True:
-            try:
-                chunk = os.read(leader, 4096)
-            except OSError:
-                break
-            if not chunk:
-                break
-            seen += chunk
-        os.close(leader)
-        assert proc.wait(timeout=60) == 0
-        text = seen.decode("utf-8", "replace")
+        code, text = on_a_terminal("batch", "-c", CONFIG, "logs", "-o", "out", cwd=tmp_path, stdout=False, columns=120)
+        assert code == 0
         assert "5/5 files" in text and "21.8/21.8 kB" in text and "4 done, 1 omitted" in text

@@ -2,39 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import pty
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import SAMPLES, run_logfilter
+from tests.conftest import SAMPLES, on_a_terminal, run_logfilter
 
 CONFIG = SAMPLES / "filter.ini"
-
-
-def on_a_terminal(*args: str | Path) -> tuple[int, str]:
-    """Run logfilter with stdout on a pty; return its exit code and what the terminal showed."""
-    leader, follower = pty.openpty()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "logfilter", *map(str, args)],
-        stdin=subprocess.DEVNULL, stdout=follower, stderr=follower,
-        env={**os.environ, "COLUMNS": "200", "TERM": "xterm"},
-    )  # fmt: skip
-    os.close(follower)
-    seen = b""
-    while True:
-        try:
-            chunk = os.read(leader, 4096)
-        except OSError:
-            break
-        if not chunk:
-            break
-        seen += chunk
-    os.close(leader)
-    return proc.wait(timeout=60), seen.decode("utf-8", "replace").replace("\r\n", "\n")
 
 
 def test_preview_on_a_terminal_shows_before_and_after() -> None:
