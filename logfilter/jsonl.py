@@ -95,7 +95,12 @@ class JsonEngine(LineEngine):
     parse_opener = staticmethod(lexer.parse_opener)
 
     def __init__(self, chain: Chain, stats: Stats, on_failure: OnFailure, name: str, all_lines: bool = False) -> None:
-        super().__init__(chain, stats, on_failure)
+        def counted(lineno: int, attribute: str) -> None:
+            # Every line that fails closed is reported here: it counts in the message it is in.
+            self._ensure_message()["failed_closed"] += 1  # type: ignore[operator]
+            on_failure(lineno, attribute)
+
+        super().__init__(chain, stats, counted)
         self._file = os.fsencode(name).decode("utf-8", "backslashreplace")
         self._all_lines = all_lines
         self._out: list[bytes] = []
@@ -118,11 +123,12 @@ class JsonEngine(LineEngine):
         if block is not None:
             if self._awaiting is not None:  # a value a failed line left open (unclosed.py)
                 if not unclosed.starts_event(body):
-                    self._counted(lambda: self._continued(block, body, _eol, lineno))
+                    self._continued(block, body, _eol, lineno)
                     return self._drain()
                 self._awaiting = None
             if belongs(block, body):
-                self._counted(lambda: self._kv_line(block, body, _eol, lineno))
+                self._ensure_message()
+                self._kv_line(block, body, _eol, lineno)
                 return self._drain()
             self._close_block()
         if self._message is not None or self._continuing is not None:
@@ -277,13 +283,6 @@ class JsonEngine(LineEngine):
         _put(self._container(), _str(pair.key), _str(value))
         return text
 
-    def _counted(self, read: Callable[[], bytes]) -> None:
-        """Read a line of the open block; the lines that fail closed count in its message."""
-        message = self._ensure_message()
-        before = self._stats.failed_closed
-        read()
-        message["failed_closed"] += self._stats.failed_closed - before  # type: ignore[operator]
-
     def _close_block(self) -> None:
         self._block, self._root = None, None
         self._lists.clear()
@@ -301,7 +300,7 @@ class JsonEngine(LineEngine):
             opened = self._awaiting is not None and not unclosed.starts_event(piece)
             self._long_free = block is None or not (opened or belongs(block, piece))
             if not self._long_free:
-                self._counted(lambda: super(JsonEngine, self).overlong(piece, part, lineno))
+                super().overlong(piece, part, lineno)
                 return self._drain()
             if block is not None:
                 self._close_block()
