@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from corpus import generate
 
-from logfilter.chain import Chain, compile_policy
-from logfilter.config import load_policy
+from logfilter.rules.compiled import Chain, compile_policy
+from logfilter.rules.config import load_policy
 
 HERE = Path(__file__).resolve().parent
 SAMPLES = HERE.parent / "samples"

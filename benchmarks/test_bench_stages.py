@@ -15,12 +15,12 @@ from collections.abc import Iterator
 import pytest
 from conftest import chain_for
 
-from logfilter import lexer, parse
-from logfilter.chain import compile_policy
-from logfilter.config import load_policy
-from logfilter.filters import parse_filter_type
-from logfilter.model import Value
+from logfilter.parsing import lark_parser, regex_parser
+from logfilter.parsing.model import Value
 from logfilter.pipeline import run
+from logfilter.rules.compiled import compile_policy
+from logfilter.rules.config import load_policy
+from logfilter.rules.filters import parse_filter_type
 from logfilter.sinks import NullSink
 
 KV_LINES = [
@@ -49,7 +49,7 @@ def _megabytes(benchmark, data: bytes) -> None:
 @pytest.mark.benchmark(group="parse one KV line")
 @pytest.mark.parametrize("parser", ["lark", "regex"])
 def test_parse_kv_line(benchmark, parser: str) -> None:
-    parse_line = parse.parse_kv_line if parser == "lark" else lexer.parse_kv_line
+    parse_line = lark_parser.parse_kv_line if parser == "lark" else regex_parser.parse_kv_line
 
     def parse_all() -> list:
         return [parse_line(text, layout) for layout, text in KV_LINES]  # type: ignore[arg-type]

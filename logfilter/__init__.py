@@ -1,25 +1,40 @@
-"""logfilter: Genesys log-filter semantics applied to T-Library logs outside the server."""
+"""logfilter: Genesys log-filter semantics applied to T-Library logs outside the server.
 
-from logfilter.chain import Chain, compile_policy
-from logfilter.config import Policy, Rule, load_policy
-from logfilter.engine import ReferenceEngine
-from logfilter.errors import ConfigError, InputError, LogFilterError
-from logfilter.filters import FilterType, parse_filter_type
-from logfilter.pipeline import run
-from logfilter.stats import Stats
+The public names below are imported when first used, so that `import logfilter` (and every
+command's start) costs only what the command needs.
+"""
 
-__all__ = [
-    "Chain",
-    "ConfigError",
-    "FilterType",
-    "InputError",
-    "LogFilterError",
-    "Policy",
-    "ReferenceEngine",
-    "Rule",
-    "Stats",
-    "compile_policy",
-    "load_policy",
-    "parse_filter_type",
-    "run",
-]
+from __future__ import annotations
+
+from importlib import import_module
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("logfilter")
+except PackageNotFoundError:  # run from a source tree that was never installed
+    __version__ = "unknown"
+
+_PUBLIC = {
+    "Chain": "logfilter.rules.compiled",
+    "compile_policy": "logfilter.rules.compiled",
+    "Policy": "logfilter.rules.config",
+    "Rule": "logfilter.rules.config",
+    "load_policy": "logfilter.rules.config",
+    "ReferenceEngine": "logfilter.engines.walker",
+    "ConfigError": "logfilter.errors",
+    "InputError": "logfilter.errors",
+    "LogFilterError": "logfilter.errors",
+    "FilterType": "logfilter.rules.filters",
+    "parse_filter_type": "logfilter.rules.filters",
+    "run": "logfilter.pipeline",
+    "Stats": "logfilter.stats",
+}
+__all__ = ["Chain", "ConfigError", "FilterType", "InputError", "LogFilterError", "Policy", "ReferenceEngine", "Rule", "Stats", "compile_policy", "load_policy", "parse_filter_type", "run"]  # noqa: RUF022 - as _PUBLIC lists them
+
+
+def __getattr__(name: str) -> object:
+    module = _PUBLIC.get(name)
+    if module is None:
+        msg = f"module 'logfilter' has no attribute {name!r}"
+        raise AttributeError(msg)
+    return getattr(import_module(module), name)

@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import Literal
 
-from logfilter.chain import Chain
-from logfilter.engine import LineEngine, OnFailure, ReferenceEngine
+from logfilter.engines.fast import FastEngine
+from logfilter.engines.walker import LineEngine, OnFailure, ReferenceEngine
 from logfilter.errors import ConfigError, InputError
-from logfilter.fast import FastEngine
-from logfilter.overlong import MAX_LINE, BoundedFramer, mask_parts
+from logfilter.framing import MAX_LINE, BoundedFramer, mask_parts
+from logfilter.rules.compiled import Chain
 from logfilter.sinks import Sink
-from logfilter.sources import HEAD, PACKED, Source, cr_only, sniff
+from logfilter.sources.files import HEAD, PACKED, Source, cr_only, sniff
 from logfilter.stats import Stats
 
 OnError = Literal["redact", "fail"]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from logfilter.config import Policy, load_policy
+from logfilter.rules.config import Policy, load_policy
 
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent

@@ -18,13 +18,13 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from logfilter import lexer, parse
-from logfilter.chain import compile_policy
-from logfilter.config import load_policy
 from logfilter.errors import ConfigError
-from logfilter.overlong import MAX_LINE
-from logfilter.parse import ParseFailed
+from logfilter.framing import MAX_LINE
+from logfilter.parsing import lark_parser, regex_parser
+from logfilter.parsing.lark_parser import ParseFailed
 from logfilter.pipeline import run
+from logfilter.rules.compiled import compile_policy
+from logfilter.rules.config import load_policy
 from logfilter.sinks import StreamSink
 
 CANARY = b"Zq8CanaryXw"
@@ -52,13 +52,13 @@ def parsers(data: bytes) -> None:
     text = data.decode("utf-8", "surrogateescape").split("\n", 1)[0].rstrip("\r")
     for layout in ("c", "psdk"):
         results = []
-        for parse_line in (parse.parse_kv_line, lexer.parse_kv_line):
+        for parse_line in (lark_parser.parse_kv_line, regex_parser.parse_kv_line):
             try:
                 results.append(parse_line(text, layout))  # type: ignore[arg-type]
             except ParseFailed:
                 results.append(None)
         assert results[0] == results[1], f"{layout} line read differently"
-    assert parse.parse_opener(text) == lexer.parse_opener(text), "opener read differently"
+    assert lark_parser.parse_opener(text) == regex_parser.parse_opener(text), "opener read differently"
 
 
 def config(data: bytes) -> None:

@@ -17,11 +17,11 @@ from pathlib import Path
 import orjson
 import pytest
 
-from logfilter.chain import compile_policy
-from logfilter.config import load_policy
 from logfilter.pipeline import run
+from logfilter.rules.compiled import compile_policy
+from logfilter.rules.config import load_policy
 from logfilter.sinks import StreamSink
-from logfilter.sources import StreamSource
+from logfilter.sources.files import StreamSource
 from tests.conftest import SAMPLES, canaries, case_args, golden_cases, on_a_terminal, run_logfilter
 
 CONFIG = SAMPLES / "filter.ini"

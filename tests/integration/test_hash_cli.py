@@ -85,7 +85,7 @@ def test_key_never_in_a_traceback_of_the_policy() -> None:
     """Even an internal error with the policy in hand prints no key: locals are never shown."""
     code = (
         "import os, sys; os.environ['LOGFILTER_HASH_KEY'] = sys.argv[1];"
-        "from logfilter.config import load_policy; p = load_policy(None, 'hash'); print(p); raise RuntimeError(repr(p))"
+        "from logfilter.rules.config import load_policy; p = load_policy(None, 'hash'); print(p); raise RuntimeError(repr(p))"
     )
     proc = subprocess.run([sys.executable, "-c", code, KEY], capture_output=True, text=True, check=False)
     assert proc.returncode == 1 and "Secret(<redacted>)" in proc.stdout + proc.stderr

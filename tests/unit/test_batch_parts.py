@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from logfilter.batch import STATE, Job, State
-from logfilter.config import load_policy
+from logfilter.batch.local import STATE, Job, State
 from logfilter.errors import LogFilterError
-from logfilter.filters import parse_filter_type
+from logfilter.rules.config import load_policy
+from logfilter.rules.filters import parse_filter_type
 from logfilter.sinks import AtomicFile, part_path
-from logfilter.sources import sniff
+from logfilter.sources.files import sniff
 from logfilter.stats import Stats
 
 TEXT = b"@10:15:00.123 [0] 8111 message EventRinging\n\tAttributeUserData\t[9] 00 01 00 00..\n"

@@ -6,16 +6,16 @@ from pathlib import Path
 
 import pytest
 
-from logfilter.batch import Settings
-from logfilter.config import load_policy
+from logfilter.batch.local import Settings
 from logfilter.errors import ConfigError
+from logfilter.rules.config import load_policy
 from logfilter.sinks import PART_SUFFIX
 from tests.conftest import SAMPLES
 
 pytest.importorskip("fsspec")
-from logfilter.cluster import parse_size  # noqa: E402
-from logfilter.store import end_run, start_run, sweep_parts  # noqa: E402
-from logfilter.tasks import Task, rewrite_file  # noqa: E402
+from logfilter.batch.cluster import parse_size  # noqa: E402
+from logfilter.batch.store import end_run, start_run, sweep_parts  # noqa: E402
+from logfilter.batch.tasks import Task, rewrite_file  # noqa: E402
 
 LOG = SAMPLES / "tserver.log"
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from logfilter.config import load_policy
 from logfilter.errors import ConfigError
+from logfilter.rules.config import load_policy
 
 
 def write(tmp_path: Path, text: str) -> Path:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from logfilter.detect import NAMES, DetectorError, Detectors, parse_names, preview
+from logfilter.rules.detect import NAMES, DetectorError, Detectors, parse_names, preview
 
 ALL = Detectors(NAMES)
 

@@ -16,12 +16,12 @@ import pytest
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
-from logfilter.chain import Chain, compile_policy
-from logfilter.config import load_policy
 from logfilter.errors import ConfigError, InputError
 from logfilter.pipeline import run
+from logfilter.rules.compiled import Chain, compile_policy
+from logfilter.rules.config import load_policy
 from logfilter.sinks import StreamSink
-from logfilter.sources import HEAD, sniff
+from logfilter.sources.files import HEAD, sniff
 from tests.conftest import GOLDEN, ROOT, SAMPLES, case_args, golden_cases, load_keyed_policy
 from tests.strategies import block, log_text, policy_args
 

@@ -6,11 +6,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from logfilter.chain import compile_policy
-from logfilter.config import load_policy
-from logfilter.engine import ReferenceEngine
-from logfilter.parse import ParseFailed, parse_kv_line, parse_opener
-from logfilter.sources import LineFramer
+from logfilter.engines.walker import ReferenceEngine
+from logfilter.parsing.lark_parser import ParseFailed, parse_kv_line, parse_opener
+from logfilter.rules.compiled import compile_policy
+from logfilter.rules.config import load_policy
+from logfilter.sources.files import LineFramer
 from logfilter.stats import Stats
 
 OPEN = b"\tAttributeUserData\t[561] 00 14 00 00..\n"

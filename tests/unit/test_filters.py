@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from logfilter.filters import FilterTypeError, parse_filter_type
-from logfilter.model import Value
+from logfilter.parsing.model import Value
+from logfilter.rules.filters import FilterTypeError, parse_filter_type
 
 MASKING = ["hide", "hide-first,3", "hide-last,3", "unhide-first,3", "unhide-last,3"]
 

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from logfilter.batch import Settings
-from logfilter.config import hash_key_id, load_policy
+from logfilter.batch.local import Settings
 from logfilter.errors import ConfigError
-from logfilter.filters import FilterType, FilterTypeError, parse_filter_type
-from logfilter.hashing import ENV_VAR, Secret
-from logfilter.model import Value
+from logfilter.parsing.model import Value
+from logfilter.rules.config import hash_key_id, load_policy
+from logfilter.rules.filters import FilterType, FilterTypeError, parse_filter_type
+from logfilter.rules.hashing import ENV_VAR, Secret
 
 KEY = b"test-key-0123456789abcdef"
 OTHER_KEY = b"other-key-0123456789abcdef"

@@ -8,9 +8,9 @@ from collections import Counter
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from logfilter.chain import compile_policy
-from logfilter.config import load_policy
-from logfilter.inventory import KeyInventory
+from logfilter.audit.keys import KeyInventory
+from logfilter.rules.compiled import compile_policy
+from logfilter.rules.config import load_policy
 from tests.strategies import FREE_LINES
 
 LEAF_KEYS = ["PASSWORD", "PIN", "Note", "x y", "RTR"]

@@ -8,13 +8,13 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from logfilter.chain import Chain, compile_policy
-from logfilter.config import load_policy
+from logfilter.engines.jsonl import JsonEngine, factory
 from logfilter.errors import ConfigError
-from logfilter.jsonl import JsonEngine, factory
 from logfilter.pipeline import failure_reporter, run
+from logfilter.rules.compiled import Chain, compile_policy
+from logfilter.rules.config import load_policy
 from logfilter.sinks import StreamSink
-from logfilter.sources import HEAD, sniff
+from logfilter.sources.files import HEAD, sniff
 from logfilter.stats import Stats
 from tests.conftest import SAMPLES, case_args, golden_cases, load_keyed_policy
 from tests.jsonl_oracle import check_values, objects

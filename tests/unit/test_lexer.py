@@ -5,22 +5,22 @@ from __future__ import annotations
 import pytest
 from hypothesis import example, given, settings
 
-from logfilter import lexer, parse
-from logfilter.parse import ParseFailed
+from logfilter.parsing import lark_parser, regex_parser
+from logfilter.parsing.lark_parser import ParseFailed
 from tests.strategies import any_kv_line, c_line, noise_line, psdk_line
 from tests.unit.test_engine import ERROR_EXAMPLES
 
 
 def lark_kv(text: str, layout: str) -> object:
     try:
-        return parse.parse_kv_line(text, layout)  # type: ignore[arg-type]
+        return lark_parser.parse_kv_line(text, layout)  # type: ignore[arg-type]
     except ParseFailed:
         return "refused"
 
 
 def regex_kv(text: str, layout: str) -> object:
     try:
-        return lexer.parse_kv_line(text, layout)  # type: ignore[arg-type]
+        return regex_parser.parse_kv_line(text, layout)  # type: ignore[arg-type]
     except ParseFailed:
         return "refused"
 
@@ -57,13 +57,13 @@ def test_valid_psdk_lines_are_accepted(text: str) -> None:
 @example("\tAttributeReasons")
 @example(" x KVList:")
 def test_openers_parse_the_same(text: str) -> None:
-    assert lexer.parse_opener(text) == parse.parse_opener(text)
+    assert regex_parser.parse_opener(text) == lark_parser.parse_opener(text)
 
 
 @pytest.mark.parametrize(("layout", "line"), ERROR_EXAMPLES)
 def test_refuses_what_the_grammar_refuses(layout: str, line: str) -> None:
     with pytest.raises(ParseFailed):
-        lexer.parse_kv_line(line, layout)  # type: ignore[arg-type]
+        regex_parser.parse_kv_line(line, layout)  # type: ignore[arg-type]
 
 
 # The KEY terminal as first written (one alternation per character); the grammar now has an
@@ -79,7 +79,7 @@ KEY_AS_FIRST_WRITTEN = r"'(?:[^'\r\n]|'(?![ \t]|\(list\)))*'"
 def test_key_terminal_takes_what_its_first_form_took(text: str) -> None:
     import re
 
-    old, new = re.compile(KEY_AS_FIRST_WRITTEN), re.compile(parse.terminal_regex("KEY"))
+    old, new = re.compile(KEY_AS_FIRST_WRITTEN), re.compile(lark_parser.terminal_regex("KEY"))
     for start in range(len(text)):
         first, now = old.match(text, start), new.match(text, start)
         assert (first and first.span()) == (now and now.span())
@@ -92,10 +92,10 @@ def test_key_terminal_takes_what_its_first_form_took(text: str) -> None:
 @example("Message EventAgentNotReady received")
 def test_every_header_match_holds_a_hint(text: str) -> None:
     """fast.py checks only lines holding a HEADER_HINTS literal: every header match must hold one."""
-    from logfilter.fast import HEADER_HINTS
+    from logfilter.engines.fast import HEADER_HINTS
 
     for candidate in (text, "message Event" + text, "'Event" + text + "' ('1')"):
-        found = parse.message_header_regex().search(candidate.encode("utf-8", "surrogateescape"))
+        found = lark_parser.message_header_regex().search(candidate.encode("utf-8", "surrogateescape"))
         if found is not None:
             assert any(hint in found.group() for hint in HEADER_HINTS), candidate
 
@@ -107,9 +107,9 @@ def test_every_psdk_opener_holds_kvlist(text: str) -> None:
     """fast.py finds PSDK openers by the literal KVLIST: every PSDK_KVLIST_LINE match must hold it."""
     import re
 
-    from logfilter.fast import KVLIST
+    from logfilter.engines.fast import KVLIST
 
     for candidate in (text, text + " KVList:", "KVList:" + text):
-        found = re.compile(parse.terminal_regex("PSDK_KVLIST_LINE")).match(candidate)
+        found = re.compile(lark_parser.terminal_regex("PSDK_KVLIST_LINE")).match(candidate)
         if found is not None:
             assert KVLIST.decode() in found.group(), candidate

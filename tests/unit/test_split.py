@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from logfilter.archives import Outcome, Rewriter
-from logfilter.chain import compile_policy
-from logfilter.config import load_policy
-from logfilter.split import Range, cuts, join
-from logfilter.unclosed import starts_event
+from logfilter.batch.ranges import Range, cuts, join
+from logfilter.parsing.events import starts_event
+from logfilter.rules.compiled import compile_policy
+from logfilter.rules.config import load_policy
+from logfilter.sources.archives import Outcome, Rewriter
 from tests.conftest import GOLDEN, golden_cases
 
 CONFIG = GOLDEN / "fail-closed" / "filter.ini"

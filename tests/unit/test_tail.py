@@ -10,11 +10,8 @@ import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from logfilter.chain import compile_policy
-from logfilter.fast import FastEngine
-from logfilter.sources import HEAD, sniff
-from logfilter.stats import Stats
-from logfilter.tail import (
+from logfilter.engines.fast import FastEngine
+from logfilter.follow.tail import (
     FINGERPRINT,
     HOLD,
     Checkpoint,
@@ -24,6 +21,9 @@ from logfilter.tail import (
     last_event,
     last_split,
 )
+from logfilter.rules.compiled import compile_policy
+from logfilter.sources.files import HEAD, sniff
+from logfilter.stats import Stats
 from tests.conftest import load_keyed_policy
 from tests.strategies import log_text, policy_args
 from tests.unit.test_differential import mask

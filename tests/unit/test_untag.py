@@ -10,14 +10,14 @@ import pytest
 from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
-from logfilter.chain import compile_policy
-from logfilter.config import Policy, Rule
+from logfilter.engines.untag import DEFAULT_PAIR, TagPair, Untagger, UntagStats, config_pairs, parse_tags
+from logfilter.engines.untag import run as untag_run
 from logfilter.errors import ConfigError
-from logfilter.filters import HIDE, parse_filter_type
 from logfilter.pipeline import run
+from logfilter.rules.compiled import compile_policy
+from logfilter.rules.config import Policy, Rule
+from logfilter.rules.filters import HIDE, parse_filter_type
 from logfilter.sinks import StreamSink
-from logfilter.untag import DEFAULT_PAIR, TagPair, Untagger, UntagStats, config_pairs, parse_tags
-from logfilter.untag import run as untag_run
 from tests.strategies import LIST_KEY, TAG_KEYS, TAG_STRINGS, kv_log
 
 COMMENT: TagPair = ("<!--", "-->")
@@ -276,7 +276,7 @@ class TestRoundTrip:
 
 def test_quoted_value_holding_the_postfix_is_hidden_whole() -> None:
     """A quoted value runs to the last quote a postfix follows, as a QUOTED token runs to the last quote."""
-    from logfilter.untag import DEFAULT_PAIR, Untagger
+    from logfilter.engines.untag import DEFAULT_PAIR, Untagger
 
     line = b"\t\t'NAME'\t<#'O'#> Brien 4111111111111111'#>\n"
     assert Untagger([DEFAULT_PAIR], parse_filter_type("hide")).feed(line) == b"\t\t'NAME'\t'****'\n"

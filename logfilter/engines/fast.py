@@ -1,0 +1,405 @@
+"""The fast engine: the reference engine's semantics, with C-level regex scans doing the bulk.
+
+Python wakes up only at block openers, at lines the bulk patterns do not cover (nested
+lists, blank or unreadable lines, the line after a block), and at values that change.
+Everything between is found by `re` and `bytes.find` and copied as whole slices:
+
+- outside blocks, one search (regex_parser.block_scan_regex) finds the next C opener with the
+  leaf lines after it; a clean block (no line a rule changes, an obvious end) is counted
+  and copied whole. `KVList:` and the KV_ATTRIBUTE terminal find the other openers.
+  Message headers are counted once per chunk, only on lines that hold a literal every
+  MESSAGE_HEADER match holds;
+- inside a block, one `match` of regex_parser.run_regex consumes the leaf KV lines that share a
+  list (or none); within that run, only the lines whose key has a rule that changes it
+  are visited (or every line, when the default changes values);
+- every other line goes through LineEngine, the same code as the reference engine, with
+  lexer's regex parser in place of Lark.
+
+tests/unit/test_differential.py holds the output and the counts equal to the
+reference engine's.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+from collections.abc import Callable
+from functools import partial
+
+from logfilter.engines.walker import (
+    IN_CLEAR,
+    NORMAL,
+    SUPPRESSED,
+    Block,
+    LineEngine,
+    OnFailure,
+    belongs,
+    split_eol,
+    width,
+)
+from logfilter.errors import InputError
+from logfilter.parsing import regex_parser
+from logfilter.parsing.model import Layout, Value
+from logfilter.rules.compiled import Chain
+from logfilter.rules.detect import Detectors
+from logfilter.rules.filters import FilterType
+from logfilter.stats import Stats
+
+_ENCODING = ("utf-8", "surrogateescape")
+# Indentations seen inside lists get a compiled run pattern each, up to this many per
+# engine; past it (a damaged or hostile log) their lines go through LineEngine.
+MAX_INDENTS = 64
+_QUOTE = 39
+_SUPPRESSED = SUPPRESSED.encode()
+# Every MESSAGE_HEADER match contains one of these (its two alternatives); see the tests.
+HEADER_HINTS = (b"essage ", b"' ('")
+KVLIST = b"KVList:"
+
+
+class FastEngine(LineEngine):
+    """Masks one input stream in chunks of whole lines; equal to ReferenceEngine."""
+
+    parse_kv_line = staticmethod(regex_parser.parse_kv_line)
+    parse_opener = staticmethod(regex_parser.parse_opener)
+
+    def __init__(self, chain: Chain, stats: Stats, on_failure: OnFailure) -> None:
+        super().__init__(chain, stats, on_failure)
+        self._runs = {"c": regex_parser.run_regex("c"), "psdk": regex_parser.run_regex("psdk")}
+        self._tuples = {"c": regex_parser.row_tuple_regex("c"), "psdk": regex_parser.row_tuple_regex("psdk")}
+        self._renders: dict[int, Render] = {}  # by id(rule): the chain holds every rule
+        self._attribute = regex_parser.attribute_hint()
+        self._indent = regex_parser.leaf_indent_regex()
+        self._c_opener = regex_parser.c_opener_line_regex()
+        self._widths: dict[bytes, int] = {}
+        self._indented_runs: dict[tuple[Layout, bytes], re.Pattern[bytes]] = {}
+        self._exact = {key.encode(*_ENCODING): rule for key, rule in chain.rules.items()}
+        # Visit every leaf line when the default changes values, keys fold case or detectors
+        # look at every value; otherwise only lines whose key has a rule other than copy.
+        self._lookup = self._folded_lookup if chain.ignore_key_case else self._exact.get
+        self._every_row = chain.default.action != "copy" or chain.ignore_key_case or chain.detectors is not None
+        self._changing = _changing_keys(chain) if not self._every_row else None
+        # Whole clean blocks are skipped in one match when few lines change.
+        self._scan = None if self._every_row else regex_parser.block_scan_regex(_changing_names(chain))
+
+    def feed(self, data: bytes, lineno: int, out: list[bytes]) -> int:
+        lines = data.count(b"\n")
+        self._stats.lines += lines
+        # A leading LF makes every line start follow an LF, so patterns can start with one.
+        buf = b"\n" + data
+        self._buf, self._out, self._last = buf, out, 1
+        self._line_pos, self._line_no = 1, lineno
+        # Where the next KVList:, opener scan and attribute name are (valid while ahead of
+        # the position): each is searched once per stretch of text, never again per line.
+        self._next_kvlist = -1
+        self._next_block: re.Match[bytes] | None = None
+        self._next_block_from = len(buf)  # nothing cached yet
+        self._next_attribute = -1
+        self._header_lines = self._find_header_lines()
+        pos, end = 1, len(buf)
+        try:
+            while pos < end:
+                block = self._block
+                if block is None:
+                    pos = self._free(pos, end)
+                    continue
+                if self._awaiting is not None:  # a value a failed line left open: line by line
+                    pos = self._slow(pos, buf.index(b"\n", pos) + 1)
+                    continue
+                pos = self._leaf_run(block, pos)
+                if pos >= end:
+                    break
+                line_end = buf.index(b"\n", pos) + 1
+                if not belongs(block, split_eol(buf[pos:line_end])[0]):
+                    self._block = None  # the line is a free line: _free reads it
+                    continue
+                pos = self._slow(pos, line_end)
+        except InputError:
+            out.append(buf[self._last : pos])
+            raise
+        out.append(buf[self._last :])
+        return lines
+
+    def _width(self, indent: bytes) -> int:
+        column = self._widths.get(indent)
+        if column is None:
+            column = width(indent)
+            if len(self._widths) < 4 * MAX_INDENTS:
+                self._widths[indent] = column
+        return column
+
+    # ------------------------------------------------------------ outside blocks
+
+    def _free(self, pos: int, end: int) -> int:
+        """Pass free lines from pos up to the next C opener, and its block too when that is clean.
+
+        A clean block is an opener followed by leaf lines no rule changes, then a line that
+        surely ends the block (regex_parser.block_scan_regex): it is counted and copied whole.
+        """
+        buf = self._buf
+        if self._next_kvlist < pos:
+            found = buf.find(KVLIST, pos)
+            self._next_kvlist = found if found >= 0 else end
+        found_block = self._scan_from(pos)
+        if found_block is None or self._next_kvlist < found_block.start("rows"):
+            return self._free_line_by_line(pos, end)
+        rows_start = found_block.start("rows")
+        self._count_headers(pos, rows_start)  # the free lines and the opener line
+        if found_block.group("clean") is not None:
+            count = buf.count(b"\n", rows_start, found_block.end())
+            self._stats.pairs += count
+            self._stats.copied += count
+            return found_block.end()
+        self._open_c(found_block)
+        return rows_start
+
+    def _open_c(self, opener: re.Match[bytes]) -> None:
+        """Open a C block from a match with the opener's indent and attribute groups."""
+        indent, attribute = opener.group("indent", "attribute")
+        self._block = Block("c", self._width(indent), attribute.decode())
+
+    def _scan_from(self, pos: int) -> re.Match[bytes] | None:
+        """The next C opener at or after pos (from the cache while it is still ahead)."""
+        if self._scan is None:
+            return None
+        cached = self._next_block
+        if self._next_block_from <= pos and (cached is None or cached.start() >= pos - 1):
+            return cached
+        found = self._scan.search(self._buf, pos - 1)
+        self._next_block, self._next_block_from = found, pos
+        return found
+
+    def _free_line_by_line(self, pos: int, end: int) -> int:
+        """Pass free lines from pos up to the next line that may open a block, and read that line."""
+        buf = self._buf
+        if self._next_attribute < pos:
+            hit = self._attribute.search(buf, pos)
+            self._next_attribute = hit.start() if hit is not None else end
+        start = min(self._next_attribute, self._next_kvlist)
+        if start >= end:
+            self._count_headers(pos, end)
+            return end
+        line_start = buf.rfind(b"\n", pos - 1, start) + 1
+        line_end = buf.index(b"\n", start) + 1
+        self._count_headers(pos, line_end)
+        opener = self._c_opener.match(buf, line_start, line_end)
+        if opener is not None and buf.find(KVLIST, line_start, line_end) < 0:
+            self._open_c(opener)  # the common C opener; anything else as LineEngine reads it
+        else:
+            self._open(split_eol(buf[line_start:line_end])[0])
+        return line_end
+
+    def _count_headers(self, start: int, end: int) -> None:
+        """Count the message headers on the free lines in [start, end) (whole lines)."""
+        headers = self._header_lines
+        self._stats.messages += bisect_left(headers, end) - bisect_left(headers, start)
+
+    def _find_header_lines(self) -> list[int]:
+        """The start of every line of the chunk with a MESSAGE_HEADER match, in order."""
+        buf, search = self._buf, self._headers.search
+        checked: dict[int, bool] = {}
+        for hint in HEADER_HINTS:
+            at = buf.find(hint)
+            while at >= 0:
+                line_start = buf.rfind(b"\n", 0, at) + 1
+                line_end = buf.find(b"\n", at)
+                if line_start not in checked:
+                    # A match contains a hint and starts at most two bytes before the first
+                    # one; a match anchored at the line start needs the search to start there.
+                    offset = at - line_start
+                    line = buf[line_start:line_end]
+                    checked[line_start] = bool(search(line, offset - 2 if offset > 2 and line[0] != _QUOTE else 0))
+                at = buf.find(hint, line_end)
+        return sorted(line_start for line_start, header in checked.items() if header)
+
+    # ------------------------------------------------------------ inside blocks
+
+    def _leaf_run(self, block: Block, start: int) -> int:
+        """Handle the leaf KV lines from `start` that share one treatment; return where they end.
+
+        Outside lists every leaf line is treated alike. Inside lists, a run of leaf lines
+        with the same indentation belongs to the same list, as LineEngine would find line
+        by line. Anything else is left to LineEngine (returns `start`).
+        """
+        buf, frames = self._buf, block.frames
+        if not frames:
+            end = self._runs[block.layout].match(buf, start).end()  # type: ignore[union-attr]
+            if end > start:
+                self._run(start, end, block.layout, None)
+            return end
+        lead = self._indent.match(buf, start)
+        if lead is None:
+            return start
+        indent = lead.group()
+        column = self._width(indent)
+        while frames and frames[-1].own >= column:
+            frames.pop()
+        top = frames[-1] if frames else None
+        if top is not None and top.mode != NORMAL:
+            return start
+        run = self._indented_runs.get((block.layout, indent))
+        if run is None:
+            if len(self._indented_runs) >= MAX_INDENTS:
+                return start
+            run = self._indented_runs[(block.layout, indent)] = regex_parser.run_regex(block.layout, indent)
+        end = run.match(buf, start).end()  # type: ignore[union-attr]
+        if end > start:
+            self._run(start, end, block.layout, top.inherited if top is not None else None)
+        return end
+
+    def _run(self, start: int, end: int, layout: Layout, inherited: FilterType | None) -> None:
+        """Apply the rules to a run of leaf KV lines in [start, end) that share one list (or none)."""
+        buf, stats = self._buf, self._stats
+        count = buf.count(b"\n", start, end)
+        stats.pairs += count
+        if inherited is not None and inherited.action == "copy" and self._chain.detectors is None:
+            stats.copied += count
+            return
+        if inherited is not None or self._every_row:
+            # Every line may change: rebuild the run from its rows in one piece.
+            render, lookup, default = self._renderer_for, self._lookup, self._chain.default
+            rows = self._tuples[layout].findall(buf, start, end)
+            new = b"".join([render(inherited or lookup(row[1][1:-1]) or default)(row) for row in rows])
+            self._replace(start, end, new)
+            return
+        changing = self._changing
+        if changing is None:
+            stats.copied += count
+            return
+        changed = 0
+        exact, tuples, render = self._exact, self._tuples[layout], self._renderer_for
+        for hit in changing.finditer(buf, start - 1, end):
+            row = tuples.match(buf, hit.start() + 1)
+            line = row.groups()  # type: ignore[union-attr]
+            self._replace(row.start(), row.end(), render(exact[line[1][1:-1]])(line))  # type: ignore[union-attr]
+            changed += 1
+        stats.copied += count - changed
+
+    def _folded_lookup(self, key: bytes) -> FilterType | None:
+        return self._chain.rule_for(key.decode(*_ENCODING))
+
+    def _renderer_for(self, rule: FilterType) -> Render:
+        """The function that renders a row tuple under `rule`, counting what it does (cached)."""
+        render = self._renders.get(id(rule))
+        if render is None:
+            render = _renderer(rule, self._stats)
+            detectors = self._chain.detectors
+            if detectors is not None and rule.action in IN_CLEAR:
+                # Counted as caught, not under the detect rule: that renderer counts elsewhere.
+                render = _caught_by(detectors, render, _renderer(self._chain.detect_rule, Stats()), self._stats)
+            self._renders[id(rule)] = render
+        return render
+
+    def _slow(self, start: int, end: int) -> int:
+        """Run one line through LineEngine; return where the next line starts."""
+        buf = self._buf
+        self._line_no += buf.count(b"\n", self._line_pos, start)
+        self._line_pos = start
+        line = buf[start:end]
+        new = self._line(line, self._line_no)
+        if new != line:
+            self._replace(start, end, new)
+        return end
+
+    def _replace(self, start: int, end: int, new: bytes) -> None:
+        self._out.append(self._buf[self._last : start])
+        self._out.append(new)
+        self._last = end
+
+
+# A leaf line as regex_parser.row_tuple_regex splits it: indent, key, gap, sep, value, trail, eol.
+Row = tuple[bytes, bytes, bytes, bytes, bytes, bytes, bytes]
+Render = Callable[[Row], bytes]
+
+
+def _renderer(rule: FilterType, stats: Stats) -> Render:
+    """Render a leaf line under one rule, as LineEngine._render does, and count it.
+
+    The value's kind (regex_parser.value_kind) picks how a mask applies; the PSDK prints a
+    hidden value as `[output suppressed]`.
+    """
+    action = rule.action
+    count = partial(stats.count_change, rule.text)  # per key, for reports
+    if action == "copy":
+
+        def copy(row: Row) -> bytes:
+            stats.copied += 1
+            return b"".join(row)
+
+        return copy
+    if action == "skip":
+
+        def skip(row: Row) -> bytes:
+            stats.skipped += 1
+            count(row[1])
+            return b""
+
+        return skip
+    if action == "tag":
+        prefix, postfix = rule.prefix.encode(*_ENCODING), rule.postfix.encode(*_ENCODING)
+
+        def tag(row: Row) -> bytes:
+            stats.tagged += 1
+            indent, key, gap, sep, value, trail, eol = row
+            count(key)
+            return b"".join((indent, key, gap, sep, prefix, value, postfix, trail, eol))
+
+        return tag
+    apply, kind_of = rule.apply, regex_parser.value_kind
+    if rule.hides_whole_value:
+        # `hide` does not depend on the value, only on its kind and quote: work it out once.
+        hidden = {
+            quote: apply(Value(kind_of(quote), quote.decode())).encode()
+            for quote in (b"'", b'"', b"[", b"0")
+        }
+
+        def hide(row: Row) -> bytes:
+            stats.masked += 1
+            indent, key, gap, sep, value, trail, eol = row
+            count(key)
+            if gap:  # only the PSDK print has a gap between key and type
+                return b"".join((indent, key, gap, _SUPPRESSED, trail, eol))
+            return b"".join((indent, key, gap, sep, hidden.get(value[:1], hidden[b"0"]), trail, eol))
+
+        return hide
+
+    def mask(row: Row) -> bytes:
+        stats.masked += 1
+        indent, key, gap, sep, value, trail, eol = row
+        count(key)
+        layout: Layout = "psdk" if gap else "c"  # only the PSDK print has a gap between key and type
+        new = apply(Value(kind_of(value), value.decode(*_ENCODING)), layout).encode(*_ENCODING)
+        return b"".join((indent, key, gap, sep, new, trail, eol))
+
+    return mask
+
+
+def _caught_by(detectors: Detectors, render: Render, instead: Render, stats: Stats) -> Render:
+    """`render`, except for a row whose value a detector recognizes: that one `instead`."""
+    first = detectors.first
+
+    def guarded(row: Row) -> bytes:
+        value = row[4]
+        if value[:1] != b"[":  # binary values print hex; LineEngine does not search them either
+            caught = first(value)
+            if caught is not None:
+                stats.count_detection(caught, row[1])
+                return instead(row)
+        return render(row)
+
+    return guarded
+
+
+def _changing_names(chain: Chain) -> bytes | None:
+    """An alternation of the keys whose own rule changes a value (under default copy)."""
+    keys = [key for key, rule in chain.rules.items() if rule.action != "copy" and regex_parser.key_token_ok(key)]
+    if not keys:
+        return None
+    return b"|".join(re.escape(key.encode(*_ENCODING)) for key in sorted(keys, key=len, reverse=True))
+
+
+def _changing_keys(chain: Chain) -> re.Pattern[bytes] | None:
+    """A pattern for the start of a leaf line whose key's own rule changes it (default copy)."""
+    names = _changing_names(chain)
+    if names is None:
+        return None
+    return re.compile(b"\n" + regex_parser.changing_row_start(names))

@@ -1,0 +1,363 @@
+"""JSON lines: each message of a log as one JSON object, its KV values filtered exactly as `run` prints them.
+
+JsonEngine is a LineEngine: the block logic (which lines belong to a KV block, rule
+inheritance in nested lists, skip, detectors, failing closed) is the one `run` uses; its
+`_leaf` hook takes the value text `run` would print and files it under its key instead of
+writing a line. docs/jsonl-schema.json is the contract for the objects; docs/decisions.md
+("JSON lines") says why they look the way they do.
+
+A message starts at a line outside KV blocks that matches the grammar's MESSAGE_HEADER.
+The C print's `message X` line under its event line (`... Trc 04541 RequestX received
+from ...`) starts at that event line. A message goes on over the lines that continue it
+(formats.md, and tail.py's split points): lines that start with a blank, the PSDK's
+column-0 `Attribute...` lines and `message attributes:`. It ends at an empty line or any
+other line at column 0. A KV block opened outside any message makes a message with no
+name. The other lines are written as `{"file", "line", "text"}` objects with `all_lines`,
+and are dropped otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from typing import Literal
+
+import orjson
+
+from logfilter.engines.walker import (
+    END,
+    HEAD,
+    SUPPRESSED,
+    WHITESPACE,
+    LineEngine,
+    OnFailure,
+    _Frame,
+    belongs,
+    split_eol,
+)
+from logfilter.parsing import events, lark_parser, regex_parser
+from logfilter.parsing.model import KVLine, Pair
+from logfilter.rules.compiled import Chain
+from logfilter.rules.filters import FilterType
+from logfilter.stats import Stats
+
+Format = Literal["tlib", "jsonl"]
+MAX_DEPTH = 32  # lists nested in one KV block, as JSON objects; deeper ones are flattened into the 32nd
+FORMATS: tuple[Format, ...] = ("tlib", "jsonl")
+
+# A time stamp at the start of a header line: `@10:26:01.5600`, `16:41:55.299`, `2016-04-20T09:22:09.969`.
+_TIME = re.compile(rb"@?((?:\d{4}-\d{2}-\d{2}[T ])?\d{2}:\d{2}:\d{2}(?:[.,]\d+)?)")
+_NAME = re.compile(rb"(?:Event|Request)[A-Za-z]*")
+# Attribute lines outside KV blocks: `→AttributeThisDN→'9001'` (C), `AttributeThisDN [str] = "2214"` (PSDK).
+_PSDK_ATTRIBUTE = re.compile(rb"[ \t]*(Attribute[A-Za-z0-9_]*)[ \t]+\[[A-Za-z][A-Za-z0-9_]*\][ \t]*=[ \t]*(.*?)[ \t]*")
+_C_ATTRIBUTE = re.compile(rb"[ \t]+(Attribute[A-Za-z0-9_]*)(?:[ \t]+(.*?))?[ \t]*")
+_PSDK_BOILERPLATE = b"message attributes:"
+_MISSING = object()
+
+Json = dict[str, object]
+
+
+def _text(raw: bytes) -> str:
+    """Bytes as JSON text: bytes that are not UTF-8 as `\\xNN` (lossy: a literal `\\xNN` reads alike)."""
+    return raw.decode("utf-8", "backslashreplace")
+
+
+def _str(value: str) -> str:
+    """A value or key (str with surrogate escapes, as the engines read lines) as JSON text."""
+    return value if value.isascii() else _text(value.encode("utf-8", "surrogateescape"))
+
+
+def _unquoted(value: str, quote: str) -> str:
+    return value[1:-1] if len(value) >= 2 and value[0] == quote and value[-1] == quote else value
+
+
+def _put(container: Json, key: str, value: object) -> None:
+    """Add `key`; a key already there holds an array of its values, in order (JSON keys are unique)."""
+    old = container.get(key, _MISSING)
+    if old is _MISSING:
+        container[key] = value
+    elif type(old) is list:
+        old.append(value)
+    else:
+        container[key] = [old, value]
+
+
+class JsonEngine(LineEngine):
+    """Reads one input and writes one JSON object per message (and per other line, with `all_lines`).
+
+    `flush(ended)` writes the message in progress: follow calls it at each record boundary
+    (ended) and when a file goes quiet (not ended: the lines that then continue the message
+    make a second object, marked `"continued": true`).
+    """
+
+    parse_kv_line = staticmethod(regex_parser.parse_kv_line)
+    parse_opener = staticmethod(regex_parser.parse_opener)
+
+    def __init__(self, chain: Chain, stats: Stats, on_failure: OnFailure, name: str, all_lines: bool = False) -> None:
+        def counted(lineno: int, attribute: str) -> None:
+            # Every line that fails closed is reported here: it counts in the message it is in.
+            self._ensure_message()["failed_closed"] += 1  # type: ignore[operator]
+            on_failure(lineno, attribute)
+
+        super().__init__(chain, stats, counted)
+        self._file = os.fsencode(name).decode("utf-8", "backslashreplace")
+        self._all_lines = all_lines
+        self._out: list[bytes] = []
+        self._lineno = 0
+        self._message: Json | None = None
+        self._pending: tuple[int, bytes] | None = None  # the last free line: maybe a message's event line
+        self._continuing: Json | None = None  # a message written before its end (flush not ended)
+        self._root: Json | None = None  # the open KV block
+        self._lists: list[tuple[_Frame, Json, str]] = []  # its open lists: frame, object, key
+        self._long_size, self._long_free = 0, False  # an overlong line: its length so far, and not in a block
+
+    @property
+    def idle(self) -> bool:
+        return self._block is None and self._message is None and self._pending is None and self._continuing is None
+
+    def _line(self, line: bytes, lineno: int) -> bytes:
+        self._lineno = lineno
+        body, _eol = split_eol(line)
+        block = self._block
+        if block is not None:
+            if self._awaiting is not None:  # a value a failed line left open (events.py)
+                if not events.starts_event(body):
+                    self._continued(block, body, _eol, lineno)
+                    return self._drain()
+                self._awaiting = None
+            if belongs(block, body):
+                self._ensure_message()
+                self._kv_line(block, body, _eol, lineno)
+                return self._drain()
+            self._close_block()
+        if self._message is not None or self._continuing is not None:
+            if self._continues(body):
+                self._ensure_message()
+                self._body_line(body)
+                return self._drain()
+            self._end_message()
+            self._continuing = None
+        self._outside(body)
+        return self._drain()
+
+    def flush(self, ended: bool) -> bytes:
+        if self._message is not None:
+            if not ended:
+                self._continuing = {name: self._message[name] for name in ("file", "time", "header", "message")}
+            self._end_message()
+        if ended:
+            self._continuing = None
+        self._write_pending()
+        return self._drain()
+
+    # -- messages -----------------------------------------------------------------------------
+    def _continues(self, body: bytes) -> bool:
+        if not body:
+            return False
+        if body[0] in WHITESPACE or body.startswith(b"Attribute"):
+            return True
+        return body.startswith(b"message ") and self._headers.search(body) is None
+
+    def _outside(self, body: bytes) -> None:
+        """A line while no message is open: it starts one, opens a block, or is a free line."""
+        header = self._headers.search(body)
+        if header is not None:
+            event = self._pending if body.startswith(b"message ") else None
+            if event is None:
+                self._write_pending()
+            self._pending = None
+            lines = [event[1], body] if event is not None else [body]
+            time = _TIME.match(lines[0])
+            name = _NAME.search(header.group())
+            self._start(
+                event[0] if event is not None else self._lineno,
+                _text(time.group(1)) if time else None,
+                [_text(text) for text in lines],
+                _text(name.group()) if name else None,
+            )
+            self._free_line(body)  # counts the message; a header line could open a block too
+            return
+        self._write_pending()
+        self._free_line(body)  # opens a block (a message with no name) if it is an opener
+        if self._block is None:
+            if body:
+                self._pending = (self._lineno, body)
+            elif self._all_lines:
+                self._write({"file": self._file, "line": self._lineno, "text": ""})
+
+    def _start(self, lineno: int, time: str | None, header: list[str], name: str | None) -> Json:
+        message: Json = {
+            "file": self._file, "line": lineno, "time": time, "header": header, "message": name,
+            "attributes": {}, "kv": {}, "kv_headers": {}, "failed_closed": 0,
+        }  # fmt: skip
+        self._message = message
+        return message
+
+    def _ensure_message(self) -> Json:
+        """The open message; after a flush that was not its end, a new object that continues it."""
+        if self._message is not None:
+            return self._message
+        template = self._continuing
+        if template is None:
+            message = self._start(self._lineno, None, [], None)
+        else:
+            message = self._start(self._lineno, template["time"], list(template["header"]), template["message"])  # type: ignore[arg-type,call-overload]
+            message["continued"] = True
+        if self._block is not None and self._root is not None:  # the open block and lists go on in the new object
+            self._root = root = {}
+            _put(message["kv"], self._block.attribute, root)  # type: ignore[arg-type]
+            for index, (frame, _old, key) in enumerate(self._lists):
+                inner: Json = {}
+                _put(root, key, inner)
+                self._lists[index] = (frame, inner, key)
+                root = inner
+        return message
+
+    def _body_line(self, body: bytes) -> None:
+        """A line that continues the message outside a KV block: an attribute, an opener, or other text."""
+        message = self._message
+        assert message is not None
+        self._free_line(body)
+        if self._block is not None or not body.strip(WHITESPACE):
+            return
+        plain = _PSDK_ATTRIBUTE.fullmatch(body)
+        quote = '"'
+        if plain is None:
+            plain, quote = _C_ATTRIBUTE.fullmatch(body), "'"
+        if plain is not None:
+            _put(message["attributes"], _text(plain.group(1)), _unquoted(_text(plain.group(2) or b""), quote))  # type: ignore[arg-type]
+        elif body.rstrip(WHITESPACE) == _PSDK_BOILERPLATE and self._lineno == message["line"] + len(message["header"]):  # type: ignore[operator,arg-type]
+            # right under the header lines: part of the PSDK header
+            message["header"].append(_text(body))  # type: ignore[attr-defined]
+        else:
+            message.setdefault("other", []).append({"line": self._lineno, "text": _text(body)})  # type: ignore[attr-defined]
+
+    def _open(self, body: bytes) -> None:
+        super()._open(body)
+        block = self._block
+        if block is None:
+            return
+        self._root = None  # a new block: no root to carry into a new object
+        message = self._ensure_message()
+        self._root = {}
+        self._lists.clear()
+        _put(message["kv"], block.attribute, self._root)  # type: ignore[arg-type]
+        text = _text(body).strip(" \t\r\v\f")
+        at = text.find(block.attribute) if block.attribute != "KVList" else -1
+        _put(message["kv_headers"], block.attribute, text[at + len(block.attribute) :].lstrip(" \t") if at >= 0 else text)  # type: ignore[arg-type]
+
+    def _end_message(self) -> None:
+        if self._message is not None:
+            self._write(self._message)
+            self._message = None
+
+    # -- KV blocks: the hooks of LineEngine -----------------------------------------------------
+    def _opened_list(self, pair: Pair, frame: _Frame) -> None:
+        parent = self._container()
+        key = _str(pair.key)
+        if len(self._lists) >= MAX_DEPTH:
+            # JSON readers (orjson among them) refuse deeper nesting: the pairs of a deeper
+            # list go into the list at the limit, filtered as ever, and the message says so.
+            message = self._ensure_message()
+            message["flattened"] = message.get("flattened", 0) + 1  # type: ignore[operator]
+            self._lists.append((frame, parent, key))
+            return
+        inner: Json = {}
+        _put(parent, key, inner)
+        self._lists.append((frame, inner, key))
+
+    def _leaf(self, kv: KVLine, pair: Pair, chosen: FilterType) -> str | None:
+        text = super()._leaf(kv, pair, chosen)
+        if text is None:
+            return None  # skipped: absent from the JSON too
+        prefix = pair.key_raw + pair.sep
+        if pair.value is None or not text.startswith(prefix):
+            value = SUPPRESSED  # the PSDK's own, or the form hide takes in the PSDK print
+        else:
+            value = text[len(prefix) :]
+            if pair.value.kind == "str":
+                value = _unquoted(value, pair.value.raw[0])
+            elif pair.value.kind == "int" and value[:1] in ("'", '"'):
+                value = _unquoted(value, value[0])  # hashed, an integer is quoted: the same token as its text
+        _put(self._container(), _str(pair.key), _str(value))
+        return text
+
+    def _close_block(self) -> None:
+        self._block, self._root = None, None
+        self._lists.clear()
+
+    def overlong(self, piece: bytes, part: int, lineno: int) -> bytes:
+        """A line longer than the framer holds: no part of it goes into the JSON.
+
+        Its head decides as in run: inside a KV block, or a value left open, it fails closed
+        and counts in its message; any other such line ends the message, and with
+        --all-lines is said by a line object with empty text and `left_out`, its length.
+        """
+        if part == HEAD:
+            self._lineno, self._long_size = lineno, 0
+            block = self._block
+            opened = self._awaiting is not None and not events.starts_event(piece)
+            self._long_free = block is None or not (opened or belongs(block, piece))
+            if not self._long_free:
+                super().overlong(piece, part, lineno)
+                return self._drain()
+            if block is not None:
+                self._close_block()
+            self._end_message()
+            self._continuing = None
+            self._write_pending()
+        self._long_size += len(piece)
+        super().overlong(piece, part, lineno)  # the line's state; its bytes are not JSON
+        if part == END and self._long_free and self._all_lines:
+            size = self._long_size - len(split_eol(self._long_tail)[1])  # a CRLF may be cut between parts
+            self._write({"file": self._file, "line": self._lineno, "text": "", "left_out": size})
+        return self._drain()
+
+    def _container(self) -> Json:
+        """The object the next pair goes into: the innermost list still open, or the block."""
+        frames = self._block.frames if self._block is not None else []
+        lists = self._lists
+        kept = 0
+        while kept < len(lists) and kept < len(frames) and lists[kept][0] is frames[kept]:
+            kept += 1
+        del lists[kept:]
+        if lists:
+            return lists[-1][1]
+        assert self._root is not None, "a KV line outside a block"
+        return self._root
+
+    # -- output ---------------------------------------------------------------------------------
+    def _write_pending(self) -> None:
+        if self._pending is not None:
+            lineno, body = self._pending
+            self._pending = None
+            if self._all_lines:
+                self._write({"file": self._file, "line": lineno, "text": _text(body)})
+
+    def _write(self, item: Json) -> None:
+        self._out.append(orjson.dumps(item) + b"\n")
+
+    def _drain(self) -> bytes:
+        if not self._out:
+            return b""
+        data = b"".join(self._out)
+        self._out.clear()
+        return data
+
+
+class ReferenceJsonEngine(JsonEngine):
+    """JsonEngine reading every line with the Lark parser (`--engine reference`)."""
+
+    parse_kv_line = staticmethod(lark_parser.parse_kv_line)
+    parse_opener = staticmethod(lark_parser.parse_opener)
+
+
+def factory(engine: str, all_lines: bool) -> Callable[[str, Chain, Stats, OnFailure], LineEngine]:
+    """What builds a JsonEngine for each input (by the input's name)."""
+    kind = ReferenceJsonEngine if engine == "reference" else JsonEngine
+
+    def make(name: str, chain: Chain, stats: Stats, on_failure: OnFailure) -> LineEngine:
+        return kind(chain, stats, on_failure, name, all_lines)
+
+    return make

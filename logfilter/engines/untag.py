@@ -1,0 +1,262 @@
+"""Finds the values that `tag()` wrapped in tags, on any line, and hides, strips or re-filters them.
+
+Works on bytes: everything outside a tagged span comes out as it went in. A tagged value
+is read like a value token (lexer.value_kind): quoted text runs to the first quote of the
+same kind that the postfix follows; anything else runs to the first postfix. A prefix
+with no closing tag on its line fails closed: the rest of the line is hidden.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from logfilter.engines.walker import SUPPRESSED
+from logfilter.errors import ConfigError
+from logfilter.parsing.model import Layout, Value
+from logfilter.parsing.regex_parser import token, value_kind
+from logfilter.pipeline import sniffed
+from logfilter.rules.config import read_config
+from logfilter.rules.filters import DEFAULT_POSTFIX, DEFAULT_PREFIX, HIDDEN, MAX_TAG_LENGTH, FilterType
+from logfilter.sinks import Sink
+from logfilter.sources.files import LineFramer, Source
+
+TagPair = tuple[str, str]
+DEFAULT_PAIR: TagPair = (DEFAULT_PREFIX, DEFAULT_POSTFIX)
+FAILED_CLOSED = HIDDEN.encode()
+_QUOTES = (b"'", b'"')
+_CR = ord("\r")
+
+# Called with the line number of a tag that has no closing tag on its line.
+OnFailure = Callable[[int], None]
+Warn = Callable[[str], None]
+
+
+@dataclass(slots=True)
+class UntagStats:
+    """Counts of an untag run: bytes, lines, tagged values found, tags that failed closed."""
+
+    bytes_in: int = 0
+    bytes_out: int = 0
+    lines: int = 0
+    tagged: int = 0
+    failed_closed: int = 0
+
+    def summary(self, treatment: str) -> str:
+        """One line for stderr; `treatment` says what happened to each value (e.g. `hide`)."""
+        return (
+            f"{self.lines} lines, {self.tagged} tagged values ({treatment}), "
+            f"{self.failed_closed} tags failed closed"
+        )
+
+
+def parse_tags(text: str) -> TagPair:
+    """Parse `PREFIX,POSTFIX` (blanks around each tag are not part of it); raise ConfigError."""
+    parts = [part.strip() for part in text.split(",")]
+    if len(parts) != 2 or not all(parts):
+        msg = f"--tags {text!r}: expected PREFIX,POSTFIX, both given, as in --tags '<!--,-->'"
+        raise ConfigError(msg)
+    for side, tag in zip(("prefix", "postfix"), parts, strict=True):
+        if len(tag) > MAX_TAG_LENGTH:
+            msg = f"--tags {text!r}: tag {side} longer than {MAX_TAG_LENGTH} characters"
+            raise ConfigError(msg)
+    return parts[0], parts[1]
+
+
+def config_pairs(path: Path) -> list[TagPair]:
+    """The tag pairs of a configuration file's tag rules, default-filter-type and detect-filter-type."""
+    options, rules = read_config(path)
+    types = [rule.filter_type for rule in rules] + [
+        found for found in (options.default, options.detect_filter_type) if found is not None
+    ]
+    return [(ft.prefix, ft.postfix) for ft in types if ft.action == "tag"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Patterns:
+    prefixes: tuple[bytes, ...]
+    prefix: re.Pattern[bytes]
+    postfixes: dict[bytes, tuple[bytes, ...]]
+
+
+@cache
+def _psdk_head() -> re.Pattern[bytes]:
+    # A PSDK pair up to its value: `hide` replaces TYPE, EQUALS and the value, as the PSDK does.
+    pattern = f"{token('KEY')}{token('WS')}(?P<typed>{token('TYPE')}{token('EQUALS')})\\Z"
+    return re.compile(pattern.encode())
+
+
+class Untagger:
+    """Applies one treatment to every tagged value in whole lines of bytes.
+
+    `pairs` are (prefix, postfix) tag pairs, all found in one pass; at one position the
+    longer prefix wins. `filter_type` None strips the tags and keeps the value; otherwise
+    the value becomes `filter_type.apply(value)`, `skip` removes it, and a filter type that
+    hides the whole value turns a PSDK pair into `'key' [output suppressed]`.
+    """
+
+    def __init__(
+        self,
+        pairs: Iterable[TagPair],
+        filter_type: FilterType | None = None,
+        stats: UntagStats | None = None,
+        on_failure: OnFailure = lambda lineno: None,
+    ) -> None:
+        self.stats = stats if stats is not None else UntagStats()
+        self._filter_type = None if filter_type is not None and filter_type.action == "copy" else filter_type
+        self._on_failure = on_failure
+        self._patterns = _compile(tuple(pairs))
+        self._psdk = _psdk_head() if filter_type is not None and filter_type.hides_whole_value else None
+
+    def feed(self, data: bytes, lineno: int = 1) -> bytes:
+        """Return the output for `data`: whole lines (the last may lack its ending), the first is `lineno`."""
+        self.stats.lines += data.count(b"\n") + (bool(data) and not data.endswith(b"\n"))
+        first = -1
+        for prefix in self._patterns.prefixes:
+            found = data.find(prefix)
+            if found >= 0 and (first < 0 or found < first):
+                first = found
+        if first < 0:
+            return data
+        return self._scan(data, first, lineno)
+
+    def _scan(self, data: bytes, first: int, lineno: int) -> bytes:
+        out: list[bytes] = []
+        copied = 0  # data[:copied] is in `out` already
+        counted = 0  # line numbers are counted up to here
+        search = self._patterns.prefix.search
+        postfixes = self._patterns.postfixes
+        at = first
+        while (match := search(data, at)) is not None:
+            start, after = match.span()
+            newline = data.find(b"\n", after)
+            if newline < 0:
+                end = len(data)
+            else:
+                end = newline - 1 if newline > after and data[newline - 1] == _CR else newline
+            close = _close(data, after, end, postfixes[match.group()])
+            if close is None:
+                lineno += data.count(b"\n", counted, start)
+                counted = start
+                self.stats.failed_closed += 1
+                self._on_failure(lineno)
+                out += (data[copied:start], FAILED_CLOSED)
+                copied = at = end
+                continue
+            value_end, span_end = close
+            self.stats.tagged += 1
+            cut, new = self._replace(data, copied, start, data[after:value_end])
+            out += (data[copied:cut], new)
+            copied = at = span_end
+        out.append(data[copied:])
+        return b"".join(out)
+
+    def _replace(self, data: bytes, copied: int, start: int, value: bytes) -> tuple[int, bytes]:
+        """Where the replaced text starts (at or before the prefix), and what replaces it."""
+        filter_type = self._filter_type
+        if filter_type is None:
+            return start, value
+        if filter_type.action == "skip":
+            return start, b""
+        if self._psdk is not None:
+            line_start = max(data.rfind(b"\n", 0, start) + 1, copied)
+            head = self._psdk.search(data, line_start, start)
+            if head is not None:
+                return head.start("typed"), SUPPRESSED.encode()
+        text = value.decode("utf-8", "surrogateescape")
+        kind = value_kind(value)
+        layout: Layout = "c"
+        if kind == "int" and filter_type.is_hash:  # a hashed integer is quoted as its layout quotes
+            line_start = max(data.rfind(b"\n", 0, start) + 1, copied)
+            layout = "psdk" if _psdk_head().search(data, line_start, start) is not None else "c"
+        return start, filter_type.apply(Value(kind, text), layout).encode("utf-8", "surrogateescape")
+
+
+def _compile(pairs: tuple[TagPair, ...]) -> _Patterns:
+    by_prefix: dict[bytes, set[bytes]] = {}
+    for prefix, postfix in pairs:
+        for tag in (prefix, postfix):
+            if not tag or "\n" in tag or "\r" in tag:
+                msg = f"a tag must be one or more characters on one line, not {tag!r}"
+                raise ConfigError(msg)
+        by_prefix.setdefault(prefix.encode("utf-8", "surrogateescape"), set()).add(
+            postfix.encode("utf-8", "surrogateescape")
+        )
+    if not by_prefix:
+        msg = "no tag pairs to look for"
+        raise ConfigError(msg)
+    longest_first = tuple(sorted(by_prefix, key=len, reverse=True))
+    alternation = re.compile(b"|".join(re.escape(prefix) for prefix in longest_first))
+    # For one prefix with several postfixes, the longer postfix wins where two close at once.
+    postfixes = {prefix: tuple(sorted(found, key=len, reverse=True)) for prefix, found in by_prefix.items()}
+    return _Patterns(longest_first, alternation, postfixes)
+
+
+def _close(data: bytes, after: int, end: int, postfixes: tuple[bytes, ...]) -> tuple[int, int] | None:
+    """(end of the value, end of the closing tag) for a prefix ending at `after`, within the line.
+
+    A quoted value runs, like a QUOTED token, to the last quote on the line that a postfix
+    follows: values may hold quotes and even the postfix (`'O'#> Brien'`). When two tagged
+    quoted values share a line, both are treated as one (more is hidden, never less).
+    """
+    quote = data[after : after + 1]
+    quoted = quote in _QUOTES
+    best: tuple[int, int] | None = None
+    for postfix in postfixes:
+        if quoted:
+            found = data.rfind(quote + postfix, after + 1, end)
+            value_end = found + 1
+            better = best is None or value_end > best[0]
+        else:
+            found = data.find(postfix, after, end)
+            value_end = found
+            better = best is None or value_end < best[0]
+        if found >= 0 and better:
+            best = (value_end, value_end + len(postfix))
+    return best
+
+
+def run(
+    sources: Iterable[Source],
+    pairs: Iterable[TagPair],
+    filter_type: FilterType | None,
+    sink: Sink,
+    *,
+    warn: Warn = lambda message: None,
+    stats: UntagStats | None = None,
+) -> UntagStats:
+    """Untag every source in order into the sink, flushing after every chunk; return the counts.
+
+    A tag with no closing tag on its line is reported through `warn` by input and line,
+    never by content.
+    """
+    stats = stats if stats is not None else UntagStats()
+    pairs = tuple(pairs)
+    for source in sources:
+        name = source.name
+
+        def on_failure(lineno: int, name: str = name) -> None:
+            warn(f"{name}:{lineno}: a tag opened with no closing tag on the line; hid the rest of the line (failed closed)")
+
+        untagger = Untagger(pairs, filter_type, stats, on_failure)
+        framer = LineFramer()
+        lineno = 1
+        for chunk in sniffed(source.chunks(), name, "decompress it first, e.g. zcat app.log.gz | logfilter untag"):
+            stats.bytes_in += len(chunk)
+            data = framer.feed_lines(chunk)
+            if data:
+                _write(sink, untagger.feed(data, lineno), stats)
+                lineno += data.count(b"\n")
+        rest = framer.finish()
+        if rest:
+            _write(sink, untagger.feed(rest, lineno), stats)
+    return stats
+
+
+def _write(sink: Sink, data: bytes, stats: UntagStats) -> None:
+    sink.write(data)
+    sink.flush()
+    stats.bytes_out += len(data)

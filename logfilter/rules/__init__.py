@@ -1,0 +1,1 @@
+"""The rules: option text read into a Policy, filter types, detectors, hashing, the compiled lookup."""

@@ -1,0 +1,41 @@
+"""Compiles a Policy into the per-key lookup the engines use: one dict lookup per key."""
+
+from __future__ import annotations
+
+from logfilter.rules.config import Policy
+from logfilter.rules.detect import Detectors, detectors
+from logfilter.rules.filters import FilterType
+
+
+class Chain:
+    """The compiled rules: `rule_for(key)` is the key's own rule, or None; `default` else.
+
+    A rule that leaves a value in clear (copy, tag) gives way to `detect_rule` when one of
+    `detectors` recognizes something in the value.
+    """
+
+    __slots__ = ("default", "detect_rule", "detectors", "ignore_key_case", "rule_for", "rules")
+
+    def __init__(self, policy: Policy) -> None:
+        self.default: FilterType = policy.default
+        # The safety net: values a rule leaves in clear are searched by these, and what
+        # they recognize is masked with detect_rule instead.
+        self.detectors: Detectors | None = detectors(policy.detect) if policy.detect else None
+        self.detect_rule: FilterType = policy.detect_filter_type
+        self.ignore_key_case = policy.ignore_key_case
+        # Each key's own rule, by key as written in the configuration.
+        self.rules: dict[str, FilterType] = {rule.key: rule.filter_type for rule in policy.rules}
+        if policy.ignore_key_case:
+            folded = {rule.key.casefold(): rule.filter_type for rule in policy.rules}
+
+            def rule_for(key: str) -> FilterType | None:
+                return folded.get(key.casefold())
+
+            self.rule_for = rule_for
+        else:
+            self.rule_for = self.rules.get
+
+
+def compile_policy(policy: Policy) -> Chain:
+    """Build the Chain for a Policy once, before any record is read."""
+    return Chain(policy)

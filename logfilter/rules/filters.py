@@ -1,0 +1,250 @@
+"""The Genesys filter types, parsed from their option text, and applied to value tokens.
+
+Each filter type exists here once; every engine and front door uses these functions.
+Counts are characters of the decoded value text (an undecodable byte counts as one).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from typing import Literal
+
+from lark import Lark, Transformer
+from lark.exceptions import LarkError, VisitError
+
+from logfilter.errors import ConfigError
+from logfilter.parsing.grammar import build
+from logfilter.parsing.model import Layout, Value
+from logfilter.rules.hashing import DEFAULT_LENGTH, MAX_LENGTH, MIN_LENGTH, Secret, pseudonym, token_regex
+
+Mask = Callable[[str], str]
+Action = Literal["copy", "mask", "skip", "tag"]
+
+DEFAULT_PREFIX = "<#"
+DEFAULT_POSTFIX = "#>"
+MAX_TAG_LENGTH = 16
+HIDDEN = "****"
+EXPECTED = (
+    "copy, hide, hide-first,N, hide-last,N, unhide-first,N, unhide-last,N, skip, "
+    "tag, tag(), tag(prefix,postfix), hash, hash(N)"
+)
+_QUOTES: dict[Layout, str] = {"c": "'", "psdk": '"'}
+
+
+@dataclass(frozen=True, slots=True)
+class FilterType:
+    """One compiled filter type: what it does to a pair, and its canonical option text."""
+
+    text: str
+    action: Action
+    mask: Mask | None = None
+    prefix: str = ""
+    postfix: str = ""
+    # hash(N): N, and the key once bound (hashing.read_key); the Secret's repr is redacted.
+    length: int = 0
+    secret: Secret | None = None
+
+    def __reduce__(self) -> tuple[Callable[..., FilterType], tuple]:
+        # Pickled as its option text (the masks are closures), for batch worker processes;
+        # a keyed hash carries its key with it, in memory only.
+        if self.secret is not None:
+            return _keyed_hash, (self.text, self.secret)
+        return parse_filter_type, (self.text,)
+
+    @property
+    def is_hash(self) -> bool:
+        return self.length > 0
+
+    def keyed(self, secret: Secret) -> FilterType:
+        """This hash filter type bound to a key."""
+        length = self.length
+
+        def mask(text: str) -> str:
+            return pseudonym(secret, length, text)
+
+        return FilterType(self.text, "mask", mask, length=length, secret=secret)
+
+    def is_applied(self, value: Value) -> bool:
+        """Whether a value is already in the form this filter type gives (for scan).
+
+        Masks are idempotent, so a masked value masks to itself; a hash token does not, so
+        its shape says it. `****` (a hashed binary value) reveals nothing either.
+        """
+        if self.is_hash:
+            if value.kind == "str":
+                return token_regex(self.length).fullmatch(value.raw[1:-1]) is not None
+            return value.raw == HIDDEN
+        return self.apply(value) == value.raw
+
+    @property
+    def hides_whole_value(self) -> bool:
+        """True for `hide`, which the PSDK prints as `[output suppressed]`."""
+        return self.mask is hide
+
+    def apply(self, value: Value, layout: Layout = "c") -> str:
+        """Return the new text of a value token under this filter type (not for skip).
+
+        `layout` picks the quotes of a hashed integer, which is no longer one.
+        """
+        if self.action == "copy":
+            return value.raw
+        if self.action == "tag":
+            return f"{self.prefix}{value.raw}{self.postfix}"
+        assert self.mask is not None
+        if value.kind == "bin":
+            return HIDDEN  # no partial view of bytes
+        if value.kind == "int":
+            if self.is_hash:
+                # The same token as the text '1234' gives; quoted, as `h:...` is not an integer.
+                quote = _QUOTES[layout]
+                return f"{quote}{self.mask(value.raw)}{quote}"
+            # Masked characters replace digits; a sign is not a digit.
+            sign, digits = ("-", value.raw[1:]) if value.raw.startswith("-") else ("", value.raw)
+            return HIDDEN if self.mask is hide else sign + self.mask(digits)
+        quote = value.raw[0]
+        return f"{quote}{self.mask(value.raw[1:-1])}{quote}"
+
+
+def hide(text: str) -> str:
+    """Replace the whole value with a fixed `****`: not even its length is revealed."""
+    return HIDDEN
+
+
+def hide_first(n: int) -> Mask:
+    """Mask the first n characters (all of them when n >= length); keep the length."""
+
+    def mask(text: str) -> str:
+        k = min(n, len(text))
+        return "*" * k + text[k:]
+
+    return mask
+
+
+def hide_last(n: int) -> Mask:
+    """Mask the last n characters (all of them when n >= length); keep the length."""
+
+    def mask(text: str) -> str:
+        k = min(n, len(text))
+        return text[: len(text) - k] + "*" * k
+
+    return mask
+
+
+def unhide_first(n: int) -> Mask:
+    """Mask all but the first n characters; a value of n characters or fewer is unchanged."""
+
+    def mask(text: str) -> str:
+        k = min(n, len(text))
+        return text[:k] + "*" * (len(text) - k)
+
+    return mask
+
+
+def unhide_last(n: int) -> Mask:
+    """Mask all but the last n characters; a value of n characters or fewer is unchanged."""
+
+    def mask(text: str) -> str:
+        k = min(n, len(text))
+        return "*" * (len(text) - k) + text[len(text) - k :]
+
+    return mask
+
+
+def _leave_empty(mask: Mask) -> Mask:
+    # Partial masks leave an empty value as it is; only `hide` turns '' into '****'.
+    def guarded(text: str) -> str:
+        return mask(text) if text else text
+
+    return guarded
+
+
+_PARTIALS: dict[str, Callable[[int], Mask]] = {
+    "hide-first": hide_first,
+    "hide-last": hide_last,
+    "unhide-first": unhide_first,
+    "unhide-last": unhide_last,
+}
+
+def _needs_key(text: str) -> str:
+    msg = "a hash filter type was used before its key was read"
+    raise ConfigError(msg)
+
+
+def _keyed_hash(text: str, secret: Secret) -> FilterType:
+    return parse_filter_type(text).keyed(secret)
+
+
+COPY = FilterType("copy", "copy")
+HIDE = FilterType("hide", "mask", hide)
+SKIP = FilterType("skip", "skip")
+
+
+class FilterTypeError(ValueError):
+    """An option value that is not a valid filter type; the message says what is allowed."""
+
+
+class _ToFilterType(Transformer):
+    def start(self, children: list[FilterType]) -> FilterType:
+        return children[0]
+
+    def simple(self, children: list) -> FilterType:
+        return {"copy": COPY, "hide": HIDE, "skip": SKIP}[str(children[0])]
+
+    def partial(self, children: list) -> FilterType:
+        name, count = str(children[0]), int(children[1])
+        if count < 1:
+            msg = f"{name} needs a whole number N of at least 1, as in {name},4"
+            raise FilterTypeError(msg)
+        return FilterType(f"{name},{count}", "mask", _leave_empty(_PARTIALS[name](count)))
+
+    def hash(self, children: list) -> FilterType:
+        length = int(children[0]) if children else DEFAULT_LENGTH
+        if not MIN_LENGTH <= length <= MAX_LENGTH:
+            msg = f"hash(N) keeps N hex digits, from {MIN_LENGTH} to {MAX_LENGTH}, as in hash(16)"
+            raise FilterTypeError(msg)
+        return FilterType(f"hash({length})", "mask", _needs_key, length=length)
+
+    def prefix(self, children: list) -> tuple[str, str]:
+        return ("prefix", str(children[0]))
+
+    def postfix(self, children: list) -> tuple[str, str]:
+        return ("postfix", str(children[0]))
+
+    def tag(self, children: list) -> FilterType:
+        given = dict(c for c in children if isinstance(c, tuple))
+        if "prefix" in given and len(given) == len(children):
+            msg = "tag takes two tags separated by a comma: tag(prefix,postfix)"
+            raise FilterTypeError(msg)
+        prefix = given.get("prefix", DEFAULT_PREFIX)
+        postfix = given.get("postfix", DEFAULT_POSTFIX)
+        for side, text in (("prefix", prefix), ("postfix", postfix)):
+            if len(text) > MAX_TAG_LENGTH:
+                msg = f"tag {side} longer than {MAX_TAG_LENGTH} characters"
+                raise FilterTypeError(msg)
+        return FilterType(f"tag({prefix},{postfix})", "tag", None, prefix, postfix)
+
+
+@cache
+def _parser() -> Lark:
+    return build("filter_type", ("start",), _ToFilterType())
+
+
+@cache
+def parse_filter_type(text: str) -> FilterType:
+    """Parse option text such as `unhide-last,4` or `tag(<!--,-->)`; empty text is copy.
+
+    Raises FilterTypeError with a message that names what is allowed.
+    """
+    if not text.strip():
+        return COPY
+    try:
+        return _parser().parse(text)
+    except VisitError as exc:
+        if isinstance(exc.orig_exc, FilterTypeError):
+            raise exc.orig_exc from None
+        raise
+    except LarkError:
+        msg = f"unknown filter type; expected one of: {EXPECTED}"
+        raise FilterTypeError(msg) from None
