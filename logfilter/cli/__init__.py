@@ -39,9 +39,8 @@ from logfilter.engines.jsonl import factory as jsonl_factory
 from logfilter.engines.untag import DEFAULT_PAIR, config_pairs, parse_tags
 from logfilter.engines.untag import run as run_untag
 from logfilter.errors import ConfigError, LogFilterError
-from logfilter.follow.follower import Follower, pattern_base, watch
-from logfilter.follow.follower import Options as FollowOptions
-from logfilter.follow.server import Server, parse_listen
+from logfilter.follow.options import Options as FollowOptions
+from logfilter.follow.service import serve
 from logfilter.pipeline import ENGINES, EngineName, OnError
 from logfilter.pipeline import run as run_pipeline
 from logfilter.rules.compiled import Chain, compile_policy
@@ -302,30 +301,11 @@ def follow(
         return compile_policy(load_policy(config, default, key or (), ignore_key_case))
 
     try:
-        _refuse_outdir_over_inputs(patterns, output)
         options = FollowOptions(
             tuple(patterns), _follow_output(output, stdout), _state_path(state), from_end,
             _mode(on_error), _engine(engine), _format(output_format, all_lines), all_lines,
         )  # fmt: skip
-        follower = Follower(options, load(), _say)
-        if config is not None:
-            follower.watch_config(config, load)  # a changed file reloads as SIGHUP does
-        address = parse_listen(listen, listen_any) if listen is not None else None
-        server = Server(follower, *address) if address is not None else None
-        if server is not None:
-            server.start()
-            _say(f"listening on {server.address[0]}:{server.address[1]}")
-        observer = watch(follower)
-        signal.signal(signal.SIGTERM, lambda signum, frame: follower.stop())
-        signal.signal(signal.SIGINT, lambda signum, frame: follower.stop())
-        signal.signal(signal.SIGHUP, lambda signum, frame: follower.reload(load))
-        try:
-            follower.run()
-        finally:
-            if server is not None:
-                server.stop()
-            if observer is not None:
-                observer.stop()  # type: ignore[attr-defined]
+        follower = serve(options, load, _say, config=config, listen=listen, listen_any=listen_any)
     except BrokenPipeError:
         _silence_stdout()
         _say("error: <stdout>: the reader went away; stopped (the checkpoint is kept)")
@@ -613,18 +593,6 @@ def _follow_output(output: Path | None, stdout: bool) -> Path | None:
         msg = f"{output}: OUTDIR is not a folder"
         raise ConfigError(msg)
     return output
-
-
-def _refuse_outdir_over_inputs(patterns: list[str], output: Path | None) -> None:
-    # Outputs have the inputs' names: in the inputs' own folder they would overwrite them.
-    if output is None:
-        return
-    outdir = output.resolve()
-    for pattern in patterns:
-        base = pattern_base(pattern).resolve()
-        if base == outdir or base.is_relative_to(outdir):
-            msg = f"{output}: OUTDIR holds the files {pattern} follows; outputs would overwrite them"
-            raise ConfigError(msg)
 
 
 def _state_path(state: Path) -> Path:

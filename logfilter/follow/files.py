@@ -1,0 +1,179 @@
+"""The files being followed: each one's Tail, its output and output name, and the engine it is read with."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from time import monotonic
+
+from logfilter.engines import jsonl
+from logfilter.engines.walker import LineEngine, OnFailure
+from logfilter.errors import LogFilterError
+from logfilter.follow import state
+from logfilter.follow.health import Health
+from logfilter.follow.options import Options, Say
+from logfilter.follow.tail import Checkpoint, FileOutput, Key, Output, StdoutOutput, Tail, printable
+from logfilter.pipeline import ENGINES, failure_reporter
+from logfilter.rules.compiled import Chain
+from logfilter.sinks import part_path
+from logfilter.stats import Stats
+
+MAX_NOTES = 5  # lines failed closed noted on stderr per file; the rest are counted
+
+
+def build_engine(options: Options, chain: Chain, stats: Stats, on_failure: OnFailure, file: str) -> LineEngine:
+    """The engine a followed file is read with (`file`: its name, for the JSON objects)."""
+    if options.output_format == "jsonl":
+        return jsonl.factory(options.engine, options.all_lines)(file, chain, stats, on_failure)
+    return ENGINES[options.engine](chain, stats, on_failure)
+
+
+class Files:
+    """The followed files by identity, and what each is written to: OUTDIR/<its name>, or stdout."""
+
+    def __init__(
+        self, options: Options, chain: Chain, stats: Stats, health: Health, say: Say, save: Callable[[bool], None]
+    ) -> None:
+        self.options, self.chain, self.stats, self.health, self.say = options, chain, stats, health, say
+        self.tails: dict[Key, Tail] = {}
+        self.names: dict[Key, Path] = {}  # output name (relative to OUTDIR) of each tail
+        self.outdir = options.outdir.resolve() if options.outdir else None
+        self.rotations: dict[str, int] = {"renamed": 0, "truncated": 0, "deleted": 0, "new": 0}
+        self.outputs_recreated = 0  # outputs deleted or replaced by someone else, started again
+        self._save = save  # the state, written (durably if asked) when it changed
+        self._stdout = StdoutOutput() if options.outdir is None else None
+        self._notes: dict[Key, int] = {}
+
+    @property
+    def to_stdout(self) -> bool:
+        return self._stdout is not None
+
+    def open(self, key: Key, fd: int, path: Path, rel: Path, at: Checkpoint, fresh: bool) -> Tail:
+        """Follow the file open on `fd` from `at`, into the output named `rel` (appended to unless `fresh`)."""
+        output: Output
+        if self._stdout is not None:
+            output = self._stdout
+        else:
+            output = FileOutput(self.output_path(rel), keep=at.out if not fresh else 0)
+        tail = Tail(path, fd, key, output, self.engine(key, path), self.stats, at)
+        tail.quiet_since = monotonic()
+        if self._stdout is not None:
+            tail.intent = lambda end: self._intent(tail, end)
+        self.tails[key] = tail
+        self.names[key] = rel
+        return tail
+
+    def _intent(self, tail: Tail, end: int) -> None:
+        # Before records go to stdout, the state says they may have gone: a restart counts them.
+        tail.sent = end
+        self._save(False)
+
+    def output_path(self, rel: Path) -> Path:
+        """Where the output named `rel` is: under OUTDIR, `.jsonl` added in that format."""
+        assert self.outdir is not None
+        return self.outdir / (f"{rel}.jsonl" if self.options.output_format == "jsonl" else rel)
+
+    def engine(self, key: Key, path: Path | None = None) -> LineEngine:
+        """A new engine for the file `key`, with the rules in use; its failed lines noted up to MAX_NOTES."""
+
+        def name() -> str:
+            tail = self.tails.get(key)
+            return tail.name if tail else "?"
+
+        def warn(message: str) -> None:
+            notes = self._notes[key] = self._notes.get(key, 0) + 1
+            if notes <= MAX_NOTES:
+                self.say(f"warning: {message}")
+            elif notes == MAX_NOTES + 1:
+                self.say(f"warning: {name()}: more lines failed closed in this file; they are counted in /metrics")
+
+        fate = "left it out" if self.options.output_format == "jsonl" else "masked it whole"  # as run says it
+        on_failure = failure_reporter(lambda lineno: f"{name()}:{lineno}", self.options.on_error, warn, fate)
+        return build_engine(self.options, self.chain, self.stats, on_failure, str(path) if path is not None else name())
+
+    def reload(self, chain: Chain) -> None:
+        """Read with `chain` from now on: each file takes it at its next split point."""
+        self.chain = chain
+        for tail in self.tails.values():
+            tail.next_engine = self.engine(tail.key)
+
+    def moved(self, tail: Tail, path: Path, rel: Path) -> None:
+        """The file is now at `path`; with -o, its output is renamed to `rel`."""
+        if path != tail.path:
+            self.say(f"{tail.path}: renamed to {path}")
+            self.rotations["renamed"] += 1
+        tail.path = path
+        if self.outdir is not None and rel != self.names[tail.key]:
+            self._move_output(tail, rel)
+            self._save(False)  # a restart must look for the output under its new name
+
+    def _move_output(self, tail: Tail, rel: Path) -> None:
+        assert isinstance(tail.output, FileOutput) and self.outdir is not None
+        for other in self.tails.values():  # a chain of renames: move the one in the way aside
+            if other is not tail and self.names[other.key] == rel and isinstance(other.output, FileOutput):
+                aside = part_path(other.output.path)
+                other.output.rename(aside)
+        tail.output.rename(self.output_path(rel))
+        self.names[tail.key] = rel
+
+    def rekey(self, tail: Tail, fd: int, key: Key) -> None:
+        """The tail reads the file open on `fd` now (the copy of the one it read)."""
+        old = tail.key
+        del self.tails[old]
+        tail.fd, tail.key = fd, key
+        self.tails[key] = tail
+        self.names[key] = self.names.pop(old)
+        self._notes[key] = self._notes.pop(old, 0)
+
+    def start_retiring(self, tail: Tail, now: float, why: str) -> None:
+        """The file is no longer under a followed name: it is read to its end, then finished."""
+        if tail.retiring is None:
+            tail.retiring = now
+            self.say(f"{tail.path}: {why}; reading it to its end")
+            if why == "deleted":
+                self.rotations["deleted"] += 1
+
+    def close(self, tail: Tail) -> None:
+        os.close(tail.fd)
+        tail.output.close()
+
+    def drop(self, tail: Tail) -> None:
+        """Close the file and its output, and follow it no more."""
+        self.close(tail)
+        del self.tails[tail.key]
+        self.names.pop(tail.key, None)
+
+    def problem(self, tail: Tail, exc: Exception) -> None:
+        """The file cannot be read or its output written now: said once, on /healthz until it passes."""
+        text = str(exc) if isinstance(exc, LogFilterError) else f"{tail.path}: cannot read ({exc.strerror})"  # type: ignore[attr-defined]
+        self.health.problem(f"io:{tail.key}", text)
+
+    def check_outputs(self) -> None:
+        """Start an output again under its name when someone deleted or replaced it: writing on
+        into a deleted file would lose everything from here on."""
+        for tail in self.tails.values():
+            output = tail.output
+            if not isinstance(output, FileOutput) or not output.replaced():
+                continue
+            self.say(f"warning: {printable(output.path)}: the output was deleted or replaced; writing it again from here")
+            output.close()
+            try:
+                tail.output = FileOutput(output.path, keep=0)
+            except LogFilterError as exc:
+                tail.output = output  # writes fail and are retried; /healthz says why
+                self.health.problem(f"io:{tail.key}", str(exc))
+                continue
+            at = tail.checkpoint
+            tail.checkpoint = Checkpoint(at.offset, at.line, 0)  # a restart re-sends what went since
+            self.outputs_recreated += 1
+
+    def entries(self) -> list[dict[str, object]]:
+        """Each file's entry in the state file."""
+        return [state.entry(tail, self.names[tail.key]) for tail in self.tails.values()]
+
+    def sync(self) -> None:
+        """Flush the outputs to disk (before the checkpoints that count on them)."""
+        for tail in self.tails.values():
+            if isinstance(tail.output, FileOutput):
+                tail.output.sync()

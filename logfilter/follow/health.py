@@ -1,0 +1,32 @@
+"""The follower's health: what is wrong now, by place, said once on stderr and kept for /healthz."""
+
+from __future__ import annotations
+
+from logfilter.follow.options import Say
+
+
+class Health:
+    """What is wrong now, by place; empty while all is well."""
+
+    def __init__(self, say: Say) -> None:
+        self.problems: dict[str, str] = {}
+        self.state = "starting"  # starting, following, stopping
+        # Said on /healthz without making it fail: the rules file could not be reloaded and the
+        # last good rules are in use (a 503 would get the pod restarted into the bad file).
+        self.config = ""
+        self._say = say
+
+    def report(self) -> tuple[bool, str]:
+        problems = list(self.problems.values())
+        if self.state != "following" or problems:
+            return False, "; ".join([self.state] if self.state != "following" else problems)
+        return True, f"following; {self.config}" if self.config else "following"
+
+    def problem(self, where: str, text: str) -> None:
+        """Say a problem on stderr once, and keep it for /healthz until it is gone."""
+        if self.problems.get(where) != text:
+            self._say(f"error: {text}")
+        self.problems[where] = text
+
+    def solved(self, where: str) -> None:
+        self.problems.pop(where, None)

@@ -1,0 +1,68 @@
+"""Followed files that change under the follower: truncated (copytruncate: the old text is
+finished from its copy beside it, when there is one), no longer under a followed name (read to
+their end, then finished), or found not to be text as their head arrived (refused)."""
+
+from __future__ import annotations
+
+from logfilter.errors import LogFilterError
+from logfilter.follow.discovery import Discovery, find_copy
+from logfilter.follow.files import Files
+from logfilter.follow.options import Say
+from logfilter.follow.tail import Checkpoint, NotText, Tail
+
+RETIRE_AFTER = 2.0  # quiet seconds after which a file no longer under a followed name is finished
+
+
+class Rotation:
+    """What the follower does when a followed file is truncated, retired or refused."""
+
+    def __init__(self, files: Files, discovery: Discovery, say: Say) -> None:
+        self.files, self.discovery, self.say = files, discovery, say
+
+    def truncated(self, tail: Tail, now: float) -> None:
+        """Finish the text before the truncation (from its copy, if one is beside it); start over."""
+        files = self.files
+        files.rotations["truncated"] += 1
+        copy = find_copy(tail.path.parent, tail.fingerprint, tail.offset, exclude=set(files.tails))
+        fd, key, path, rel = tail.fd, tail.key, tail.path, files.names[tail.key]
+        if copy is None:
+            # What was read of the old text goes out; nothing more is read of it, because the
+            # bytes at the old offsets may already be new text.
+            self.say(f"{path}: truncated; following it from its start (no copy of the old text beside it)")
+            tail.end_text()
+            tail.restart(fd, key, files.engine(key))
+            return
+        cpath, cfd, ckey = copy
+        self.say(f"{path}: truncated; finishing its old text from its copy {cpath}")
+        self.discovery.candidates.pop(ckey, None)
+        files.rekey(tail, cfd, ckey)
+        files.moved(tail, cpath, files.names[ckey].with_name(cpath.name))
+        tail.step(now, budget=1 << 40)
+        files.open(key, fd, path, rel, Checkpoint(0, 0, 0), fresh=True)
+        if ckey not in self.discovery.matches():
+            files.start_retiring(tail, now, "its copy is not under a followed name")
+
+    def retire(self, now: float) -> None:
+        """Finish the files no longer followed once they have been quiet for RETIRE_AFTER."""
+        for tail in list(self.files.tails.values()):
+            if tail.retiring is None or tail.failed or now - max(tail.retiring, tail.quiet_since) < RETIRE_AFTER:
+                continue
+            try:
+                tail.finish()
+            except BrokenPipeError:
+                raise
+            except (LogFilterError, OSError) as exc:
+                self.files.problem(tail, exc)
+                continue
+            self.say(f"{tail.path}: finished ({tail.line} lines)")
+            self.files.drop(tail)
+
+    def refuse(self, tail: Tail, exc: NotText) -> None:
+        """Stop following a file found not to be text as its head arrived; what came before is written."""
+        try:
+            tail.drain()  # the complete lines read before the chunk that showed it
+        except (LogFilterError, OSError):
+            pass
+        self.say(str(exc))
+        self.discovery.refused.add(tail.key)
+        self.files.drop(tail)
