@@ -1,0 +1,224 @@
+"""`logfilter run` (with --preview) and `logfilter untag`: log files or stdin to one output."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+
+from logfilter.audit.preview import DEFAULT_MESSAGES
+from logfilter.audit.preview import MAX_MESSAGES as MAX_PREVIEW
+from logfilter.audit.preview import examples as preview_examples
+from logfilter.audit.preview import render as render_preview
+from logfilter.cli.command import Command, commands
+from logfilter.cli.options import RULES, WALK, RuleOptions, WalkOptions, shared_options
+from logfilter.cli.printing import capped_warnings, say, silence_stdout
+from logfilter.cli.types import InputFile, WholeNumber
+from logfilter.engines.jsonl import factory as jsonl_factory
+from logfilter.engines.untag import DEFAULT_PAIR, config_pairs, parse_tags
+from logfilter.engines.untag import run as run_untag
+from logfilter.errors import ConfigError, LogFilterError
+from logfilter.pipeline import run as run_pipeline
+from logfilter.rules.compiled import Chain
+from logfilter.rules.config import read_config
+from logfilter.rules.filters import HIDE, FilterType, FilterTypeError, parse_filter_type
+from logfilter.rules.hashing import read_key
+from logfilter.sinks import StreamSink, set_aside
+from logfilter.sources.files import FileSource, Source, StdinSource
+
+app = commands()
+Counts = TypeVar("Counts")
+PREVIEW_COUNT = WholeNumber("--preview-count", 1, MAX_PREVIEW)
+
+InputsArgument = Annotated[
+    list[str] | None,
+    typer.Argument(metavar="INPUT", parser=InputFile(), help="Log files to read in order; none or - reads stdin."),
+]
+OutputOption = Annotated[
+    str | None, typer.Option("-o", "--output", metavar="FILE", help="Write here instead of stdout (- is stdout).")
+]
+StatsOption = Annotated[bool, typer.Option("--stats", help="Print a one-line summary on stderr.")]
+
+
+@app.command(cls=Command)
+@shared_options
+def run(
+    inputs: InputsArgument = None,
+    rules: RuleOptions = RULES,
+    output: OutputOption = None,
+    stats: StatsOption = False,
+    preview: Annotated[
+        bool, typer.Option("--preview", help="Show the KV lines of a few messages before and after, instead of the output.")
+    ] = False,
+    preview_count: Annotated[
+        int,
+        typer.Option(
+            "--preview-count", parser=PREVIEW_COUNT, metavar=PREVIEW_COUNT.metavar,
+            help="How many messages --preview shows (default 3).",
+        ),
+    ] = DEFAULT_MESSAGES,
+    prints_data: Annotated[
+        bool,
+        typer.Option("--i-know-this-prints-data", help="Let --preview write original values to a file or a pipe."),
+    ] = False,
+    walk: WalkOptions = WALK,
+) -> None:
+    """Mask the KV pairs of AttributeUserData, AttributeExtensions and AttributeReason(s)."""
+    chain = rules.chain()
+    _check_preview(preview, output, preview_count, prints_data, walk)
+    if preview:
+        _stream(inputs, output, lambda sources, sink: _preview(sources, chain, sink, preview_count))
+        return
+    factory = jsonl_factory(walk.engine, walk.all_lines) if walk.output_format == "jsonl" else None
+    warn = capped_warnings("more lines failed closed; they are counted, not listed")
+    counts = _stream(inputs, output, lambda sources, sink: run_pipeline(
+        sources, chain, sink, on_error=walk.on_error, warn=warn, engine=walk.engine, factory=factory
+    ))  # fmt: skip
+    if counts.failed_closed:
+        fate = "left out" if factory else "masked whole"
+        say(f"{counts.failed_closed} lines inside KV blocks could not be parsed and were {fate}")
+    if stats:
+        say(counts.summary())
+
+
+@app.command(cls=Command)
+def untag(
+    inputs: InputsArgument = None,
+    tags: Annotated[
+        list[str] | None,
+        typer.Option("--tags", metavar="PREFIX,POSTFIX", help="A tag pair to look for besides <#,#>; repeatable."),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "-c", "--config", metavar="FILE", help="Also look for the tag pairs of this file's tag() rules and default."
+        ),
+    ] = None,
+    strip: Annotated[
+        bool, typer.Option("--strip", help="Remove only the tags and keep the values (for authorized internal use).")
+    ] = False,
+    filter_type: Annotated[
+        str | None,
+        typer.Option(
+            "--filter-type", metavar="TYPE",
+            help="Apply this filter type to each tagged value instead of hide, e.g. unhide-last,4, skip, tag(<!--,-->).",
+        ),
+    ] = None,
+    output: OutputOption = None,
+    stats: StatsOption = False,
+) -> None:
+    """Hide the values that tag() marked, on any line: <#'8410'#> becomes '****'.
+
+    A tag with no closing tag on its line hides the rest of the line (failed closed).
+    """
+    chosen = _untag_filter_type(strip, filter_type, config)
+    pairs = [DEFAULT_PAIR, *(parse_tags(text) for text in tags or ())]
+    if config is not None:
+        pairs += config_pairs(config)
+    warn = capped_warnings("more tags failed closed; they are counted, not listed")
+    counts = _stream(inputs, output, lambda sources, sink: run_untag(sources, pairs, chosen, sink, warn=warn))
+    if counts.failed_closed:
+        say(f"{counts.failed_closed} tags with no closing tag on their line: the rest of each such line was hidden")
+    if stats:
+        say(counts.summary("tags stripped" if chosen is None else chosen.text))
+
+
+def _stream(inputs: list[str] | None, output: str | None, work: Callable[[list[Source], StreamSink], Counts]) -> Counts:
+    """Run `work` from the inputs (none: stdin) to -o or stdout and close the output; return its counts.
+
+    The reader going away (`logfilter run big.log | head`) stops quietly, with exit 0; any
+    other LogFilterError goes on to be reported with its exit code.
+    """
+    sources: list[Source] = [StdinSource() if item == "-" else FileSource(Path(item)) for item in inputs or ["-"]]
+    try:
+        sink = _sink(output, sources)
+        try:
+            counts = work(sources, sink)
+            sink.close()  # a failure to write the last bytes is an error like any other
+        except BaseException as exc:
+            _close_quietly(sink)  # the error in flight is the one to report
+            aside = set_aside(Path(output)) if output not in (None, "-") else None
+            if aside is not None and isinstance(exc, LogFilterError):
+                exc.args = (f"{exc}; the output so far is in {aside}",)
+            raise
+    except BrokenPipeError:
+        silence_stdout()
+        raise typer.Exit(0) from None
+    return counts
+
+
+def _sink(output: str | None, sources: list[Source]) -> StreamSink:
+    if output is None or output == "-":
+        if sys.stdout is None:  # started with stdout closed (`>&-`)
+            msg = "<stdout>: standard output is closed; give -o FILE"
+            raise LogFilterError(msg)
+        return StreamSink(sys.stdout.buffer, "<stdout>")
+    target = Path(output)
+    for source in sources:
+        if isinstance(source, FileSource) and target.exists() and target.samefile(source.path):
+            msg = f"{output}: the output is also an input; refusing to overwrite it"
+            raise ConfigError(msg)
+    return StreamSink.to_path(target)
+
+
+def _close_quietly(sink: StreamSink) -> None:
+    try:
+        sink.close()
+    except BrokenPipeError:
+        silence_stdout()
+    except LogFilterError:
+        pass
+
+
+def _check_preview(preview: bool, output: str | None, count: int, prints_data: bool, walk: WalkOptions) -> None:
+    """--preview prints original values: only to a terminal, unless the user says they know.
+
+    Its flags without it, or it with --format jsonl, would be silently ignored: refused.
+    """
+    if not preview:
+        if prints_data or count != DEFAULT_MESSAGES:
+            msg = "--preview-count and --i-know-this-prints-data go with --preview"
+            raise ConfigError(msg)
+        return
+    if walk.output_format == "jsonl":
+        msg = "--preview shows T-Library lines before and after; it does not go with --format jsonl"
+        raise ConfigError(msg)
+    if prints_data:
+        return
+    if output not in (None, "-"):
+        msg = "--preview prints original values: refusing to write them to a file (-o); add --i-know-this-prints-data"
+        raise ConfigError(msg)
+    if not sys.stdout.isatty():
+        msg = "--preview prints original values: refusing to write them to a pipe or file; run it on a terminal, or add --i-know-this-prints-data"
+        raise ConfigError(msg)
+
+
+def _preview(sources: list[Source], chain: Chain, sink: StreamSink, count: int) -> int:
+    shown = 0
+    for example in preview_examples(sources, chain, count):
+        sink.write(("\n" if shown else "").encode() + "".join(line + "\n" for line in render_preview(example)).encode())
+        shown += 1
+    if not shown:
+        say("no message with KV lines in the input")
+    return shown
+
+
+def _untag_filter_type(strip: bool, text: str | None, config: Path | None) -> FilterType | None:
+    """None strips the tags; the default is hide. A hash takes its key as run does (the config's file, or the environment)."""
+    if strip and text is not None:
+        msg = "untag: give at most one of --strip and --filter-type"
+        raise ConfigError(msg)
+    if strip:
+        return None
+    try:
+        chosen = parse_filter_type(text) if text is not None else HIDE
+        if not chosen.is_hash:
+            return chosen
+        options = read_config(config)[0] if config is not None else None
+        return chosen.keyed(read_key(options and options.hash_key_file, options and options.hash_key_where))
+    except FilterTypeError as exc:
+        msg = f"--filter-type {text!r}: {exc}"
+        raise ConfigError(msg) from None
