@@ -20,7 +20,7 @@ from logfilter.batch.local import plan as plan_batch
 from logfilter.batch.local import report as batch_report
 from logfilter.cli.command import Command, commands
 from logfilter.cli.options import REPORT, RULES, WALK, RuleOptions, WalkOptions, shared_options
-from logfilter.cli.printing import say as _say
+from logfilter.cli.printing import say as _say  # the name the batch code moved here uses
 from logfilter.cli.types import WholeNumber
 from logfilter.errors import ConfigError
 from logfilter.sinks import locked
