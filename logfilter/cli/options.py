@@ -120,10 +120,10 @@ class WalkOptions:
 
 RULES, WALK = RuleOptions(), WalkOptions()  # the defaults a command's group parameter names
 GROUPS: tuple[type, ...] = (RuleOptions, WalkOptions)
-Command = TypeVar("Command", bound=Callable[..., Any])
+CommandFunction = TypeVar("CommandFunction", bound=Callable[..., Any])
 
 
-def shared_options(command: Command) -> Command:
+def shared_options(command: CommandFunction) -> CommandFunction:
     """Show Typer the flags of each group parameter of `command` in its place; build the groups per call."""
     hints = get_type_hints(command, include_extras=True)
     parameters: list[inspect.Parameter] = []
