@@ -20,10 +20,10 @@ from contextlib import contextmanager
 from typing import Any, Protocol
 
 from logfilter import __version__
-from logfilter.batch.local import Settings
 from logfilter.batch.ranges import RANGE_SIZE, SPLIT_SIZE, cuts
+from logfilter.batch.rewrite import Outcome
+from logfilter.batch.settings import Settings
 from logfilter.errors import ConfigError, LogFilterError
-from logfilter.sources.archives import Outcome
 from logfilter.sources.files import HEAD, sniff
 
 INSTALL = "pip install 'logfilter[dask]'"

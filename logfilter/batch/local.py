@@ -9,7 +9,6 @@ two runs apart, so the part files of a killed run can be swept by the next one.
 from __future__ import annotations
 
 import ctypes
-import hashlib
 import io
 import multiprocessing
 import os
@@ -24,64 +23,18 @@ from pathlib import Path
 
 import orjson
 
-from logfilter import __version__
-from logfilter.engines.jsonl import Format, factory
+from logfilter.batch.rewrite import Outcome
+from logfilter.batch.settings import Settings
 from logfilter.errors import ConfigError, LogFilterError
-from logfilter.pipeline import EngineName, OnError
 from logfilter.rules.compiled import Chain, compile_policy
-from logfilter.rules.config import Policy, hash_key_id
 from logfilter.sinks import PART_SUFFIX, AtomicFile
-from logfilter.sources.archives import Outcome, Rewriter, printable
+from logfilter.sources.archives import printable
 from logfilter.sources.files import CHUNK
-from logfilter.stats import COUNTERS, Stats
 
 STATE = ".logfilter-batch.jsonl"
 SPOOL_PREFIX = ".logfilter-spool-"
 RUN_PREFIX = ".logfilter-run-"  # the marker of a cluster run in progress (store.start_run)
 TICK = 0.2  # seconds between progress updates
-
-
-@dataclass(frozen=True, slots=True)
-class Settings:
-    """Everything a worker needs besides the job: validated once, pickled to each worker."""
-
-    policy: Policy
-    engine: EngineName = "fast"
-    on_error: OnError = "redact"
-    keep_binary: bool = False
-    output_format: Format = "tlib"
-    all_lines: bool = False
-
-    def describe(self) -> dict[str, object]:
-        """The configuration for the report: rule texts, never values."""
-        return {
-            "default-filter-type": self.policy.default.text,
-            "log-filter-data": {rule.key: rule.filter_type.text for rule in self.policy.rules},
-            "ignore-key-case": self.policy.ignore_key_case,
-            "detect": list(self.policy.detect),
-            "detect-filter-type": self.policy.detect_filter_type.text,
-            "engine": self.engine,
-            "on-error": self.on_error,
-            "keep-binary": self.keep_binary,
-            "format": self.output_format,
-            "all-lines": self.all_lines,
-            # Which key the hash rules use (an id, never the key): a new key redoes every output.
-            **({"hash-key-id": key_id} if (key_id := hash_key_id(self.policy)) else {}),
-        }
-
-    def rewriter(self, chain: Chain, spool_dir: Path | None) -> Rewriter:
-        """The Rewriter of one file under these settings (local worker or cluster task)."""
-        jsonl = factory(self.engine, self.all_lines) if self.output_format == "jsonl" else None
-        return Rewriter(
-            chain, engine=self.engine, on_error=self.on_error, keep_binary=self.keep_binary,
-            spool_dir=spool_dir, factory=jsonl,  # type: ignore[arg-type]
-        )  # fmt: skip
-
-    def fingerprint(self) -> str:
-        """What an output depends on: everything but the engine (both give the same bytes), and the version."""
-        what = {key: value for key, value in self.describe().items() if key != "engine"}
-        what["logfilter"] = __version__
-        return hashlib.sha256(orjson.dumps(what, option=orjson.OPT_SORT_KEYS)).hexdigest()[:32]
 
 
 @dataclass(frozen=True, slots=True)
@@ -429,75 +382,3 @@ def execute(
         raise
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-
-
-# --- the report ---
-
-
-def report(entries: list[dict[str, object]], settings: Settings, outdir: Path) -> dict[str, object]:
-    """The JSON report: the entries of every file, their totals, and the settings."""
-    totals: dict[str, object] = {"files": len(entries)}
-    statuses: dict[str, int] = {}
-    for item in entries:
-        status = str(item["status"])
-        statuses[status] = statuses.get(status, 0) + 1
-    totals |= dict(sorted(statuses.items()))
-    totals |= _sum([item for item in entries if "pairs" in item])
-    return {
-        "logfilter": __version__,
-        "outdir": printable(str(outdir)),
-        "config": settings.describe(),
-        "files": entries,
-        "totals": totals,
-    }
-
-
-def entry(outcome: Outcome, target: Path | None) -> dict[str, object]:
-    """One file's (or member's) report entry: names, status and counts, never data."""
-    item: dict[str, object] = {"input": outcome.name}
-    if target is not None:
-        item["output"] = printable(str(target)) if outcome.status in ("done", "kept", "up-to-date") else None
-    item |= {"kind": outcome.kind, "status": outcome.status}
-    if outcome.reason is not None:
-        item["reason"] = outcome.reason
-    if outcome.status in ("done", "kept"):
-        item |= _counts(outcome.stats)
-    if outcome.warnings:
-        item["warnings"] = outcome.warnings
-    if outcome.members:
-        item["members"] = [entry(member, None) for member in outcome.members]
-    return item
-
-
-def _counts(stats: Stats) -> dict[str, object]:
-    counts: dict[str, object] = {("lines_in" if name == "lines" else name): getattr(stats, name) for name in COUNTERS}
-    counts["changed_by_filter_type"] = stats.by_filter_type()
-    counts["changed_by_key"] = stats.by_key()
-    counts["detected_by_detector"] = stats.by_detector()
-    counts["detected_by_key"] = stats.detected_by_key()
-    return counts
-
-
-def _sum(entries: list[dict[str, object]]) -> dict[str, object]:
-    """Totals of entries' counts (fresh or recorded by an earlier run)."""
-    totals = Stats()
-    tables: dict[str, dict[str, int]] = {"changed_by_filter_type": {}, "detected_by_detector": {}}
-    keyed: dict[str, dict[str, dict[str, int]]] = {"changed_by_key": {}, "detected_by_key": {}}
-    for item in entries:
-        for name in COUNTERS:
-            # .get: entries recorded by a version without a counter count 0 of it
-            setattr(totals, name, getattr(totals, name) + item.get("lines_in" if name == "lines" else name, 0))  # type: ignore[operator]
-        for column, table in tables.items():
-            for text, count in item.get(column, {}).items():  # type: ignore[attr-defined]
-                table[text] = table.get(text, 0) + count
-        for column, by_key in keyed.items():
-            for key, inner in item.get(column, {}).items():  # type: ignore[attr-defined]
-                mine = by_key.setdefault(key, {})
-                for text, count in inner.items():
-                    mine[text] = mine.get(text, 0) + count
-    counts = _counts(totals)
-    for column, table in tables.items():
-        counts[column] = dict(sorted(table.items()))
-    for column, by_key in keyed.items():
-        counts[column] = {key: dict(sorted(value.items())) for key, value in sorted(by_key.items())}
-    return counts

@@ -23,9 +23,10 @@ from pathlib import Path
 import orjson
 
 from logfilter.batch.local import STATE, _ours, records
+from logfilter.batch.rewrite import Outcome
 from logfilter.batch.store import is_local, is_url, local_path, locate, remove, stamp
 from logfilter.errors import ConfigError, LogFilterError
-from logfilter.sources.archives import Outcome, printable
+from logfilter.sources.archives import printable
 
 __all__ = ["UrlJob", "UrlPlan", "UrlState", "is_url", "plan"]
 

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from logfilter.batch.local import Settings
 from logfilter.batch.ranges import Range, join
+from logfilter.batch.rewrite import Outcome, Rewriter
+from logfilter.batch.settings import Settings
 from logfilter.batch.store import Output, is_local, locate, open_input, remove, stamp
 from logfilter.errors import LogFilterError
 from logfilter.rules.compiled import compile_policy
-from logfilter.sources.archives import Outcome, Rewriter
 from logfilter.sources.files import CHUNK
 
 T = TypeVar("T")

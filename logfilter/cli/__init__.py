@@ -30,10 +30,12 @@ from logfilter.audit.preview import MAX_MESSAGES as MAX_PREVIEW
 from logfilter.audit.preview import examples as preview_examples
 from logfilter.audit.preview import render as render_preview
 from logfilter.audit.scan import Scanner, describe, scan_paths
-from logfilter.batch.local import Job, Plan, Settings, State, execute, sweep
-from logfilter.batch.local import entry as batch_entry
+from logfilter.batch.local import Job, Plan, State, execute, sweep
 from logfilter.batch.local import plan as plan_batch
-from logfilter.batch.local import report as batch_report
+from logfilter.batch.report import entry as batch_entry
+from logfilter.batch.report import report as batch_report
+from logfilter.batch.rewrite import Outcome
+from logfilter.batch.settings import Settings
 from logfilter.engines.jsonl import FORMATS, Format
 from logfilter.engines.jsonl import factory as jsonl_factory
 from logfilter.engines.untag import DEFAULT_PAIR, config_pairs, parse_tags
@@ -50,7 +52,7 @@ from logfilter.rules.detect import NAMES as DETECTORS
 from logfilter.rules.filters import HIDE, FilterType, FilterTypeError, parse_filter_type
 from logfilter.rules.hashing import read_key
 from logfilter.sinks import AtomicFile, StreamSink, locked, set_aside
-from logfilter.sources.archives import Outcome, printable
+from logfilter.sources.archives import printable
 from logfilter.sources.files import FileSource, Source, StdinSource
 
 # Locals of this program hold log data: never show them in a traceback.

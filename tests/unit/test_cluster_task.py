@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from logfilter.batch.local import Settings
+from logfilter.batch.settings import Settings
 from logfilter.errors import ConfigError
 from logfilter.rules.config import load_policy
 from logfilter.sinks import PART_SUFFIX
