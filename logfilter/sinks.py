@@ -6,7 +6,7 @@ from __future__ import annotations
 import fcntl
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
@@ -230,6 +230,20 @@ def fsync_folder(folder: str | Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def check_report_path(report: Path, roots: Iterable[Path]) -> None:
+    """Refuse (ConfigError) a report path that is a folder, or on or inside one of the inputs `roots`."""
+    if str(report) == "-":
+        return
+    if report.is_dir():
+        msg = f"{report}: the report path is a folder; give a file name"
+        raise ConfigError(msg)
+    real = report.resolve()
+    for root in (path.resolve() for path in roots):
+        if real == root or real.is_relative_to(root):
+            msg = f"{report}: the report would be written over or inside the input {root}; put it elsewhere"
+            raise ConfigError(msg)
 
 
 @contextmanager

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO, Literal
 
+from logfilter.batch.outdir import SPOOL_PREFIX
 from logfilter.errors import LogFilterError
 from logfilter.pipeline import EngineFactory, EngineName, OnError, run
 from logfilter.rules.compiled import Chain
@@ -231,7 +232,7 @@ class Rewriter:
         outcome.stats.add(member.stats)
 
     def _spool(self) -> tempfile.SpooledTemporaryFile[bytes]:
-        return tempfile.SpooledTemporaryFile(max_size=SPOOL, dir=self._spool_dir, prefix=".logfilter-spool-")
+        return tempfile.SpooledTemporaryFile(max_size=SPOOL, dir=self._spool_dir, prefix=SPOOL_PREFIX)
 
 
 def _compressor(kind: Kind, writer: BinaryIO, name: str, mtime: int | None) -> BinaryIO:

@@ -2,26 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import os
 import signal
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TextIO, TypeVar
+from typing import Annotated, NoReturn, TextIO, TypeVar
 
 import orjson
 import typer
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TextColumn,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
 
 from logfilter import __version__
 from logfilter.audit.keys import KeyInventory
@@ -30,12 +19,10 @@ from logfilter.audit.preview import MAX_MESSAGES as MAX_PREVIEW
 from logfilter.audit.preview import examples as preview_examples
 from logfilter.audit.preview import render as render_preview
 from logfilter.audit.scan import Scanner, describe, scan_paths
-from logfilter.batch.local import Job, Plan, State, execute, sweep
-from logfilter.batch.local import plan as plan_batch
-from logfilter.batch.report import entry as batch_entry
-from logfilter.batch.report import report as batch_report
-from logfilter.batch.rewrite import Outcome
+from logfilter.batch.run import Interrupted
+from logfilter.batch.run import run as run_batch
 from logfilter.batch.settings import Settings
+from logfilter.cli.batch_reporter import TerminalReporter
 from logfilter.engines.jsonl import FORMATS, Format
 from logfilter.engines.jsonl import factory as jsonl_factory
 from logfilter.engines.untag import DEFAULT_PAIR, config_pairs, parse_tags
@@ -51,7 +38,7 @@ from logfilter.rules.config import load_policy, read_config
 from logfilter.rules.detect import NAMES as DETECTORS
 from logfilter.rules.filters import HIDE, FilterType, FilterTypeError, parse_filter_type
 from logfilter.rules.hashing import read_key
-from logfilter.sinks import AtomicFile, StreamSink, locked, set_aside
+from logfilter.sinks import AtomicFile, StreamSink, check_report_path, set_aside
 from logfilter.sources.archives import printable
 from logfilter.sources.files import FileSource, Source, StdinSource
 
@@ -223,7 +210,6 @@ def batch(
     made from the same input with the same rules. Exit 0: all done; 1: a file failed (the
     others are written); 2: usage or configuration error.
     """
-    interrupted = _on_sigterm_interrupt()
     try:
         chosen = _format(output_format, all_lines)
         if keep_binary and chosen == "jsonl":
@@ -233,21 +219,18 @@ def batch(
             load_policy(config, default, key or (), ignore_key_case), _engine(engine), _mode(on_error), keep_binary,
             chosen, all_lines,
         )  # fmt: skip
-        workers = _jobs(jobs)
-        on_cluster = _on_cluster(scheduler, split_size, settings)
-        work = _plan(inputs, outdir, on_cluster is not None, ".jsonl" if chosen == "jsonl" else "")
-        if report is not None:  # a URL plan: its local inputs (plain paths and file://)
-            _refuse_report_over_input(report, work if isinstance(work, Plan) else work.local_roots())
-        entries = _batch(work, settings, workers, force, on_cluster)
+        result = run_batch(
+            inputs, outdir, settings, TerminalReporter(_say), jobs=jobs, force=force, scheduler=scheduler,
+            split_size=split_size, report_path=report,
+        )  # fmt: skip
         if report is not None:
-            _write_report(report, batch_report(entries, settings, work.outdir))
-    except KeyboardInterrupt:
-        signum = interrupted.get("signal", signal.SIGINT)
+            _write_report(report, result.report)
+    except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM once the batch runs (Interrupted says which)
         _say("interrupted: outputs already complete are kept; run the same command again to finish")
-        raise typer.Exit(128 + signum) from None
+        raise typer.Exit(128 + (stop.signum if isinstance(stop, Interrupted) else signal.SIGINT)) from None
     except LogFilterError as exc:
         _die(exc)
-    if any(item["status"] == "failed" for item in entries):
+    if result.failed:
         raise typer.Exit(1)
 
 
@@ -636,183 +619,8 @@ def _state_path(state: Path) -> Path:
     return state
 
 
-def _on_cluster(scheduler: str | None, split_size: str | None, settings: Settings) -> Callable[..., None] | None:
-    """With --scheduler, what runs the files on the cluster (logfilter.cluster); else None."""
-    if scheduler is None:
-        if split_size is not None:
-            msg = "--split-size works with --scheduler only (a local batch does each file whole)"
-            raise ConfigError(msg)
-        return None
-    from logfilter.batch import cluster  # Dask is an optional extra: imported only when asked for
-
-    cluster.require()
-    cluster.local_workers(scheduler)
-    size = cluster.parse_size(split_size) if split_size is not None else cluster.SPLIT_SIZE
-    return functools.partial(cluster.execute, settings=settings, scheduler=scheduler, split_size=size)
-
-
-def _plan(inputs: list[str], outdir: str, cluster: bool, suffix: str) -> Any:
-    """The local plan (batch.plan), or with URLs (cluster only) the fsspec one (remote.plan)."""
-    from logfilter.batch.store import is_url  # fsspec is imported only when a URL is opened
-
-    if not any(is_url(item) for item in [*inputs, outdir]):
-        return plan_batch(inputs, Path(outdir), suffix)
-    if not cluster:
-        msg = "inputs and OUTDIR as URLs work with --scheduler only; give local paths"
-        raise ConfigError(msg)
-    from logfilter.batch import remote  # needs fsspec, like --scheduler
-
-    return remote.plan(inputs, outdir, suffix)
-
-
-def _batch(
-    work: Any, settings: Settings, workers: int, force: bool, on_cluster: Callable[..., None] | None = None
-) -> list[dict[str, object]]:
-    """Run the plan under the OUTDIR lock; return the report entries, by input name."""
-    entries = {outcome.name: batch_entry(outcome, None) for outcome in work.known}
-    for outcome in work.known:
-        _tell(outcome)
-    local = isinstance(work, Plan)
-    if not local:  # URLs: an fsspec state; the lock of a local OUTDIR only (remote.py)
-        from logfilter.batch import remote, store
-
-        folder = store.local_path(work.outdir)  # -o /out and -o file:///out: one lock
-        lock = contextlib.nullcontext() if folder is None else locked(folder)
-        sweep_parts, new_state = store.sweep_parts, remote.UrlState
-    else:
-        lock, sweep_parts, new_state = locked(work.outdir), sweep, State
-    with lock:
-        sweep_parts(work.outdir)
-        state, fingerprint = new_state(work.outdir), settings.fingerprint()
-        todo = []
-        for job in work.todo:
-            recorded = None if force else state.up_to_date(job, fingerprint)
-            if recorded is None:
-                todo.append(job)
-            else:
-                entries[job.name] = {**recorded, "status": "up-to-date"}
-        state.invalidate(todo)
-        with _Progress(len(todo), sum(job.size for job in todo)) as progress:
-
-            def on_outcome(job: Job, outcome: Outcome) -> None:
-                entries[job.name] = item = batch_entry(outcome, job.target)
-                if outcome.status in ("done", "kept"):
-                    state.record(job, fingerprint, item)
-                else:  # left out or failed: an output a former run made is stale now
-                    state.forget(job)
-                _tell(outcome, progress.say)
-                progress.file_done()
-
-            try:
-                if on_cluster is None:
-                    execute(todo, settings, workers, on_outcome, progress.read)
-                else:
-                    on_cluster(todo, on_outcome=on_outcome, outdir=str(work.outdir))
-                    sweep_parts(work.outdir)  # the parts of attempts whose worker died
-            except KeyboardInterrupt:
-                sweep_parts(work.outdir)  # the workers are gone: leave nothing half written
-                raise
-        state.compact()
-        progress.summary(entries.values())
-    return [entries[name] for name in sorted(entries)]
-
-
-def _tell(outcome: Outcome, say: Callable[[str], None] = _say) -> None:
-    """Errors, files left out or kept unmasked, and lines failed closed go to stderr; nothing else."""
-    if outcome.status == "failed":
-        say(f"error: {outcome.reason}")
-    for member in _all(outcome):
-        if member.status == "omitted":
-            say(f"left out: {member.name} ({member.reason})")
-        elif member.status == "kept":
-            say(f"kept unchanged, not masked (binary data, --keep-binary): {member.name}")
-    for warning in outcome.warnings:
-        say(f"warning: {warning}")
-    if outcome.stats.failed_closed > len(outcome.warnings):
-        say(f"warning: {outcome.name}: {outcome.stats.failed_closed} lines failed closed in all (see the report)")
-
-
-def _all(outcome: Outcome) -> Iterator[Outcome]:
-    yield outcome
-    for member in outcome.members:
-        yield from _all(member)
-
-
-class _Progress:
-    """A progress bar of files and bytes on a terminal; nothing otherwise."""
-
-    def __init__(self, files: int, size: int) -> None:
-        self._bar: Progress | None = None
-        self._done, self._files, self._size = 0, files, size
-        if sys.stderr.isatty() and files:
-            self._bar = Progress(
-                TextColumn("{task.fields[files]}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
-                TimeRemainingColumn(), console=Console(stderr=True),
-            )  # fmt: skip
-            self._task = self._bar.add_task("batch", total=size, files=self._count())
-
-    def _count(self) -> str:
-        return f"{self._done}/{self._files} files"
-
-    def __enter__(self) -> _Progress:
-        if self._bar is not None:
-            self._bar.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._bar is not None:
-            self._bar.stop()
-
-    def say(self, message: str) -> None:
-        if self._bar is None:
-            _say(message)
-        else:
-            try:
-                self._bar.console.print(f"logfilter: {message}", markup=False, highlight=False, soft_wrap=True)
-            except OSError:
-                pass
-
-    def file_done(self) -> None:
-        self._done += 1
-        if self._bar is not None:
-            # The byte counter may miss increments made by two workers at once; every file done is every byte.
-            finished = {"completed": self._size} if self._done == self._files else {}
-            self._bar.update(self._task, files=self._count(), **finished)
-
-    def read(self, count: int) -> None:
-        if self._bar is not None:  # an archive can be read more than once: never past the end
-            self._bar.update(self._task, completed=min(count, self._size))
-
-    def summary(self, entries: Iterable[dict[str, object]]) -> None:
-        if self._bar is None:
-            return
-        counts: dict[str, int] = {}
-        for item in entries:
-            status = str(item["status"])
-            counts[status] = counts.get(status, 0) + 1
-        _say(", ".join(f"{count} {status}" for status, count in sorted(counts.items())))
-
-
-def _jobs(jobs: int | None) -> int:
-    if jobs is None:
-        return len(os.sched_getaffinity(0))
-    if jobs < 1:
-        msg = f"--jobs {jobs}: expected a whole number of at least 1"
-        raise ConfigError(msg)
-    return jobs
-
-
-def _refuse_report_over_input(report: Path, roots: Plan | list[Path]) -> None:
-    if str(report) == "-":
-        return
-    if report.is_dir():
-        msg = f"{report}: the report path is a folder; give a file name"
-        raise ConfigError(msg)
-    real = report.resolve()
-    for root in roots.roots if isinstance(roots, Plan) else [path.resolve() for path in roots]:
-        if real == root or real.is_relative_to(root):
-            msg = f"{report}: the report would be written over or inside the input {root}; put it elsewhere"
-            raise ConfigError(msg)
+def _refuse_report_over_input(report: Path, roots: list[Path]) -> None:
+    check_report_path(report, roots)
 
 
 def _write_report(path: Path, content: dict[str, object]) -> None:
@@ -826,18 +634,6 @@ def _write_report(path: Path, content: dict[str, object]) -> None:
         with AtomicFile(path) as out:
             out.stream.write(data)
             out.commit()
-
-
-def _on_sigterm_interrupt() -> dict[str, int]:
-    """Make SIGTERM stop a batch the way Ctrl-C does; remember which signal it was."""
-    caught: dict[str, int] = {}
-
-    def handler(signum: int, frame: object) -> None:
-        caught["signal"] = signum
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, handler)
-    return caught
 
 
 def _mode(text: str) -> OnError:

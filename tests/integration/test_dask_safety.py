@@ -22,7 +22,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from logfilter.batch.local import RUN_PREFIX, SPOOL_PREFIX
+from logfilter.batch.outdir import RUN_PREFIX, SPOOL_PREFIX
 from logfilter.sinks import PART_SUFFIX, locked
 from tests.conftest import SAMPLES, run_logfilter
 
