@@ -4,10 +4,10 @@ The client plans, keeps the state and writes the report, exactly as a local batc
 executor differs: every file becomes a task (tasks.rewrite_file), and a text file larger
 than the split size becomes range tasks and a join (tasks.rewrite_range, tasks.join_parts).
 Workers read inputs and write outputs on shared storage themselves; the client sends names
-and the Settings, never file contents, and refuses workers of another version. A task whose
-worker dies is run again elsewhere (Dask's allowed-failures); each attempt writes parts of its
-own, and the parts a dead attempt left are swept when the run ends. Dask and fsspec are an
-optional extra, imported when the executor runs.
+and the Settings, never file contents, and refuses workers of another build (build.py). A
+task whose worker dies is run again elsewhere (Dask's allowed-failures); each attempt writes
+parts of its own, and the parts a dead attempt left are swept when the run ends. Dask and
+fsspec are an optional extra, imported when the executor runs.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
-from logfilter import __version__
+from logfilter.batch import build
 from logfilter.batch.outdir import end_run, start_run, sweep
 from logfilter.batch.plan import Job
 from logfilter.batch.ranges import RANGE_SIZE, SPLIT_SIZE, Range, cuts
@@ -200,25 +200,30 @@ def _client(scheduler: str) -> Iterator[Any]:
 
 
 def check_workers(client: Any) -> None:
-    """Refuse workers without logfilter, or with another version (other masking)."""
+    """Refuse (ConfigError) workers without logfilter, or with another version or build of it
+    (another build may mask otherwise); LogFilterError when no worker comes."""
+    import cloudpickle  # comes with distributed
+
+    # Sent by value: it runs on a worker whatever logfilter is installed there, in whatever layout.
+    cloudpickle.register_pickle_by_value(build)
     try:
         client.wait_for_workers(1, timeout=60)
-        found = client.run(_worker_version)
+        found: dict[str, tuple[str, str | None]] = client.run(build.installed)
     except TimeoutError:
         msg = "the Dask cluster has no workers (waited 60 s)"
         raise LogFilterError(msg) from None
     except Exception as exc:  # noqa: BLE001 - a worker that cannot even load this function
         msg = f"the cluster's workers cannot run logfilter ({type(exc).__name__}); install it there: {INSTALL}"
         raise ConfigError(msg) from None
-    others = sorted({str(version) for version in found.values() if version != __version__})
+    version, digest = build.identity()
+    others = sorted({str(theirs) for theirs, _digest in found.values() if theirs != version})
     if others:
-        msg = f"the cluster's workers run logfilter {', '.join(others)}, this client {__version__}; install one version"
+        msg = f"the cluster's workers run logfilter {', '.join(others)}, this client {version}; install one version"
         raise ConfigError(msg)
-
-
-def _worker_version() -> str:
-    try:
-        from logfilter import __version__ as theirs
-    except ImportError:
-        return "none (not installed)"
-    return theirs
+    digests = sorted({str(theirs) for _version, theirs in found.values() if theirs != digest})
+    if digests:
+        msg = (
+            f"the cluster's workers run another build of logfilter {version} (source digest "
+            f"{', '.join(digests)}; this client {digest}); install the same one on the client and the workers"
+        )
+        raise ConfigError(msg)
