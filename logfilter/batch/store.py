@@ -61,6 +61,10 @@ class Store(Files, Protocol):
         """The name an input has in OUTDIR: its last component (a local one with links resolved)."""
         ...
 
+    def exists(self, path: str | Path) -> bool:
+        """Anything at `path`, a dangling link included (as an input, it then fails alone)."""
+        ...
+
     def key(self, path: str) -> tuple[str, str]:
         """Which store and which absolute path, normalised (local links resolved): a path is
         inside another when its key's path is below the other's."""
