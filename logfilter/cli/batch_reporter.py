@@ -5,18 +5,12 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterable, Iterator
-
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TextColumn,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
+from typing import TYPE_CHECKING
 
 from logfilter.batch.rewrite import Outcome
+
+if TYPE_CHECKING:
+    from rich.progress import Progress
 
 
 class TerminalReporter:
@@ -44,6 +38,16 @@ class TerminalReporter:
     def start(self, files: int, size: int) -> None:
         self._files, self._size = files, size
         if sys.stderr.isatty() and files:
+            from rich.console import Console  # rich only when a bar is drawn
+            from rich.progress import (
+                BarColumn,
+                DownloadColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
+                TransferSpeedColumn,
+            )
+
             self._bar = Progress(
                 TextColumn("{task.fields[files]}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
                 TimeRemainingColumn(), console=Console(stderr=True),
@@ -59,8 +63,8 @@ class TerminalReporter:
         self._done += 1
         if self._bar is not None:
             # The byte counter may miss increments made by two workers at once; every file done is every byte.
-            finished = {"completed": self._size} if self._done == self._files else {}
-            self._bar.update(self._task, files=self._count(), **finished)
+            finished = self._size if self._done == self._files else None  # None: as it is
+            self._bar.update(self._task, completed=finished, files=self._count())
 
     def stop(self) -> None:
         if self._bar is not None:
