@@ -1,15 +1,16 @@
 """Where output bytes go: a stream (stdout or a file), a file that appears only when complete
-(batch), or nowhere (benchmarks)."""
+(batch outputs, reports, checkpoints; on a local disk or an object store), or nowhere (benchmarks)."""
 
 from __future__ import annotations
 
 import fcntl
 import os
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, Protocol, Self, overload
 
 from logfilter.errors import ConfigError, LogFilterError
 
@@ -81,29 +82,107 @@ def set_aside(path: Path) -> Path | None:
 
 PART_SUFFIX = ".logfilter-part"
 
+@overload
+def part_path(path: Path, tag: str = "") -> Path: ...
+@overload
+def part_path(path: str, tag: str = "") -> str: ...
 
-def part_path(path: Path) -> Path:
-    """Where `path` is written before it is complete: hidden, beside it, with a suffix of ours."""
-    return path.with_name(f".{path.name}{PART_SUFFIX}")
+
+def part_path(path: str | Path, tag: str = "") -> str | Path:
+    """Where `path` is written before it is complete: hidden, beside it, with a suffix of ours.
+
+    `tag` goes between the name and the suffix: a token of one attempt (batch on a cluster),
+    so that two attempts at one output never write into one part.
+    """
+    if isinstance(path, Path):
+        return path.with_name(f".{path.name}{tag}{PART_SUFFIX}")
+    parent, slash, name = path.rpartition("/")
+    return f"{parent}{slash}.{name}{tag}{PART_SUFFIX}"
+
+
+class Files(Protocol):
+    """Where an AtomicFile is written: the local disk (LOCAL_FILES), or an object store
+    through fsspec (batch.url_store). Paths are local paths or URLs of that store."""
+
+    local: bool  # on this machine's disk: fsync and file times apply
+
+    def open_write(self, path: str | Path) -> BinaryIO:
+        """A new file open for writing, its folders created."""
+        ...
+
+    def publish(self, part: str | Path, path: str | Path, times_ns: tuple[int, int] | None, durable: bool) -> None:
+        """Put the complete file `part` under its name `path`, whole or not at all."""
+        ...
+
+    def remove(self, path: str | Path) -> None:
+        """Remove a file; one that is not there is fine."""
+        ...
+
+    def exists(self, path: str | Path) -> bool: ...
+
+
+class LocalFiles:
+    """Files on this machine's disk: renamed into place, and durable when asked (fsync)."""
+
+    local = True
+
+    def open_write(self, path: str | Path) -> BinaryIO:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return open(path, "wb")
+
+    def publish(self, part: str | Path, path: str | Path, times_ns: tuple[int, int] | None, durable: bool) -> None:
+        if times_ns is not None:
+            os.utime(part, ns=times_ns)
+        os.replace(part, path)
+        if durable:
+            fsync_folder(os.path.dirname(path) or ".")
+
+    def remove(self, path: str | Path) -> None:
+        Path(path).unlink(missing_ok=True)
+
+    def exists(self, path: str | Path) -> bool:
+        return os.path.exists(path)
+
+
+LOCAL_FILES = LocalFiles()
 
 
 class AtomicFile:
-    """A file that appears under its name only when complete.
+    """A file that appears under its name only when complete, on a local disk or an object store.
 
-    Written to `part_path(path)`; `commit` flushes it to disk, gives it the times asked
-    for, and renames it into place. Leaving the `with` block without `commit` (an error)
-    removes the part file. One writer per path: batch holds a lock on the output folder.
+    Written to a hidden part beside it (`part_path`); `commit` finishes the part (flushed to
+    disk, locally), gives it the times asked for and puts it under its name: on a local disk
+    by rename, on an object store by fsspec's move (a server-side copy: the object appears
+    only when complete). Leaving the `with` block without `commit` (an error) removes the
+    part. One writer per path: batch holds a lock on the output folder, or (`unique`, on a
+    cluster, where an attempt taken for dead may still write) every attempt has a part of its own.
+
+    With `run` (the path of a run's marker in OUTDIR, on the same store), `commit` writes the
+    output only while the marker is there: a client interrupted removes it, so a task it left
+    running on a cluster never puts an output over what a later run makes.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(
+        self, path: str | Path, files: Files = LOCAL_FILES, *, unique: bool = False, tag: str = "", run: str | None = None
+    ) -> None:
         self.path = path
-        self._part = part_path(path)
+        self.part = part_path(path, f".{uuid.uuid4().hex[:12]}{tag}" if unique else tag)
+        self.local = files.local
+        self._files = files
+        self._run = run
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self.stream: BinaryIO = open(self._part, "wb")  # noqa: SIM115 - closed by commit/discard
+            self.stream: BinaryIO = files.open_write(self.part)
         except OSError as exc:
-            msg = f"{path}: cannot write the output ({exc.strerror or exc})"
-            raise LogFilterError(msg) from None
+            raise _unwritable(path, exc) from None
+
+    def close(self, durable: bool = True) -> None:
+        """Finish writing the part (flushed to disk, locally, when `durable`) without making it appear."""
+        if self.stream.closed:
+            return
+        self.stream.flush()
+        if durable and self.local:
+            os.fsync(self.stream.fileno())
+        self.stream.close()
 
     def commit(self, times_ns: tuple[int, int] | None = None, durable: bool = True) -> None:
         """Make the file appear complete under its name (with these atime and mtime, if given).
@@ -111,27 +190,26 @@ class AtomicFile:
         Not `durable`: skip the fsyncs, so the file survives a killed process but maybe not a
         crash of the machine (a checkpoint written often, and durably once in a while).
         """
+        if self._run is not None and not self._files.exists(self._run):
+            self.discard()
+            msg = f"{self.path}: not written: the run that started it was interrupted"
+            raise LogFilterError(msg)
         try:
-            self.stream.flush()
-            if durable:
-                os.fsync(self.stream.fileno())
-            self.stream.close()
-            if times_ns is not None:
-                os.utime(self._part, ns=times_ns)
-            os.replace(self._part, self.path)
-            if durable:
-                _fsync_folder(self.path.parent)
+            self.close(durable)
+            self._files.publish(self.part, self.path, times_ns if self.local else None, durable)
         except OSError as exc:
             self.discard()
-            msg = f"{self.path}: cannot write the output ({exc.strerror or exc})"
-            raise LogFilterError(msg) from None
+            raise _unwritable(self.path, exc) from None
 
     def discard(self) -> None:
-        """Remove the part file; the name is left as it was."""
-        self.stream.close()
-        self._part.unlink(missing_ok=True)
+        """Remove the part; the name is left as it was."""
+        try:
+            self.stream.close()
+        except OSError:
+            pass  # e.g. a full disk while flushing: the part goes anyway
+        self._files.remove(self.part)
 
-    def __enter__(self) -> AtomicFile:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
@@ -139,6 +217,19 @@ class AtomicFile:
     ) -> None:
         if not self.stream.closed:
             self.discard()
+
+
+def _unwritable(path: str | Path, exc: OSError) -> LogFilterError:
+    return LogFilterError(f"{path}: cannot write the output ({exc.strerror or type(exc).__name__})")
+
+
+def fsync_folder(folder: str | Path) -> None:
+    """Make the renames in `folder` durable: a rename is on disk only once its folder entry is."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 @contextmanager
@@ -158,15 +249,6 @@ def locked(folder: Path, lock: Path | None = None) -> Iterator[None]:
             msg = f"{lock or folder}: another logfilter (batch or follow) is using it"
             raise ConfigError(msg) from None
         yield
-    finally:
-        os.close(fd)
-
-
-def _fsync_folder(folder: Path) -> None:
-    # The rename is durable only once the folder entry is on disk.
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
     finally:
         os.close(fd)
 

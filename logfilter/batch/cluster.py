@@ -1,12 +1,13 @@
-"""`logfilter batch --scheduler`: the per-file work of a batch run on a dask.distributed cluster.
+"""The cluster executor (`logfilter batch --scheduler`): a batch's files run on dask.distributed.
 
-The client plans, keeps the state and writes the report, exactly as a local batch; only
-`execute` differs: every file becomes a task (tasks.rewrite_file), and a text file larger
+The client plans, keeps the state and writes the report, exactly as a local batch; only the
+executor differs: every file becomes a task (tasks.rewrite_file), and a text file larger
 than the split size becomes range tasks and a join (tasks.rewrite_range, tasks.join_parts).
 Workers read inputs and write outputs on shared storage themselves; the client sends names
-and the Settings, never file contents. A task whose worker dies is run again elsewhere
-(Dask's allowed-failures); each attempt writes parts of its own, and the parts a dead
-attempt left are swept when the run ends. Dask and fsspec are an optional extra.
+and the Settings, never file contents, and refuses workers of another build (build.py). A
+task whose worker dies is run again elsewhere (Dask's allowed-failures); each attempt writes
+parts of its own, and the parts a dead attempt left are swept when the run ends. Dask and
+fsspec are an optional extra, imported when the executor runs.
 """
 
 from __future__ import annotations
@@ -17,27 +18,23 @@ import re
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, Protocol
+from dataclasses import replace
+from typing import Any
 
-from logfilter import __version__
-from logfilter.batch.local import Settings
-from logfilter.batch.ranges import RANGE_SIZE, SPLIT_SIZE, cuts
+from logfilter.batch import build
+from logfilter.batch.outdir import end_run, start_run, sweep
+from logfilter.batch.plan import Job
+from logfilter.batch.ranges import RANGE_SIZE, SPLIT_SIZE, Range, cuts
+from logfilter.batch.rewrite import Outcome
+from logfilter.batch.settings import Settings
+from logfilter.batch.store import is_url, store_for
 from logfilter.errors import ConfigError, LogFilterError
-from logfilter.sources.archives import Outcome
 from logfilter.sources.files import HEAD, sniff
 
 INSTALL = "pip install 'logfilter[dask]'"
 SPLIT_MIN = 256 << 10  # ranges of at least 64 KiB: a range's head is sniffed like a file's
 # Dask's own loggers: errors only on stderr (our stderr says errors, files left out, lines failed closed).
 _QUIET = ("distributed", "dask", "tornado", "asyncio", "bokeh")
-
-
-class JobLike(Protocol):
-    source: Any
-    target: Any
-    name: str
-    size: int
-    mtime_ns: int
 
 
 def require() -> None:
@@ -76,83 +73,90 @@ def parse_size(text: str) -> int:
     return size
 
 
-def execute(
-    todo: Sequence[JobLike],
-    settings: Settings,
-    scheduler: str,
-    on_outcome: Callable[[Any, Outcome], None],
-    outdir: str,
-    split_size: int = SPLIT_SIZE,
-) -> None:
-    """Process every job on the cluster; report each outcome as it arrives (in any order).
-    Call `require` first.
+class ClusterExecutor:
+    """Runs a batch's jobs on the Dask cluster at `scheduler` (or a new local one, `local[:N]`)."""
 
-    Files over `split_size` that are text are cut into ranges of a quarter of it (at least
-    64 KiB). Local paths are sent absolute (a worker's cwd is not ours). KeyboardInterrupt
-    removes the run's marker in `outdir` (so a task already running writes no output; see
-    store.Output), cancels what has not run, and stops a local cluster.
-    """
-    from distributed import as_completed
-    from distributed.client import FutureCancelledError
-    from distributed.scheduler import KilledWorker
+    def __init__(self, settings: Settings, scheduler: str, split_size: str | None = None) -> None:
+        """Check that Dask is installed and the options make sense (ConfigError otherwise).
 
-    from logfilter.batch.store import end_run, start_run
-    from logfilter.batch.tasks import Task, join_parts, rewrite_file, rewrite_range
+        Text files over `split_size` (default 1G) are cut into ranges of a quarter of it (at
+        least 64 KiB).
+        """
+        require()
+        local_workers(scheduler)
+        self._settings = settings
+        self._scheduler = scheduler
+        self._split_size = parse_size(split_size) if split_size is not None else SPLIT_SIZE
 
-    range_size = split_size * RANGE_SIZE // SPLIT_SIZE  # a quarter: at least 64 KiB
-    with _client(scheduler) as client:
-        _check_workers(client)
-        futures: dict[Any, Any] = {}
-        run = start_run(absolute(outdir))
-        try:
-            for job in sorted(todo, key=lambda job: job.size, reverse=True):  # big files first
-                source, target = absolute(str(job.source)), absolute(str(job.target))
-                task = Task(source, target, job.name, job.size, job.mtime_ns, run)
-                # JSON lines carry their line numbers, which a range does not know: never split.
-                whole = settings.output_format == "jsonl"
-                pieces = [None] if whole else _pieces(task, split_size, range_size)
-                if len(pieces) > 1:
-                    parts = [client.submit(rewrite_range, task, settings, piece, pure=False) for piece in pieces]
-                    futures[client.submit(join_parts, task, parts, pure=False)] = job
-                else:
-                    futures[client.submit(rewrite_file, task, settings, pure=False)] = job
-            for future in as_completed(list(futures)):
-                job = futures.pop(future)
-                try:
-                    outcome = future.result()
-                except KilledWorker:
-                    reason = f"{job.name}: the workers running it died, again and again; not done"
-                    outcome = Outcome(job.name, "file", "failed", reason=reason)
-                except (FutureCancelledError, Exception) as exc:  # noqa: BLE001 - the task never raises; Dask may
-                    reason = f"{job.name}: the cluster could not run it ({type(exc).__name__})"
-                    outcome = Outcome(job.name, "file", "failed", reason=reason)
-                on_outcome(job, outcome)
-        except BaseException:
-            end_run(run)  # first: a task still running on the cluster commits nothing from now on
-            client.cancel(list(futures))
-            raise
-        finally:
-            end_run(run)
+    def execute(
+        self, jobs: Sequence[Job], outdir: str, on_outcome: Callable[[Job, Outcome], None],
+        progress: Callable[[int], None],
+    ) -> None:  # fmt: skip
+        """Process every job on the cluster; report each outcome as it arrives (in any order).
+
+        Local paths are sent absolute (a worker's cwd is not ours). KeyboardInterrupt removes
+        the run's marker in `outdir` (so a task already running writes no output; see
+        sinks.AtomicFile), cancels what has not run, and stops a local cluster. The bytes read
+        are not followed (`progress` is not called).
+        """
+        from distributed import as_completed
+        from distributed.client import FutureCancelledError
+        from distributed.scheduler import KilledWorker
+
+        from logfilter.batch.tasks import join_parts, rewrite_file, rewrite_range
+
+        settings, split_size = self._settings, self._split_size
+        range_size = split_size * RANGE_SIZE // SPLIT_SIZE  # a quarter: at least 64 KiB
+        store = store_for(absolute(outdir))
+        with _client(self._scheduler) as client:
+            check_workers(client)
+            futures: dict[Any, Any] = {}
+            run = start_run(store, absolute(outdir))
+            try:
+                for job in sorted(jobs, key=lambda job: job.size, reverse=True):  # big files first
+                    sent = replace(job, source=absolute(job.source), target=absolute(job.target))
+                    # JSON lines carry their line numbers, which a range does not know: never split.
+                    whole = settings.output_format == "jsonl"
+                    pieces = [None] if whole else _pieces(sent, split_size, range_size)
+                    if len(pieces) > 1:
+                        parts = [client.submit(rewrite_range, sent, settings, piece, pure=False) for piece in pieces]
+                        futures[client.submit(join_parts, sent, parts, run, pure=False)] = job
+                    else:
+                        futures[client.submit(rewrite_file, sent, settings, run, pure=False)] = job
+                for future in as_completed(list(futures)):
+                    job = futures.pop(future)
+                    try:
+                        outcome = future.result()
+                    except KilledWorker:
+                        reason = f"{job.name}: the workers running it died, again and again; not done"
+                        outcome = Outcome(job.name, "file", "failed", reason=reason)
+                    except (FutureCancelledError, Exception) as exc:  # noqa: BLE001 - the task never raises; Dask may
+                        reason = f"{job.name}: the cluster could not run it ({type(exc).__name__})"
+                        outcome = Outcome(job.name, "file", "failed", reason=reason)
+                    on_outcome(job, outcome)
+            except BaseException:
+                end_run(store, run)  # first: a task still running on the cluster commits nothing from now on
+                client.cancel(list(futures))
+                raise
+            finally:
+                end_run(store, run)
+        sweep(store, absolute(outdir))  # the parts of attempts whose worker died
 
 
 def absolute(text: str) -> str:
     """A local path made absolute here, on the client; a URL as it is."""
-    from logfilter.batch.store import is_url
-
     return text if is_url(text) else os.path.abspath(text)
 
 
-def _pieces(task: Any, split_size: int, range_size: int) -> list[Any]:
+def _pieces(job: Job, split_size: int, range_size: int) -> list[Range | None]:
     """The ranges of a text input over the split size; one piece (no split) otherwise."""
-    if task.size <= split_size:
+    if job.size <= split_size:
         return [None]
-    from logfilter.batch.store import open_input
-
     try:
-        with open_input(task.source) as stream:
+        with store_for(job.source).open_read(job.source) as stream:
             if sniff(stream.read(HEAD)) != "text":
                 return [None]  # compressed, an archive or binary: one task reads it whole
-            return cuts(stream, task.size, range_size)
+            return cuts(stream, job.size, range_size)  # type: ignore[return-value]
     except OSError:
         return [None]  # the task will say what is wrong with it
 
@@ -195,26 +199,31 @@ def _client(scheduler: str) -> Iterator[Any]:
         yield client
 
 
-def _check_workers(client: Any) -> None:
-    """Refuse workers without logfilter, or with another version (other masking)."""
+def check_workers(client: Any) -> None:
+    """Refuse (ConfigError) workers without logfilter, or with another version or build of it
+    (another build may mask otherwise); LogFilterError when no worker comes."""
+    import cloudpickle  # comes with distributed
+
+    # Sent by value: it runs on a worker whatever logfilter is installed there, in whatever layout.
+    cloudpickle.register_pickle_by_value(build)
     try:
         client.wait_for_workers(1, timeout=60)
-        found = client.run(_worker_version)
+        found: dict[str, tuple[str, str | None]] = client.run(build.installed)
     except TimeoutError:
         msg = "the Dask cluster has no workers (waited 60 s)"
         raise LogFilterError(msg) from None
     except Exception as exc:  # noqa: BLE001 - a worker that cannot even load this function
         msg = f"the cluster's workers cannot run logfilter ({type(exc).__name__}); install it there: {INSTALL}"
         raise ConfigError(msg) from None
-    others = sorted({str(version) for version in found.values() if version != __version__})
+    version, digest = build.identity()
+    others = sorted({str(theirs) for theirs, _digest in found.values() if theirs != version})
     if others:
-        msg = f"the cluster's workers run logfilter {', '.join(others)}, this client {__version__}; install one version"
+        msg = f"the cluster's workers run logfilter {', '.join(others)}, this client {version}; install one version"
         raise ConfigError(msg)
-
-
-def _worker_version() -> str:
-    try:
-        from logfilter import __version__ as theirs
-    except ImportError:
-        return "none (not installed)"
-    return theirs
+    digests = sorted({str(theirs) for _version, theirs in found.values() if theirs != digest})
+    if digests:
+        msg = (
+            f"the cluster's workers run another build of logfilter {version} (source digest "
+            f"{', '.join(digests)}; this client {digest}); install the same one on the client and the workers"
+        )
+        raise ConfigError(msg)

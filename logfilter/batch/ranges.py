@@ -16,9 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from logfilter.batch.rewrite import MAX_WARNINGS, Outcome
 from logfilter.engines.walker import WHITESPACE
 from logfilter.parsing.events import starts_event
-from logfilter.sources.archives import MAX_WARNINGS, Outcome
 from logfilter.sources.files import HEAD, sniff
 
 SPLIT_SIZE = 1 << 30  # files over 1 GiB are split ...

@@ -1,27 +1,108 @@
-"""Files a cluster worker reads and writes, by local path or fsspec URL, and outputs that
-appear only when complete, even where there is no rename.
+"""Where a batch reads and writes: one interface over the local disk and fsspec URLs.
 
-An output is written to a hidden part beside it whose name holds a token of its own, so two
-attempts at one output (a worker taken for dead that is still writing, and its retry) never
-write into one part. `commit` then makes it appear whole: on a local disk by fsync and
-rename, as AtomicFile does; on an object store (s3://, gs://, az://) by fsspec's move, a
-server-side copy and a delete: the object appears only when the copy is complete.
+The plan walks inputs and compares places through it, the state reads and writes its
+journal through it, and outputs are written through it (it is a `sinks.Files`). A path is
+a local path or a URL, as the user wrote it or as the store's walk found it; each store
+is asked only about paths of its own. `store_for` picks the store: the local disk for a
+path, fsspec for a URL (s3://, gs://, file://, ...). fsspec is an optional extra, imported
+only when a URL is first used, so a plain local batch never loads it.
 """
 
 from __future__ import annotations
 
 import os
-import uuid
-from datetime import datetime
+import stat
+from collections.abc import Hashable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import BinaryIO, Literal, Protocol
 
-from logfilter.batch.local import RUN_PREFIX, SPOOL_PREFIX
-from logfilter.errors import LogFilterError
-from logfilter.sinks import PART_SUFFIX
+from logfilter.errors import ConfigError
+from logfilter.sinks import AtomicFile, Files, LocalFiles
+from logfilter.sources.archives import printable
 
-if TYPE_CHECKING:  # fsspec is an optional extra: imported when a URL is first opened
-    from fsspec import AbstractFileSystem
+Kind = Literal["file", "folder", "special"]
+
+
+@dataclass(frozen=True, slots=True)
+class Info:
+    """What a batch needs to know of a file: its kind, size and modification time (None when
+    the store keeps none), and its access and modification times to copy to its output
+    (None off this machine)."""
+
+    kind: Kind
+    size: int
+    mtime_ns: int | None
+    times_ns: tuple[int, int] | None
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """What a walk found under an input: a file (or what may be one: a link), a folder it
+    entered, or a folder it could not list (`reason` says why)."""
+
+    path: str  # where to read it (local links resolved, so that the state names one file one way)
+    rel: str  # below the input ("" for the input itself), "/"-separated
+    name: str  # for messages and the report
+    kind: Literal["file", "folder", "unlisted"] = "file"
+    reason: str | None = None
+
+
+class Store(Files, Protocol):
+    """A place files are read from and written to: the local disk, or fsspec URLs."""
+
+    appends: bool  # can append to a file (the state's journal); else files are rewritten whole
+
+    def join(self, folder: str, *names: str) -> str:
+        """`folder`/`names`..., normalised as this store spells paths (empty names add nothing)."""
+        ...
+
+    def name(self, path: str) -> str:
+        """The name an input has in OUTDIR: its last component (a local one with links resolved)."""
+        ...
+
+    def exists(self, path: str | Path) -> bool:
+        """Anything at `path`, a dangling link included (as an input, it then fails alone)."""
+        ...
+
+    def key(self, path: str) -> tuple[str, str]:
+        """Which store and which absolute path, normalised (local links resolved): a path is
+        inside another when its key's path is below the other's."""
+        ...
+
+    def identity(self, path: str) -> Hashable | None:
+        """What makes two paths one file (on a local disk: device and inode); None when missing."""
+        ...
+
+    def local_path(self, path: str) -> Path | None:
+        """The path on this machine's filesystem; None for a remote URL."""
+        ...
+
+    def stat(self, path: str) -> Info:
+        """The file's Info, following links; OSError when it cannot be examined."""
+        ...
+
+    def walk(self, root: str, given: str) -> Iterator[Entry]:
+        """Every file under the input `root` (named `given` by the user), folders first in
+        order; the input itself when it is a file. Refuses (ConfigError) an input that
+        cannot be walked."""
+        ...
+
+    def find(self, root: str) -> Iterator[str]:
+        """Every file under the folder `root`, as found (links not resolved); none when it is missing."""
+        ...
+
+    def open_read(self, path: str) -> BinaryIO: ...
+
+    def read_bytes(self, path: str) -> bytes:
+        """The whole file; FileNotFoundError when it is not there."""
+        ...
+
+    def append(self, path: str, data: bytes, durable: bool) -> None: ...
+
+    def write_whole(self, path: str, data: bytes) -> None:
+        """Replace the file with `data`, so that it holds the old bytes or the new, never part."""
+        ...
 
 
 def is_url(text: str) -> bool:
@@ -29,173 +110,100 @@ def is_url(text: str) -> bool:
     return "://" in text
 
 
-def local_path(text: str) -> Path | None:
-    """The absolute, normalised local path of a plain path or file:// (local://) URL; None
-    for any other URL. Symbolic links are resolved, so two spellings of one file compare equal."""
-    if not is_url(text):
-        return Path(text).resolve()
-    fs, path = locate(text)
-    return Path(path).resolve() if is_local(fs) else None
+class LocalStore(LocalFiles):
+    """Files on this machine, by path: walked with os.walk, compared by device and inode."""
 
+    appends = True
 
-def locate(url: str) -> tuple[AbstractFileSystem, str]:
-    """The filesystem and path of a local path or fsspec URL (ConfigError when unknown)."""
-    from fsspec.core import url_to_fs
+    def join(self, folder: str, *names: str) -> str:
+        return str(Path(folder, *names))
 
-    try:
-        return url_to_fs(url)  # type: ignore[no-any-return]
-    except (ImportError, ValueError) as exc:  # no backend for the scheme, or a bad URL
-        scheme = url.partition("://")[0]
-        msg = f"{url}: cannot open {scheme}:// URLs ({type(exc).__name__}); install the fsspec backend for them"
-        raise LogFilterError(msg) from None
+    def name(self, path: str) -> str:
+        return Path(path).resolve().name
 
+    def key(self, path: str) -> tuple[str, str]:
+        return "file", str(Path(path).resolve())
 
-def is_local(fs: AbstractFileSystem) -> bool:
-    protocols = fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,)
-    return "file" in protocols or "local" in protocols
-
-
-def stamp(fs: AbstractFileSystem, path: str) -> tuple[int, int | None]:
-    """Size and modification time (ns) of a file: what says it changed, as in a local batch."""
-    if is_local(fs):
-        info = os.stat(path)
-        return info.st_size, info.st_mtime_ns
-    details = fs.info(path)
-    for name in ("mtime", "LastModified", "last_modified", "updated", "modified"):
-        value = details.get(name)
-        if isinstance(value, (int, float)):
-            return int(details["size"]), int(value * 1e9)
-        if isinstance(value, str):
-            try:
-                value = datetime.fromisoformat(value)
-            except ValueError:
-                continue
-        if isinstance(value, datetime):
-            return int(details["size"]), int(value.timestamp() * 1e9)
-    return int(details["size"]), None
-
-
-def open_input(url: str) -> BinaryIO:
-    fs, path = locate(url)
-    return fs.open(path, "rb")  # type: ignore[no-any-return]
-
-
-class Output:
-    """One output under construction: a uniquely named hidden part, then `commit` or `discard`.
-
-    With `run` (the URL of the run's marker in OUTDIR), `commit` writes the output only while
-    the marker is there: a client interrupted removes it, so a task it left running on the
-    cluster never puts an output over what a later run makes.
-    """
-
-    def __init__(self, url: str, suffix: str = "", run: str | None = None) -> None:
-        self.url = url
-        self._run = run
-        self._fs, self._path = locate(url)
-        parent, _, name = self._path.rpartition("/")
-        self.part = f"{parent}/.{name}.{uuid.uuid4().hex[:12]}{suffix}{PART_SUFFIX}"
-        self.local = is_local(self._fs)
+    def identity(self, path: str) -> Hashable | None:
         try:
-            self._fs.makedirs(parent, exist_ok=True)
-            self.stream: Any = self._fs.open(self.part, "wb")
-        except OSError as exc:
-            msg = f"{url}: cannot write the output ({exc.strerror or type(exc).__name__})"
-            raise LogFilterError(msg) from None
-
-    def close(self) -> None:
-        """Finish writing the part (flushed to disk, locally) without making it appear."""
-        if self.stream.closed:
-            return
-        self.stream.flush()
-        if self.local:
-            os.fsync(self.stream.fileno())
-        self.stream.close()
-
-    def commit(self, times_ns: tuple[int, int] | None = None) -> None:
-        """Make the output appear complete under its name (locally, with these times)."""
-        if self._run is not None and not self._still_running(self._run):
-            self.discard()
-            msg = f"{self.url}: not written: the run that started it was interrupted"
-            raise LogFilterError(msg)
-        try:
-            self.close()
-            if self.local:
-                if times_ns is not None:
-                    os.utime(self.part, ns=times_ns)
-                os.replace(self.part, self._path)
-                _fsync_folder(os.path.dirname(self._path))
-            else:
-                self._fs.mv(self.part, self._path)
-        except OSError as exc:
-            self.discard()
-            msg = f"{self.url}: cannot write the output ({exc.strerror or type(exc).__name__})"
-            raise LogFilterError(msg) from None
-
-    def _still_running(self, run: str) -> bool:
-        fs, path = locate(run)
-        return bool(fs.exists(path))
-
-    def discard(self) -> None:
-        try:
-            self.stream.close()
+            info = os.stat(path)
         except OSError:
-            pass
-        remove(self._fs, self.part)
+            return None
+        return info.st_dev, info.st_ino
 
-    def __enter__(self) -> Output:
-        return self
+    def local_path(self, path: str) -> Path | None:
+        return Path(path)
 
-    def __exit__(self, *exc: object) -> None:
-        if not self.stream.closed:
-            self.discard()
+    def exists(self, path: str | Path) -> bool:
+        return os.path.lexists(path)  # a dangling link is there (and fails as an input)
+
+    def stat(self, path: str) -> Info:
+        info = os.stat(path)
+        kind: Kind = "folder" if stat.S_ISDIR(info.st_mode) else "file" if stat.S_ISREG(info.st_mode) else "special"
+        return Info(kind, info.st_size, info.st_mtime_ns, (info.st_atime_ns, info.st_mtime_ns))
+
+    def walk(self, root: str, given: str) -> Iterator[Entry]:
+        root = str(Path(root))
+        if os.path.isfile(root):
+            yield Entry(_resolved(root), "", printable(given))
+            return
+        if not os.path.isdir(root):
+            msg = f"{printable(given)}: not a regular file or folder"
+            raise ConfigError(msg)
+        unlisted: list[OSError] = []
+        for here, dirs, files in os.walk(root, onerror=unlisted.append):
+            yield from _unlisted(unlisted, root)
+            dirs.sort()
+            yield Entry(here, "", printable(here), "folder")
+            # A link to a folder is not walked into: it comes as a file, and is then left out.
+            for name in sorted(files) + [d for d in dirs if os.path.islink(os.path.join(here, d))]:
+                path = os.path.join(here, name)
+                yield Entry(_resolved(path), Path(os.path.relpath(path, root)).as_posix(), printable(path))
+        yield from _unlisted(unlisted, root)
+
+    def find(self, root: str) -> Iterator[str]:
+        for here, _dirs, files in os.walk(root):
+            yield from (os.path.join(here, name) for name in files)
+
+    def open_read(self, path: str) -> BinaryIO:
+        return open(path, "rb", buffering=0)
+
+    def read_bytes(self, path: str) -> bytes:
+        return Path(path).read_bytes()
+
+    def append(self, path: str, data: bytes, durable: bool) -> None:
+        with open(path, "ab") as stream:
+            stream.write(data)
+            if durable:
+                stream.flush()
+                os.fsync(stream.fileno())
+
+    def write_whole(self, path: str, data: bytes) -> None:
+        with AtomicFile(path, self) as out:
+            out.stream.write(data)
+            out.commit()
 
 
-def remove(fs: AbstractFileSystem, path: str) -> None:
-    try:
-        fs.rm_file(path)
-    except FileNotFoundError:
-        pass
+def _resolved(path: str) -> str:
+    # What is read, with links resolved: the state then names one file one way.
+    return str(Path(path).resolve())
 
 
-def sweep_parts(url: str) -> int:
-    """Remove the part and spool files left under OUTDIR `url` (by attempts whose worker died,
-    or a run killed), and the markers of runs that are over (call under the lock, if any)."""
-    fs, root = locate(url)
-    removed = 0
-    try:
-        found = fs.find(root)
-    except FileNotFoundError:
-        return 0
-    for path in found:
-        name = path.rpartition("/")[2]
-        if name.startswith(".") and name.endswith(PART_SUFFIX) or name.startswith((SPOOL_PREFIX, RUN_PREFIX)):
-            remove(fs, path)
-            removed += 1
-    return removed
+def _unlisted(errors: list[OSError], root: str) -> Iterator[Entry]:
+    for exc in errors:
+        name = printable(exc.filename or root)
+        yield Entry(name, "", name, "unlisted", f"{name}: cannot list the folder ({exc.strerror})")
+    errors.clear()
 
 
-def start_run(outdir: str) -> str:
-    """Create this run's marker in OUTDIR (see Output); return its URL, for `end_run`."""
-    marker = f"{outdir.rstrip('/')}/{RUN_PREFIX}{uuid.uuid4().hex[:16]}"
-    fs, path = locate(marker)
-    try:
-        fs.makedirs(path.rpartition("/")[0], exist_ok=True)
-        fs.pipe_file(path, b"")
-    except OSError as exc:
-        msg = f"{outdir}: cannot write in the output folder ({exc.strerror or type(exc).__name__})"
-        raise LogFilterError(msg) from None
-    return marker
+LOCAL = LocalStore()
 
 
-def end_run(marker: str) -> None:
-    """Remove the run's marker: from now on no task of it writes an output."""
-    fs, path = locate(marker)
-    remove(fs, path)
+def store_for(path: str, fsspec: bool = False) -> Store:
+    """The store of a local path or URL; with `fsspec`, local paths go through fsspec too (as
+    every input and OUTDIR of a batch that names a URL does, so all its names are spelled alike)."""
+    if not fsspec and not is_url(path):
+        return LOCAL
+    from logfilter.batch.url_store import UrlStore  # fsspec: an optional extra
 
-
-def _fsync_folder(folder: str) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    return UrlStore.of(path)

@@ -1,43 +1,31 @@
-"""The work of a cluster batch, as run on a Dask worker: one file, one range of a huge file,
-or the join of a file's ranges into its output.
+"""The work of a batch on one file, in a worker: a local process or a Dask worker.
 
-Each task gets the Settings in its arguments (in memory, validated once on the client) and
-rewrites with the same Rewriter as a local batch. A task never raises: a bad input, an I/O
-error or a bug comes back as a failed Outcome whose reason names the file, never data (an
-exception would be logged by Dask with its text).
+Rewrite a whole file into its output, a range of a huge text file into a part, or join a
+file's parts into its output. Each gets the Settings in its arguments (in memory, validated
+once on the client) and rewrites with the same Rewriter. A task never raises: a bad input,
+an I/O error or a bug comes back as a failed Outcome whose reason names the file, never data
+(an exception would be logged by Dask with its text).
 """
 
 from __future__ import annotations
 
+import ctypes
 import io
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TypeVar
+from typing import BinaryIO, TypeVar
 
-from logfilter.batch.local import Settings
+from logfilter.batch.plan import Job
 from logfilter.batch.ranges import Range, join
-from logfilter.batch.store import Output, is_local, locate, open_input, remove, stamp
+from logfilter.batch.rewrite import Outcome, Rewriter
+from logfilter.batch.settings import Settings
+from logfilter.batch.store import Info, Store, store_for
 from logfilter.errors import LogFilterError
-from logfilter.rules.compiled import compile_policy
-from logfilter.sources.archives import Outcome, Rewriter
+from logfilter.rules.compiled import Chain, compile_policy
+from logfilter.sinks import AtomicFile
 from logfilter.sources.files import CHUNK
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class Task:
-    """One input file and its output, by absolute local path or URL; sizes as planned; the
-    URL of the run's marker (store.start_run), without which no output is committed."""
-
-    source: str
-    target: str
-    name: str
-    size: int
-    mtime_ns: int
-    run: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,19 +36,28 @@ class Part:
     part: str | None
 
 
-def rewrite_file(task: Task, settings: Settings) -> Outcome:
-    """Rewrite one whole input into its output, which appears only when complete."""
-    return _guarded(task.name, lambda: _rewrite_file(task, settings), lambda failed: failed)
+def rewrite_file(
+    job: Job, settings: Settings, run: str | None = None, *, chain: Chain | None = None,
+    counter: ctypes.c_longlong | None = None, unique: bool = True,
+) -> Outcome:  # fmt: skip
+    """Rewrite one whole input into its output, which appears only when complete.
+
+    `run`: the marker of the run (outdir.start_run) without which no output is committed.
+    `chain`: the compiled rules, when the worker keeps them (else compiled here). `counter`:
+    bytes read are added to it (the progress bar of a local batch). `unique`: the output's
+    part has a name of its own, as on a cluster, where an attempt taken for dead may still write.
+    """
+    return _guarded(job.name, lambda: _rewrite_file(job, settings, run, chain, counter, unique), lambda failed: failed)
 
 
-def rewrite_range(task: Task, settings: Settings, piece: Range) -> Part:
+def rewrite_range(job: Job, settings: Settings, piece: Range) -> Part:
     """Rewrite bytes [start, end) of a text input into a hidden part of its own."""
-    return _guarded(task.name, lambda: _rewrite_range(task, settings, piece), lambda failed: Part(failed, None))
+    return _guarded(job.name, lambda: _rewrite_range(job, settings, piece), lambda failed: Part(failed, None))
 
 
-def join_parts(task: Task, parts: list[Part]) -> Outcome:
+def join_parts(job: Job, parts: list[Part], run: str | None = None) -> Outcome:
     """Concatenate the parts of the ranges, in order, into the output; remove the parts."""
-    return _guarded(task.name, lambda: _join(task, parts), lambda failed: failed)
+    return _guarded(job.name, lambda: _join(job, parts, run), lambda failed: failed)
 
 
 def _guarded(name: str, work: Callable[[], T], failure: Callable[[Outcome], T]) -> T:
@@ -76,74 +73,120 @@ def _guarded(name: str, work: Callable[[], T], failure: Callable[[Outcome], T]) 
         return failure(Outcome(name, "file", "failed", reason=reason))
 
 
-def _rewriter(settings: Settings, output: Output) -> Rewriter:
-    # Archive members spool beside a local output, as in a local batch; else in the worker's tmp.
-    spool = Path(output.part).parent if output.local else None
-    return settings.rewriter(compile_policy(settings.policy), spool)
-
-
-def _rewrite_file(task: Task, settings: Settings) -> Outcome:
-    fs, path = locate(task.source)
-    times = _times(fs, path)
-    with open_input(task.source) as raw, Output(task.target, run=task.run) as out:
-        reader = io.BufferedReader(raw, CHUNK) if not isinstance(raw, io.BufferedReader) else raw
-        outcome = _rewriter(settings, out).rewrite(reader, out.stream, task.name, in_place=True)
+def _rewrite_file(
+    job: Job, settings: Settings, run: str | None, chain: Chain | None, counter: ctypes.c_longlong | None, unique: bool
+) -> Outcome:
+    store, out = store_for(job.source), store_for(job.target)
+    before, raw = _open(job, store)
+    counted = _Counted(raw, counter) if counter is not None else raw
+    with raw, _buffered(counted) as reader, AtomicFile(job.target, out, unique=unique, run=run) as output:
+        outcome = _rewriter(settings, chain, out, job).rewrite(reader, output.stream, job.name, in_place=True)
         if outcome.status != "omitted":
-            out.commit(times)
-    _check_unchanged(task, fs, path, outcome)
+            # The input's times: a later change to the input makes it newer than this.
+            output.commit(before.times_ns)
+    _check_unchanged(job, store, outcome)
     return outcome
 
 
-def _rewrite_range(task: Task, settings: Settings, piece: Range) -> Part:
-    with open_input(task.source) as raw, Output(task.target, f".r{piece.index}") as out:
+def _rewrite_range(job: Job, settings: Settings, piece: Range) -> Part:
+    out = store_for(job.target)
+    _before, raw = _open(job, store_for(job.source))
+    with raw, AtomicFile(job.target, out, unique=True, tag=f".r{piece.index}") as output:
         raw.seek(piece.start)
         length = None if piece.end is None else piece.end - piece.start
         reader = io.BufferedReader(_Slice(raw, length), CHUNK)  # type: ignore[arg-type]
-        outcome = _rewriter(settings, out).rewrite(reader, out.stream, task.name)
-        out.close()
+        outcome = _rewriter(settings, None, out, job).rewrite(reader, output.stream, job.name)
+        output.close()
         if outcome.status != "done":  # a range of a text log is text; anything else is a failure
-            out.discard()
-            return Part(Outcome(task.name, "file", "failed", reason=f"{task.name}: a range did not read as text"), None)
-        return Part(outcome, out.part)
+            output.discard()
+            return Part(Outcome(job.name, "file", "failed", reason=f"{job.name}: a range did not read as text"), None)
+        return Part(outcome, str(output.part))
 
 
-def _join(task: Task, parts: list[Part]) -> Outcome:
-    fs, path = locate(task.source)
-    outcome = join(task.name, [part.outcome for part in parts])
-    out_fs, _ = locate(task.target)
+def _join(job: Job, parts: list[Part], run: str | None) -> Outcome:
+    store, out = store_for(job.source), store_for(job.target)
+    outcome = join(job.name, [part.outcome for part in parts])
     try:
         if outcome.status == "done":
-            with Output(task.target, run=task.run) as out:
+            with AtomicFile(job.target, out, unique=True, run=run) as output:
                 for part in parts:
-                    with out_fs.open(part.part, "rb") as stream:
+                    with out.open_read(part.part) as stream:  # type: ignore[arg-type]
                         while chunk := stream.read(CHUNK):
-                            out.stream.write(chunk)
-                out.commit(_times(fs, path))
+                            output.stream.write(chunk)
+                output.commit(_stat(job, store).times_ns)
     finally:
         for part in parts:
             if part.part is not None:
-                remove(out_fs, part.part)
-    _check_unchanged(task, fs, path, outcome)
+                out.remove(part.part)
+    _check_unchanged(job, store, outcome)
     return outcome
 
 
-def _times(fs: object, path: str) -> tuple[int, int] | None:
-    """The input's times, for a local output: a later change to the input makes it newer."""
-    if not is_local(fs):  # type: ignore[arg-type]
-        return None
-    info = os.stat(path)
-    return info.st_atime_ns, info.st_mtime_ns
+def _open(job: Job, store: Store) -> tuple[Info, BinaryIO]:
+    """The input's Info and a raw stream of it; LogFilterError naming it when it cannot be read."""
+    try:
+        return store.stat(job.source), store.open_read(job.source)
+    except OSError as exc:
+        raise _unreadable(job, exc) from None
 
 
-def _check_unchanged(task: Task, fs: object, path: str, outcome: Outcome) -> None:
-    if stamp(fs, path) != (task.size, task.mtime_ns):  # type: ignore[arg-type]
-        outcome.warnings.append(f"{task.name}: changed while it was read; the next run will do it again")
+def _stat(job: Job, store: Store) -> Info:
+    try:
+        return store.stat(job.source)
+    except OSError as exc:
+        raise _unreadable(job, exc) from None
+
+
+def _unreadable(job: Job, exc: OSError) -> LogFilterError:
+    return LogFilterError(f"{job.name}: cannot read it ({exc.strerror or type(exc).__name__})")
+
+
+def _rewriter(settings: Settings, chain: Chain | None, out: Store, job: Job) -> Rewriter:
+    # Archive members spool beside a local output, as the output's part is; else in the worker's tmp.
+    local = out.local_path(job.target)
+    return settings.rewriter(chain or compile_policy(settings.policy), local.parent if local is not None else None)
+
+
+def _check_unchanged(job: Job, store: Store, outcome: Outcome) -> None:
+    after = _stat(job, store)
+    if (after.size, after.mtime_ns) != (job.size, job.mtime_ns):
+        outcome.warnings.append(f"{job.name}: changed while it was read; the next run will do it again")
+
+
+def _buffered(raw: BinaryIO | io.RawIOBase) -> BinaryIO:
+    return raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw, CHUNK)  # type: ignore[arg-type,type-var]
+
+
+class _Counted(io.RawIOBase):
+    """A stream whose reads add to a counter shared with the parent, for the progress bar."""
+
+    def __init__(self, raw: BinaryIO, counter: ctypes.c_longlong) -> None:
+        self._raw = raw
+        self._counter = counter
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return self._raw.seekable()
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        return self._raw.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._raw.tell()
+
+    def readinto(self, buffer: bytearray | memoryview) -> int | None:  # type: ignore[override]
+        count = self._raw.readinto(buffer)  # type: ignore[attr-defined]
+        if count:
+            self._counter.value += count  # no lock: a worker killed holding it would hang the run
+        return count  # type: ignore[no-any-return]
 
 
 class _Slice(io.RawIOBase):
     """At most `length` bytes of a stream from where it is (all of it for None)."""
 
-    def __init__(self, stream: io.RawIOBase, length: int | None) -> None:
+    def __init__(self, stream: BinaryIO, length: int | None) -> None:
         self._stream = stream
         self._left = length
 

@@ -1,19 +1,15 @@
-"""What a batch input holds, and how each kind is rewritten: the same kind comes out.
+"""What an input holds, read through compression and archives, and the helpers that read it.
 
-A text log is masked by the pipeline of `run`. Compressed data (gzip, bzip2, xz) is
-decompressed, rewritten and compressed again; an archive (zip, tar) comes out as an archive
-with the same members, each text log in it masked, recursively. Binary data is left out and
-reported, or with `keep_binary` copied unchanged. Binary means a NUL byte in the first 8 KiB
-(as git decides) that is not part of a run of NULs: a log padded with zeros after a crash is
-still a log, and is masked; UTF-16 text, images and core dumps are binary. Text streams through; an archive member is spooled (a tar
-header needs its size first, and a member left out must not leave an entry), in memory up
-to 64 MiB and beyond that in a hidden file beside the output.
+`texts` yields every text log an input holds (scan, keys). Compressed data (gzip, bzip2, xz)
+is read through its decompressor, an archive (zip, tar) member by member, recursively.
+Binary means a NUL byte in the first 8 KiB (as git decides) that is not part of a run of
+NULs: a log padded with zeros after a crash is still a log; UTF-16 text, images and core
+dumps are binary, and some of it (`unreadable`) may be a log logfilter cannot read. Batch
+rewrites the same kinds (batch/rewrite.py) with the readers here.
 """
 
 from __future__ import annotations
 
-import bz2
-import copy
 import gzip
 import io
 import lzma
@@ -24,218 +20,25 @@ import tempfile
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Literal
+from typing import BinaryIO
 
 from logfilter.errors import LogFilterError
-from logfilter.pipeline import EngineFactory, EngineName, OnError, run
-from logfilter.rules.compiled import Chain
-from logfilter.sinks import StreamSink
-from logfilter.sources.files import CHUNK, HEAD, Kind, StreamSource, cr_only, sniff
+from logfilter.sources.files import CHUNK, HEAD, cr_only, sniff
 from logfilter.sources.multistream import bzip2_reader, xz_reader
-from logfilter.stats import Stats
 
-Status = Literal["done", "up-to-date", "omitted", "kept", "failed"]
+MAX_DEPTH = 4  # archives in archives, at most
+SPOOL = 64 << 20  # bytes of an archive member held in memory; beyond, in a hidden file
 
-MAX_DEPTH = 4
-MAX_WARNINGS = 5
-SPOOL = 64 << 20
-
-_COMPRESSED: dict[str, Callable[[BinaryIO], BinaryIO]] = {
+DECOMPRESSORS: dict[str, Callable[[BinaryIO], BinaryIO]] = {
     "gzip": lambda stream: gzip.GzipFile(fileobj=stream, mode="rb"),
     "bzip2": bzip2_reader,  # every stream, or an error: BZ2File drops a damaged later stream quietly
     "xz": xz_reader,
 }
-_ZIP_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA)
 # What reading or writing a damaged file can raise; the messages name the kind, never data.
 DAMAGE = (OSError, EOFError, ValueError, RuntimeError, NotImplementedError, zlib.error, lzma.LZMAError,
            tarfile.TarError, zipfile.BadZipFile, zipfile.LargeZipFile)  # fmt: skip
-
-
-@dataclass(slots=True)
-class Outcome:
-    """What happened to one input file or archive member. Names and counts, never data."""
-
-    name: str
-    kind: str = "text"
-    status: Status = "done"
-    stats: Stats = field(default_factory=Stats)
-    reason: str | None = None
-    warnings: list[str] = field(default_factory=list)
-    members: list[Outcome] = field(default_factory=list)
-
-
-class Rewriter:
-    """Rewrites one input (a stream) into one output stream under a Chain."""
-
-    def __init__(
-        self, chain: Chain, *, engine: EngineName, on_error: OnError, keep_binary: bool, spool_dir: Path,
-        factory: EngineFactory | None = None,
-    ) -> None:
-        """`factory`: text logs are written by its engines (jsonl.factory), and only text logs are read."""
-        self._factory = factory
-        self._chain = chain
-        self._engine: EngineName = engine
-        self._on_error: OnError = on_error
-        self._keep_binary = keep_binary
-        self._spool_dir = spool_dir
-
-    def rewrite(
-        self, reader: BinaryIO, writer: BinaryIO, name: str, depth: int = 0, in_place: bool = False
-    ) -> Outcome:
-        """Rewrite what `reader` holds into `writer`; raise LogFilterError when it cannot be read.
-
-        `in_place`: the reader is a seekable file, so a zip is read where it is, not copied.
-        An outcome with status "omitted" means nothing was written: the caller leaves the
-        output out.
-        """
-        head = _read_head(reader)
-        kind = sniff(head)
-        outcome = Outcome(name, kind)
-        if self._factory is not None and kind not in ("text", "binary"):
-            msg = f"{name}: {kind} data; --format jsonl reads only text logs (extract archives and compressed logs first)"
-            raise LogFilterError(msg)
-        if depth > MAX_DEPTH and kind not in ("text", "binary"):
-            msg = f"{name}: archives nested more than {MAX_DEPTH} deep"
-            raise LogFilterError(msg)
-        if in_place and kind == "zip":
-            reader.seek(0)
-            stream: BinaryIO = reader
-        else:
-            stream = _Rewound(head, reader)  # type: ignore[assignment]
-        try:
-            if kind == "text":
-                self._text(stream, writer, outcome)
-            elif kind == "binary":
-                reason = self._left_out(head)
-                if reason is not None:
-                    outcome.status, outcome.reason = "omitted", reason
-                    return outcome
-                _copy(stream, writer)
-                outcome.status = "kept"
-            elif kind == "zip":
-                self._zip(stream, writer, outcome, depth, in_place)
-            elif kind == "tar":
-                self._tar(stream, writer, outcome, depth)
-            else:
-                self._compressed(kind, stream, writer, outcome, depth)
-        except LogFilterError:
-            raise
-        except DAMAGE as exc:
-            msg = f"{name}: cannot read or rewrite it as {kind} data ({damage(exc)})"
-            raise LogFilterError(msg) from None
-        return outcome
-
-    def _left_out(self, head: bytes) -> str | None:
-        """Why data starting with `head` is left out, or None when it is rewritten or kept."""
-        if sniff(head) != "binary":
-            return None
-        return unreadable(head) or (None if self._keep_binary else "binary data, not a text log")
-
-    def _text(self, reader: BinaryIO, writer: BinaryIO, outcome: Outcome) -> None:
-        def warn(message: str) -> None:
-            if len(outcome.warnings) < MAX_WARNINGS:
-                outcome.warnings.append(message)
-
-        run(
-            [StreamSource(outcome.name, reader)], self._chain, StreamSink(writer, outcome.name, live=False),
-            on_error=self._on_error, warn=warn, stats=outcome.stats, engine=self._engine, factory=self._factory,
-        )  # fmt: skip
-
-    def _compressed(self, kind: Kind, reader: BinaryIO, writer: BinaryIO, outcome: Outcome, depth: int) -> None:
-        with _COMPRESSED[kind](reader) as inner:
-            head = _read_head(inner)
-            mtime = getattr(inner, "mtime", None)  # gzip keeps the original's time in its header
-            reason = self._left_out(head)
-            if reason is not None:  # decided before the compressor writes a header
-                outcome.status, outcome.reason = "omitted", reason
-                return
-            with _compressor(kind, writer, outcome.name, mtime) as packed, self._spool() as spooled:
-                if sniff(head) != "zip":
-                    content = self.rewrite(_Rewound(head, inner), packed, outcome.name, depth + 1)
-                else:  # a zip is written by seeking back, which a compressor cannot do
-                    content = self._member(_Rewound(head, inner), outcome.name, depth, spooled)
-                    spooled.seek(0)
-                    _copy(spooled, packed)
-        outcome.kind = kind if content.kind == "text" else f"{content.kind}+{kind}"
-        outcome.status, outcome.stats, outcome.warnings, outcome.members = (
-            content.status, content.stats, content.warnings, content.members
-        )
-
-    def _member(self, reader: BinaryIO, name: str, depth: int, spooled: BinaryIO) -> Outcome:
-        """Rewrite one archive member into a spool file; the caller adds it unless it is left out."""
-        head = _read_head(reader)
-        if sniff(head) != "zip":
-            return self.rewrite(_Rewound(head, reader), spooled, name, depth + 1)
-        with self._spool() as seekable:  # a zip is read by seeking: give it a file
-            _copy(_Rewound(head, reader), seekable)
-            seekable.seek(0)
-            return self.rewrite(seekable, spooled, name, depth + 1, in_place=True)
-
-    def _zip(self, reader: BinaryIO, writer: BinaryIO, outcome: Outcome, depth: int, in_place: bool) -> None:
-        with self._spool() as spooled_archive:
-            if not in_place:
-                _copy(reader, spooled_archive)
-                spooled_archive.seek(0)
-                reader = spooled_archive  # type: ignore[assignment]
-            with zipfile.ZipFile(reader) as archive, zipfile.ZipFile(writer, "w") as packed:
-                packed.comment = archive.comment
-                for info in archive.infolist():
-                    copied = _zip_info(info)
-                    if info.is_dir():
-                        packed.writestr(copied, b"")
-                        continue
-                    member = f"{outcome.name}!{printable(info.filename)}"
-                    if info.flag_bits & 0x1:
-                        msg = f"{member}: the member is encrypted; cannot read it"
-                        raise LogFilterError(msg)
-                    with archive.open(info) as stream, self._spool() as spooled:
-                        result = self._member(stream, member, depth, spooled)
-                        if result.status != "omitted":
-                            copied.file_size = spooled.tell()  # decides whether zip64 is needed
-                            spooled.seek(0)
-                            with packed.open(copied, "w") as out:
-                                _copy(spooled, out)
-                    self._add(outcome, result)
-
-    def _tar(self, reader: BinaryIO, writer: BinaryIO, outcome: Outcome, depth: int) -> None:
-        with tarfile.open(fileobj=reader, mode="r|") as archive, tarfile.open(
-            fileobj=writer, mode="w|", format=tarfile.PAX_FORMAT
-        ) as packed:
-            left_out: set[str] = set()
-            for info in archive:
-                member = f"{outcome.name}!{printable(info.name)}"
-                if info.islnk() and info.linkname in left_out:
-                    outcome.members.append(Outcome(member, "link", "omitted", reason="a hard link to a member left out"))
-                    continue
-                if not info.isreg():
-                    packed.addfile(copy.copy(info))
-                    continue
-                stream = archive.extractfile(info)
-                assert stream is not None  # a regular member always has data
-                with self._spool() as spooled:
-                    result = self._member(stream, member, depth, spooled)
-                    if result.status != "omitted":
-                        copied = copy.copy(info)
-                        copied.type, copied.sparse = tarfile.REGTYPE, None  # written out in full
-                        copied.pax_headers = {
-                            k: v for k, v in info.pax_headers.items() if k != "size" and not k.startswith("GNU.sparse")
-                        }
-                        copied.size = spooled.tell()
-                        spooled.seek(0)
-                        packed.addfile(copied, spooled)
-                    else:
-                        left_out.add(info.name)
-                self._add(outcome, result)
-            _check_tar_end(archive, outcome.name)
-
-    def _add(self, outcome: Outcome, member: Outcome) -> None:
-        outcome.members.append(member)
-        outcome.stats.add(member.stats)
-
-    def _spool(self) -> tempfile.SpooledTemporaryFile[bytes]:
-        return tempfile.SpooledTemporaryFile(max_size=SPOOL, dir=self._spool_dir, prefix=".logfilter-spool-")
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,12 +57,12 @@ def texts(reader: BinaryIO, name: str, spool_dir: Path | None = None, depth: int
     before asking for the next. Damaged data raises LogFilterError (naming `name`) here, or
     one of DAMAGE from the stream's reads.
     """
-    head = _read_head(reader)
+    head = read_head(reader)
     kind = sniff(head)
     if depth > MAX_DEPTH and kind not in ("text", "binary"):
         msg = f"{name}: archives nested more than {MAX_DEPTH} deep"
         raise LogFilterError(msg)
-    stream: BinaryIO = _Rewound(head, reader)  # type: ignore[assignment]
+    stream: BinaryIO = Rewound(head, reader)  # type: ignore[assignment]
     try:
         if kind == "text":
             yield Text(name, stream)
@@ -271,10 +74,10 @@ def texts(reader: BinaryIO, name: str, spool_dir: Path | None = None, depth: int
                     member = archive.extractfile(info) if info.isreg() else None
                     if member is not None:
                         yield from texts(member, f"{name}!{printable(info.name)}", spool_dir, depth + 1)
-                _check_tar_end(archive, name)
+                check_tar_end(archive, name)
         elif kind == "zip":
             with tempfile.SpooledTemporaryFile(max_size=SPOOL, dir=spool_dir) as seekable:
-                _copy(stream, seekable)  # a zip is read from its end
+                copy_stream(stream, seekable)  # a zip is read from its end
                 seekable.seek(0)
                 with zipfile.ZipFile(seekable) as archive:
                     for info in archive.infolist():
@@ -287,7 +90,7 @@ def texts(reader: BinaryIO, name: str, spool_dir: Path | None = None, depth: int
                         with archive.open(info) as member:
                             yield from texts(member, member_name, spool_dir, depth + 1)  # type: ignore[arg-type]
         else:
-            with _COMPRESSED[kind](stream) as inner:
+            with DECOMPRESSORS[kind](stream) as inner:
                 yield from texts(inner, name, spool_dir, depth + 1)
     except LogFilterError:
         raise
@@ -339,7 +142,8 @@ def printable(name: str) -> str:
     return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
-def _read_head(reader: BinaryIO) -> bytes:
+def read_head(reader: BinaryIO) -> bytes:
+    """The first HEAD bytes (fewer at the end), however short the reads: what `sniff` judges."""
     parts, size = [], 0
     while size < HEAD:
         part = reader.read(HEAD - size)
@@ -350,7 +154,8 @@ def _read_head(reader: BinaryIO) -> bytes:
     return b"".join(parts)
 
 
-def _check_tar_end(archive: tarfile.TarFile, name: str) -> None:
+def check_tar_end(archive: tarfile.TarFile, name: str) -> None:
+    """Raise LogFilterError unless the tar ended where it should (see below)."""
     # tarfile ends quietly at a damaged header: what follows must be the zero padding.
     while chunk := archive.fileobj.read(CHUNK):  # type: ignore[union-attr]
         if chunk.strip(b"\x00"):
@@ -358,7 +163,8 @@ def _check_tar_end(archive: tarfile.TarFile, name: str) -> None:
             raise LogFilterError(msg)
 
 
-def _copy(reader: BinaryIO, writer: BinaryIO) -> None:
+def copy_stream(reader: BinaryIO, writer: BinaryIO) -> None:
+    """Copy the rest of `reader` to `writer`, CHUNK bytes at a time."""
     while chunk := reader.read(CHUNK):
         writer.write(chunk)
 
@@ -373,27 +179,7 @@ def damage(exc: BaseException) -> str:
     return exc.strerror if isinstance(exc, OSError) and exc.strerror else type(exc).__name__
 
 
-def _compressor(kind: Kind, writer: BinaryIO, name: str, mtime: int | None) -> BinaryIO:
-    if kind == "gzip":
-        inner = Path(name.rpartition("!")[2]).name
-        inner = inner[:-3] if inner.endswith(".gz") else inner[:-4] + ".tar" if inner.endswith(".tgz") else inner
-        return gzip.GzipFile(filename=inner, mode="wb", fileobj=writer, compresslevel=6, mtime=mtime)
-    if kind == "bzip2":
-        return bz2.BZ2File(writer, "wb")
-    return lzma.LZMAFile(writer, "wb", format=lzma.FORMAT_XZ)
-
-
-def _zip_info(info: zipfile.ZipInfo) -> zipfile.ZipInfo:
-    """A new entry with the member's name, time, permissions and comment (sizes come later)."""
-    copied = zipfile.ZipInfo(info.filename, info.date_time)
-    copied.compress_type = info.compress_type if info.compress_type in _ZIP_METHODS else zipfile.ZIP_DEFLATED
-    copied.external_attr = info.external_attr
-    copied.create_system = info.create_system
-    copied.comment = info.comment
-    return copied
-
-
-class _Rewound(io.RawIOBase):
+class Rewound(io.RawIOBase):
     """A stream that gives back the head already read from it, then the rest."""
 
     def __init__(self, head: bytes, rest: BinaryIO) -> None:

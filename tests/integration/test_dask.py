@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ import pytest
 from logfilter.sinks import PART_SUFFIX
 from tests.conftest import SAMPLES, run_logfilter
 from tests.integration.test_batch import make_tree, make_zip
+from tests.integration.test_dask_safety import cluster
 
 pytest.importorskip("distributed")
 psutil = pytest.importorskip("psutil")
@@ -191,12 +191,6 @@ def test_urls_need_the_scheduler(tmp_path: Path) -> None:
     assert result.stderr == "error: inputs and OUTDIR as URLs work with --scheduler only; give local paths\n"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def test_the_hash_key_reaches_workers_in_memory_only(tmp_path: Path) -> None:
     """A scheduler and a worker started without the key hash with it, and nothing they write holds it."""
     logs = inputs(tmp_path, big=1 << 20)
@@ -209,28 +203,11 @@ def test_the_hash_key_reaches_workers_in_memory_only(tmp_path: Path) -> None:
     expected = tree(tmp_path / "serial")
     assert any(b"'h:" in content for content in expected.values())
 
-    port, cluster_log = free_port(), tmp_path / "cluster.log"
-    address = f"tcp://127.0.0.1:{port}"
-    with cluster_log.open("wb") as log:
-        processes = [
-            subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
-                              "--port", str(port), "--no-dashboard"], env=unkeyed, stdout=log, stderr=log),
-            subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address, "--nworkers", "2",
-                              "--nthreads", "1", "--no-dashboard", "--local-directory", str(tmp_path / "scratch")],
-                             env=unkeyed, stdout=log, stderr=log),
-        ]  # fmt: skip
-        try:
-            out = tmp_path / "cluster"
-            result = run_logfilter("batch", "-c", config, logs, "-o", out, "--scheduler", address,
-                                   "--split-size", SPLIT, "--report", tmp_path / "cluster.json",
-                                   env=keyed, timeout=180)  # fmt: skip
-        finally:
-            for process in reversed(processes):
-                process.send_signal(signal.SIGINT)
-                try:
-                    process.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+    cluster_log, out = tmp_path / "cluster.log", tmp_path / "cluster"
+    with cluster(tmp_path, cluster_log, workers=2, env=unkeyed) as address:
+        result = run_logfilter("batch", "-c", config, logs, "-o", out, "--scheduler", address,
+                               "--split-size", SPLIT, "--report", tmp_path / "cluster.json",
+                               env=keyed, timeout=180)  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert tree(out) == expected
     written = [result.stdout, result.stderr, cluster_log.read_bytes()]

@@ -11,18 +11,20 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import orjson
 import pytest
 
-from logfilter.batch.local import RUN_PREFIX, SPOOL_PREFIX
+from logfilter.batch.outdir import RUN_PREFIX, SPOOL_PREFIX
 from logfilter.sinks import PART_SUFFIX, locked
 from tests.conftest import SAMPLES, run_logfilter
 
@@ -144,30 +146,37 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+@contextmanager
+def cluster(home: Path, log: Path, workers: int = 1, env: dict[str, str] | None = None) -> Iterator[str]:
+    """A scheduler and `workers` worker processes of their own, started in `home` (as on other
+    machines) with `env`, writing to `log`, spilling to home/scratch; the scheduler's address."""
+    port = free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    with log.open("wb") as out:
+        processes = [
+            subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
+                              "--port", str(port), "--no-dashboard"], stdout=out, stderr=out, cwd=home, env=env),
+            subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address, "--nworkers", str(workers),
+                              "--nthreads", "1", "--no-dashboard", "--local-directory", str(home / "scratch")],
+                             stdout=out, stderr=out, cwd=home, env=env),
+        ]  # fmt: skip
+        try:
+            yield address
+        finally:
+            for process in reversed(processes):
+                process.send_signal(signal.SIGINT)
+                try:
+                    process.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+
+
 @pytest.fixture(scope="module")
 def external(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     """The address of a running cluster of one worker, and the worker's cwd."""
     home = tmp_path_factory.mktemp("worker")
-    port = free_port()
-    address = f"tcp://127.0.0.1:{port}"
-    log = (home.parent / "cluster.log").open("wb")
-    processes = [
-        subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
-                          "--port", str(port), "--no-dashboard"], stdout=log, stderr=log, cwd=home),
-        subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address, "--nworkers", "1",
-                          "--nthreads", "1", "--no-dashboard", "--local-directory", str(home.parent / "scratch")],
-                         stdout=log, stderr=log, cwd=home),
-    ]  # fmt: skip
-    try:
+    with cluster(home, home.parent / "cluster.log") as address:
         yield address, home
-    finally:
-        for process in reversed(processes):
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-        log.close()
 
 
 @pytest.mark.parametrize("url_input", [False, True])
@@ -215,3 +224,20 @@ def test_an_interrupted_run_leaves_no_task_writing(tmp_path: Path, external: tup
         assert time.monotonic() < deadline
         time.sleep(0.1)
     assert not (out / "logs" / "big.log").exists()
+
+
+def test_a_worker_of_another_build_is_refused(tmp_path: Path) -> None:
+    """A worker whose logfilter is an edited copy of the client's (same version) is refused
+    before any task runs, with both builds named; nothing is written."""
+    repo = Path(__file__).resolve().parents[2]
+    other = tmp_path / "other"
+    shutil.copytree(repo / "logfilter", other / "logfilter", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(repo / "grammars", other / "grammars")
+    with (other / "logfilter" / "batch" / "rewrite.py").open("a") as module:
+        module.write("# a local patch\n")
+    with cluster(tmp_path, tmp_path / "cluster.log", env={**os.environ, "PYTHONPATH": str(other)}) as address:
+        result = run_logfilter("batch", "-c", CONFIG, LOG, "-o", tmp_path / "out", "--scheduler", address, timeout=120)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.startswith("error: the cluster's workers run another build of logfilter "), result.stderr
+    assert "install the same one on the client and the workers" in result.stderr
+    assert [path.name for path in (tmp_path / "out").rglob("*")] == []

@@ -13,7 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from logfilter.batch.local import STATE, Job, State
+from logfilter.batch.outdir import STATE
+from logfilter.batch.plan import Job
+from logfilter.batch.state import State
+from logfilter.batch.store import LOCAL
 from logfilter.errors import LogFilterError
 from logfilter.rules.config import load_policy
 from logfilter.rules.filters import parse_filter_type
@@ -131,14 +134,14 @@ class TestState:
         target.parent.mkdir()
         target.write_bytes(b"x\n")
         info = source.stat()
-        job = Job(source, target, "a.log", info.st_size, info.st_mtime_ns)
-        state = State(tmp_path / "out")
+        job = Job(str(source), str(target), "a.log", info.st_size, info.st_mtime_ns)
+        state = State(LOCAL, str(tmp_path / "out"))
         state.record(job, "rules-1", {"status": "done"})
-        assert State(tmp_path / "out").up_to_date(job, "rules-1") == {"status": "done"}
+        assert State(LOCAL, str(tmp_path / "out")).up_to_date(job, "rules-1") == {"status": "done"}
         state.invalidate([job])  # a run with other rules starts on it, then is killed
-        assert State(tmp_path / "out").up_to_date(job, "rules-1") is None
+        assert State(LOCAL, str(tmp_path / "out")).up_to_date(job, "rules-1") is None
 
     def test_torn_last_line_is_ignored(self, tmp_path: Path) -> None:
         """A record cut short by a crash is ignored, so its file is simply done again."""
         (tmp_path / STATE).write_bytes(b'{"output": "a.log", "fingerp')
-        assert State(tmp_path).done == {}
+        assert State(LOCAL, str(tmp_path)).done == {}

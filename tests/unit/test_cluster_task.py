@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from logfilter.batch.local import Settings
+from logfilter.batch.plan import Job
+from logfilter.batch.settings import Settings
+from logfilter.batch.store import store_for
 from logfilter.errors import ConfigError
 from logfilter.rules.config import load_policy
 from logfilter.sinks import PART_SUFFIX
@@ -14,32 +16,38 @@ from tests.conftest import SAMPLES
 
 pytest.importorskip("fsspec")
 from logfilter.batch.cluster import parse_size  # noqa: E402
-from logfilter.batch.store import end_run, start_run, sweep_parts  # noqa: E402
-from logfilter.batch.tasks import Task, rewrite_file  # noqa: E402
+from logfilter.batch.outdir import end_run, start_run, sweep  # noqa: E402
+from logfilter.batch.tasks import rewrite_file  # noqa: E402
 
 LOG = SAMPLES / "tserver.log"
 
 
-def task(tmp_path: Path, run: str | None) -> Task:
+def task(tmp_path: Path) -> Job:
     stat = LOG.stat()
-    return Task(str(LOG), str(tmp_path / "out" / "a.log"), "a.log", stat.st_size, stat.st_mtime_ns, run)
+    return Job(str(LOG), str(tmp_path / "out" / "a.log"), "a.log", stat.st_size, stat.st_mtime_ns)
+
+
+def sweep_parts(url: str) -> int:
+    return sweep(store_for(url), url)
 
 
 def test_a_task_of_a_live_run_commits(tmp_path: Path) -> None:
     settings = Settings(load_policy(SAMPLES / "filter.ini", None, (), False))
-    run = start_run(str(tmp_path / "out"))
-    outcome = rewrite_file(task(tmp_path, run), settings)
+    out = str(tmp_path / "out")
+    run = start_run(store_for(out), out)
+    outcome = rewrite_file(task(tmp_path), settings, run)
     assert outcome.status == "done", outcome.reason
     assert (tmp_path / "out" / "a.log").read_bytes() != LOG.read_bytes()  # masked
-    end_run(run)
+    end_run(store_for(out), run)
     assert sorted(path.name for path in (tmp_path / "out").iterdir()) == ["a.log"]
 
 
 def test_a_task_of_an_interrupted_run_writes_nothing(tmp_path: Path) -> None:
     settings = Settings(load_policy(SAMPLES / "filter.ini", None, (), False))
-    run = start_run(str(tmp_path / "out"))
-    end_run(run)  # what the client does on Ctrl-C, while the task still runs on a worker
-    outcome = rewrite_file(task(tmp_path, run), settings)
+    out = str(tmp_path / "out")
+    run = start_run(store_for(out), out)
+    end_run(store_for(out), run)  # what the client does on Ctrl-C, while the task still runs on a worker
+    outcome = rewrite_file(task(tmp_path), settings, run)
     assert outcome.status == "failed"
     assert outcome.reason == f"{tmp_path / 'out' / 'a.log'}: not written: the run that started it was interrupted"
     assert list((tmp_path / "out").iterdir()) == []

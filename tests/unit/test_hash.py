@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from logfilter.batch.local import Settings
+from logfilter.batch.settings import Settings
 from logfilter.errors import ConfigError
 from logfilter.parsing.model import Value
 from logfilter.rules.config import hash_key_id, load_policy

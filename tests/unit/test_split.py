@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from logfilter.batch.ranges import Range, cuts, join
+from logfilter.batch.rewrite import Outcome, Rewriter
 from logfilter.parsing.events import starts_event
 from logfilter.rules.compiled import compile_policy
 from logfilter.rules.config import load_policy
-from logfilter.sources.archives import Outcome, Rewriter
 from tests.conftest import GOLDEN, golden_cases
 
 CONFIG = GOLDEN / "fail-closed" / "filter.ini"
