@@ -24,7 +24,7 @@ from logfilter.batch.local import Settings
 from logfilter.batch.ranges import RANGE_SIZE, SPLIT_SIZE, cuts
 from logfilter.errors import ConfigError, LogFilterError
 from logfilter.sources.archives import Outcome
-from logfilter.sources.files import HEAD, sniff
+from logfilter.sources.sniff import SNIFF_SIZE, judge
 
 INSTALL = "pip install 'logfilter[dask]'"
 SPLIT_MIN = 256 << 10  # ranges of at least 64 KiB: a range's head is sniffed like a file's
@@ -150,7 +150,7 @@ def _pieces(task: Any, split_size: int, range_size: int) -> list[Any]:
 
     try:
         with open_input(task.source) as stream:
-            if sniff(stream.read(HEAD)) != "text":
+            if not judge(stream.read(SNIFF_SIZE)).is_text:
                 return [None]  # compressed, an archive or binary: one task reads it whole
             return cuts(stream, task.size, range_size)
     except OSError:

@@ -25,10 +25,10 @@ from pathlib import Path
 import orjson
 
 from logfilter import __version__
-from logfilter.engines.jsonl import Format, factory
+from logfilter.engines.registry import Choice, EngineName, Format
 from logfilter.errors import ConfigError, LogFilterError
-from logfilter.pipeline import EngineName, OnError
-from logfilter.rules.compiled import Chain, compile_policy
+from logfilter.pipeline import OnError
+from logfilter.rules.compiled import Rules, compile_policy
 from logfilter.rules.config import Policy, hash_key_id
 from logfilter.sinks import PART_SUFFIX, AtomicFile
 from logfilter.sources.archives import Outcome, Rewriter, printable
@@ -69,12 +69,11 @@ class Settings:
             **({"hash-key-id": key_id} if (key_id := hash_key_id(self.policy)) else {}),
         }
 
-    def rewriter(self, chain: Chain, spool_dir: Path | None) -> Rewriter:
+    def rewriter(self, chain: Rules, spool_dir: Path | None) -> Rewriter:
         """The Rewriter of one file under these settings (local worker or cluster task)."""
-        jsonl = factory(self.engine, self.all_lines) if self.output_format == "jsonl" else None
         return Rewriter(
-            chain, engine=self.engine, on_error=self.on_error, keep_binary=self.keep_binary,
-            spool_dir=spool_dir, factory=jsonl,  # type: ignore[arg-type]
+            chain, choice=Choice(self.engine, self.output_format, self.all_lines), on_error=self.on_error,
+            keep_binary=self.keep_binary, spool_dir=spool_dir,
         )  # fmt: skip
 
     def fingerprint(self) -> str:
@@ -319,7 +318,7 @@ def _source_identity(job: Job) -> list[object]:
 
 # --- the work of one file, in a worker process (or in this one with --jobs 1) ---
 
-_worker: tuple[Chain, Settings, ctypes.c_longlong] | None = None
+_worker: tuple[Rules, Settings, ctypes.c_longlong] | None = None
 
 
 def _start_worker(settings: Settings, counter: ctypes.c_longlong, parent: int) -> None:
@@ -348,7 +347,7 @@ def _work(job: Job) -> Outcome:
     return process(job, chain, settings, counter)
 
 
-def process(job: Job, chain: Chain, settings: Settings, counter: ctypes.c_longlong | None = None) -> Outcome:
+def process(job: Job, chain: Rules, settings: Settings, counter: ctypes.c_longlong | None = None) -> Outcome:
     """Rewrite one input file into its output, atomically; never raises for a bad input."""
     try:
         before = job.source.stat()

@@ -34,8 +34,7 @@ from logfilter.batch.local import Job, Plan, Settings, State, execute, sweep
 from logfilter.batch.local import entry as batch_entry
 from logfilter.batch.local import plan as plan_batch
 from logfilter.batch.local import report as batch_report
-from logfilter.engines.jsonl import FORMATS, Format
-from logfilter.engines.jsonl import factory as jsonl_factory
+from logfilter.engines.registry import FORMATS, Format
 from logfilter.engines.untag import DEFAULT_PAIR, config_pairs, parse_tags
 from logfilter.engines.untag import run as run_untag
 from logfilter.errors import ConfigError, LogFilterError
@@ -44,7 +43,7 @@ from logfilter.follow.follower import Options as FollowOptions
 from logfilter.follow.server import Server, parse_listen
 from logfilter.pipeline import ENGINES, EngineName, OnError
 from logfilter.pipeline import run as run_pipeline
-from logfilter.rules.compiled import Chain, compile_policy
+from logfilter.rules.compiled import Rules, compile_policy
 from logfilter.rules.config import load_policy, read_config
 from logfilter.rules.detect import NAMES as DETECTORS
 from logfilter.rules.filters import HIDE, FilterType, FilterTypeError, parse_filter_type
@@ -155,7 +154,6 @@ def run(
         mode, engine_name = _mode(on_error), _engine(engine)
         chosen = _format(output_format, all_lines)
         _check_preview(preview, output, preview_count, prints_data, chosen)
-        factory = jsonl_factory(engine_name, all_lines) if chosen == "jsonl" else None
     except LogFilterError as exc:
         _die(exc)
     if preview:
@@ -163,10 +161,10 @@ def run(
         return
     warn = _capped_warnings("more lines failed closed; they are counted, not listed")
     counts = _stream(inputs, output, lambda sources, sink: run_pipeline(
-        sources, chain, sink, on_error=mode, warn=warn, engine=engine_name, factory=factory
+        sources, chain, sink, on_error=mode, warn=warn, engine=engine_name, output_format=chosen, all_lines=all_lines
     ))  # fmt: skip
     if counts.failed_closed:
-        fate = "left out" if factory else "masked whole"
+        fate = "left out" if chosen == "jsonl" else "masked whole"
         _say(f"{counts.failed_closed} lines inside KV blocks could not be parsed and were {fate}")
     if stats:
         _say(counts.summary())
@@ -298,7 +296,7 @@ def follow(
     (an invalid file is reported and the rules in use are kept).
     """
 
-    def load() -> Chain:
+    def load() -> Rules:
         return compile_policy(load_policy(config, default, key or (), ignore_key_case))
 
     try:
@@ -562,7 +560,7 @@ def _check_preview(preview: bool, output: str | None, count: int, prints_data: b
         raise ConfigError(msg)
 
 
-def _preview(sources: list[Source], chain: Chain, sink: StreamSink, count: int) -> int:
+def _preview(sources: list[Source], chain: Rules, sink: StreamSink, count: int) -> int:
     shown = 0
     for example in preview_examples(sources, chain, count):
         sink.write(("\n" if shown else "").encode() + "".join(line + "\n" for line in render_preview(example)).encode())

@@ -33,28 +33,18 @@ from time import monotonic
 
 import orjson
 
-from logfilter.engines import jsonl
-from logfilter.engines.walker import LineEngine
+from logfilter.engines.handler import Walk
+from logfilter.engines.registry import Choice, EngineName, Format
 from logfilter.errors import ConfigError, InputError, LogFilterError
-from logfilter.follow.tail import (
-    FINGERPRINT,
-    Checkpoint,
-    FileOutput,
-    Fingerprint,
-    Key,
-    NotText,
-    Output,
-    StdoutOutput,
-    Tail,
-    head_kind,
-    last_event,
-    printable,
-)
+from logfilter.follow.outputs import FINGERPRINT, Checkpoint, FileOutput, Fingerprint, Output, StdoutOutput
+from logfilter.follow.tail import Key, NotText, Tail, printable
+from logfilter.parsing.events import last_event
 from logfilter.parsing.lark_parser import message_header_regex
-from logfilter.pipeline import ENGINES, EngineName, OnError, failure_reporter
-from logfilter.rules.compiled import Chain
+from logfilter.pipeline import OnError, failure_reporter
+from logfilter.rules.compiled import Rules
 from logfilter.sinks import AtomicFile, locked, part_path
-from logfilter.sources.files import CHUNK, HEAD, PACKED
+from logfilter.sources.files import CHUNK
+from logfilter.sources.sniff import SNIFF_SIZE, judge
 from logfilter.stats import Stats
 
 SCAN = 1.0  # seconds between looks for new, renamed and deleted files (sooner on a file event)
@@ -77,7 +67,7 @@ class Options:
     from_end: bool = False
     on_error: OnError = "redact"
     engine: EngineName = "fast"
-    output_format: jsonl.Format = "tlib"
+    output_format: Format = "tlib"
     all_lines: bool = False
 
 
@@ -111,7 +101,7 @@ def pattern_base(pattern: str) -> Path:
 class Follower:
     """Follows the files matching the patterns until asked to stop."""
 
-    def __init__(self, options: Options, chain: Chain, say: Say) -> None:
+    def __init__(self, options: Options, chain: Rules, say: Say) -> None:
         self.options = options
         self.chain = chain
         self.say = say
@@ -132,7 +122,7 @@ class Follower:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._rescan = True
-        self._reload: Callable[[], Chain] | None = None
+        self._reload: Callable[[], Rules] | None = None
         self._synced = 0.0
         self._written = b""  # the state last written
         self._new_state = False  # no state file at the start: --from-end applies
@@ -142,9 +132,9 @@ class Follower:
         self._unsynced = False  # written since the last fsync
         self.reloads = {"done": 0, "failed": 0}
         self.outputs_recreated = 0  # outputs deleted or replaced by someone else, started again
-        self._config: tuple[Path, Callable[[], Chain], object] | None = None  # watched rules file
+        self._config: tuple[Path, Callable[[], Rules], object] | None = None  # watched rules file
 
-    def watch_config(self, path: Path, load: Callable[[], Chain]) -> None:
+    def watch_config(self, path: Path, load: Callable[[], Rules]) -> None:
         """Reload the rules when `path` changes (as SIGHUP does); keep them when it goes away."""
         self._config = (path, load, _signature(path))
 
@@ -153,7 +143,7 @@ class Follower:
         self._stop.set()
         self._wake.set()
 
-    def reload(self, load: Callable[[], Chain]) -> None:
+    def reload(self, load: Callable[[], Rules]) -> None:
         self._reload = load
         self._wake.set()
 
@@ -414,7 +404,7 @@ class Follower:
         assert self._outdir is not None
         return self._outdir / (f"{rel}.jsonl" if self.options.output_format == "jsonl" else rel)
 
-    def _engine(self, key: Key, path: Path | None = None) -> LineEngine:
+    def _engine(self, key: Key, path: Path | None = None) -> Walk:
         def name() -> str:
             tail = self.tails.get(key)
             return tail.name if tail else "?"
@@ -426,13 +416,9 @@ class Follower:
             elif notes == MAX_NOTES + 1:
                 self.say(f"warning: {name()}: more lines failed closed in this file; they are counted in /metrics")
 
-        jsonl_out = self.options.output_format == "jsonl"
-        fate = "left it out" if jsonl_out else "masked it whole"  # as run says it
-        on_failure = failure_reporter(lambda lineno: f"{name()}:{lineno}", self.options.on_error, warn, fate)
-        if jsonl_out:
-            file = str(path) if path is not None else name()
-            return jsonl.factory(self.options.engine, self.options.all_lines)(file, self.chain, self.stats, on_failure)
-        return ENGINES[self.options.engine](self.chain, self.stats, on_failure)
+        choice = Choice(self.options.engine, self.options.output_format, self.options.all_lines)
+        on_failure = failure_reporter(lambda lineno: f"{name()}:{lineno}", self.options.on_error, warn, choice.fate)
+        return choice.build(str(path) if path is not None else name(), self.chain, self.stats, on_failure)
 
     # -- restarts ---------------------------------------------------------------------------
     def _resume(self, key: Key, fd: int, path: Path, rel: Path, saved: dict[str, object]) -> None:
@@ -819,9 +805,10 @@ def _chunks(fd: int, start: int, end: int) -> Iterator[bytes]:
 def _not_text(fd: int, path: Path, say: Say) -> bool:
     """Compressed, archived or binary files (UTF-16 text too) are never followed: they would
     pass through unread, and unmasked."""
-    kind = head_kind(os.pread(fd, HEAD, 0))  # a partial head is looked at again as it grows (Tail)
-    if kind in PACKED or kind == "binary":
-        say(f"{path}: {kind} data, not a text log; not followed")
+    head = os.pread(fd, SNIFF_SIZE, 0)
+    verdict = judge(head, partial=len(head) < SNIFF_SIZE)  # a partial head is looked at again as it grows (Tail)
+    if not verdict.is_text:
+        say(verdict.not_followed(str(path)))
         return True
     return False
 

@@ -29,10 +29,12 @@ from pathlib import Path
 from typing import BinaryIO, Literal
 
 from logfilter.errors import LogFilterError
-from logfilter.pipeline import EngineFactory, EngineName, OnError, run
-from logfilter.rules.compiled import Chain
+from logfilter.engines.registry import Choice
+from logfilter.pipeline import OnError, run
+from logfilter.rules.compiled import Rules
 from logfilter.sinks import StreamSink
-from logfilter.sources.files import CHUNK, HEAD, Kind, StreamSource, cr_only, sniff
+from logfilter.sources.files import CHUNK, StreamSource
+from logfilter.sources.sniff import SNIFF_SIZE, Kind, judge, sniff
 from logfilter.sources.multistream import bzip2_reader, xz_reader
 from logfilter.stats import Stats
 
@@ -67,16 +69,14 @@ class Outcome:
 
 
 class Rewriter:
-    """Rewrites one input (a stream) into one output stream under a Chain."""
+    """Rewrites one input (a stream) into one output stream under the compiled Rules."""
 
     def __init__(
-        self, chain: Chain, *, engine: EngineName, on_error: OnError, keep_binary: bool, spool_dir: Path,
-        factory: EngineFactory | None = None,
+        self, chain: Rules, *, choice: Choice, on_error: OnError, keep_binary: bool, spool_dir: Path
     ) -> None:
-        """`factory`: text logs are written by its engines (jsonl.factory), and only text logs are read."""
-        self._factory = factory
+        """`choice`: the engine and output format; --format jsonl reads only text logs."""
+        self._choice = choice
         self._chain = chain
-        self._engine: EngineName = engine
         self._on_error: OnError = on_error
         self._keep_binary = keep_binary
         self._spool_dir = spool_dir
@@ -93,7 +93,7 @@ class Rewriter:
         head = _read_head(reader)
         kind = sniff(head)
         outcome = Outcome(name, kind)
-        if self._factory is not None and kind not in ("text", "binary"):
+        if self._choice.output_format == "jsonl" and kind not in ("text", "binary"):
             msg = f"{name}: {kind} data; --format jsonl reads only text logs (extract archives and compressed logs first)"
             raise LogFilterError(msg)
         if depth > MAX_DEPTH and kind not in ("text", "binary"):
@@ -129,9 +129,10 @@ class Rewriter:
 
     def _left_out(self, head: bytes) -> str | None:
         """Why data starting with `head` is left out, or None when it is rewritten or kept."""
-        if sniff(head) != "binary":
+        verdict = judge(head)
+        if verdict.kind != "binary":
             return None
-        return unreadable(head) or (None if self._keep_binary else "binary data, not a text log")
+        return verdict.unreadable() or (None if self._keep_binary else verdict.left_out())
 
     def _text(self, reader: BinaryIO, writer: BinaryIO, outcome: Outcome) -> None:
         def warn(message: str) -> None:
@@ -140,7 +141,8 @@ class Rewriter:
 
         run(
             [StreamSource(outcome.name, reader)], self._chain, StreamSink(writer, outcome.name, live=False),
-            on_error=self._on_error, warn=warn, stats=outcome.stats, engine=self._engine, factory=self._factory,
+            on_error=self._on_error, warn=warn, stats=outcome.stats, engine=self._choice.engine,
+            output_format=self._choice.output_format, all_lines=self._choice.all_lines,
         )  # fmt: skip
 
     def _compressed(self, kind: Kind, reader: BinaryIO, writer: BinaryIO, outcome: Outcome, depth: int) -> None:
@@ -264,7 +266,7 @@ def texts(reader: BinaryIO, name: str, spool_dir: Path | None = None, depth: int
         if kind == "text":
             yield Text(name, stream)
         elif kind == "binary":
-            yield Text(name, None, unreadable(head) or "binary data, not a text log")
+            yield Text(name, None, judge(head).left_out())
         elif kind == "tar":
             with tarfile.open(fileobj=stream, mode="r|") as archive:
                 for info in archive:
@@ -296,34 +298,6 @@ def texts(reader: BinaryIO, name: str, spool_dir: Path | None = None, depth: int
         raise LogFilterError(msg) from None
 
 
-# Data that is not a text log and that no flag may copy unmasked: logfilter cannot read it.
-_UNREADABLE = (
-    ((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff"), "UTF-16 or UTF-32 text, which logfilter does not read"),
-    ((b"\x28\xb5\x2f\xfd",), "zstd data, which logfilter does not read"),
-    ((b"7z\xbc\xaf\x27\x1c",), "7z data, which logfilter does not read"),
-    ((b"Rar!\x1a\x07",), "rar data, which logfilter does not read"),
-    ((b"\x04\x22\x4d\x18",), "lz4 data, which logfilter does not read"),
-    ((b"\x1f\x9d", b"\x5d\x00\x00"), "compress or lzma data, which logfilter does not read"),
-)
-
-
-_TEXT_BYTES = re.compile(rb"[\t\n\r\x20-\x7e]+")
-
-
-def unreadable(head: bytes) -> str | None:
-    """Why data that starts with `head` is left out even with --keep-binary (it may be a log), or None."""
-    for magics, reason in _UNREADABLE:
-        if head.startswith(magics):
-            return reason
-    if cr_only(head):
-        return "text with CR-only line ends, which logfilter does not read (tr '\\r' '\\n' converts it)"
-    # Text in a 16-bit encoding without a byte order mark: every other byte is NUL, the rest text.
-    for zeros, text in ((head[1::2], head[0::2]), (head[0::2], head[1::2])):
-        if len(head) >= 64 and zeros.count(0) > 0.9 * len(zeros) and len(_TEXT_BYTES.sub(b"", text)) < 0.1 * len(text):
-            return "UTF-16 text, which logfilter does not read"
-    return None
-
-
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _CONTROLS_BUT_TAB = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 
@@ -341,8 +315,8 @@ def printable(name: str) -> str:
 
 def _read_head(reader: BinaryIO) -> bytes:
     parts, size = [], 0
-    while size < HEAD:
-        part = reader.read(HEAD - size)
+    while size < SNIFF_SIZE:
+        part = reader.read(SNIFF_SIZE - size)
         if not part:
             break
         parts.append(part)
