@@ -14,7 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
+from logfilter.engines.handler import Handler
+from logfilter.engines.walker import Walker
 from logfilter.errors import LogFilterError
+from logfilter.pipeline import walk_input
+from logfilter.rules.compiled import Rules
+from logfilter.sinks import NullSink
 from logfilter.sources.archives import DAMAGE, damage, printable, texts
 from logfilter.sources.files import StreamSource
 from logfilter.stats import Stats
@@ -102,3 +107,9 @@ class Inputs:
         else:
             self.results.append(InputResult(name, "not scanned", reason))
         self._told(name, reason)
+
+
+def collect(source: StreamSource, rules: Rules, handler: Handler, stats: Stats) -> None:
+    """Walk one text log to its end with a handler that collects (scan, keys): nothing is written."""
+    for _written in walk_input(source, Walker(rules, stats, handler), NullSink(), stats):
+        pass

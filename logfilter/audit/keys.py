@@ -12,16 +12,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from logfilter.audit.inputs import InputResult, Inputs
+from logfilter.audit.inputs import InputResult, Inputs, collect
 from logfilter.engines.blocks import Block, Frame
 from logfilter.engines.handler import Handler
-from logfilter.engines.walker import Walker
 from logfilter.parsing.model import KVLine, Pair
-from logfilter.pipeline import walk_input
 from logfilter.rules import treatment
 from logfilter.rules.compiled import Rules
 from logfilter.rules.filters import FilterType
-from logfilter.sinks import NullSink
 from logfilter.sources.archives import escape_controls
 from logfilter.sources.files import StreamSource
 
@@ -161,19 +158,19 @@ class KeyInventory:
         self.shapes: Shapes = {}
         self.unparsable = 0
 
-    @property
-    def inputs(self) -> list[InputResult]:
-        return self.reader.results
-
     def scan_stream(self, reader: BinaryIO, name: str) -> None:
         """Read one input (text, compressed or an archive)."""
         self.reader.stream(reader, name)
 
+    @property
+    def inputs(self) -> list[InputResult]:
+        """Every input read, or not read, in order."""
+        return self.reader.results
+
     def _walk(self, source: StreamSource, result: InputResult) -> None:
         handler = KeysHandler(self._rules, self.shapes)
         try:
-            for _written in walk_input(source, Walker(self._rules, result.stats, handler), NullSink(), result.stats):
-                pass  # keys reads every input to its end
+            collect(source, self._rules, handler, result.stats)
         finally:
             self.unparsable += handler.unparsable
 

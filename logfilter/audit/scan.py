@@ -13,11 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 from logfilter.audit.findings import Finding, Report, ScanHandler
-from logfilter.audit.inputs import InputResult, Inputs
-from logfilter.engines.walker import Walker
-from logfilter.pipeline import walk_input
+from logfilter.audit.inputs import InputResult, Inputs, collect
 from logfilter.rules.compiled import Rules
-from logfilter.sinks import NullSink
 from logfilter.sources.files import StreamSource
 from logfilter.stats import Stats
 
@@ -50,9 +47,7 @@ class Scanner:
         self.reader.stream(reader, name)
 
     def _walk(self, source: StreamSource, result: InputResult) -> None:
-        walker = Walker(self._rules, result.stats, ScanHandler(self._rules, source.name, self._record, self._everywhere))
-        for _written in walk_input(source, walker, NullSink(), result.stats):
-            pass  # scan reads every input to its end
+        collect(source, self._rules, ScanHandler(self._rules, source.name, self._record, self._everywhere), result.stats)
 
     def _not_scanned(self, name: str, reason: str) -> None:
         self._record(Finding(name, None, "not-scanned", reason=reason))

@@ -1,24 +1,17 @@
 """The fast path of `run`: the walker's semantics, with C-level regex scans doing the bulk.
 
 Python wakes up only at block openers, at lines the bulk patterns do not cover (nested
-lists, blank or unreadable lines, the line after a block), and at values that change.
-Everything between is found by `re` and `bytes.find` and copied as whole slices:
-
-- outside blocks, one search (regex_parser.block_scan_regex) finds the next C opener with the
-  leaf lines after it; a clean block (no line a rule changes, an obvious end) is counted
-  and copied whole. `KVList:` and the KV_ATTRIBUTE terminal find the other openers.
-  Message headers are counted once per chunk, only on lines that hold a literal every
-  MESSAGE_HEADER match holds;
-- inside a block, one `match` of regex_parser.run_regex consumes the leaf KV lines that share a
-  list (or none); within that run, only the lines whose key has a rule that changes it
-  are visited (or every line, when the default changes values);
-- every other line goes through the Walker (walker.py), the same code as the reference
-  walk, with regex_parser's parser in place of Lark, and the RenderHandler (render.py).
-  FastEngine wraps that walker and drives it through its public methods only.
-
-Pairs are rendered by rules/treatment.py (its row renderers for runs of leaf lines).
-tests/unit/test_differential.py holds the output and the counts equal to the reference walk's.
-A compiled scanner replaces this module next; it is kept as it was, bar the interface.
+lists, blank or unreadable lines, the line after a block), and at values that change:
+- outside blocks, one search (regex_parser.block_scan_regex) finds the next C opener with
+  the leaf lines after it; a clean block (no line a rule changes, an obvious end) is counted
+  and copied whole. Message headers are counted once per chunk (HEADER_HINTS);
+- inside a block, one `match` of regex_parser.run_regex consumes the leaf KV lines that
+  share a list (or none), rendered by rules/treatment.row_renderer; only the lines whose key
+  has a rule that changes it are visited (every line, when the default changes values);
+- every other line goes through a Walker (regex parser, RenderHandler), which FastEngine
+  wraps and drives through its public methods only.
+tests/unit/test_differential.py holds output and counts equal to the reference walk's. A
+compiled scanner replaces this module next: it is kept as it was, bar the interface.
 """
 
 from __future__ import annotations
@@ -73,17 +66,9 @@ class FastEngine:
         # Whole clean blocks are skipped in one match when few lines change.
         self._scan = None if self._every_row else regex_parser.block_scan_regex(_changing_names(rules))
 
-    @property
-    def idle(self) -> bool:
-        return self._walker.idle
-
-    @property
-    def mid_line(self) -> bool:
-        return self._walker.mid_line
-
-    @property
-    def inside_value(self) -> bool:
-        return self._walker.inside_value
+    idle = property(lambda self: self._walker.idle)
+    mid_line = property(lambda self: self._walker.mid_line)
+    inside_value = property(lambda self: self._walker.inside_value)
 
     def process(self, line: bytes, lineno: int) -> bytes:
         return self._walker.process(line, lineno)
@@ -110,14 +95,16 @@ class FastEngine:
         self._header_lines = self._find_header_lines()
         pos, end = 1, len(buf)
         walker = self._walker
+        inside = walker.inside_value  # changes only when the walker reads a line (_slow)
         try:
             while pos < end:
                 block = walker.block
                 if block is None:
                     pos = self._free(pos, end)
                     continue
-                if walker.inside_value:  # a value a failed line left open: line by line
+                if inside:  # a value a failed line left open: line by line
                     pos = self._slow(pos, buf.index(b"\n", pos) + 1)
+                    inside = walker.inside_value
                     continue
                 pos = self._leaf_run(block, pos)
                 if pos >= end:
@@ -127,6 +114,7 @@ class FastEngine:
                     walker.close_block()  # the line is a free line: _free reads it
                     continue
                 pos = self._slow(pos, line_end)
+                inside = walker.inside_value
         except InputError:
             out.append(buf[self._last : pos])
             raise

@@ -1,4 +1,5 @@
-"""The two small interfaces of a walk: the Handler the walker tells what it meets, and the Walk the loop drives.
+"""The small interfaces of a walk: the Handler the walker tells what it meets, the Parser it reads
+lines with, and the Walk the loop drives.
 
 The walker (walker.py) owns the block logic: which lines belong to a KV block, lists and
 their indentation, values left open over several lines, overlong lines, failing closed, and
@@ -21,11 +22,14 @@ reads the open block's state from the Block it is given, never from the walker's
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
+
+from logfilter.parsing import lark_parser, regex_parser
+from logfilter.parsing.model import KVLine, Layout, Opener
 
 if TYPE_CHECKING:
     from logfilter.engines.blocks import Block, Frame
-    from logfilter.parsing.model import KVLine, Opener, Pair
+    from logfilter.parsing.model import Pair
     from logfilter.rules.filters import FilterType
 
 # Called with (line number, attribute name) for a KV line that failed closed; may raise.
@@ -89,6 +93,17 @@ class Handler:
     def flush(self, ended: bool) -> bytes:
         """Output held back for lines already walked; `ended`: no line after this continues them."""
         return b""
+
+
+class Parser(NamedTuple):
+    """How the walker reads one line: a KV line of a layout (raises ParseFailed), a candidate opener."""
+
+    kv_line: Callable[[str, Layout], KVLine]
+    opener: Callable[[str], Opener | None]
+
+
+REFERENCE = Parser(lark_parser.parse_kv_line, lark_parser.parse_opener)  # the Lark grammar
+REGEX = Parser(regex_parser.parse_kv_line, regex_parser.parse_opener)  # regexes derived from it
 
 
 class Walk(Protocol):

@@ -1,31 +1,28 @@
-"""The walker: the block logic every command shares, line by line; what happens to each pair is its handler's.
+"""The walker: the block logic every command shares, line by line; what becomes of each pair is its handler's.
 
-A line belongs to a KV block when it follows a block opener (grammars/tlib.lark `opener`),
-is not blank, starts with a blank, and either starts with a quote or is indented deeper
-than the opener. Inside a block, indentation decides which open list a line belongs to; the
-parser decides what the line is made of. A line that cannot be read fails closed, and so do
-the lines of a value it leaves open (parsing/events.py) and deeper lines. The walker never
-needs a later line to decide about an earlier one, so each line can be written as soon as
-it is complete.
+It owns which lines belong to a KV block (blocks.py) and the lists open in it, values left
+open over several lines (parsing/events.py), lines longer than the framer holds, failing
+closed, and the counts of lines, messages, pairs and failed lines. It never needs a later
+line to decide about an earlier one, so each line can be written as soon as it is complete.
 
     walker = Walker(rules, stats, RenderHandler(rules, stats), REGEX, on_failure)
-    walker.feed(lines, lineno, out)              # whole lines; or process(line), overlong(part)
-    walker.block                                 # the open Block (read-only), or None
+    walker.feed(lines, lineno, out)    # whole lines; process(line): one line; overlong(part)
+    walker.block                       # the open Block (read-only), or None
 
-The Walker is not subclassed: a Handler (handler.py) is told what it meets, and the fast
-path (fast.py) drives it through the public methods below. The parser is an argument:
+The Walker is not subclassed: its Handler (handler.py) is told what it meets, and the fast
+path (fast.py) drives it through its public methods. The parser is an argument (handler.py):
 REFERENCE (the Lark grammar, the definition of correct) or REGEX (regexes derived from it).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import NamedTuple, final
+from typing import final
 
 from logfilter.engines.blocks import DROP, FAILED_CLOSED, NORMAL, OPAQUE, TAB_STOP, Block, Frame, belongs, split_eol, width
-from logfilter.engines.handler import Handler, OnFailure
+from logfilter.engines.handler import REFERENCE, REGEX, Handler, OnFailure, Parser
 from logfilter.framing import HEAD, MORE
-from logfilter.parsing import events, lark_parser, regex_parser
+from logfilter.parsing import events
 from logfilter.parsing.events import WHITESPACE
 from logfilter.parsing.lark_parser import ParseFailed, message_header_regex, opener_hint_regex
 from logfilter.parsing.model import KVLine, Layout, Opener
@@ -33,18 +30,8 @@ from logfilter.rules.compiled import Rules
 from logfilter.rules.filters import FilterType
 from logfilter.stats import Stats
 
+__all__ = ["REFERENCE", "REGEX", "Walker"]
 _PASS, _MASK = 1, 2  # an overlong line passes through, or fails closed
-
-
-class Parser(NamedTuple):
-    """How one line is read: a KV line of a layout (raises ParseFailed), a candidate opener."""
-
-    kv_line: Callable[[str, Layout], KVLine]
-    opener: Callable[[str], Opener | None]
-
-
-REFERENCE = Parser(lark_parser.parse_kv_line, lark_parser.parse_opener)
-REGEX = Parser(regex_parser.parse_kv_line, regex_parser.parse_opener)
 
 
 @final
@@ -56,8 +43,11 @@ class Walker:
     ) -> None:
         self._rules, self._stats, self._handler, self._parser = rules, stats, handler, parser
         self._on_failure = on_failure
-        self._emit = handler.emit
-        self._block: Block | None = None
+        # The hooks the handler defines; one it leaves to Handler's default is not called at all.
+        self._emit, self._kv_read, self._kv_done = _own(handler, "emit"), _own(handler, "kv_line"), _own(handler, "kv_line_done")
+        self._told_free, self._told_open = _own(handler, "free_line"), _own(handler, "block_opened")
+        self._told_close, self._told_list = _own(handler, "block_closed"), _own(handler, "list_opened")
+        self.block: Block | None = None  # the open KV block (read-only outside the walker), or None
         # The quote that ends a value a failed line left open: lines until then fail closed.
         self._awaiting: bytes | None = None
         self._long = 0  # inside an overlong line: _PASS it through or _MASK it
@@ -68,14 +58,9 @@ class Walker:
         self._opener_hint = opener_hint_regex()
 
     @property
-    def block(self) -> Block | None:
-        """The open KV block, or None."""
-        return self._block
-
-    @property
     def idle(self) -> bool:
         """Whether nothing is open or held: a walker started fresh here would go on alike."""
-        return self._block is None and self._awaiting is None and not self._long and not self._handler.holding
+        return self.block is None and self._awaiting is None and not self._long and not self._handler.holding
 
     @property
     def mid_line(self) -> bool:
@@ -89,12 +74,8 @@ class Walker:
         return self._awaiting is not None or self._long != 0
 
     def feed(self, data: bytes, lineno: int, out: list[bytes]) -> int:
-        """Append the output for `data` (whole lines; the first is line `lineno`) to `out`.
-
-        Return the number of lines read. Output for lines before a failure that raises is
-        already in `out`. A handler that does not read free lines has them passed over in one
-        search for the next line that may open a block.
-        """
+        """Append the output for `data` (whole lines; the first is line `lineno`) to `out`; return the
+        lines read. Output for lines before a failure that raises is already in `out`."""
         if not self._handler.reads_free_lines:
             return self._feed_blocks(data, lineno, out)
         lines = data.split(b"\n")
@@ -105,17 +86,18 @@ class Walker:
         return len(lines)
 
     def _feed_blocks(self, data: bytes, lineno: int, out: list[bytes]) -> int:
+        # Free lines are passed over in one search for the next line that may open a block.
         pos, end, count = 0, len(data), 0
         hint, process = self._opener_hint.search, self.process
         while pos < end:
-            if self._block is None:
+            if self.block is None:
                 found = hint(data, pos)
                 start = data.rfind(b"\n", pos, found.start()) + 1 if found is not None else end
                 if start > pos:
                     passed = data.count(b"\n", pos, start)
                     self._stats.lines += passed
                     count += passed
-                    out.append(self._emit(data[pos:start]))
+                    out.append(self._write(data[pos:start]))
                     pos = start
                     if pos >= end:
                         break
@@ -133,24 +115,21 @@ class Walker:
     def step(self, line: bytes, lineno: int) -> bytes:
         """Return the output for one input line, not counting it (the fast path counts in bulk)."""
         body, eol = split_eol(line)
-        block = self._block
+        block = self.block
         if block is not None:
             if self._awaiting is not None:
                 if not events.starts_event(body):
-                    return self._emit(self._continued(block, body, eol, lineno))
+                    out = self._continued(block, body, eol, lineno)
+                    return out if self._emit is None else self._emit(out)
                 self._awaiting = None
             if belongs(block, body):
-                return self._emit(self._kv_line(block, body, eol, lineno))
+                out = self._kv_line(block, body, eol, lineno)
+                return out if self._emit is None else self._emit(out)
             self.close_block()
-        if self._headers.search(body):
-            self._stats.messages += 1
-        opener = self._opener(body)
-        self._handler.free_line(body, lineno, opener)
-        if opener is not None:
-            self._open(opener, body)
-        return self._emit(line)
+        self._free_line(body, lineno)
+        return line if self._emit is None else self._emit(line)
 
-    # -- what the fast path drives, besides step ---------------------------------------------
+    # -- what the fast path drives, besides step
     def open_line(self, body: bytes) -> None:
         """Open a block if free line `body` is an opener (its message header is counted by the caller)."""
         opener = self._opener(body)
@@ -159,23 +138,34 @@ class Walker:
 
     def open_block(self, layout: Layout, indent: int, attribute: str, body: bytes) -> None:
         """Open a block whose opener line `body` was found in bulk, indented to column `indent`."""
-        self._block = Block(layout, indent, attribute)
-        self._handler.block_opened(self._block, body)
+        self.block = Block(layout, indent, attribute)
+        if self._told_open is not None:
+            self._told_open(self.block, body)
 
     def close_block(self) -> None:
         """End the open block: the line at hand does not belong to it."""
-        if self._block is not None:
-            self._block = None
-            self._handler.block_closed()
+        if self.block is not None:
+            self.block = None
+            if self._told_close is not None:
+                self._told_close()
 
     def enter(self, column: int) -> Frame | None:
         """Close the lists a line of the open block at `column` is not in; return the innermost open one."""
-        frames = self._block.frames  # type: ignore[union-attr]
+        frames = self.block.frames  # type: ignore[union-attr]
         while frames and frames[-1].own >= column:
             frames.pop()
         return frames[-1] if frames else None
 
-    # -- lines --------------------------------------------------------------------------------
+    def _free_line(self, body: bytes, lineno: int, tell: bool = True) -> None:
+        """Count a message header; tell the handler (unless not `tell`); open a block at an opener."""
+        if self._headers.search(body):
+            self._stats.messages += 1
+        opener = self._opener(body)
+        if tell and self._told_free is not None:
+            self._told_free(body, lineno, opener)
+        if opener is not None:
+            self._open(opener, body)
+
     def _opener(self, body: bytes) -> Opener | None:
         # Only lines naming a KV attribute (or KVList:) can open a block: parse those alone.
         if self._opener_hint.search(body):
@@ -186,11 +176,12 @@ class Walker:
         self.open_block(opener.layout, width(opener.indent.encode()), opener.attribute, body)
 
     def _kv_line(self, block: Block, body: bytes, eol: bytes, lineno: int) -> bytes:
-        read = self._handler.kv_line(body, lineno, block)
+        read = body if self._kv_read is None else self._kv_read(body, lineno, block)
         if read is None:
             return body + eol
         out = self._read(block, read, eol, lineno)
-        self._handler.kv_line_done(body, lineno, block, out)
+        if self._kv_done is not None:
+            self._kv_done(body, lineno, block, out)
         return out
 
     def _read(self, block: Block, body: bytes, eol: bytes, lineno: int) -> bytes:
@@ -239,7 +230,8 @@ class Walker:
                 frames.append(Frame(column + depth * step, None, DROP))
                 return "".join(parts) if depth else None
             frames.append(Frame(column + depth * step, rule, NORMAL, pair.key))
-            handler.list_opened(pair, frames[-1], block)
+            if self._told_list is not None:
+                self._told_list(pair, frames[-1], block)
             parts += (pair.key_raw, pair.sep)
             if pair.sub is None:
                 break
@@ -247,7 +239,6 @@ class Walker:
         parts.append(kv.trail)
         return "".join(parts)
 
-    # -- failing closed -------------------------------------------------------------------------
     def _failed(self, lineno: int, attribute: str) -> None:
         self._stats.failed_closed += 1
         self._handler.failed(lineno, attribute)
@@ -275,33 +266,32 @@ class Walker:
     def overlong(self, piece: bytes, part: int, lineno: int) -> bytes:
         """The output for one part (HEAD, MORE or END, framing.py) of a line longer than the framer holds.
 
-        The head decides, as for a whole line: a line inside a KV block (or inside a value a
-        failed line left open) fails closed whole, its text dropped; any other line passes
-        through unchanged, part by part. Only the head is read (for a message header or an
-        opener); the end part carries the line ending (none at the end of the input).
+        The head decides: inside a KV block (or a value left open) the line fails closed whole,
+        its text dropped; any other line passes through, part by part. Only the head is read
+        (for a message header or an opener); the end part carries the line ending.
         """
         if part == HEAD:
             self._stats.lines += 1
             self._long_tail, self._long_size = piece[-64:], len(piece)
             placeholder = self._long_head(piece, lineno)
             self._long = _PASS if placeholder is None else _MASK
-            return self._emit(piece if placeholder is None else placeholder)
+            return self._write(piece if placeholder is None else placeholder)
         self._long_tail = (self._long_tail + piece)[-64:]
         self._long_size += len(piece)
         if part == MORE:
-            return self._emit(piece if self._long == _PASS else b"")
+            return self._write(piece if self._long == _PASS else b"")
         mode, self._long = self._long, 0
         body, eol = split_eol(self._long_tail)  # a CRLF may be cut between parts
         self._handler.long_line_end(lineno, mode == _PASS, self._long_size - len(eol))
         if mode == _PASS:
-            return self._emit(piece)
+            return self._write(piece)
         if self._long_quote is not None and not events.closes(body, self._long_quote):
             self._awaiting = self._long_quote  # the value goes on after this line
-        return self._emit(eol)
+        return self._write(eol)
 
     def _long_head(self, head: bytes, lineno: int) -> bytes | None:
         """Read the head of an overlong line: its placeholder when it fails closed, else None."""
-        block = self._block
+        block = self.block
         lead = len(head) - len(head.lstrip(WHITESPACE))
         if block is not None and self._awaiting is not None and not events.starts_event(head):
             self._handler.long_line(head, lineno, False)
@@ -318,12 +308,18 @@ class Walker:
         self._handler.long_line(head, lineno, True)
         self._long_quote = None
         self.close_block()
-        if self._headers.search(head):
-            self._stats.messages += 1
-        self.open_line(head)
+        self._free_line(head, lineno, tell=False)  # the handler was told: long_line
         return None
 
     def flush(self, ended: bool) -> bytes:
         """Output the handler holds for lines already walked; `ended`: no line read after this continues them."""
         return self._handler.flush(ended)
 
+    def _write(self, out: bytes) -> bytes:
+        """What the walk writes for output `out` (the handler's emit, when it has one)."""
+        return out if self._emit is None else self._emit(out)
+
+
+def _own(handler: Handler, hook: str) -> Callable[..., object] | None:
+    """The handler's `hook`, or None where it keeps Handler's do-nothing default."""
+    return None if getattr(type(handler), hook) is getattr(Handler, hook) else getattr(handler, hook)

@@ -80,7 +80,8 @@ def treat(rules: Rules, stats: Stats, kv: KVLine, pair: Pair, chosen: FilterType
     """The key, separator and value of leaf `pair` under `chosen` (or the net), counted; None: skipped."""
     caught = None
     value = pair.value
-    if watched(rules, chosen, kv.suppressed) and value is not None and value.kind != "bin":
+    # watched(), inline: this runs for every pair the fast path leaves to the walker.
+    if rules.detectors is not None and chosen.action in IN_CLEAR and not kv.suppressed and value is not None and value.kind != "bin":
         caught = rules.detectors.first(value.raw.encode(*_ENCODING))  # type: ignore[union-attr]
         if caught is not None:
             stats.count_detection(caught, pair.key_raw.encode(*_ENCODING))
@@ -173,11 +174,14 @@ def _rows(rule: FilterType, stats: Stats) -> Render:
 
         return hide
 
+    apply = rule.apply
+
     def mask(row: Row) -> bytes:
         stats.masked += 1
         indent, key, gap, sep, value, trail, eol = row
         key_count(key)
-        new = value_bytes(rule, value, "psdk" if gap else "c")  # only the PSDK print has a gap
+        # value_bytes(), inline; only the PSDK print has a gap between key and type.
+        new = apply(Value(value_kind(value), value.decode(*_ENCODING)), "psdk" if gap else "c").encode(*_ENCODING)
         return b"".join((indent, key, gap, sep, new, trail, eol))
 
     return mask
