@@ -23,5 +23,5 @@ def corpus() -> bytes:
 
 
 def chain_for(name: str) -> Rules:
-    """The compiled chain of benchmarks/configs/<name>.ini."""
+    """The compiled rules of benchmarks/configs/<name>.ini."""
     return compile_policy(load_policy(CONFIGS / f"{name}.ini"))

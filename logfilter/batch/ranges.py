@@ -1,8 +1,8 @@
 """One huge text log cut into byte ranges at message boundaries, and the ranges' outcomes joined.
 
 A range begins at a line that starts a log event (a time stamp, a message header or a KV
-attribute at column 0; unclosed.starts_event): such a line ends any KV block (engine.belongs)
-and any value left open over several lines (unclosed.py), so an engine started fresh there
+attribute at column 0; parsing/events.starts_event): such a line ends any KV block (engines/blocks.belongs)
+and any value left open over several lines (parsing/events.py), so an engine started fresh there
 goes on exactly as the one that read everything before it, and the ranges masked apart and concatenated are the
 bytes of the file masked whole. A line longer than SNIFF_SIZE is never a cut. A cut is also moved
 on past a line whose first 8 KiB would not sniff as text (a NUL, an archive's magic), so every range is masked as the text it is.
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from logfilter.parsing.events import WHITESPACE
-from logfilter.parsing.events import starts_event
+from logfilter.parsing.events import starts_at
 from logfilter.sources.archives import MAX_WARNINGS, Outcome
 from logfilter.sources.sniff import SNIFF_SIZE, judge
 
@@ -80,13 +80,12 @@ def _boundary(stream: BinaryIO, offset: int, size: int) -> int | None:
 
 def _starts_range(stream: BinaryIO, offset: int) -> bool:
     """Whether the line at `offset` starts a log event (which ends any value left open over
-    several lines, unclosed.py) and the SNIFF_SIZE bytes from there are judged a text log."""
+    several lines, parsing/events.py) and the SNIFF_SIZE bytes from there are judged a text log."""
     here = stream.tell()
     stream.seek(offset)
     head = stream.read(SNIFF_SIZE)
     stream.seek(here)
-    line, newline, _rest = head.partition(b"\n")
-    return bool(newline) and starts_event(line.rstrip(b"\r")) and judge(head).is_text
+    return starts_at(head) and judge(head).is_text
 
 
 def join(name: str, parts: list[Outcome]) -> Outcome:

@@ -38,6 +38,13 @@ class Block:
     attribute: str
     frames: list[Frame] = field(default_factory=list)
 
+    def enter(self, column: int) -> Frame | None:
+        """Close the lists a line at `column` is not in; return the innermost open one (the walker's)."""
+        frames = self.frames
+        while frames and frames[-1].own >= column:
+            frames.pop()
+        return frames[-1] if frames else None
+
     @property
     def path(self) -> tuple[str, ...]:
         """The keys of the open lists, outermost first."""

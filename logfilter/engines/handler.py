@@ -95,6 +95,12 @@ class Handler:
         return b""
 
 
+def defined(handler: Handler, *hooks: str) -> list[Callable[..., object] | None]:
+    """The handler's own methods for `hooks`, None for each it leaves to Handler's do-nothing default."""
+    kind = type(handler)
+    return [None if getattr(kind, hook) is getattr(Handler, hook) else getattr(handler, hook) for hook in hooks]
+
+
 class Parser(NamedTuple):
     """How the walker reads one line: a KV line of a layout (raises ParseFailed), a candidate opener."""
 

@@ -1,19 +1,16 @@
 """JSON lines: each message of a log as one JSON object, its KV values filtered exactly as `run` prints them.
 
-JsonHandler is a handler of the Walker: the block logic (which lines belong to a KV block,
-rule inheritance in nested lists, skip, failing closed) is the one `run` uses, and each leaf
-pair is rendered by rules/treatment.py as `run` renders it; the handler files the value
-text under its key instead of writing a line. docs/jsonl-schema.json is the contract for
-the objects; docs/decisions.md ("JSON lines") says why they look the way they do.
+JsonHandler is a Walker's handler: the block logic is the one `run` uses, and each leaf pair
+is rendered by rules/treatment.py as `run` renders it; the value text is filed under its key
+instead of written. docs/jsonl-schema.json is the contract for the objects; docs/decisions.md
+("JSON lines") says why they look the way they do.
 
-A message starts at a line outside KV blocks that matches the grammar's MESSAGE_HEADER.
-The C print's `message X` line under its event line (`... Trc 04541 RequestX received
-from ...`) starts at that event line. A message goes on over the lines that continue it
-(formats.md, and tail.py's split points): lines that start with a blank, the PSDK's
-column-0 `Attribute...` lines and `message attributes:` (events.continues_message). It ends
-at an empty line or any other line at column 0. A KV block opened outside any message makes a message with no
-name. The other lines are written as `{"file", "line", "text"}` objects with `all_lines`,
-and are dropped otherwise.
+A message starts at a line outside KV blocks that matches the grammar's MESSAGE_HEADER; the
+C print's `message X` line under its event line (`... Trc 04541 RequestX received from ...`)
+starts at that event line. It goes on over the lines that continue it
+(events.continues_message) and ends at an empty line or any other line at column 0. A KV
+block opened outside any message makes a message with no name. The other lines are written
+as `{"file", "line", "text"}` objects with `all_lines`, and are dropped otherwise.
 """
 
 from __future__ import annotations

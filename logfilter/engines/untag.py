@@ -1,16 +1,14 @@
 """Finds the values that `tag()` wrapped in tags, on any line, and hides, strips or re-filters them.
 
-Works on bytes: everything outside a tagged span comes out as it went in. A tagged value
-is read like a value token (regex_parser.value_kind): quoted text runs to the last quote of
-the same kind that the postfix follows; anything else runs to the first postfix. A prefix
-with no closing tag on its line fails closed: the rest of the line is hidden. What a filter
-type does to a tagged value is rules/treatment.py's, as for a pair.
+Works on bytes: everything outside a tagged span comes out as it went in. A tagged value is
+read like a value token: quoted text runs to the last quote of its kind that the postfix
+follows; anything else runs to the first postfix. A prefix with no closing tag on its line
+fails closed: the rest of the line is hidden. What a filter type does to a tagged value is
+rules/treatment.py's, as for a pair.
 
-Untag is not a pair handler of the walker (a tag may be on any line, in or out of blocks):
-UntagWalk is a second implementation of the small Walk protocol the loop (pipeline.py)
-drives, so untag is framed, bounded and judged like every other command. A line longer than
-the bound cannot be read whole, so where a tagged value on it ends cannot be known: the line
-is hidden whole (failed closed), as the walker hides a KV line it cannot read.
+Tags may be on any line, so untag is no pair handler of the walker: UntagWalk is a second
+implementation of the Walk protocol the loop (pipeline.py) drives. A line longer than the
+bound cannot be read whole, so where a tagged value on it ends is unknown: it is hidden whole.
 """
 
 from __future__ import annotations

@@ -16,11 +16,10 @@ REFERENCE (the Lark grammar, the definition of correct) or REGEX (regexes derive
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import final
 
 from logfilter.engines.blocks import DROP, FAILED_CLOSED, NORMAL, OPAQUE, TAB_STOP, Block, Frame, belongs, split_eol, width
-from logfilter.engines.handler import REFERENCE, REGEX, Handler, OnFailure, Parser
+from logfilter.engines.handler import REFERENCE, REGEX, Handler, OnFailure, Parser, defined
 from logfilter.framing import HEAD, MORE
 from logfilter.parsing import events
 from logfilter.parsing.events import WHITESPACE
@@ -44,9 +43,10 @@ class Walker:
         self._rules, self._stats, self._handler, self._parser = rules, stats, handler, parser
         self._on_failure = on_failure
         # The hooks the handler defines; one it leaves to Handler's default is not called at all.
-        self._emit, self._kv_read, self._kv_done = _own(handler, "emit"), _own(handler, "kv_line"), _own(handler, "kv_line_done")
-        self._told_free, self._told_open = _own(handler, "free_line"), _own(handler, "block_opened")
-        self._told_close, self._told_list = _own(handler, "block_closed"), _own(handler, "list_opened")
+        self._emit, self._kv_read, self._kv_done = defined(handler, "emit", "kv_line", "kv_line_done")
+        self._told_free, self._told_open, self._told_close, self._told_list = defined(
+            handler, "free_line", "block_opened", "block_closed", "list_opened"
+        )
         self.block: Block | None = None  # the open KV block (read-only outside the walker), or None
         # The quote that ends a value a failed line left open: lines until then fail closed.
         self._awaiting: bytes | None = None
@@ -69,8 +69,7 @@ class Walker:
 
     @property
     def inside_value(self) -> bool:
-        """Whether the next line may continue a value left open or an overlong line: not a place
-        where a fresh walker goes on alike, even at a split point."""
+        """Whether the next line may continue a value or an overlong line: no fresh walker goes on alike."""
         return self._awaiting is not None or self._long != 0
 
     def feed(self, data: bytes, lineno: int, out: list[bytes]) -> int:
@@ -151,10 +150,7 @@ class Walker:
 
     def enter(self, column: int) -> Frame | None:
         """Close the lists a line of the open block at `column` is not in; return the innermost open one."""
-        frames = self.block.frames  # type: ignore[union-attr]
-        while frames and frames[-1].own >= column:
-            frames.pop()
-        return frames[-1] if frames else None
+        return self.block.enter(column)  # type: ignore[union-attr]
 
     def _free_line(self, body: bytes, lineno: int, tell: bool = True) -> None:
         """Count a message header; tell the handler (unless not `tell`); open a block at an opener."""
@@ -189,7 +185,7 @@ class Walker:
         if lead == len(body):
             return body + eol  # blanks only: still inside the block, nothing to mask
         column = width(body[:lead])
-        top = self.enter(column)
+        top = block.enter(column)
         if top is not None and top.mode == DROP:
             return b""
         if top is not None and top.mode == OPAQUE:
@@ -316,10 +312,4 @@ class Walker:
         return self._handler.flush(ended)
 
     def _write(self, out: bytes) -> bytes:
-        """What the walk writes for output `out` (the handler's emit, when it has one)."""
         return out if self._emit is None else self._emit(out)
-
-
-def _own(handler: Handler, hook: str) -> Callable[..., object] | None:
-    """The handler's `hook`, or None where it keeps Handler's do-nothing default."""
-    return None if getattr(type(handler), hook) is getattr(Handler, hook) else getattr(handler, hook)

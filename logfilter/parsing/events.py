@@ -2,8 +2,8 @@
 
 - `starts_event`: a column-0 line that starts a new log event (a Genesys time stamp with its
   level and id, a message header or a KV attribute). Batch cuts huge files into ranges there
-  (batch/ranges.py), follow starts --from-end there (`last_event`), and it ends any value
-  left open over several lines.
+  (`starts_at`), follow starts --from-end there (`last_event`), and it ends any value left
+  open over several lines.
 - Values left open (`opened`, `closes`): a value with a line feed in it prints over several
   lines, and the lines after the first start wherever the text does, often at column 0,
   where they would end the block and pass through in clear. So after a KV line that failed
@@ -73,6 +73,13 @@ def starts_event(body: bytes) -> bool:
         return False
     # The header and attribute words at the line's start only: `... got message EventX` inside a value is data.
     return _EVENT_TIME.match(body) is not None or _event_words().match(body) is not None
+
+
+def starts_at(head: bytes) -> bool:
+    """Whether `head` (bytes from the start of a line) begins with a whole line that starts a log
+    event: a walk started fresh there goes on as one that read everything before (batch ranges)."""
+    line, newline, _rest = head.partition(b"\n")
+    return bool(newline) and starts_event(line.rstrip(b"\r"))
 
 
 def continues_message(body: bytes) -> bool:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from logfilter.audit.findings import ScanHandler
+from logfilter.audit.keys import KeysHandler
+from logfilter.audit.preview import PreviewHandler
 from logfilter.engines.blocks import Block, Frame
 from logfilter.engines.handler import Handler
 from logfilter.engines.render import RenderHandler
@@ -192,3 +195,46 @@ class TestOverlong:
         assert b"".join(walker.overlong(piece, part, 2) for piece, part in parts) == b"".join(p for p, _ in parts)
         assert recorder.events[-3:] == [("long_line", 2, True), ("block_closed",), ("long_line_end", 2, True, 26)]
         assert walker.block is None and walker.idle
+
+
+class TestHandlers:
+    """Each handler on its own, walking the same small log."""
+
+    def test_render_writes_what_run_writes(self) -> None:
+        """RenderHandler renders every pair by its rule and counts it."""
+        rules, stats = _rules("copy", "A=hide", "S=skip"), Stats()
+        out: list[bytes] = []
+        Walker(rules, stats, RenderHandler(rules, stats)).feed(LOG, 1, out)
+        assert b"\t\t'A'\t'****'\n" in b"".join(out) and b"'S'(list)" not in b"".join(out)
+        assert (stats.masked, stats.skipped) == (1, 1)
+
+    def test_scan_finds_what_a_rule_would_mask(self) -> None:
+        """ScanHandler reports a value its rule masks as `****`, never the value, and writes nothing."""
+        rules, found = _rules("copy", "A=hide", "S=skip"), []
+        out: list[bytes] = []
+        Walker(rules, Stats(), ScanHandler(rules, "x.log", found.append, everywhere=False)).feed(LOG, 1, out)
+        assert [(f.line, f.detector, f.key, f.preview) for f in found] == [
+            (3, "rule", "A", "****"), (6, "rule", "S", "****"), (8, "unparsable", None, ""),
+        ]  # fmt: skip
+        assert b"".join(out) == b""
+
+    def test_keys_records_shapes_and_paths(self) -> None:
+        """KeysHandler records each key at its nesting path, with the rule that applies and why."""
+        rules, shapes = _rules("copy", "L=hide", "S=skip"), {}
+        handler = KeysHandler(rules, shapes)
+        Walker(rules, Stats(), handler).feed(LOG, 1, [])
+        got = {(path, key): (shape.filter_type, shape.why) for (_attr, path, key), shape in shapes.items()}
+        assert got == {
+            ((), "A"): ("copy", "default"), ((), "L"): ("hide", "rule"), (("L",), "B"): ("hide", "list L"),
+            (("L",), "C"): ("hide", "list L"), ((), "S"): ("skip", "rule"),
+        }  # fmt: skip
+        assert handler.unparsable == 1
+
+    def test_preview_keeps_before_and_after(self) -> None:
+        """PreviewHandler keeps each KV line before and after (None: removed), by message."""
+        rules, stats = _rules("copy", "L=hide", "S=skip"), Stats()
+        handler = PreviewHandler(rules, stats)
+        Walker(rules, stats, handler).feed(LOG, 1, [])
+        changed = {change.lineno: change.after for _message, change in handler.seen if change.after != change.before}
+        assert changed == {4: b"\t\t'L'(list) 'B'\t'****'", 5: b"\t\t\t'C'\t'****'", 6: None, 7: None, 8: b"\t\t'****'"}
+        assert {message for message, _change in handler.seen} == {1}
