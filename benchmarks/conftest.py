@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from corpus import generate
 
-from logfilter.rules.compiled import Chain, compile_policy
+from logfilter.rules.compiled import Rules, compile_policy
 from logfilter.rules.config import load_policy
 
 HERE = Path(__file__).resolve().parent
@@ -22,6 +22,6 @@ def corpus() -> bytes:
     return generate(CORPUS_BYTES, seed=1)
 
 
-def chain_for(name: str) -> Chain:
-    """The compiled chain of benchmarks/configs/<name>.ini."""
+def chain_for(name: str) -> Rules:
+    """The compiled rules of benchmarks/configs/<name>.ini."""
     return compile_policy(load_policy(CONFIGS / f"{name}.ini"))

@@ -15,12 +15,15 @@ except PackageNotFoundError:  # run from a source tree that was never installed
     __version__ = "unknown"
 
 _PUBLIC = {
-    "Chain": "logfilter.rules.compiled",
+    "Rules": "logfilter.rules.compiled",
     "compile_policy": "logfilter.rules.compiled",
     "Policy": "logfilter.rules.config",
     "Rule": "logfilter.rules.config",
     "load_policy": "logfilter.rules.config",
-    "ReferenceEngine": "logfilter.engines.walker",
+    "Walker": "logfilter.engines.walker",
+    "REFERENCE": "logfilter.engines.walker",
+    "Handler": "logfilter.engines.handler",
+    "RenderHandler": "logfilter.engines.render",
     "ConfigError": "logfilter.errors",
     "InputError": "logfilter.errors",
     "LogFilterError": "logfilter.errors",
@@ -29,7 +32,7 @@ _PUBLIC = {
     "run": "logfilter.pipeline",
     "Stats": "logfilter.stats",
 }
-__all__ = ["Chain", "ConfigError", "FilterType", "InputError", "LogFilterError", "Policy", "ReferenceEngine", "Rule", "Stats", "compile_policy", "load_policy", "parse_filter_type", "run"]  # noqa: RUF022 - as _PUBLIC lists them
+__all__ = ["Rules", "compile_policy", "Policy", "Rule", "load_policy", "Walker", "REFERENCE", "Handler", "RenderHandler", "ConfigError", "InputError", "LogFilterError", "FilterType", "parse_filter_type", "run", "Stats"]  # noqa: RUF022 - as _PUBLIC lists them
 
 
 def __getattr__(name: str) -> object:

@@ -1,22 +1,21 @@
-"""Lines longer than logfilter holds in memory, cut into parts an engine takes one at a time.
+"""The bounded framer: a byte stream cut into whole lines, and lines too long to hold into parts.
 
 A line is held until its LF, so a file with no LF at all (a 100 MB line, a binary file fed
 by mistake) would be held whole, and copied several times over while it is read. The
 BoundedFramer holds at most MAX_LINE bytes of a line: past that, the line goes to the
-engine in parts (LineEngine.overlong): its head, which decides what the line is, the
-middle parts, and its end with the line ending. A line inside a KV block fails closed
-whole; any other line passes through unchanged. Memory stays near MAX_LINE plus one chunk.
+walk in parts (Walker.overlong): its head, which decides what the line is, the middle
+parts, and its end with the line ending. Every command frames its input here, so memory
+stays near MAX_LINE plus one chunk whatever the input.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
-from logfilter.engines.walker import END, HEAD, MORE, LineEngine
-
 MAX_LINE = 4 << 20  # bytes of one line read whole; longer lines go by parts
 LINES = -1  # whole lines, each with its LF
 REST = -2  # the unended last line of an input, at most MAX_LINE bytes
+# The parts of an overlong line: its first max_line + 1 bytes, the bytes after them (any
+# number of these parts), and its end with the line ending (none at the end of the input).
+HEAD, MORE, END = 0, 1, 2
 
 Part = tuple[int, bytes]
 
@@ -90,20 +89,3 @@ class BoundedFramer:
         self._pending, self._size = [], 0
         return [(REST, rest)] if rest else []
 
-
-def mask_parts(engine: LineEngine, parts: Iterable[Part], lineno: int, out: list[bytes]) -> int:
-    """Append the engine's output for `parts` (the first line is `lineno`) to `out`; return the lines read.
-
-    As LineEngine.feed, output for the lines before a failure that raises is already in `out`.
-    """
-    done = 0
-    for kind, data in parts:
-        if kind == LINES:
-            done += engine.feed(data, lineno + done, out)
-        elif kind == REST:
-            out.append(engine.process(data, lineno + done))
-            done += 1
-        else:
-            out.append(engine.overlong(data, kind, lineno + done))
-            done += kind == END
-    return done

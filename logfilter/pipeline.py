@@ -1,85 +1,180 @@
-"""The one loop: sources to lines, lines through the engine, output to the sink."""
+"""The one loop: each input is judged as its head arrives, framed with the line bound, walked, and written.
+
+    source ─> sniff (sources/sniff.py) ─> BoundedFramer (framing.py) ─> walk ─> sink
+
+Every command goes through it. `run` (run and batch) builds each input's walk in the
+registry (engines/registry.py); scan, keys and preview call `walk_input` with their own
+handler's walk and a NullSink, and read their results from the handler; untag walks with
+its own Walk (engines/untag.py). Follow drives the same InputStream for each followed file,
+framing as the file grows and walking at split points (follow/tail.py).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from typing import Literal
+from typing import Literal, Protocol
 
-from logfilter.engines.fast import FastEngine
-from logfilter.engines.walker import LineEngine, OnFailure, ReferenceEngine
-from logfilter.errors import ConfigError, InputError
-from logfilter.framing import MAX_LINE, BoundedFramer, mask_parts
-from logfilter.rules.compiled import Chain
+from logfilter.engines.handler import OnFailure, Walk
+from logfilter.engines.registry import ENGINES, EngineName, Format, Choice
+from logfilter.errors import ConfigError, InputError, LogFilterError
+from logfilter.framing import END, LINES, MAX_LINE, REST, BoundedFramer, Part
+from logfilter.rules.compiled import Rules
 from logfilter.sinks import Sink
-from logfilter.sources.files import HEAD, PACKED, Source, cr_only, sniff
+from logfilter.sources.files import Source
+from logfilter.sources.sniff import SNIFF_SIZE, Verdict, judge
 from logfilter.stats import Stats
+
+__all__ = ["ENGINES", "EngineName", "Format", "InputStream", "failure_reporter", "run", "walk_input"]
 
 OnError = Literal["redact", "fail"]
 Warn = Callable[[str], None]
-EngineName = Literal["fast", "reference"]
-ENGINES: dict[str, type[LineEngine]] = {"fast": FastEngine, "reference": ReferenceEngine}
-# Builds the engine for one input from the input's name (jsonl.factory).
-EngineFactory = Callable[[str, Chain, Stats, OnFailure], LineEngine]
+# What an input that is no text log raises: run and untag refuse with ConfigError, follow stops following.
+Refuse = Callable[[Verdict], LogFilterError]
+ADVICE = "use `logfilter batch` for archives and compressed logs"
+
+
+class Counts(Protocol):
+    """What the loop counts: Stats, or untag's counts."""
+
+    bytes_in: int
+
+    def wrote(self, data: bytes, partial: bool = False) -> None: ...
+
+
+class InputStream:
+    """One input on its way through the loop: its head judged as it arrives, framed, walked.
+
+    `frame` and `walk` are two steps, so follow can hold framed lines until a split point.
+    `head`: the input's first bytes already seen (a restart inside them); `judge_at_end`: an
+    input shorter than the head is judged whole at its end (not a followed file, which may grow).
+    """
+
+    def __init__(
+        self, engine: Walk, refuse: Refuse, max_line: int = MAX_LINE, head: bytes = b"", judge_at_end: bool = True
+    ) -> None:
+        self.engine = engine  # follow swaps in a new one at a split point when the rules change
+        self._refuse = refuse
+        self._framer = BoundedFramer(max_line)
+        self._head = head[:SNIFF_SIZE]
+        self._judge_at_end = judge_at_end
+
+    def frame(self, chunk: bytes) -> list[Part]:
+        """The whole lines and line parts `chunk` completes.
+
+        A live pipe's first read can be a few bytes: they go on at once (a line must not wait
+        for 8 KiB), and the head is judged again as it grows; data found there that is no text
+        log is refused before anything of the chunk that shows it is framed. A partial head is
+        judged as sniff.judge(partial=True) does.
+        """
+        if len(self._head) < SNIFF_SIZE:
+            self._head += chunk[: SNIFF_SIZE - len(self._head)]
+            self._judge(partial=len(self._head) < SNIFF_SIZE)
+        return self._framer.feed(chunk)
+
+    def finish(self) -> list[Part]:
+        """What is left at the end of the input: the end of an overlong line, or an unended line."""
+        if self._judge_at_end and len(self._head) < SNIFF_SIZE:
+            self._judge(partial=False)  # the whole input, shorter than a head, seen as one
+        return self._framer.finish()
+
+    def walk(self, parts: Iterable[Part], lineno: int, out: list[bytes]) -> int:
+        """Append the walk's output for `parts` (the first line is `lineno`) to `out`; return the lines read.
+
+        Output for the lines before a failure that raises is already in `out`.
+        """
+        engine, done = self.engine, 0
+        for kind, data in parts:
+            if kind == LINES:
+                done += engine.feed(data, lineno + done, out)
+            elif kind == REST:
+                out.append(engine.process(data, lineno + done))
+                done += 1
+            else:
+                out.append(engine.overlong(data, kind, lineno + done))
+                done += kind == END
+        return done
+
+    def _judge(self, partial: bool) -> None:
+        verdict = judge(self._head, partial)
+        if not verdict.is_text:
+            raise self._refuse(verdict)
+
+
+def refusal(name: str, advice: str = ADVICE) -> Refuse:
+    """How run and untag refuse an input that is no text log: ConfigError (exit 2), said once."""
+    return lambda verdict: ConfigError(verdict.refusal(name, advice))
+
+
+def walk_input(
+    source: Source, engine: Walk, sink: Sink, counts: Counts, *, max_line: int = MAX_LINE, advice: str = ADVICE
+) -> Iterator[None]:
+    """The loop over one input; yields after the output of each chunk is written (a caller may stop there).
+
+    Output is flushed after every chunk read, so on a live pipe each line goes out as soon as
+    it is complete. An InputError from the walk stops it, the output before the line that
+    raised written first.
+    """
+    stream = InputStream(engine, refusal(source.name, advice), max_line)
+    lineno = 0
+    for chunk in source.chunks():
+        parts = stream.frame(chunk)
+        counts.bytes_in += len(chunk)
+        if not parts:
+            continue
+        out: list[bytes] = []
+        try:
+            lineno += stream.walk(parts, lineno + 1, out)
+        except InputError:
+            _write(sink, b"".join(out), counts)  # everything before the line that stopped the run
+            raise
+        _write(sink, b"".join(out), counts, engine.mid_line)
+        yield
+    out = []
+    stream.walk(stream.finish(), lineno + 1, out)
+    if out:
+        _write(sink, b"".join(out), counts)
+    held = engine.flush(True)
+    if held:
+        _write(sink, held, counts)
 
 
 def run(
     sources: Iterable[Source],
-    chain: Chain,
+    rules: Rules,
     sink: Sink,
     *,
     on_error: OnError = "redact",
     warn: Warn = lambda message: None,
     stats: Stats | None = None,
     engine: EngineName = "fast",
-    factory: EngineFactory | None = None,
+    output_format: Format = "tlib",
+    all_lines: bool = False,
     max_line: int = MAX_LINE,
 ) -> Stats:
     """Mask every source in order into the sink; return the counts.
 
-    Output is flushed after every chunk read, so on a live pipe each line goes out as soon
-    as it is complete. A KV line that cannot be parsed is masked whole and reported through
-    `warn` (redact), or stops the run with InputError (fail); the report names the input
-    and line, never its text. `factory` builds the engine for each input from its name
-    instead of `engine` (jsonl.factory). Lines longer than `max_line` bytes go by parts
-    (logfilter/overlong.py), so memory stays bounded whatever the input.
+    A KV line that cannot be parsed is masked whole (left out of JSON) and reported through
+    `warn` (redact), or stops the run with InputError (fail); the report names the input and
+    line, never its text. Lines longer than `max_line` bytes go by parts (framing.py), so
+    memory stays bounded whatever the input.
     """
     stats = stats if stats is not None else Stats()
+    choice = Choice(engine, output_format, all_lines)
     for source in sources:
         name = source.name
-        fate = "left it out" if factory else "masked it whole"
-        on_failure = failure_reporter(lambda lineno, name=name: f"{name}:{lineno}", on_error, warn, fate)
-        masker = factory(name, chain, stats, on_failure) if factory else ENGINES[engine](chain, stats, on_failure)
-        framer = BoundedFramer(max_line)
-        lineno = 0
-        for chunk in sniffed(source.chunks(), name):
-            stats.bytes_in += len(chunk)
-            parts = framer.feed(chunk)
-            if not parts:
-                continue
-            out: list[bytes] = []
-            try:
-                lineno += mask_parts(masker, parts, lineno + 1, out)
-            except InputError:
-                _write(sink, b"".join(out), stats)  # everything before the line that stopped the run
-                raise
-            _write(sink, b"".join(out), stats, masker.mid_line)
-        out = []
-        mask_parts(masker, framer.finish(), lineno + 1, out)
-        if out:
-            _write(sink, b"".join(out), stats)
-        held = masker.flush(True)
-        if held:
-            _write(sink, held, stats)
+        on_failure = failure_reporter(lambda lineno, name=name: f"{name}:{lineno}", on_error, warn, choice.fate)
+        for _written in walk_input(source, choice.build(name, rules, stats, on_failure), sink, stats, max_line=max_line):
+            pass  # run reads every input to its end
     return stats
 
 
 def failure_reporter(
     where: Callable[[int], str], on_error: OnError, warn: Warn, fate: str = "masked it whole"
 ) -> OnFailure:
-    """What an engine calls for a KV line it cannot parse: stop with InputError, or warn.
+    """What a walk calls for a KV line it cannot parse: stop with InputError, or warn.
 
     `where(lineno)` names the input and line; the message never holds the line's text.
-    `fate` says what became of the line (the JSON engine leaves it out).
+    `fate` says what became of the line (the JSON output leaves it out).
     """
 
     def on_failure(lineno: int, attribute: str) -> None:
@@ -91,45 +186,7 @@ def failure_reporter(
     return on_failure
 
 
-ADVICE = "use `logfilter batch` for archives and compressed logs"
-
-
-def refuse_packed(head: bytes, name: str, advice: str = ADVICE, partial: bool = False) -> None:
-    """Raise ConfigError when `head` starts compressed or archived data, or binary data, not a text log."""
-    # Compressed or archived logs would pass through unread, and unmasked; so would UTF-16
-    # or UTF-32 text (its KV lines do not read as such), which counts as binary (NUL bytes).
-    kind = sniff(head[:HEAD], partial)
-    if kind in PACKED:
-        msg = f"{name}: {kind} data, not a text log; {advice}"
-        raise ConfigError(msg)
-    if kind == "binary" and cr_only(head):
-        msg = f"{name}: CR-only line ends, not a text log logfilter reads; refused (tr '\\r' '\\n' converts it)"
-        raise ConfigError(msg)
-    if kind == "binary":
-        msg = f"{name}: binary data (NUL bytes, or UTF-16/UTF-32 text), not a text log; refused (batch leaves such files out)"
-        raise ConfigError(msg)
-
-
-def sniffed(chunks: Iterator[bytes], name: str, advice: str = ADVICE) -> Iterator[bytes]:
-    """The chunks, each once the first HEAD bytes seen so far still look like text.
-
-    A live pipe's first read can be a few bytes: they go out at once (a line must not wait
-    for 8 KiB), and the check is made again as the first HEAD bytes arrive; binary data found
-    there stops the run (ConfigError) before the chunk that shows it is written. A partial
-    head is judged as sniff(partial=True) does: no line of a CR-only head leaves the framer
-    before a LF does, or before the whole head is judged.
-    """
-    head = b""
-    for chunk in chunks:
-        if len(head) < HEAD:
-            head += chunk[: HEAD - len(head)]
-            refuse_packed(head, name, advice, partial=len(head) < HEAD)
-        yield chunk
-    if len(head) < HEAD:
-        refuse_packed(head, name, advice)  # the whole input, shorter than HEAD, seen as one
-
-
-def _write(sink: Sink, data: bytes, stats: Stats, partial: bool = False) -> None:
+def _write(sink: Sink, data: bytes, counts: Counts, partial: bool = False) -> None:
     sink.write(data)
     sink.flush()
-    stats.wrote(data, partial)
+    counts.wrote(data, partial)

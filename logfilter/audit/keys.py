@@ -1,25 +1,26 @@
 """The key inventory (`logfilter keys`): every key of the KV blocks, where it sits, its values' shape, its rule.
 
-Logs are read with the engines' block logic (LineEngine, regex_parser.py's parser), so nesting
-paths and rule inheritance (a rule on a list key covers everything in it) are those of
-masking. A value's shape is counts, lengths, character classes and kinds; never a value,
-never a prefix of one. Inputs are walked as scan walks them (files, folders, archives).
+Logs are read by the one loop and the walker (regex_parser.py's parser) with a KeysHandler,
+so nesting paths and rule inheritance (a rule on a list key covers everything in it) are
+those of masking. A value's shape is counts, lengths, character classes and kinds; never a
+value, never a prefix of one. Inputs are read as scan reads them (audit/inputs.py).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
-from logfilter.audit.scan import InputResult, Scanner
-from logfilter.engines.walker import IN_CLEAR, LineEngine
-from logfilter.parsing import regex_parser
+from logfilter.audit.inputs import InputResult, Inputs, collect
+from logfilter.engines.blocks import Block, Frame
+from logfilter.engines.handler import Handler
 from logfilter.parsing.model import KVLine, Pair
-from logfilter.rules.compiled import Chain
+from logfilter.rules import treatment
+from logfilter.rules.compiled import Rules
 from logfilter.rules.filters import FilterType
 from logfilter.sources.archives import escape_controls
-from logfilter.sources.files import CHUNK, LineFramer
-from logfilter.stats import Stats
+from logfilter.sources.files import StreamSource
 
 CLASSES = ("digits", "letters", "space", "other")
 _ENCODING = ("utf-8", "surrogateescape")
@@ -28,6 +29,7 @@ _ENCODING = ("utf-8", "surrogateescape")
 # Nesting paths keep this many list keys (as jsonl nests 32): deeper pairs count under the
 # 32-key path, so lists nested thousands deep cost no more than a path each.
 MAX_PATH = 32
+
 
 @dataclass(slots=True)
 class KeyShape:
@@ -78,53 +80,48 @@ def _classes(text: str) -> set[str]:
     return found
 
 
-class InventoryEngine(LineEngine):
-    """Walks a log with the engines' block logic and records every key instead of writing."""
+Shapes = dict[tuple[str, tuple[str, ...], str], KeyShape]
 
-    parse_kv_line = staticmethod(regex_parser.parse_kv_line)
-    parse_opener = staticmethod(regex_parser.parse_opener)
 
-    def __init__(self, chain: Chain, stats: Stats, shapes: dict[tuple[str, tuple[str, ...], str], KeyShape]) -> None:
-        super().__init__(chain, stats, self._unparsable)
+class KeysHandler(Handler):
+    """Records every key of the walk, lists and leaves, where it sits and which rule applies, instead of writing."""
+
+    reads_free_lines = False  # keys live in blocks only
+
+    def __init__(self, rules: Rules, shapes: Shapes) -> None:
+        self._rules = rules
         self._shapes = shapes
         self.unparsable = 0
 
-    def _unparsable(self, lineno: int, attribute: str) -> None:
+    def failed(self, lineno: int, attribute: str) -> None:
         self.unparsable += 1
 
-    def _render(
-        self, kv: KVLine, inherited: FilterType | None, column: int, step: int, frames: list
-    ) -> str | None:
-        # The list keys of this line, as the base class will open them (it records the leaves).
-        given, path, source = inherited, _path(frames), _source(frames)
-        pair: Pair | None = kv.pair
-        while pair is not None and pair.is_list:
-            own = self._chain.rule_for(pair.key)
-            rule = inherited if inherited is not None else own
-            if inherited is not None:
-                why = f"list {_text(source)}"
-            else:
-                why, source = ("rule", pair.key) if own is not None else ("each key by its own rule", source)
-            self._shape(path, pair.key, rule.text if rule is not None else "-", why).add("list", None)
-            if rule is not None and rule.action == "skip":
-                break  # what the list holds is dropped unread
-            path = (*path, pair.key) if len(path) < MAX_PATH else path  # deeper: one row for the rest
-            inherited, pair = rule, pair.sub
-        return super()._render(kv, given, column, step, frames)
+    def list_opened(self, pair: Pair, frame: Frame, block: Block) -> None:
+        self._list(pair, frame.inherited, block.frames[:-1], block)
 
-    def _leaf(self, kv: KVLine, pair: Pair, chosen: FilterType) -> str | None:
-        frames = self._block.frames  # type: ignore[union-attr]
-        path = _path(frames)
-        top = frames[-1] if frames else None
-        if top is not None and top.inherited is not None:
+    def list_skipped(self, pair: Pair, rule: FilterType, block: Block) -> None:
+        self._list(pair, rule, block.frames, block)  # what the list holds is dropped unread
+
+    def _list(self, pair: Pair, rule: FilterType | None, outer: list[Frame], block: Block) -> None:
+        """A list key under `rule`, in the lists `outer` (the innermost last)."""
+        if outer and outer[-1].inherited is not None:
+            why = f"list {_text(_source(outer) or '')}"
+        else:
+            why = "rule" if self._rules.rule_for(pair.key) is not None else "each key by its own rule"
+        self._shape(block, _path(outer), pair.key, rule.text if rule is not None else "-", why).add("list", None)
+
+    def leaf(self, kv: KVLine, pair: Pair, chosen: FilterType, block: Block) -> str | None:
+        frames = block.frames
+        if block.inherited is not None:
             why = f"list {_text(_source(frames) or '')}"
-        elif self._chain.rule_for(pair.key) is not None:
+        elif self._rules.rule_for(pair.key) is not None:
             why = "rule"
         else:
             why = "default"
-        if self._chain.detectors is not None and chosen.action in IN_CLEAR and not kv.suppressed:
-            why += f"; detect {','.join(self._chain.detectors.names)} -> {self._chain.detect_rule.text}"
-        shape = self._shape(path, pair.key, chosen.text, why)
+        detectors = self._rules.detectors
+        if detectors is not None and treatment.watched(self._rules, chosen, kv.suppressed):
+            why += f"; detect {','.join(detectors.names)} -> {self._rules.detect_rule.text}"
+        shape = self._shape(block, _path(frames), pair.key, chosen.text, why)
         value = pair.value
         if kv.suppressed or value is None:
             shape.add("suppressed", None)
@@ -136,48 +133,52 @@ class InventoryEngine(LineEngine):
             shape.add("bin", None)
         return None
 
-    def _shape(self, path: tuple[str, ...], key: str, filter_type: str, why: str) -> KeyShape:
-        attribute = self._block.attribute  # type: ignore[union-attr]
+    def emit(self, out: bytes) -> bytes:
+        return b""  # keys writes no log
+
+    def _shape(self, block: Block, path: tuple[str, ...], key: str, filter_type: str, why: str) -> KeyShape:
+        attribute = block.attribute
         shape = self._shapes.get((attribute, path, key))
         if shape is None:
             shape = self._shapes[attribute, path, key] = KeyShape(attribute, path, key, filter_type, why)
         return shape
 
 
-def _source(frames: list) -> str | None:
+def _source(frames: list[Frame]) -> str | None:
     """The list key whose rule the innermost frame inherits: the outermost list with a rule."""
     return next((frame.key for frame in frames if frame.inherited is not None), None)
 
 
-class KeyInventory(Scanner):
+class KeyInventory:
     """Reads inputs as scan does (files, folders, archives, stdin) and collects the shapes of their keys."""
 
-    def __init__(self, chain: Chain, spool_dir: Path | None = None) -> None:
-        super().__init__(chain, False, lambda finding: None, spool_dir)
-        self.shapes: dict[tuple[str, tuple[str, ...], str], KeyShape] = {}
+    def __init__(self, rules: Rules, spool_dir: Path | None = None) -> None:
+        self._rules = rules
+        self.reader = Inputs(self._walk, spool_dir=spool_dir)
+        self.shapes: Shapes = {}
         self.unparsable = 0
 
-    def _scan_text(self, stream, name: str) -> None:  # type: ignore[no-untyped-def]
-        result = InputResult(name)
-        self.inputs.append(result)
-        engine = InventoryEngine(self._chain, result.stats, self.shapes)
-        framer, lineno, out = LineFramer(), 1, []
+    def scan_stream(self, reader: BinaryIO, name: str) -> None:
+        """Read one input (text, compressed or an archive)."""
+        self.reader.stream(reader, name)
+
+    @property
+    def inputs(self) -> list[InputResult]:
+        """Every input read, or not read, in order."""
+        return self.reader.results
+
+    def _walk(self, source: StreamSource, result: InputResult) -> None:
+        handler = KeysHandler(self._rules, self.shapes)
         try:
-            while chunk := stream.read(CHUNK):
-                result.stats.bytes_in += len(chunk)
-                lineno += engine.feed(framer.feed_lines(chunk), lineno, out)
-                out.clear()
-            rest = framer.finish()
-            if rest:
-                engine.process(rest, lineno)
+            collect(source, self._rules, handler, result.stats)
         finally:
-            self.unparsable += engine.unparsable
+            self.unparsable += handler.unparsable
 
     def sorted_shapes(self) -> list[KeyShape]:
         """Attribute by attribute; what a list holds right after the list."""
         return [self.shapes[where] for where in sorted(self.shapes, key=lambda w: (w[0], (*w[1], w[2])))]
 
-    def report(self, config: dict[str, object]) -> dict[str, object]:  # type: ignore[override]
+    def report(self, config: dict[str, object]) -> dict[str, object]:
         """The JSON inventory: settings, inputs, every key's shape; counts, never values."""
         return {
             "config": config,
@@ -208,7 +209,7 @@ class KeyInventory(Scanner):
         ]
 
 
-def _path(frames: list) -> tuple[str, ...]:
+def _path(frames: list[Frame]) -> tuple[str, ...]:
     """The nesting path of the open lists, cut at MAX_PATH keys (where deeper keys are counted)."""
     return tuple(frame.key for frame in frames[:MAX_PATH])
 

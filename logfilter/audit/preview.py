@@ -1,8 +1,10 @@
 """`run --preview`: the KV lines of a few example messages, before and after the rules, for a person to read.
 
 It prints original values, so cli.py shows it only on a terminal unless told otherwise.
-The lines are masked by the engines' block logic (LineEngine with regex_parser.py's parser), so
-what is shown is what `run` writes. Reading stops once enough messages are collected.
+The input goes through the one loop and the walker (regex_parser.py's parser) with a
+PreviewHandler, which renders each pair as `run` does (render.py) and keeps each KV line's
+before and after, so what is shown is what `run` writes. Reading stops (the loop is left)
+once enough messages are collected.
 """
 
 from __future__ import annotations
@@ -10,16 +12,21 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
-from logfilter.engines.walker import Block, LineEngine, split_eol
-from logfilter.parsing import regex_parser
-from logfilter.rules.compiled import Chain
+from logfilter.engines.blocks import Block, split_eol
+from logfilter.engines.handler import Handler
+from logfilter.engines.render import RenderHandler
+from logfilter.engines.walker import Walker
+from logfilter.parsing.model import KVLine, Pair
+from logfilter.pipeline import walk_input
+from logfilter.rules.compiled import Rules
+from logfilter.rules.filters import FilterType
+from logfilter.sinks import NullSink
 from logfilter.sources.archives import escape_controls
-from logfilter.sources.files import LineFramer, Source
+from logfilter.sources.files import Source
 from logfilter.stats import Stats
 
 DEFAULT_MESSAGES = 3
 MAX_MESSAGES = 100
-# Everything that could move the cursor or change the terminal; a TAB stays a TAB.
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,64 +47,59 @@ class Example:
     changes: list[Change] = field(default_factory=list)
 
 
-class PreviewEngine(LineEngine):
-    """Masks like the engines and keeps each KV line's before and after."""
+class PreviewHandler(Handler):
+    """Renders like `run` and keeps each KV line's before and after, with the message it is in."""
 
-    parse_kv_line = staticmethod(regex_parser.parse_kv_line)
-    parse_opener = staticmethod(regex_parser.parse_opener)
-
-    def __init__(self, chain: Chain, stats: Stats) -> None:
-        super().__init__(chain, stats, lambda lineno, attribute: None)
+    def __init__(self, rules: Rules, stats: Stats) -> None:
+        self._render = RenderHandler(rules, stats)
+        self._stats = stats
         self.seen: list[tuple[int, Change]] = []  # (message number, change)
-        self._lineno = 0
 
-    def process(self, line: bytes, lineno: int) -> bytes:
-        self._lineno = lineno
-        return super().process(line, lineno)
+    def leaf(self, kv: KVLine, pair: Pair, chosen: FilterType, block: Block) -> str | None:
+        return self._render.leaf(kv, pair, chosen, block)
 
-    def _kv_line(self, block: Block, body: bytes, eol: bytes, lineno: int) -> bytes:
-        out = super()._kv_line(block, body, eol, lineno)
+    def list_skipped(self, pair: Pair, rule: FilterType, block: Block) -> None:
+        self._render.list_skipped(pair, rule, block)
+
+    def kv_line_done(self, body: bytes, lineno: int, block: Block, out: bytes) -> None:
         if body.strip():
             after = split_eol(out)[0] if out else None
             self.seen.append((self._stats.messages, Change(lineno, block.attribute, body, after)))
-        return out
+
+    def emit(self, out: bytes) -> bytes:
+        return b""  # the before and after are kept, not written
 
 
-def examples(sources: Iterable[Source], chain: Chain, count: int = DEFAULT_MESSAGES) -> Iterator[Example]:
+def examples(sources: Iterable[Source], rules: Rules, count: int = DEFAULT_MESSAGES) -> Iterator[Example]:
     """The first `count` messages (across the inputs, in order) that have KV lines."""
     given = 0
     for source in sources:
-        for example in _examples(source, chain):
+        for example in _examples(source, rules):
             yield example
             given += 1
             if given == count:
                 return
 
 
-def _examples(source: Source, chain: Chain) -> Iterator[Example]:
-    engine = PreviewEngine(chain, Stats())
-    framer, lineno = LineFramer(), 1
+def _examples(source: Source, rules: Rules) -> Iterator[Example]:
+    stats = Stats()
+    handler = PreviewHandler(rules, stats)
     current: tuple[int, Example] | None = None
 
     def collect() -> Iterator[Example]:
         nonlocal current
-        for message, change in engine.seen:
+        for message, change in handler.seen:
             if current is not None and current[0] != message:
                 yield current[1]
                 current = None
             if current is None:
                 current = (message, Example(source.name))
             current[1].changes.append(change)
-        engine.seen.clear()
+        handler.seen.clear()
 
-    for chunk in source.chunks():
-        for line in framer.feed(chunk):
-            engine.process(line, lineno)
-            lineno += 1
-            yield from collect()
-    rest = framer.finish()
-    if rest:
-        engine.process(rest, lineno)
+    # Left at a yield when the caller has enough: the rest of the input is not read.
+    for _written in walk_input(source, Walker(rules, stats, handler), NullSink(), stats):
+        yield from collect()
     yield from collect()
     if current is not None:
         yield current[1]

@@ -29,7 +29,7 @@ from logfilter.batch.rewrite import Outcome
 from logfilter.batch.settings import Settings
 from logfilter.batch.store import is_url, store_for
 from logfilter.errors import ConfigError, LogFilterError
-from logfilter.sources.files import HEAD, sniff
+from logfilter.sources.sniff import SNIFF_SIZE, judge
 
 INSTALL = "pip install 'logfilter[dask]'"
 SPLIT_MIN = 256 << 10  # ranges of at least 64 KiB: a range's head is sniffed like a file's
@@ -154,7 +154,7 @@ def _pieces(job: Job, split_size: int, range_size: int) -> list[Range | None]:
         return [None]
     try:
         with store_for(job.source).open_read(job.source) as stream:
-            if sniff(stream.read(HEAD)) != "text":
+            if not judge(stream.read(SNIFF_SIZE)).is_text:
                 return [None]  # compressed, an archive or binary: one task reads it whole
             return cuts(stream, job.size, range_size)  # type: ignore[return-value]
     except OSError:

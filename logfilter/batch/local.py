@@ -21,7 +21,7 @@ from logfilter.batch.rewrite import Outcome
 from logfilter.batch.settings import Settings
 from logfilter.batch.tasks import rewrite_file
 from logfilter.errors import ConfigError
-from logfilter.rules.compiled import Chain, compile_policy
+from logfilter.rules.compiled import Rules, compile_policy
 
 TICK = 0.2  # seconds between progress updates
 
@@ -83,14 +83,14 @@ class LocalExecutor:
             pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _rewrite(job: Job, chain: Chain, settings: Settings, counter: ctypes.c_longlong) -> Outcome:
+def _rewrite(job: Job, chain: Rules, settings: Settings, counter: ctypes.c_longlong) -> Outcome:
     # One writer per output (the lock on OUTDIR): its part needs no name of its own.
     return rewrite_file(job, settings, chain=chain, counter=counter, unique=False)
 
 
 # --- in a worker process ---
 
-_worker: tuple[Chain, Settings, ctypes.c_longlong] | None = None
+_worker: tuple[Rules, Settings, ctypes.c_longlong] | None = None
 
 
 def _start(settings: Settings, counter: ctypes.c_longlong, parent: int) -> None:

@@ -1,10 +1,10 @@
 """One huge text log cut into byte ranges at message boundaries, and the ranges' outcomes joined.
 
 A range begins at a line that starts a log event (a time stamp, a message header or a KV
-attribute at column 0; unclosed.starts_event): such a line ends any KV block (engine.belongs)
-and any value left open over several lines (unclosed.py), so an engine started fresh there
+attribute at column 0; parsing/events.starts_event): such a line ends any KV block (engines/blocks.belongs)
+and any value left open over several lines (parsing/events.py), so an engine started fresh there
 goes on exactly as the one that read everything before it, and the ranges masked apart and concatenated are the
-bytes of the file masked whole. A line longer than HEAD is never a cut. A cut is also moved
+bytes of the file masked whole. A line longer than SNIFF_SIZE is never a cut. A cut is also moved
 on past a line whose first 8 KiB would not sniff as text (a NUL, an archive's magic), so every range is masked as the text it is.
 
 Each range numbers its lines from 1; `join` shifts the line numbers in the warnings by the
@@ -17,9 +17,8 @@ from dataclasses import dataclass
 from typing import BinaryIO
 
 from logfilter.batch.rewrite import MAX_WARNINGS, Outcome
-from logfilter.engines.walker import WHITESPACE
-from logfilter.parsing.events import starts_event
-from logfilter.sources.files import HEAD, sniff
+from logfilter.parsing.events import WHITESPACE, starts_at
+from logfilter.sources.sniff import SNIFF_SIZE, judge
 
 SPLIT_SIZE = 1 << 30  # files over 1 GiB are split ...
 RANGE_SIZE = 256 << 20  # ... into ranges of about 256 MiB
@@ -80,13 +79,12 @@ def _boundary(stream: BinaryIO, offset: int, size: int) -> int | None:
 
 def _starts_range(stream: BinaryIO, offset: int) -> bool:
     """Whether the line at `offset` starts a log event (which ends any value left open over
-    several lines, unclosed.py) and the HEAD bytes from there sniff as text."""
+    several lines, parsing/events.py) and the SNIFF_SIZE bytes from there are judged a text log."""
     here = stream.tell()
     stream.seek(offset)
-    head = stream.read(HEAD)
+    head = stream.read(SNIFF_SIZE)
     stream.seek(here)
-    line, newline, _rest = head.partition(b"\n")
-    return bool(newline) and starts_event(line.rstrip(b"\r")) and sniff(head) == "text"
+    return starts_at(head) and judge(head).is_text
 
 
 def join(name: str, parts: list[Outcome]) -> Outcome:

@@ -4,7 +4,7 @@ A text log is masked by the pipeline of `run` (`Rewriter._text`, the one call in
 Compressed data (gzip, bzip2, xz) is decompressed, rewritten and compressed again; an
 archive (zip, tar) comes out as an archive with the same members, each text log in it
 masked, recursively. Binary data is left out and reported, or with `keep_binary` copied
-unchanged; data logfilter cannot read (archives.unreadable) is always left out. Text streams
+unchanged; data logfilter cannot read (sniff.Verdict.unreadable) is always left out. Text streams
 through; an archive member is spooled (a tar header needs its size first, and a member left
 out must not leave an entry), in memory up to 64 MiB and beyond that in a hidden file beside
 the output.
@@ -25,8 +25,9 @@ from typing import BinaryIO, Literal
 
 from logfilter.batch.outdir import SPOOL_PREFIX
 from logfilter.errors import LogFilterError
-from logfilter.pipeline import EngineFactory, EngineName, OnError, run
-from logfilter.rules.compiled import Chain
+from logfilter.engines.registry import Choice
+from logfilter.pipeline import OnError, run
+from logfilter.rules.compiled import Rules
 from logfilter.sinks import StreamSink
 from logfilter.sources.archives import (
     DAMAGE,
@@ -39,9 +40,9 @@ from logfilter.sources.archives import (
     damage,
     printable,
     read_head,
-    unreadable,
 )
-from logfilter.sources.files import Kind, StreamSource, sniff
+from logfilter.sources.files import StreamSource
+from logfilter.sources.sniff import Kind, judge, sniff
 from logfilter.stats import Stats
 
 Status = Literal["done", "up-to-date", "omitted", "kept", "failed"]
@@ -64,16 +65,14 @@ class Outcome:
 
 
 class Rewriter:
-    """Rewrites one input (a stream) into one output stream under a Chain."""
+    """Rewrites one input (a stream) into one output stream under the compiled Rules."""
 
     def __init__(
-        self, chain: Chain, *, engine: EngineName, on_error: OnError, keep_binary: bool, spool_dir: Path | None,
-        factory: EngineFactory | None = None,
+        self, chain: Rules, *, choice: Choice, on_error: OnError, keep_binary: bool, spool_dir: Path | None
     ) -> None:
-        """`factory`: text logs are written by its engines (jsonl.factory), and only text logs are read."""
-        self._factory = factory
+        """`choice`: the engine and output format; --format jsonl reads only text logs."""
+        self._choice = choice
         self._chain = chain
-        self._engine: EngineName = engine
         self._on_error: OnError = on_error
         self._keep_binary = keep_binary
         self._spool_dir = spool_dir
@@ -90,7 +89,7 @@ class Rewriter:
         head = read_head(reader)
         kind = sniff(head)
         outcome = Outcome(name, kind)
-        if self._factory is not None and kind not in ("text", "binary"):
+        if self._choice.output_format == "jsonl" and kind not in ("text", "binary"):
             msg = f"{name}: {kind} data; --format jsonl reads only text logs (extract archives and compressed logs first)"
             raise LogFilterError(msg)
         if depth > MAX_DEPTH and kind not in ("text", "binary"):
@@ -126,9 +125,10 @@ class Rewriter:
 
     def _left_out(self, head: bytes) -> str | None:
         """Why data starting with `head` is left out, or None when it is rewritten or kept."""
-        if sniff(head) != "binary":
+        verdict = judge(head)
+        if verdict.kind != "binary":
             return None
-        return unreadable(head) or (None if self._keep_binary else "binary data, not a text log")
+        return verdict.unreadable() or (None if self._keep_binary else verdict.left_out())
 
     def _text(self, reader: BinaryIO, writer: BinaryIO, outcome: Outcome) -> None:
         def warn(message: str) -> None:
@@ -137,7 +137,8 @@ class Rewriter:
 
         run(
             [StreamSource(outcome.name, reader)], self._chain, StreamSink(writer, outcome.name, live=False),
-            on_error=self._on_error, warn=warn, stats=outcome.stats, engine=self._engine, factory=self._factory,
+            on_error=self._on_error, warn=warn, stats=outcome.stats, engine=self._choice.engine,
+            output_format=self._choice.output_format, all_lines=self._choice.all_lines,
         )  # fmt: skip
 
     def _compressed(self, kind: Kind, reader: BinaryIO, writer: BinaryIO, outcome: Outcome, depth: int) -> None:

@@ -11,9 +11,9 @@ import orjson
 
 from logfilter import __version__
 from logfilter.batch.rewrite import Rewriter
-from logfilter.engines.jsonl import Format, factory
-from logfilter.pipeline import EngineName, OnError
-from logfilter.rules.compiled import Chain
+from logfilter.engines.registry import Choice, EngineName, Format
+from logfilter.pipeline import OnError
+from logfilter.rules.compiled import Rules
 from logfilter.rules.config import Policy, hash_key_id
 
 
@@ -45,12 +45,11 @@ class Settings:
             **({"hash-key-id": key_id} if (key_id := hash_key_id(self.policy)) else {}),
         }
 
-    def rewriter(self, chain: Chain, spool_dir: Path | None) -> Rewriter:
+    def rewriter(self, chain: Rules, spool_dir: Path | None) -> Rewriter:
         """The Rewriter of one file under these settings (local worker or cluster task)."""
-        jsonl = factory(self.engine, self.all_lines) if self.output_format == "jsonl" else None
         return Rewriter(
-            chain, engine=self.engine, on_error=self.on_error, keep_binary=self.keep_binary,
-            spool_dir=spool_dir, factory=jsonl,  # type: ignore[arg-type]
+            chain, choice=Choice(self.engine, self.output_format, self.all_lines), on_error=self.on_error,
+            keep_binary=self.keep_binary, spool_dir=spool_dir,
         )  # fmt: skip
 
     def fingerprint(self) -> str:

@@ -21,7 +21,7 @@ from logfilter.batch.rewrite import Outcome, Rewriter
 from logfilter.batch.settings import Settings
 from logfilter.batch.store import Info, Store, store_for
 from logfilter.errors import LogFilterError
-from logfilter.rules.compiled import Chain, compile_policy
+from logfilter.rules.compiled import Rules, compile_policy
 from logfilter.sinks import AtomicFile
 from logfilter.sources.files import CHUNK
 
@@ -37,7 +37,7 @@ class Part:
 
 
 def rewrite_file(
-    job: Job, settings: Settings, run: str | None = None, *, chain: Chain | None = None,
+    job: Job, settings: Settings, run: str | None = None, *, chain: Rules | None = None,
     counter: ctypes.c_longlong | None = None, unique: bool = True,
 ) -> Outcome:  # fmt: skip
     """Rewrite one whole input into its output, which appears only when complete.
@@ -74,7 +74,7 @@ def _guarded(name: str, work: Callable[[], T], failure: Callable[[Outcome], T]) 
 
 
 def _rewrite_file(
-    job: Job, settings: Settings, run: str | None, chain: Chain | None, counter: ctypes.c_longlong | None, unique: bool
+    job: Job, settings: Settings, run: str | None, chain: Rules | None, counter: ctypes.c_longlong | None, unique: bool
 ) -> Outcome:
     store, out = store_for(job.source), store_for(job.target)
     before, raw = _open(job, store)
@@ -141,7 +141,7 @@ def _unreadable(job: Job, exc: OSError) -> LogFilterError:
     return LogFilterError(f"{job.name}: cannot read it ({exc.strerror or type(exc).__name__})")
 
 
-def _rewriter(settings: Settings, chain: Chain | None, out: Store, job: Job) -> Rewriter:
+def _rewriter(settings: Settings, chain: Rules | None, out: Store, job: Job) -> Rewriter:
     # Archive members spool beside a local output, as the output's part is; else in the worker's tmp.
     local = out.local_path(job.target)
     return settings.rewriter(chain or compile_policy(settings.policy), local.parent if local is not None else None)

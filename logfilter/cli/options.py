@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING, Annotated, Any, TypeVar, get_args, get_type_hi
 import typer
 
 from logfilter.cli.types import Choice, FileName
-from logfilter.engines.jsonl import Format
+from logfilter.engines.registry import EngineName, Format
 from logfilter.errors import ConfigError
-from logfilter.pipeline import EngineName, OnError
+from logfilter.pipeline import OnError
 
 if TYPE_CHECKING:
-    from logfilter.rules.compiled import Chain
+    from logfilter.rules.compiled import Rules
     from logfilter.rules.config import Policy
 
 ON_ERROR = Choice("--on-error", get_args(OnError))
@@ -96,7 +96,7 @@ class RuleOptions:
 
         return load_policy(self.config, self.default, self.key or (), self.ignore_key_case, **settings)
 
-    def chain(self, **settings: Any) -> Chain:
+    def chain(self, **settings: Any) -> Rules:
         """The policy, compiled."""
         from logfilter.rules.compiled import compile_policy
 

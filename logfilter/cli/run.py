@@ -17,12 +17,11 @@ from logfilter.cli.command import Command, commands
 from logfilter.cli.options import RULES, WALK, RuleOptions, WalkOptions, shared_options
 from logfilter.cli.printing import capped_warnings, say, silence_stdout
 from logfilter.cli.types import InputFile, WholeNumber
-from logfilter.engines.jsonl import factory as jsonl_factory
 from logfilter.engines.untag import DEFAULT_PAIR, config_pairs, parse_tags
 from logfilter.engines.untag import run as run_untag
 from logfilter.errors import ConfigError, LogFilterError
 from logfilter.pipeline import run as run_pipeline
-from logfilter.rules.compiled import Chain
+from logfilter.rules.compiled import Rules
 from logfilter.rules.config import read_config
 from logfilter.rules.filters import HIDE, FilterType, FilterTypeError, parse_filter_type
 from logfilter.rules.hashing import read_key
@@ -72,13 +71,13 @@ def run(
     if preview:
         _stream(inputs, output, lambda sources, sink: _preview(sources, chain, sink, preview_count))
         return
-    factory = jsonl_factory(walk.engine, walk.all_lines) if walk.output_format == "jsonl" else None
     warn = capped_warnings("more lines failed closed; they are counted, not listed")
     counts = _stream(inputs, output, lambda sources, sink: run_pipeline(
-        sources, chain, sink, on_error=walk.on_error, warn=warn, engine=walk.engine, factory=factory
+        sources, chain, sink, on_error=walk.on_error, warn=warn, engine=walk.engine,
+        output_format=walk.output_format, all_lines=walk.all_lines,
     ))  # fmt: skip
     if counts.failed_closed:
-        fate = "left out" if factory else "masked whole"
+        fate = "left out" if walk.output_format == "jsonl" else "masked whole"
         say(f"{counts.failed_closed} lines inside KV blocks could not be parsed and were {fate}")
     if stats:
         say(counts.summary())
@@ -196,7 +195,7 @@ def _check_preview(preview: bool, output: str | None, count: int, prints_data: b
         raise ConfigError(msg)
 
 
-def _preview(sources: list[Source], chain: Chain, sink: StreamSink, count: int) -> int:
+def _preview(sources: list[Source], chain: Rules, sink: StreamSink, count: int) -> int:
     shown = 0
     for example in preview_examples(sources, chain, count):
         sink.write(("\n" if shown else "").encode() + "".join(line + "\n" for line in render_preview(example)).encode())

@@ -1,85 +1,83 @@
-"""The fast engine: the reference engine's semantics, with C-level regex scans doing the bulk.
+"""The fast path of `run`: the walker's semantics, with C-level regex scans doing the bulk.
 
 Python wakes up only at block openers, at lines the bulk patterns do not cover (nested
-lists, blank or unreadable lines, the line after a block), and at values that change.
-Everything between is found by `re` and `bytes.find` and copied as whole slices:
-
-- outside blocks, one search (regex_parser.block_scan_regex) finds the next C opener with the
-  leaf lines after it; a clean block (no line a rule changes, an obvious end) is counted
-  and copied whole. `KVList:` and the KV_ATTRIBUTE terminal find the other openers.
-  Message headers are counted once per chunk, only on lines that hold a literal every
-  MESSAGE_HEADER match holds;
-- inside a block, one `match` of regex_parser.run_regex consumes the leaf KV lines that share a
-  list (or none); within that run, only the lines whose key has a rule that changes it
-  are visited (or every line, when the default changes values);
-- every other line goes through LineEngine, the same code as the reference engine, with
-  lexer's regex parser in place of Lark.
-
-tests/unit/test_differential.py holds the output and the counts equal to the
-reference engine's.
+lists, blank or unreadable lines, the line after a block), and at values that change:
+- outside blocks, one search (regex_parser.block_scan_regex) finds the next C opener with
+  the leaf lines after it; a clean block (no line a rule changes, an obvious end) is counted
+  and copied whole. Message headers are counted once per chunk (HEADER_HINTS);
+- inside a block, one `match` of regex_parser.run_regex consumes the leaf KV lines that
+  share a list (or none), rendered by rules/treatment.row_renderer; only the lines whose key
+  has a rule that changes it are visited (every line, when the default changes values);
+- every other line goes through a Walker (regex parser, RenderHandler), which FastEngine
+  wraps and drives through its public methods only.
+tests/unit/test_differential.py holds output and counts equal to the reference walk's. A
+compiled scanner replaces this module next: it is kept as it was, bar the interface.
 """
 
 from __future__ import annotations
 
 import re
 from bisect import bisect_left
-from collections.abc import Callable
-from functools import partial
 
-from logfilter.engines.walker import (
-    IN_CLEAR,
-    NORMAL,
-    SUPPRESSED,
-    Block,
-    LineEngine,
-    OnFailure,
-    belongs,
-    split_eol,
-    width,
-)
+from logfilter.engines.blocks import NORMAL, Block, belongs, split_eol, width
+from logfilter.engines.handler import OnFailure
+from logfilter.engines.render import RenderHandler
+from logfilter.engines.walker import REGEX, Walker
 from logfilter.errors import InputError
 from logfilter.parsing import regex_parser
-from logfilter.parsing.model import Layout, Value
-from logfilter.rules.compiled import Chain
-from logfilter.rules.detect import Detectors
+from logfilter.parsing.lark_parser import message_header_regex
+from logfilter.parsing.model import Layout
+from logfilter.rules import treatment
+from logfilter.rules.compiled import Rules
 from logfilter.rules.filters import FilterType
 from logfilter.stats import Stats
 
 _ENCODING = ("utf-8", "surrogateescape")
 # Indentations seen inside lists get a compiled run pattern each, up to this many per
-# engine; past it (a damaged or hostile log) their lines go through LineEngine.
+# engine; past it (a damaged or hostile log) their lines go through the walker.
 MAX_INDENTS = 64
 _QUOTE = 39
-_SUPPRESSED = SUPPRESSED.encode()
 # Every MESSAGE_HEADER match contains one of these (its two alternatives); see the tests.
 HEADER_HINTS = (b"essage ", b"' ('")
 KVLIST = b"KVList:"
 
 
-class FastEngine(LineEngine):
-    """Masks one input stream in chunks of whole lines; equal to ReferenceEngine."""
+class FastEngine:
+    """Masks one input stream in chunks of whole lines; equal to the reference walk."""
 
-    parse_kv_line = staticmethod(regex_parser.parse_kv_line)
-    parse_opener = staticmethod(regex_parser.parse_opener)
-
-    def __init__(self, chain: Chain, stats: Stats, on_failure: OnFailure) -> None:
-        super().__init__(chain, stats, on_failure)
+    def __init__(self, rules: Rules, stats: Stats, on_failure: OnFailure) -> None:
+        self._rules, self._stats = rules, stats
+        self._walker = Walker(rules, stats, RenderHandler(rules, stats), REGEX, on_failure)
+        self._headers = message_header_regex()
         self._runs = {"c": regex_parser.run_regex("c"), "psdk": regex_parser.run_regex("psdk")}
         self._tuples = {"c": regex_parser.row_tuple_regex("c"), "psdk": regex_parser.row_tuple_regex("psdk")}
-        self._renders: dict[int, Render] = {}  # by id(rule): the chain holds every rule
+        self._renders: dict[int, treatment.Render] = {}  # by id(rule): the rules hold every rule
         self._attribute = regex_parser.attribute_hint()
         self._indent = regex_parser.leaf_indent_regex()
         self._c_opener = regex_parser.c_opener_line_regex()
         self._widths: dict[bytes, int] = {}
         self._indented_runs: dict[tuple[Layout, bytes], re.Pattern[bytes]] = {}
-        self._exact = {key.encode(*_ENCODING): rule for key, rule in chain.rules.items()}
+        self._exact = {key.encode(*_ENCODING): rule for key, rule in rules.rules.items()}
         # Visit every leaf line when the default changes values, keys fold case or detectors
         # look at every value; otherwise only lines whose key has a rule other than copy.
-        self._lookup = self._folded_lookup if chain.ignore_key_case else self._exact.get
-        self._every_row = chain.default.action != "copy" or chain.ignore_key_case or chain.detectors is not None
-        self._changing = _changing_keys(chain) if not self._every_row else None
+        self._lookup = self._folded_lookup if rules.ignore_key_case else self._exact.get
+        self._every_row = rules.default.action != "copy" or rules.ignore_key_case or rules.detectors is not None
+        self._changing = _changing_keys(rules) if not self._every_row else None
         # Whole clean blocks are skipped in one match when few lines change.
-        self._scan = None if self._every_row else regex_parser.block_scan_regex(_changing_names(chain))
+        self._scan = None if self._every_row else regex_parser.block_scan_regex(_changing_names(rules))
+
+    idle = property(lambda self: self._walker.idle)
+    mid_line = property(lambda self: self._walker.mid_line)
+    inside_value = property(lambda self: self._walker.inside_value)
+
+    def process(self, line: bytes, lineno: int) -> bytes:
+        return self._walker.process(line, lineno)
+
+    def overlong(self, piece: bytes, part: int, lineno: int) -> bytes:
+        return self._walker.overlong(piece, part, lineno)
+
+    def flush(self, ended: bool) -> bytes:
+        return self._walker.flush(ended)
 
     def feed(self, data: bytes, lineno: int, out: list[bytes]) -> int:
         lines = data.count(b"\n")
@@ -96,23 +94,27 @@ class FastEngine(LineEngine):
         self._next_attribute = -1
         self._header_lines = self._find_header_lines()
         pos, end = 1, len(buf)
+        walker = self._walker
+        inside = walker.inside_value  # changes only when the walker reads a line (_slow)
         try:
             while pos < end:
-                block = self._block
+                block = walker.block
                 if block is None:
                     pos = self._free(pos, end)
                     continue
-                if self._awaiting is not None:  # a value a failed line left open: line by line
+                if inside:  # a value a failed line left open: line by line
                     pos = self._slow(pos, buf.index(b"\n", pos) + 1)
+                    inside = walker.inside_value
                     continue
                 pos = self._leaf_run(block, pos)
                 if pos >= end:
                     break
                 line_end = buf.index(b"\n", pos) + 1
                 if not belongs(block, split_eol(buf[pos:line_end])[0]):
-                    self._block = None  # the line is a free line: _free reads it
+                    walker.close_block()  # the line is a free line: _free reads it
                     continue
                 pos = self._slow(pos, line_end)
+                inside = walker.inside_value
         except InputError:
             out.append(buf[self._last : pos])
             raise
@@ -149,13 +151,13 @@ class FastEngine(LineEngine):
             self._stats.pairs += count
             self._stats.copied += count
             return found_block.end()
-        self._open_c(found_block)
+        self._open_c(found_block, found_block.start() + 1, rows_start)
         return rows_start
 
-    def _open_c(self, opener: re.Match[bytes]) -> None:
-        """Open a C block from a match with the opener's indent and attribute groups."""
+    def _open_c(self, opener: re.Match[bytes], start: int, end: int) -> None:
+        """Open a C block from a match with the opener's indent and attribute groups (its line: [start, end))."""
         indent, attribute = opener.group("indent", "attribute")
-        self._block = Block("c", self._width(indent), attribute.decode())
+        self._walker.open_block("c", self._width(indent), attribute.decode(), split_eol(self._buf[start:end])[0])
 
     def _scan_from(self, pos: int) -> re.Match[bytes] | None:
         """The next C opener at or after pos (from the cache while it is still ahead)."""
@@ -183,9 +185,9 @@ class FastEngine(LineEngine):
         self._count_headers(pos, line_end)
         opener = self._c_opener.match(buf, line_start, line_end)
         if opener is not None and buf.find(KVLIST, line_start, line_end) < 0:
-            self._open_c(opener)  # the common C opener; anything else as LineEngine reads it
+            self._open_c(opener, line_start, line_end)  # the common C opener; anything else as the walker reads it
         else:
-            self._open(split_eol(buf[line_start:line_end])[0])
+            self._walker.open_line(split_eol(buf[line_start:line_end])[0])
         return line_end
 
     def _count_headers(self, start: int, end: int) -> None:
@@ -217,8 +219,8 @@ class FastEngine(LineEngine):
         """Handle the leaf KV lines from `start` that share one treatment; return where they end.
 
         Outside lists every leaf line is treated alike. Inside lists, a run of leaf lines
-        with the same indentation belongs to the same list, as LineEngine would find line
-        by line. Anything else is left to LineEngine (returns `start`).
+        with the same indentation belongs to the same list, as the walker would find line
+        by line. Anything else is left to the walker (returns `start`).
         """
         buf, frames = self._buf, block.frames
         if not frames:
@@ -230,10 +232,7 @@ class FastEngine(LineEngine):
         if lead is None:
             return start
         indent = lead.group()
-        column = self._width(indent)
-        while frames and frames[-1].own >= column:
-            frames.pop()
-        top = frames[-1] if frames else None
+        top = self._walker.enter(self._width(indent))
         if top is not None and top.mode != NORMAL:
             return start
         run = self._indented_runs.get((block.layout, indent))
@@ -251,12 +250,12 @@ class FastEngine(LineEngine):
         buf, stats = self._buf, self._stats
         count = buf.count(b"\n", start, end)
         stats.pairs += count
-        if inherited is not None and inherited.action == "copy" and self._chain.detectors is None:
+        if inherited is not None and inherited.action == "copy" and self._rules.detectors is None:
             stats.copied += count
             return
         if inherited is not None or self._every_row:
             # Every line may change: rebuild the run from its rows in one piece.
-            render, lookup, default = self._renderer_for, self._lookup, self._chain.default
+            render, lookup, default = self._renderer_for, self._lookup, self._rules.default
             rows = self._tuples[layout].findall(buf, start, end)
             new = b"".join([render(inherited or lookup(row[1][1:-1]) or default)(row) for row in rows])
             self._replace(start, end, new)
@@ -275,27 +274,22 @@ class FastEngine(LineEngine):
         stats.copied += count - changed
 
     def _folded_lookup(self, key: bytes) -> FilterType | None:
-        return self._chain.rule_for(key.decode(*_ENCODING))
+        return self._rules.rule_for(key.decode(*_ENCODING))
 
-    def _renderer_for(self, rule: FilterType) -> Render:
+    def _renderer_for(self, rule: FilterType) -> treatment.Render:
         """The function that renders a row tuple under `rule`, counting what it does (cached)."""
         render = self._renders.get(id(rule))
         if render is None:
-            render = _renderer(rule, self._stats)
-            detectors = self._chain.detectors
-            if detectors is not None and rule.action in IN_CLEAR:
-                # Counted as caught, not under the detect rule: that renderer counts elsewhere.
-                render = _caught_by(detectors, render, _renderer(self._chain.detect_rule, Stats()), self._stats)
-            self._renders[id(rule)] = render
+            render = self._renders[id(rule)] = treatment.row_renderer(self._rules, rule, self._stats)
         return render
 
     def _slow(self, start: int, end: int) -> int:
-        """Run one line through LineEngine; return where the next line starts."""
+        """Run one line through the walker; return where the next line starts."""
         buf = self._buf
         self._line_no += buf.count(b"\n", self._line_pos, start)
         self._line_pos = start
         line = buf[start:end]
-        new = self._line(line, self._line_no)
+        new = self._walker.step(line, self._line_no)
         if new != line:
             self._replace(start, end, new)
         return end
@@ -306,100 +300,17 @@ class FastEngine(LineEngine):
         self._last = end
 
 
-# A leaf line as regex_parser.row_tuple_regex splits it: indent, key, gap, sep, value, trail, eol.
-Row = tuple[bytes, bytes, bytes, bytes, bytes, bytes, bytes]
-Render = Callable[[Row], bytes]
-
-
-def _renderer(rule: FilterType, stats: Stats) -> Render:
-    """Render a leaf line under one rule, as LineEngine._render does, and count it.
-
-    The value's kind (regex_parser.value_kind) picks how a mask applies; the PSDK prints a
-    hidden value as `[output suppressed]`.
-    """
-    action = rule.action
-    count = partial(stats.count_change, rule.text)  # per key, for reports
-    if action == "copy":
-
-        def copy(row: Row) -> bytes:
-            stats.copied += 1
-            return b"".join(row)
-
-        return copy
-    if action == "skip":
-
-        def skip(row: Row) -> bytes:
-            stats.skipped += 1
-            count(row[1])
-            return b""
-
-        return skip
-    if action == "tag":
-        prefix, postfix = rule.prefix.encode(*_ENCODING), rule.postfix.encode(*_ENCODING)
-
-        def tag(row: Row) -> bytes:
-            stats.tagged += 1
-            indent, key, gap, sep, value, trail, eol = row
-            count(key)
-            return b"".join((indent, key, gap, sep, prefix, value, postfix, trail, eol))
-
-        return tag
-    apply, kind_of = rule.apply, regex_parser.value_kind
-    if rule.hides_whole_value:
-        # `hide` does not depend on the value, only on its kind and quote: work it out once.
-        hidden = {
-            quote: apply(Value(kind_of(quote), quote.decode())).encode()
-            for quote in (b"'", b'"', b"[", b"0")
-        }
-
-        def hide(row: Row) -> bytes:
-            stats.masked += 1
-            indent, key, gap, sep, value, trail, eol = row
-            count(key)
-            if gap:  # only the PSDK print has a gap between key and type
-                return b"".join((indent, key, gap, _SUPPRESSED, trail, eol))
-            return b"".join((indent, key, gap, sep, hidden.get(value[:1], hidden[b"0"]), trail, eol))
-
-        return hide
-
-    def mask(row: Row) -> bytes:
-        stats.masked += 1
-        indent, key, gap, sep, value, trail, eol = row
-        count(key)
-        layout: Layout = "psdk" if gap else "c"  # only the PSDK print has a gap between key and type
-        new = apply(Value(kind_of(value), value.decode(*_ENCODING)), layout).encode(*_ENCODING)
-        return b"".join((indent, key, gap, sep, new, trail, eol))
-
-    return mask
-
-
-def _caught_by(detectors: Detectors, render: Render, instead: Render, stats: Stats) -> Render:
-    """`render`, except for a row whose value a detector recognizes: that one `instead`."""
-    first = detectors.first
-
-    def guarded(row: Row) -> bytes:
-        value = row[4]
-        if value[:1] != b"[":  # binary values print hex; LineEngine does not search them either
-            caught = first(value)
-            if caught is not None:
-                stats.count_detection(caught, row[1])
-                return instead(row)
-        return render(row)
-
-    return guarded
-
-
-def _changing_names(chain: Chain) -> bytes | None:
+def _changing_names(rules: Rules) -> bytes | None:
     """An alternation of the keys whose own rule changes a value (under default copy)."""
-    keys = [key for key, rule in chain.rules.items() if rule.action != "copy" and regex_parser.key_token_ok(key)]
+    keys = [key for key, rule in rules.rules.items() if rule.action != "copy" and regex_parser.key_token_ok(key)]
     if not keys:
         return None
     return b"|".join(re.escape(key.encode(*_ENCODING)) for key in sorted(keys, key=len, reverse=True))
 
 
-def _changing_keys(chain: Chain) -> re.Pattern[bytes] | None:
+def _changing_keys(rules: Rules) -> re.Pattern[bytes] | None:
     """A pattern for the start of a leaf line whose key's own rule changes it (default copy)."""
-    names = _changing_names(chain)
+    names = _changing_names(rules)
     if names is None:
         return None
     return re.compile(b"\n" + regex_parser.changing_row_start(names))

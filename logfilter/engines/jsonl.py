@@ -1,50 +1,36 @@
 """JSON lines: each message of a log as one JSON object, its KV values filtered exactly as `run` prints them.
 
-JsonEngine is a LineEngine: the block logic (which lines belong to a KV block, rule
-inheritance in nested lists, skip, detectors, failing closed) is the one `run` uses; its
-`_leaf` hook takes the value text `run` would print and files it under its key instead of
-writing a line. docs/jsonl-schema.json is the contract for the objects; docs/decisions.md
+JsonHandler is a Walker's handler: the block logic is the one `run` uses, and each leaf pair
+is rendered by rules/treatment.py as `run` renders it; the value text is filed under its key
+instead of written. docs/jsonl-schema.json is the contract for the objects; docs/decisions.md
 ("JSON lines") says why they look the way they do.
 
-A message starts at a line outside KV blocks that matches the grammar's MESSAGE_HEADER.
-The C print's `message X` line under its event line (`... Trc 04541 RequestX received
-from ...`) starts at that event line. A message goes on over the lines that continue it
-(formats.md, and tail.py's split points): lines that start with a blank, the PSDK's
-column-0 `Attribute...` lines and `message attributes:`. It ends at an empty line or any
-other line at column 0. A KV block opened outside any message makes a message with no
-name. The other lines are written as `{"file", "line", "text"}` objects with `all_lines`,
-and are dropped otherwise.
+A message starts at a line outside KV blocks that matches the grammar's MESSAGE_HEADER; the
+C print's `message X` line under its event line (`... Trc 04541 RequestX received from ...`)
+starts at that event line. It goes on over the lines that continue it
+(events.continues_message) and ends at an empty line or any other line at column 0. A KV
+block opened outside any message makes a message with no name. The other lines are written
+as `{"file", "line", "text"}` objects with `all_lines`, and are dropped otherwise.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable
-from typing import Literal
 
 import orjson
 
-from logfilter.engines.walker import (
-    END,
-    HEAD,
-    SUPPRESSED,
-    WHITESPACE,
-    LineEngine,
-    OnFailure,
-    _Frame,
-    belongs,
-    split_eol,
-)
-from logfilter.parsing import events, lark_parser, regex_parser
-from logfilter.parsing.model import KVLine, Pair
-from logfilter.rules.compiled import Chain
+from logfilter.engines.blocks import Block, Frame
+from logfilter.engines.handler import Handler
+from logfilter.parsing.events import WHITESPACE, continues_message
+from logfilter.parsing.lark_parser import message_header_regex
+from logfilter.parsing.model import KVLine, Opener, Pair
+from logfilter.rules import treatment
+from logfilter.rules.compiled import Rules
 from logfilter.rules.filters import FilterType
 from logfilter.stats import Stats
 
-Format = Literal["tlib", "jsonl"]
 MAX_DEPTH = 32  # lists nested in one KV block, as JSON objects; deeper ones are flattened into the 32nd
-FORMATS: tuple[Format, ...] = ("tlib", "jsonl")
 
 # A time stamp at the start of a header line: `@10:26:01.5600`, `16:41:55.299`, `2016-04-20T09:22:09.969`.
 _TIME = re.compile(rb"@?((?:\d{4}-\d{2}-\d{2}[T ])?\d{2}:\d{2}:\d{2}(?:[.,]\d+)?)")
@@ -83,63 +69,42 @@ def _put(container: Json, key: str, value: object) -> None:
         container[key] = [old, value]
 
 
-class JsonEngine(LineEngine):
-    """Reads one input and writes one JSON object per message (and per other line, with `all_lines`).
+class JsonHandler(Handler):
+    """Writes one JSON object per message of one input (and per other line, with `all_lines`).
 
     `flush(ended)` writes the message in progress: follow calls it at each record boundary
     (ended) and when a file goes quiet (not ended: the lines that then continue the message
     make a second object, marked `"continued": true`).
     """
 
-    parse_kv_line = staticmethod(regex_parser.parse_kv_line)
-    parse_opener = staticmethod(regex_parser.parse_opener)
-
-    def __init__(self, chain: Chain, stats: Stats, on_failure: OnFailure, name: str, all_lines: bool = False) -> None:
-        def counted(lineno: int, attribute: str) -> None:
-            # Every line that fails closed is reported here: it counts in the message it is in.
-            self._ensure_message()["failed_closed"] += 1  # type: ignore[operator]
-            on_failure(lineno, attribute)
-
-        super().__init__(chain, stats, counted)
+    def __init__(self, rules: Rules, stats: Stats, name: str, all_lines: bool = False) -> None:
+        self._rules, self._stats = rules, stats
         self._file = os.fsencode(name).decode("utf-8", "backslashreplace")
         self._all_lines = all_lines
+        self._headers = message_header_regex()
         self._out: list[bytes] = []
         self._lineno = 0
         self._message: Json | None = None
         self._pending: tuple[int, bytes] | None = None  # the last free line: maybe a message's event line
         self._continuing: Json | None = None  # a message written before its end (flush not ended)
-        self._root: Json | None = None  # the open KV block
-        self._lists: list[tuple[_Frame, Json, str]] = []  # its open lists: frame, object, key
-        self._long_size, self._long_free = 0, False  # an overlong line: its length so far, and not in a block
+        self._block: Block | None = None  # the open KV block
+        self._root: Json | None = None  # its object
+        self._lists: list[tuple[Frame, Json, str]] = []  # its open lists: frame, object, key
 
     @property
-    def idle(self) -> bool:
-        return self._block is None and self._message is None and self._pending is None and self._continuing is None
+    def holding(self) -> bool:
+        return self._message is not None or self._pending is not None or self._continuing is not None
 
-    def _line(self, line: bytes, lineno: int) -> bytes:
+    def free_line(self, body: bytes, lineno: int, opener: Opener | None) -> None:
         self._lineno = lineno
-        body, _eol = split_eol(line)
-        block = self._block
-        if block is not None:
-            if self._awaiting is not None:  # a value a failed line left open (events.py)
-                if not events.starts_event(body):
-                    self._continued(block, body, _eol, lineno)
-                    return self._drain()
-                self._awaiting = None
-            if belongs(block, body):
-                self._ensure_message()
-                self._kv_line(block, body, _eol, lineno)
-                return self._drain()
-            self._close_block()
         if self._message is not None or self._continuing is not None:
-            if self._continues(body):
+            if continues_message(body):
                 self._ensure_message()
-                self._body_line(body)
-                return self._drain()
+                self._body_line(body, opener)
+                return
             self._end_message()
             self._continuing = None
-        self._outside(body)
-        return self._drain()
+        self._outside(body, opener)
 
     def flush(self, ended: bool) -> bytes:
         if self._message is not None:
@@ -149,17 +114,10 @@ class JsonEngine(LineEngine):
         if ended:
             self._continuing = None
         self._write_pending()
-        return self._drain()
+        return self.emit(b"")
 
     # -- messages -----------------------------------------------------------------------------
-    def _continues(self, body: bytes) -> bool:
-        if not body:
-            return False
-        if body[0] in WHITESPACE or body.startswith(b"Attribute"):
-            return True
-        return body.startswith(b"message ") and self._headers.search(body) is None
-
-    def _outside(self, body: bytes) -> None:
+    def _outside(self, body: bytes, opener: Opener | None) -> None:
         """A line while no message is open: it starts one, opens a block, or is a free line."""
         header = self._headers.search(body)
         if header is not None:
@@ -176,16 +134,13 @@ class JsonEngine(LineEngine):
                 [_text(text) for text in lines],
                 _text(name.group()) if name else None,
             )
-            self._free_line(body)  # counts the message; a header line could open a block too
-            return
+            return  # a header line could open a block too: block_opened follows
         self._write_pending()
-        self._free_line(body)  # opens a block (a message with no name) if it is an opener
-        if self._block is None:
+        if opener is None:  # else a block opens: a message with no name
             if body:
                 self._pending = (self._lineno, body)
             elif self._all_lines:
                 self._write({"file": self._file, "line": self._lineno, "text": ""})
-
     def _start(self, lineno: int, time: str | None, header: list[str], name: str | None) -> Json:
         message: Json = {
             "file": self._file, "line": lineno, "time": time, "header": header, "message": name,
@@ -214,12 +169,11 @@ class JsonEngine(LineEngine):
                 root = inner
         return message
 
-    def _body_line(self, body: bytes) -> None:
+    def _body_line(self, body: bytes, opener: Opener | None) -> None:
         """A line that continues the message outside a KV block: an attribute, an opener, or other text."""
         message = self._message
         assert message is not None
-        self._free_line(body)
-        if self._block is not None or not body.strip(WHITESPACE):
+        if opener is not None or not body.strip(WHITESPACE):
             return
         plain = _PSDK_ATTRIBUTE.fullmatch(body)
         quote = '"'
@@ -233,11 +187,8 @@ class JsonEngine(LineEngine):
         else:
             message.setdefault("other", []).append({"line": self._lineno, "text": _text(body)})  # type: ignore[attr-defined]
 
-    def _open(self, body: bytes) -> None:
-        super()._open(body)
-        block = self._block
-        if block is None:
-            return
+    def block_opened(self, block: Block, body: bytes) -> None:
+        self._block = block
         self._root = None  # a new block: no root to carry into a new object
         message = self._ensure_message()
         self._root = {}
@@ -252,8 +203,22 @@ class JsonEngine(LineEngine):
             self._write(self._message)
             self._message = None
 
-    # -- KV blocks: the hooks of LineEngine -----------------------------------------------------
-    def _opened_list(self, pair: Pair, frame: _Frame) -> None:
+    # -- KV blocks --------------------------------------------------------------------------------
+    def block_closed(self) -> None:
+        self._block, self._root = None, None
+        self._lists.clear()
+
+    def kv_line(self, body: bytes, lineno: int, block: Block) -> bytes:
+        self._lineno = lineno
+        self._ensure_message()
+        return body
+
+    def failed(self, lineno: int, attribute: str) -> None:
+        # Every line that fails closed is reported here: it counts in the message it is in.
+        self._lineno = lineno
+        self._ensure_message()["failed_closed"] += 1  # type: ignore[operator]
+
+    def list_opened(self, pair: Pair, frame: Frame, block: Block) -> None:
         parent = self._container()
         key = _str(pair.key)
         if len(self._lists) >= MAX_DEPTH:
@@ -267,13 +232,16 @@ class JsonEngine(LineEngine):
         _put(parent, key, inner)
         self._lists.append((frame, inner, key))
 
-    def _leaf(self, kv: KVLine, pair: Pair, chosen: FilterType) -> str | None:
-        text = super()._leaf(kv, pair, chosen)
+    def list_skipped(self, pair: Pair, rule: FilterType, block: Block) -> None:
+        treatment.count(self._stats, treatment.SKIP, rule, pair.key_raw)
+
+    def leaf(self, kv: KVLine, pair: Pair, chosen: FilterType, block: Block) -> str | None:
+        text = treatment.treat(self._rules, self._stats, kv, pair, chosen)
         if text is None:
             return None  # skipped: absent from the JSON too
         prefix = pair.key_raw + pair.sep
         if pair.value is None or not text.startswith(prefix):
-            value = SUPPRESSED  # the PSDK's own, or the form hide takes in the PSDK print
+            value = treatment.SUPPRESSED  # the PSDK's own, or the form hide takes in the PSDK print
         else:
             value = text[len(prefix) :]
             if pair.value.kind == "str":
@@ -283,36 +251,23 @@ class JsonEngine(LineEngine):
         _put(self._container(), _str(pair.key), _str(value))
         return text
 
-    def _close_block(self) -> None:
-        self._block, self._root = None, None
-        self._lists.clear()
-
-    def overlong(self, piece: bytes, part: int, lineno: int) -> bytes:
+    def long_line(self, head: bytes, lineno: int, free: bool) -> None:
         """A line longer than the framer holds: no part of it goes into the JSON.
 
-        Its head decides as in run: inside a KV block, or a value left open, it fails closed
-        and counts in its message; any other such line ends the message, and with
-        --all-lines is said by a line object with empty text and `left_out`, its length.
+        Inside a KV block, or a value left open, it fails closed and counts in its message;
+        any other such line ends the message, and with --all-lines is said by a line object
+        with empty text and `left_out`, its length (long_line_end).
         """
-        if part == HEAD:
-            self._lineno, self._long_size = lineno, 0
-            block = self._block
-            opened = self._awaiting is not None and not events.starts_event(piece)
-            self._long_free = block is None or not (opened or belongs(block, piece))
-            if not self._long_free:
-                super().overlong(piece, part, lineno)
-                return self._drain()
-            if block is not None:
-                self._close_block()
+        self._lineno = lineno
+        if free:
+            self.block_closed()
             self._end_message()
             self._continuing = None
             self._write_pending()
-        self._long_size += len(piece)
-        super().overlong(piece, part, lineno)  # the line's state; its bytes are not JSON
-        if part == END and self._long_free and self._all_lines:
-            size = self._long_size - len(split_eol(self._long_tail)[1])  # a CRLF may be cut between parts
+
+    def long_line_end(self, lineno: int, free: bool, size: int) -> None:
+        if free and self._all_lines:
             self._write({"file": self._file, "line": self._lineno, "text": "", "left_out": size})
-        return self._drain()
 
     def _container(self) -> Json:
         """The object the next pair goes into: the innermost list still open, or the block."""
@@ -338,26 +293,11 @@ class JsonEngine(LineEngine):
     def _write(self, item: Json) -> None:
         self._out.append(orjson.dumps(item) + b"\n")
 
-    def _drain(self) -> bytes:
+    def emit(self, out: bytes) -> bytes:
+        """The JSON written since the last call; `out`, the log text, is not JSON."""
         if not self._out:
             return b""
         data = b"".join(self._out)
         self._out.clear()
         return data
 
-
-class ReferenceJsonEngine(JsonEngine):
-    """JsonEngine reading every line with the Lark parser (`--engine reference`)."""
-
-    parse_kv_line = staticmethod(lark_parser.parse_kv_line)
-    parse_opener = staticmethod(lark_parser.parse_opener)
-
-
-def factory(engine: str, all_lines: bool) -> Callable[[str, Chain, Stats, OnFailure], LineEngine]:
-    """What builds a JsonEngine for each input (by the input's name)."""
-    kind = ReferenceJsonEngine if engine == "reference" else JsonEngine
-
-    def make(name: str, chain: Chain, stats: Stats, on_failure: OnFailure) -> LineEngine:
-        return kind(chain, stats, on_failure, name, all_lines)
-
-    return make

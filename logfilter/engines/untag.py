@@ -1,9 +1,14 @@
 """Finds the values that `tag()` wrapped in tags, on any line, and hides, strips or re-filters them.
 
-Works on bytes: everything outside a tagged span comes out as it went in. A tagged value
-is read like a value token (lexer.value_kind): quoted text runs to the first quote of the
-same kind that the postfix follows; anything else runs to the first postfix. A prefix
-with no closing tag on its line fails closed: the rest of the line is hidden.
+Works on bytes: everything outside a tagged span comes out as it went in. A tagged value is
+read like a value token: quoted text runs to the last quote of its kind that the postfix
+follows; anything else runs to the first postfix. A prefix with no closing tag on its line
+fails closed: the rest of the line is hidden. What a filter type does to a tagged value is
+rules/treatment.py's, as for a pair.
+
+Tags may be on any line, so untag is no pair handler of the walker: UntagWalk is a second
+implementation of the Walk protocol the loop (pipeline.py) drives. A line longer than the
+bound cannot be read whole, so where a tagged value on it ends is unknown: it is hidden whole.
 """
 
 from __future__ import annotations
@@ -14,25 +19,30 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from logfilter.engines.walker import SUPPRESSED
+from logfilter.engines.blocks import split_eol
 from logfilter.errors import ConfigError
-from logfilter.parsing.model import Layout, Value
-from logfilter.parsing.regex_parser import token, value_kind
-from logfilter.pipeline import sniffed
+from logfilter.framing import HEAD, MORE
+from logfilter.parsing.events import WHITESPACE
+from logfilter.parsing.model import Layout
+from logfilter.parsing.regex_parser import token
+from logfilter.pipeline import walk_input
+from logfilter.rules import treatment
 from logfilter.rules.config import read_config
 from logfilter.rules.filters import DEFAULT_POSTFIX, DEFAULT_PREFIX, HIDDEN, MAX_TAG_LENGTH, FilterType
 from logfilter.sinks import Sink
-from logfilter.sources.files import LineFramer, Source
+from logfilter.sources.files import Source
 
 TagPair = tuple[str, str]
 DEFAULT_PAIR: TagPair = (DEFAULT_PREFIX, DEFAULT_POSTFIX)
 FAILED_CLOSED = HIDDEN.encode()
+_SUPPRESSED = treatment.SUPPRESSED.encode()
 _QUOTES = (b"'", b'"')
 _CR = ord("\r")
 
 # Called with the line number of a tag that has no closing tag on its line.
 OnFailure = Callable[[int], None]
 Warn = Callable[[str], None]
+ADVICE = "decompress it first, e.g. zcat app.log.gz | logfilter untag"
 
 
 @dataclass(slots=True)
@@ -45,10 +55,14 @@ class UntagStats:
     tagged: int = 0
     failed_closed: int = 0
 
-    def summary(self, treatment: str) -> str:
-        """One line for stderr; `treatment` says what happened to each value (e.g. `hide`)."""
+    def wrote(self, data: bytes, partial: bool = False) -> None:
+        """Count output bytes (the loop calls it for every write)."""
+        self.bytes_out += len(data)
+
+    def summary(self, done: str) -> str:
+        """One line for stderr; `done` says what happened to each value (e.g. `hide`)."""
         return (
-            f"{self.lines} lines, {self.tagged} tagged values ({treatment}), "
+            f"{self.lines} lines, {self.tagged} tagged values ({done}), "
             f"{self.failed_closed} tags failed closed"
         )
 
@@ -109,7 +123,8 @@ class Untagger:
         self._filter_type = None if filter_type is not None and filter_type.action == "copy" else filter_type
         self._on_failure = on_failure
         self._patterns = _compile(tuple(pairs))
-        self._psdk = _psdk_head() if filter_type is not None and filter_type.hides_whole_value else None
+        hides = filter_type is not None and treatment.effect(filter_type, "psdk") == treatment.SUPPRESS
+        self._psdk = _psdk_head() if hides else None
 
     def feed(self, data: bytes, lineno: int = 1) -> bytes:
         """Return the output for `data`: whole lines (the last may lack its ending), the first is `lineno`."""
@@ -159,20 +174,18 @@ class Untagger:
         filter_type = self._filter_type
         if filter_type is None:
             return start, value
-        if filter_type.action == "skip":
+        if treatment.effect(filter_type, "c") == treatment.SKIP:
             return start, b""
-        if self._psdk is not None:
+        if self._psdk is not None:  # hide in a PSDK pair: as the PSDK prints it
             line_start = max(data.rfind(b"\n", 0, start) + 1, copied)
             head = self._psdk.search(data, line_start, start)
             if head is not None:
-                return head.start("typed"), SUPPRESSED.encode()
-        text = value.decode("utf-8", "surrogateescape")
-        kind = value_kind(value)
+                return head.start("typed"), _SUPPRESSED
         layout: Layout = "c"
-        if kind == "int" and filter_type.is_hash:  # a hashed integer is quoted as its layout quotes
+        if treatment.quoted_by_layout(filter_type, value):
             line_start = max(data.rfind(b"\n", 0, start) + 1, copied)
             layout = "psdk" if _psdk_head().search(data, line_start, start) is not None else "c"
-        return start, filter_type.apply(Value(kind, text), layout).encode("utf-8", "surrogateescape")
+        return start, treatment.value_bytes(filter_type, value, layout)
 
 
 def _compile(pairs: tuple[TagPair, ...]) -> _Patterns:
@@ -219,6 +232,50 @@ def _close(data: bytes, after: int, end: int, postfixes: tuple[bytes, ...]) -> t
     return best
 
 
+class UntagWalk:
+    """Untag as a walk for the loop: whole lines through the Untagger, overlong lines hidden whole."""
+
+    idle = True  # nothing is held between lines
+
+    def __init__(self, untagger: Untagger, on_long: OnFailure) -> None:
+        self._untagger = untagger
+        self._on_long = on_long
+        self._long = False
+        self._tail = b""
+
+    @property
+    def mid_line(self) -> bool:
+        return self._long
+
+    @property
+    def inside_value(self) -> bool:
+        return self._long
+
+    def feed(self, data: bytes, lineno: int, out: list[bytes]) -> int:
+        out.append(self._untagger.feed(data, lineno))
+        return data.count(b"\n")
+
+    def process(self, line: bytes, lineno: int) -> bytes:
+        return self._untagger.feed(line, lineno)
+
+    def overlong(self, piece: bytes, part: int, lineno: int) -> bytes:
+        stats = self._untagger.stats
+        if part == HEAD:
+            stats.lines += 1
+            stats.failed_closed += 1
+            self._on_long(lineno)
+            self._long, self._tail = True, piece[-2:]
+            return piece[: len(piece) - len(piece.lstrip(WHITESPACE))] + FAILED_CLOSED
+        self._tail = (self._tail + piece)[-2:]
+        if part == MORE:
+            return b""
+        self._long = False
+        return split_eol(self._tail)[1]  # a CRLF may be cut between parts
+
+    def flush(self, ended: bool) -> bytes:
+        return b""
+
+
 def run(
     sources: Iterable[Source],
     pairs: Iterable[TagPair],
@@ -230,8 +287,8 @@ def run(
 ) -> UntagStats:
     """Untag every source in order into the sink, flushing after every chunk; return the counts.
 
-    A tag with no closing tag on its line is reported through `warn` by input and line,
-    never by content.
+    A tag with no closing tag on its line, and a line too long to read whole, are reported
+    through `warn` by input and line, never by content.
     """
     stats = stats if stats is not None else UntagStats()
     pairs = tuple(pairs)
@@ -241,22 +298,10 @@ def run(
         def on_failure(lineno: int, name: str = name) -> None:
             warn(f"{name}:{lineno}: a tag opened with no closing tag on the line; hid the rest of the line (failed closed)")
 
-        untagger = Untagger(pairs, filter_type, stats, on_failure)
-        framer = LineFramer()
-        lineno = 1
-        for chunk in sniffed(source.chunks(), name, "decompress it first, e.g. zcat app.log.gz | logfilter untag"):
-            stats.bytes_in += len(chunk)
-            data = framer.feed_lines(chunk)
-            if data:
-                _write(sink, untagger.feed(data, lineno), stats)
-                lineno += data.count(b"\n")
-        rest = framer.finish()
-        if rest:
-            _write(sink, untagger.feed(rest, lineno), stats)
+        def on_long(lineno: int, name: str = name) -> None:
+            warn(f"{name}:{lineno}: a line too long to read whole; hid it whole (failed closed)")
+
+        walk = UntagWalk(Untagger(pairs, filter_type, stats, on_failure), on_long)
+        for _written in walk_input(source, walk, sink, stats, advice=ADVICE):
+            pass  # every input is read to its end
     return stats
-
-
-def _write(sink: Sink, data: bytes, stats: UntagStats) -> None:
-    sink.write(data)
-    sink.flush()
-    stats.bytes_out += len(data)

@@ -15,8 +15,9 @@ from logfilter.errors import ConfigError, LogFilterError
 from logfilter.follow.files import Files
 from logfilter.follow.health import Health
 from logfilter.follow.options import Options, Say
-from logfilter.follow.tail import FINGERPRINT, Fingerprint, Key, head_kind
-from logfilter.sources.files import HEAD, PACKED
+from logfilter.follow.outputs import FINGERPRINT, Fingerprint
+from logfilter.follow.tail import Key
+from logfilter.sources.sniff import SNIFF_SIZE, judge
 
 if TYPE_CHECKING:
     from logfilter.follow.restarts import Restarts  # which imports this module's finders
@@ -219,9 +220,10 @@ class Discovery:
 
     def _not_text(self, fd: int, path: Path) -> bool:
         """Compressed, archived or binary files (UTF-16 text too) are never followed."""
-        kind = head_kind(os.pread(fd, HEAD, 0))  # a partial head is looked at again as it grows (Tail)
-        if kind in PACKED or kind == "binary":
-            self.say(f"{path}: {kind} data, not a text log; not followed")
+        head = os.pread(fd, SNIFF_SIZE, 0)
+        verdict = judge(head, partial=len(head) < SNIFF_SIZE)  # a partial head is looked at again as it grows (Tail)
+        if not verdict.is_text:
+            self.say(verdict.not_followed(str(path)))
             return True
         return False
 

@@ -7,33 +7,38 @@ from collections.abc import Callable
 from pathlib import Path
 from time import monotonic
 
-from logfilter.engines import jsonl
-from logfilter.engines.walker import LineEngine, OnFailure
+from logfilter.engines.handler import OnFailure, Walk
+from logfilter.engines.registry import Choice
 from logfilter.errors import LogFilterError
 from logfilter.follow import state
 from logfilter.follow.health import Health
 from logfilter.follow.options import Options, Say
-from logfilter.follow.tail import Checkpoint, FileOutput, Key, Output, StdoutOutput, Tail, printable
-from logfilter.pipeline import ENGINES, failure_reporter
-from logfilter.rules.compiled import Chain
+from logfilter.follow.outputs import Checkpoint, FileOutput, Output, StdoutOutput
+from logfilter.follow.tail import Key, Tail
+from logfilter.pipeline import failure_reporter
+from logfilter.rules.compiled import Rules
 from logfilter.sinks import part_path
+from logfilter.sources.archives import printable
 from logfilter.stats import Stats
 
 MAX_NOTES = 5  # lines failed closed noted on stderr per file; the rest are counted
 
 
-def build_engine(options: Options, chain: Chain, stats: Stats, on_failure: OnFailure, file: str) -> LineEngine:
-    """The engine a followed file is read with (`file`: its name, for the JSON objects)."""
-    if options.output_format == "jsonl":
-        return jsonl.factory(options.engine, options.all_lines)(file, chain, stats, on_failure)
-    return ENGINES[options.engine](chain, stats, on_failure)
+def choice(options: Options) -> Choice:
+    """The engine and output format the followed files are read with (engines/registry.py)."""
+    return Choice(options.engine, options.output_format, options.all_lines)
+
+
+def build_engine(options: Options, chain: Rules, stats: Stats, on_failure: OnFailure, file: str) -> Walk:
+    """The walk a followed file is read with (`file`: its name, for the JSON objects)."""
+    return choice(options).build(file, chain, stats, on_failure)
 
 
 class Files:
     """The followed files by identity, and what each is written to: OUTDIR/<its name>, or stdout."""
 
     def __init__(
-        self, options: Options, chain: Chain, stats: Stats, health: Health, say: Say, save: Callable[[bool], None]
+        self, options: Options, chain: Rules, stats: Stats, health: Health, say: Say, save: Callable[[bool], None]
     ) -> None:
         self.options, self.chain, self.stats, self.health, self.say = options, chain, stats, health, say
         self.tails: dict[Key, Tail] = {}
@@ -74,7 +79,7 @@ class Files:
         assert self.outdir is not None
         return self.outdir / (f"{rel}.jsonl" if self.options.output_format == "jsonl" else rel)
 
-    def engine(self, key: Key, path: Path | None = None) -> LineEngine:
+    def engine(self, key: Key, path: Path | None = None) -> Walk:
         """A new engine for the file `key`, with the rules in use; its failed lines noted up to MAX_NOTES."""
 
         def name() -> str:
@@ -88,11 +93,11 @@ class Files:
             elif notes == MAX_NOTES + 1:
                 self.say(f"warning: {name()}: more lines failed closed in this file; they are counted in /metrics")
 
-        fate = "left it out" if self.options.output_format == "jsonl" else "masked it whole"  # as run says it
+        fate = choice(self.options).fate  # as run says it
         on_failure = failure_reporter(lambda lineno: f"{name()}:{lineno}", self.options.on_error, warn, fate)
         return build_engine(self.options, self.chain, self.stats, on_failure, str(path) if path is not None else name())
 
-    def reload(self, chain: Chain) -> None:
+    def reload(self, chain: Rules) -> None:
         """Read with `chain` from now on: each file takes it at its next split point."""
         self.chain = chain
         for tail in self.tails.values():
@@ -156,7 +161,7 @@ class Files:
             output = tail.output
             if not isinstance(output, FileOutput) or not output.replaced():
                 continue
-            self.say(f"warning: {printable(output.path)}: the output was deleted or replaced; writing it again from here")
+            self.say(f"warning: {printable(str(output.path))}: the output was deleted or replaced; writing it again from here")
             output.close()
             try:
                 tail.output = FileOutput(output.path, keep=0)

@@ -32,10 +32,12 @@ from logfilter.follow.options import Options, Say
 from logfilter.follow.restarts import Restarts
 from logfilter.follow.rotation import Rotation
 from logfilter.follow.state import StateFile
-from logfilter.follow.tail import FINGERPRINT, Fingerprint, Key, NotText, Tail, printable
+from logfilter.follow.outputs import FINGERPRINT, Fingerprint
+from logfilter.follow.tail import Key, NotText, Tail
 from logfilter.follow.watch import RulesFile
-from logfilter.rules.compiled import Chain
+from logfilter.rules.compiled import Rules
 from logfilter.sinks import locked
+from logfilter.sources.archives import printable
 from logfilter.sources.files import CHUNK
 from logfilter.stats import Stats
 
@@ -48,7 +50,7 @@ SYNC_EVERY = 1.0  # seconds between checkpoints flushed to disk
 class Follower:
     """Follows the files matching the patterns until asked to stop."""
 
-    def __init__(self, options: Options, chain: Chain, say: Say) -> None:
+    def __init__(self, options: Options, chain: Rules, say: Say) -> None:
         self.options = options
         self.say = say
         self.stats = Stats()
@@ -62,7 +64,7 @@ class Follower:
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._rescan = True
-        self._reload: Callable[[], Chain] | None = None
+        self._reload: Callable[[], Rules] | None = None
         self._rules: RulesFile | None = None  # watched rules file
 
     # -- what /metrics and the file watcher read ----------------------------------------------
@@ -93,7 +95,7 @@ class Follower:
         return bool(self.discovery.empty)
 
     # -- control, from signal handlers and file events ---------------------------------------
-    def watch_config(self, path: Path, load: Callable[[], Chain]) -> None:
+    def watch_config(self, path: Path, load: Callable[[], Rules]) -> None:
         """Reload the rules when `path` changes (as SIGHUP does); keep them when it goes away."""
         self._rules = RulesFile(path, load)
 
@@ -101,7 +103,7 @@ class Follower:
         self._stop.set()
         self._wake.set()
 
-    def reload(self, load: Callable[[], Chain]) -> None:
+    def reload(self, load: Callable[[], Rules]) -> None:
         self._reload = load
         self._wake.set()
 
@@ -228,7 +230,7 @@ class Follower:
             return
         seen = self._rules.look()
         if seen == "gone":
-            self.health.config = f"rules file {printable(self._rules.path)} is gone; the last good rules are in use"
+            self.health.config = f"rules file {printable(str(self._rules.path))} is gone; the last good rules are in use"
             self.say(f"warning: {self.health.config}")
         elif seen == "changed":
             self._reload = self._rules.load

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from logfilter.engines.jsonl import Format
-    from logfilter.pipeline import EngineName, OnError
+    from logfilter.engines.registry import EngineName, Format
+    from logfilter.pipeline import OnError
 
 Say = Callable[[str], None]  # one line for stderr
 

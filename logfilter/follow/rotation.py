@@ -8,7 +8,8 @@ from logfilter.errors import LogFilterError
 from logfilter.follow.discovery import Discovery, find_copy
 from logfilter.follow.files import Files
 from logfilter.follow.options import Say
-from logfilter.follow.tail import Checkpoint, NotText, Tail
+from logfilter.follow.outputs import Checkpoint
+from logfilter.follow.tail import NotText, Tail
 
 RETIRE_AFTER = 2.0  # quiet seconds after which a file no longer under a followed name is finished
 

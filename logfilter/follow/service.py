@@ -14,12 +14,12 @@ from logfilter.follow.discovery import refuse_outdir_over_inputs
 from logfilter.follow.follower import Follower
 from logfilter.follow.options import Options, Say
 from logfilter.follow.watch import watch
-from logfilter.rules.compiled import Chain
+from logfilter.rules.compiled import Rules
 
 
 def serve(
     options: Options,
-    load: Callable[[], Chain],
+    load: Callable[[], Rules],
     say: Say,
     *,
     config: Path | None = None,

@@ -16,7 +16,8 @@ import orjson
 
 from logfilter.errors import ConfigError
 from logfilter.follow.options import Options
-from logfilter.follow.tail import Checkpoint, Fingerprint, Key, Tail
+from logfilter.follow.outputs import Checkpoint, Fingerprint
+from logfilter.follow.tail import Key, Tail
 from logfilter.sinks import AtomicFile
 
 VERSION = 1

@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     from logfilter.follow.follower import Follower
-    from logfilter.rules.compiled import Chain
+    from logfilter.rules.compiled import Rules
 
 
 class RulesFile:
     """A rules file looked at on every scan: changed, gone, or the same as last time."""
 
-    def __init__(self, path: Path, load: Callable[[], Chain]) -> None:
+    def __init__(self, path: Path, load: Callable[[], Rules]) -> None:
         self.path, self.load = path, load
         self._seen = _signature(path)
 

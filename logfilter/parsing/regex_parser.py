@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from functools import cache, lru_cache
 
-from logfilter.engines.walker import WHITESPACE
+from logfilter.parsing.events import WHITESPACE
 from logfilter.parsing.lark_parser import VALUE_KINDS, ParseFailed, terminal_regex
 from logfilter.parsing.model import KVLine, Layout, Opener, Pair, Value, ValueKind
 
@@ -261,7 +261,7 @@ def block_scan_regex(changing: bytes | None) -> re.Pattern[bytes]:
     row = _b(_groupless_row("c"))
     if changing is not None:
         row = b"(?!" + changing_row_start(changing) + b")" + row
-    # A line is indented when it starts with one of engine.WHITESPACE.
+    # A line is indented when it starts with one of events.WHITESPACE.
     blanks = re.escape(WHITESPACE)
     ends = b"(?:\r?\n|[^" + blanks + b"\n]|(?P=indent)[^" + blanks + b"\n'])"
     return re.compile(b"\n" + c_opener_line_regex().pattern + b"(?P<rows>(?:" + row + b")*)(?P<clean>(?=" + ends + b"))?")

@@ -1,4 +1,4 @@
-"""Compiles a Policy into the per-key lookup the engines use: one dict lookup per key."""
+"""Compiles a Policy into the per-key lookup the walk uses: one dict lookup per key."""
 
 from __future__ import annotations
 
@@ -7,11 +7,11 @@ from logfilter.rules.detect import Detectors, detectors
 from logfilter.rules.filters import FilterType
 
 
-class Chain:
+class Rules:
     """The compiled rules: `rule_for(key)` is the key's own rule, or None; `default` else.
 
     A rule that leaves a value in clear (copy, tag) gives way to `detect_rule` when one of
-    `detectors` recognizes something in the value.
+    `detectors` recognizes something in the value (rules/treatment.py).
     """
 
     __slots__ = ("default", "detect_rule", "detectors", "ignore_key_case", "rule_for", "rules")
@@ -36,6 +36,6 @@ class Chain:
             self.rule_for = self.rules.get
 
 
-def compile_policy(policy: Policy) -> Chain:
-    """Build the Chain for a Policy once, before any record is read."""
-    return Chain(policy)
+def compile_policy(policy: Policy) -> Rules:
+    """Build the Rules for a Policy once, before any record is read."""
+    return Rules(policy)

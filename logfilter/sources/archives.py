@@ -4,7 +4,7 @@
 is read through its decompressor, an archive (zip, tar) member by member, recursively.
 Binary means a NUL byte in the first 8 KiB (as git decides) that is not part of a run of
 NULs: a log padded with zeros after a crash is still a log; UTF-16 text, images and core
-dumps are binary, and some of it (`unreadable`) may be a log logfilter cannot read. Batch
+dumps are binary, and some of it (sniff.Verdict.unreadable) may be a log logfilter cannot read. Batch
 rewrites the same kinds (batch/rewrite.py) with the readers here.
 """
 
@@ -25,8 +25,9 @@ from pathlib import Path
 from typing import BinaryIO
 
 from logfilter.errors import LogFilterError
-from logfilter.sources.files import CHUNK, HEAD, cr_only, sniff
+from logfilter.sources.files import CHUNK
 from logfilter.sources.multistream import bzip2_reader, xz_reader
+from logfilter.sources.sniff import SNIFF_SIZE, judge, sniff
 
 MAX_DEPTH = 4  # archives in archives, at most
 SPOOL = 64 << 20  # bytes of an archive member held in memory; beyond, in a hidden file
@@ -67,7 +68,7 @@ def texts(reader: BinaryIO, name: str, spool_dir: Path | None = None, depth: int
         if kind == "text":
             yield Text(name, stream)
         elif kind == "binary":
-            yield Text(name, None, unreadable(head) or "binary data, not a text log")
+            yield Text(name, None, judge(head).left_out())
         elif kind == "tar":
             with tarfile.open(fileobj=stream, mode="r|") as archive:
                 for info in archive:
@@ -99,34 +100,6 @@ def texts(reader: BinaryIO, name: str, spool_dir: Path | None = None, depth: int
         raise LogFilterError(msg) from None
 
 
-# Data that is not a text log and that no flag may copy unmasked: logfilter cannot read it.
-_UNREADABLE = (
-    ((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff"), "UTF-16 or UTF-32 text, which logfilter does not read"),
-    ((b"\x28\xb5\x2f\xfd",), "zstd data, which logfilter does not read"),
-    ((b"7z\xbc\xaf\x27\x1c",), "7z data, which logfilter does not read"),
-    ((b"Rar!\x1a\x07",), "rar data, which logfilter does not read"),
-    ((b"\x04\x22\x4d\x18",), "lz4 data, which logfilter does not read"),
-    ((b"\x1f\x9d", b"\x5d\x00\x00"), "compress or lzma data, which logfilter does not read"),
-)
-
-
-_TEXT_BYTES = re.compile(rb"[\t\n\r\x20-\x7e]+")
-
-
-def unreadable(head: bytes) -> str | None:
-    """Why data that starts with `head` is left out even with --keep-binary (it may be a log), or None."""
-    for magics, reason in _UNREADABLE:
-        if head.startswith(magics):
-            return reason
-    if cr_only(head):
-        return "text with CR-only line ends, which logfilter does not read (tr '\\r' '\\n' converts it)"
-    # Text in a 16-bit encoding without a byte order mark: every other byte is NUL, the rest text.
-    for zeros, text in ((head[1::2], head[0::2]), (head[0::2], head[1::2])):
-        if len(head) >= 64 and zeros.count(0) > 0.9 * len(zeros) and len(_TEXT_BYTES.sub(b"", text)) < 0.1 * len(text):
-            return "UTF-16 text, which logfilter does not read"
-    return None
-
-
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _CONTROLS_BUT_TAB = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 
@@ -143,10 +116,10 @@ def printable(name: str) -> str:
 
 
 def read_head(reader: BinaryIO) -> bytes:
-    """The first HEAD bytes (fewer at the end), however short the reads: what `sniff` judges."""
+    """The first SNIFF_SIZE bytes (fewer at the end), however short the reads: what `judge` judges."""
     parts, size = [], 0
-    while size < HEAD:
-        part = reader.read(HEAD - size)
+    while size < SNIFF_SIZE:
+        part = reader.read(SNIFF_SIZE - size)
         if not part:
             break
         parts.append(part)

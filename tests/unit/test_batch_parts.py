@@ -21,7 +21,7 @@ from logfilter.errors import LogFilterError
 from logfilter.rules.config import load_policy
 from logfilter.rules.filters import parse_filter_type
 from logfilter.sinks import AtomicFile, part_path
-from logfilter.sources.files import sniff
+from logfilter.sources.sniff import sniff
 from logfilter.stats import Stats
 
 TEXT = b"@10:15:00.123 [0] 8111 message EventRinging\n\tAttributeUserData\t[9] 00 01 00 00..\n"

@@ -18,10 +18,10 @@ from hypothesis import strategies as st
 
 from logfilter.errors import ConfigError, InputError
 from logfilter.pipeline import run
-from logfilter.rules.compiled import Chain, compile_policy
+from logfilter.rules.compiled import Rules, compile_policy
 from logfilter.rules.config import load_policy
 from logfilter.sinks import StreamSink
-from logfilter.sources.files import HEAD, sniff
+from logfilter.sources.sniff import SNIFF_SIZE, sniff
 from tests.conftest import GOLDEN, ROOT, SAMPLES, case_args, golden_cases, load_keyed_policy
 from tests.strategies import block, log_text, policy_args
 
@@ -46,7 +46,7 @@ class _Chunks:
             yield self._data[start : start + self._size]
 
 
-def mask(data: bytes, chain: Chain, engine: str, chunk: int, on_error: str = "redact") -> tuple:
+def mask(data: bytes, chain: Rules, engine: str, chunk: int, on_error: str = "redact") -> tuple:
     """Output bytes, counts and warnings of one engine; an InputError ends the output early."""
     buffer, warnings = io.BytesIO(), []
     try:
@@ -61,7 +61,7 @@ def mask(data: bytes, chain: Chain, engine: str, chunk: int, on_error: str = "re
     return buffer.getvalue(), stats.as_dict(), warnings
 
 
-def assert_equal_engines(data: bytes, chain: Chain, on_error: str = "redact") -> None:
+def assert_equal_engines(data: bytes, chain: Rules, on_error: str = "redact") -> None:
     expected = mask(data, chain, "reference", 1 << 20, on_error)
     for chunk in CHUNKS:
         assert mask(data, chain, "fast", chunk, on_error) == expected, f"chunk size {chunk}"
@@ -126,7 +126,7 @@ def test_samples_concatenated_under_the_sample_config() -> None:
 def test_generated_logs(data: bytes, policy: tuple, chunk: int, on_error: str) -> None:
     # Binary data is refused where it shows, so with small reads an earlier error may win;
     # tests/properties.py covers refusals.
-    assume(sniff(data[:HEAD]) != "binary")
+    assume(sniff(data[:SNIFF_SIZE]) != "binary")
     default, keys, ignore_case = policy
     try:
         chain = compile_policy(load_keyed_policy(None, default, keys, ignore_case))

@@ -1,4 +1,4 @@
-"""The reference engine: which lines are KV lines, what the grammar refuses, what is counted."""
+"""The reference walk (Walker, Lark parser, RenderHandler): which lines are KV lines, what the grammar refuses, what is counted."""
 
 from __future__ import annotations
 
@@ -6,23 +6,36 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from logfilter.engines.walker import ReferenceEngine
+from logfilter.engines.render import RenderHandler
+from logfilter.engines.walker import REFERENCE, Walker
+from logfilter.framing import LINES, BoundedFramer, Part
 from logfilter.parsing.lark_parser import ParseFailed, parse_kv_line, parse_opener
 from logfilter.rules.compiled import compile_policy
 from logfilter.rules.config import load_policy
-from logfilter.sources.files import LineFramer
 from logfilter.stats import Stats
 
 OPEN = b"\tAttributeUserData\t[561] 00 14 00 00..\n"
 
 
+def lines_of(parts: list[Part]) -> list[bytes]:
+    """The whole lines (each with its LF) of the framer's parts; inputs here are far below its bound."""
+    assert all(kind == LINES for kind, _data in parts)
+    return [line + b"\n" for _kind, data in parts for line in data.split(b"\n")[:-1]]
+
+
+def rest_of(parts: list[Part]) -> bytes:
+    """What the framer hands out at the end: the unended last line, if any."""
+    return b"".join(data for _kind, data in parts)
+
+
 def mask(data: bytes, default: str = "hide", keys: tuple[str, ...] = ()) -> tuple[bytes, Stats]:
     stats = Stats()
     failures: list[int] = []
-    engine = ReferenceEngine(compile_policy(load_policy(None, default, keys)), stats, lambda n, a: failures.append(n))
-    framer = LineFramer()
-    out = [engine.process(line, n) for n, line in enumerate(framer.feed(data), 1)]
-    rest = framer.finish()
+    rules = compile_policy(load_policy(None, default, keys))
+    engine = Walker(rules, stats, RenderHandler(rules, stats), REFERENCE, lambda n, a: failures.append(n))
+    framer = BoundedFramer()
+    out = [engine.process(line, n) for n, line in enumerate(lines_of(framer.feed(data)), 1)]
+    rest = rest_of(framer.finish())
     if rest:
         out.append(engine.process(rest, 0))
     return b"".join(out), stats
@@ -129,10 +142,10 @@ class TestFramer:
     @given(data=st.binary(max_size=400), cuts=st.lists(st.integers(0, 400), max_size=8))
     def test_lossless(self, data: bytes, cuts: list[int]) -> None:
         """However the stream is chunked, the lines joined give back every byte, and each ends at LF."""
-        framer = LineFramer()
+        framer = BoundedFramer()
         bounds = sorted({c for c in cuts if c <= len(data)} | {0, len(data)})
-        lines = [line for a, b in zip(bounds, bounds[1:]) for line in framer.feed(data[a:b])]
-        rest = framer.finish()
+        lines = [line for a, b in zip(bounds, bounds[1:]) for line in lines_of(framer.feed(data[a:b]))]
+        rest = rest_of(framer.finish())
         assert b"".join(lines) + rest == data
         assert all(line.endswith(b"\n") and b"\n" not in line[:-1] for line in lines)
         assert b"\n" not in rest

@@ -11,7 +11,7 @@ from logfilter.errors import ConfigError
 from logfilter.follow.health import Health
 from logfilter.follow.options import Options
 from logfilter.follow.state import Saved, StateFile
-from logfilter.follow.tail import Checkpoint, Fingerprint
+from logfilter.follow.outputs import Checkpoint, Fingerprint
 
 ENTRY = {"dev": 1, "ino": 2, "fp": "ab", "fp_size": 3, "path": "/raw/a\xff.log", "output": "a\xff.log",
          "offset": 10, "line": 2, "out": 12, "sent": 11, "size": 20}  # fmt: skip

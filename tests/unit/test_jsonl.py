@@ -1,4 +1,4 @@
-"""JsonEngine: objects that validate, values as the tlib engine prints them, and messages cut at the right lines."""
+"""JSON lines (JsonHandler): objects that validate, values as the tlib engine prints them, and messages cut at the right lines."""
 
 from __future__ import annotations
 
@@ -8,13 +8,14 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from logfilter.engines.jsonl import JsonEngine, factory
+from logfilter.engines.jsonl import JsonHandler
+from logfilter.engines.walker import Walker
 from logfilter.errors import ConfigError
 from logfilter.pipeline import failure_reporter, run
-from logfilter.rules.compiled import Chain, compile_policy
+from logfilter.rules.compiled import Rules, compile_policy
 from logfilter.rules.config import load_policy
 from logfilter.sinks import StreamSink
-from logfilter.sources.files import HEAD, sniff
+from logfilter.sources.sniff import SNIFF_SIZE, sniff
 from logfilter.stats import Stats
 from tests.conftest import SAMPLES, case_args, golden_cases, load_keyed_policy
 from tests.jsonl_oracle import check_values, objects
@@ -22,21 +23,21 @@ from tests.strategies import kv_log, log_text, policy_args
 from tests.unit.test_differential import _Chunks
 
 
-def _run(data: bytes, chain: Chain, chunk: int = 1 << 20, engine: str = "fast", all_lines: bool = True) -> tuple:
+def _run(data: bytes, chain: Rules, chunk: int = 1 << 20, engine: str = "fast", all_lines: bool = True) -> tuple:
     """(output bytes, counts) of run in jsonl format."""
     buffer = io.BytesIO()
     stats = run([_Chunks(data, chunk)], chain, StreamSink(buffer, "<memory>"),
-                factory=factory(engine, all_lines))  # fmt: skip
+                engine=engine, output_format="jsonl", all_lines=all_lines)  # fmt: skip
     return buffer.getvalue(), stats
 
 
-def _tlib(data: bytes, chain: Chain) -> bytes:
+def _tlib(data: bytes, chain: Rules) -> bytes:
     buffer = io.BytesIO()
     run([_Chunks(data, 1 << 20)], chain, StreamSink(buffer, "<memory>"))
     return buffer.getvalue()
 
 
-def _chain(default: str = "copy", *keys: str) -> Chain:
+def _chain(default: str = "copy", *keys: str) -> Rules:
     return compile_policy(load_policy(None, default, keys))
 
 
@@ -54,7 +55,7 @@ class TestOracle:
 class TestEngines:
     @pytest.mark.parametrize("case", golden_cases(), ids=lambda path: path.name)
     def test_reference_and_fast_agree(self, case) -> None:  # type: ignore[no-untyped-def]
-        """The Lark-read JsonEngine and the regex-read one write the same objects, whatever the chunk size."""
+        """The Lark-read JSON walk and the regex-read one write the same objects, whatever the chunk size."""
         args = case_args(case)
         chain = compile_policy(load_policy(case / "filter.ini", ignore_key_case="--ignore-key-case" in args))
         data = (case / "input.log").read_bytes()
@@ -67,7 +68,7 @@ class TestEngines:
 @given(st.one_of(log_text(), kv_log()), policy_args(), st.integers(1, 80))
 def test_generated_logs(data: bytes, policy: tuple, chunk: int) -> None:
     """Generated logs: valid objects, values as the tlib engine prints them, failed-closed lines all counted."""
-    assume(sniff(data[:HEAD]) != "binary")  # refused as run refuses it (tests/properties.py)
+    assume(sniff(data[:SNIFF_SIZE]) != "binary")  # refused as run refuses it (tests/properties.py)
     default, keys, ignore_case = policy
     try:
         chain = compile_policy(load_keyed_policy(None, default, keys, ignore_case))
@@ -98,9 +99,10 @@ def test_golden_cases_have_values() -> None:
 
 
 class TestFlush:
-    def _engine(self) -> tuple[JsonEngine, list[bytes]]:
+    def _engine(self) -> tuple[Walker, list[bytes]]:
         chain = _chain("hide")
-        engine = JsonEngine(chain, Stats(), failure_reporter(str, "redact", lambda m: None), "x.log")
+        stats = Stats()
+        engine = Walker(chain, stats, JsonHandler(chain, stats, "x.log"), on_failure=failure_reporter(str, "redact", lambda m: None))
         return engine, []
 
     def test_quiet_flush_then_continuation(self) -> None:
@@ -123,7 +125,8 @@ class TestFlush:
     def test_ended_flush_writes_the_last_free_line(self) -> None:
         """At a record's end nothing is held: the last free line is written (with all lines), the engine is idle."""
         chain = _chain()
-        engine = JsonEngine(chain, Stats(), failure_reporter(str, "redact", lambda m: None), "x.log", all_lines=True)
+        stats = Stats()
+        engine = Walker(chain, stats, JsonHandler(chain, stats, "x.log", all_lines=True), on_failure=failure_reporter(str, "redact", lambda m: None))
         out: list[bytes] = []
         engine.feed(b"10:00:00.000 Std 05060 hello\n", 1, out)
         assert b"".join(out) == b"" and not engine.idle
@@ -178,7 +181,7 @@ class TestHostile:
         long_kv = b"\t\t'Notes'\t'" + b"S" * 300 + b"'\n"
         data = self.OPENER + long_kv + b"\t\t'PASSWORD'\t'pw'\n" + long_free + b"10:00:00 next\n"
         buffer = io.BytesIO()
-        stats = run([_Chunks(data, 64)], chain, StreamSink(buffer, "<memory>"), factory=factory("fast", True), max_line=100)
+        stats = run([_Chunks(data, 64)], chain, StreamSink(buffer, "<memory>"), output_format="jsonl", all_lines=True, max_line=100)
         items = objects(buffer.getvalue())
         message, free, last = items
         assert message["failed_closed"] == 1 and message["kv"]["AttributeUserData"] == {"PASSWORD": "****"}
@@ -212,6 +215,6 @@ def test_left_out_is_the_same_whatever_the_reads() -> None:
     sizes = set()
     for chunk in (7, 4096):
         buffer = io.BytesIO()
-        run([_Chunks(data, chunk)], _chain(), StreamSink(buffer, "<memory>"), factory=factory("fast", True), max_line=32)
+        run([_Chunks(data, chunk)], _chain(), StreamSink(buffer, "<memory>"), output_format="jsonl", all_lines=True, max_line=32)
         sizes.add(objects(buffer.getvalue())[0]["left_out"])
     assert sizes == {105}

@@ -11,18 +11,11 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from logfilter.engines.fast import FastEngine
-from logfilter.follow.tail import (
-    FINGERPRINT,
-    HOLD,
-    Checkpoint,
-    FileOutput,
-    Fingerprint,
-    Tail,
-    last_event,
-    last_split,
-)
+from logfilter.follow.outputs import FINGERPRINT, Checkpoint, FileOutput, Fingerprint
+from logfilter.follow.tail import HOLD, Tail
+from logfilter.parsing.events import last_event, last_split
 from logfilter.rules.compiled import compile_policy
-from logfilter.sources.files import HEAD, sniff
+from logfilter.sources.sniff import SNIFF_SIZE, sniff
 from logfilter.stats import Stats
 from tests.conftest import load_keyed_policy
 from tests.strategies import log_text, policy_args
@@ -82,7 +75,7 @@ def _tail(path: Path, out: Path, chain, at: Checkpoint) -> Tail:  # noqa: ANN001
 @example(b"@10:26:01.5600 [0] 8.1.103.74 distribute_event: message EventRinging\n\r'", ("copy", (), False), [(1, True)])
 def test_every_checkpoint_resumes_to_the_same_bytes(data: bytes, policy: tuple, writes: list) -> None:
     """Written in pieces with pauses, a file comes out as `run` makes it; so does a restart at any checkpoint."""
-    assume(sniff(data[:HEAD]) != "binary")  # follow never takes such a file; run refuses it
+    assume(sniff(data[:SNIFF_SIZE]) != "binary")  # follow never takes such a file; run refuses it
     default, keys, fold = policy
     chain = compile_policy(load_keyed_policy(None, default, keys, fold))
     expected = mask(data, chain, "reference", 1 << 20)[0]
@@ -107,7 +100,7 @@ def test_every_checkpoint_resumes_to_the_same_bytes(data: bytes, policy: tuple, 
         for point in checkpoints:
             assert point.line == data[: point.offset].count(b"\n")
             rest = data[point.offset :]
-            if sniff(rest[:HEAD]) == "binary":
+            if sniff(rest[:SNIFF_SIZE]) == "binary":
                 continue  # `run` of the rest alone refuses it (e.g. `\r'`: CR-only); follow judges the file's head
             assert mask(rest, chain, "fast", 1 << 20)[0] == expected[point.out :]
         point = checkpoints[len(checkpoints) // 2]  # a restart there: cut back, then go on

@@ -1,0 +1,165 @@
+"""What scan finds in a walk: the ScanHandler, which reads each KV pair against its rule and the detectors.
+
+Findings, per value of a KV block:
+- `rule`: the key's rule (or the default) masks or skips it, and the value is not in the
+  masked form the rule gives (rules/treatment.in_clear: a rule's masks are idempotent).
+  Values in `[output suppressed]` form and `'****'` lines (logfilter's fail-closed mark) are
+  masked; tags are stripped first (the default tags and the rules'), so a tagged value is in
+  clear: a tag rule is satisfied by it, a masking rule is not;
+- a detector's name: a detector recognizes something in a value no `rule` finding names;
+- `unparsable`: a line inside a block that cannot be read, so cannot be vouched for.
+With `--everywhere`, the other lines are searched by the detectors too (the head of a line
+too long to hold, as well), after time stamps, ConnIDs and the lines of diagnostic
+attributes (ids, DNs, times, sequence numbers) are set aside. A finding names the file,
+line, key and detector, and shows a preview that reveals at most a PCI-style last four
+(detect.preview); never the value.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+from logfilter.engines.blocks import FAILED_CLOSED, Block
+from logfilter.engines.handler import Handler
+from logfilter.engines.untag import DEFAULT_PAIR, TagPair, Untagger
+from logfilter.parsing.events import WHITESPACE
+from logfilter.parsing.model import KVLine, Opener, Pair
+from logfilter.rules import treatment
+from logfilter.rules.compiled import Rules
+from logfilter.rules.detect import preview
+from logfilter.rules.filters import HIDDEN, FilterType
+from logfilter.sources.archives import escape_controls
+
+_ENCODING = ("utf-8", "surrogateescape")
+
+# Set aside before free lines are searched (--everywhere): time stamps and dates, ConnIDs
+# and other 16-hex-digit ids (with a letter, or a leading 0: sixteen digits from 1-9 on may
+# be a card number), and whole lines of attributes that carry ids, DNs, times and counters
+# rather than customer data.
+_DIAGNOSTIC_TOKENS = re.compile(
+    rb"(?:\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?)?|@?\d{2}:\d{2}:\d{2}(?:[.,]\d+)?|"
+    rb"(?<![0-9A-Za-z])(?=[0-9]*[A-Fa-f]|0)[0-9A-Fa-f]{16}(?![0-9A-Za-z]))"
+)
+_DIAGNOSTIC_LINE = re.compile(
+    rb"[ \t]*Attribute[A-Za-z]*(?:ConnID|CallID|UUID|ReferenceID|DN|DNRole|Queue|Secs|SequenceNumber|Time|"
+    rb"Timeout|Port|Location|CallType|CallState|Cause|Priority|Count)(?![A-Za-z])"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One thing found. `key` and `attribute` only inside KV blocks; `rule` only for rule findings."""
+
+    file: str
+    line: int | None
+    detector: str
+    preview: str = ""
+    key: str | None = None
+    attribute: str | None = None
+    rule: str | None = None
+    reason: str | None = None
+
+    def text(self) -> str:
+        """One line for people: `FILE:LINE: DETECTOR: key 'K' in ATTRIBUTE: PREVIEW`, control characters escaped."""
+        return escape_controls(self._text())
+
+    def _text(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        what = self.detector if self.rule is None else f"{self.detector} {self.rule}"
+        parts = [where, what]
+        if self.key is not None:
+            parts.append(f"key '{self.key}' in {self.attribute}")
+        elif self.attribute is not None:
+            parts.append(f"a line in an {self.attribute} block")
+        elif self.line is not None:
+            parts.append("outside KV blocks")
+        if self.preview:
+            parts.append(self.preview)
+        if self.reason:
+            parts.append(self.reason)
+        return ": ".join(parts)
+
+    def as_dict(self) -> dict[str, object]:
+        return {name: value for name, value in asdict(self).items() if value is not None}
+
+
+Report = Callable[[Finding], None]
+
+
+class ScanHandler(Handler):
+    """Reports findings for one input instead of writing anything."""
+
+    def __init__(self, rules: Rules, name: str, report: Report, everywhere: bool) -> None:
+        self.reads_free_lines = everywhere  # else only lines that may open a block are read
+        self._rules = rules
+        self._name = name
+        self._report = report
+        self._everywhere = everywhere
+        self._at = 0
+        self._attribute = ""
+        # Tags around a value are not part of it: strip them before the line is read.
+        self._untag = Untagger(tag_pairs(rules))
+
+    def free_line(self, body: bytes, lineno: int, opener: Opener | None) -> None:
+        self._at = lineno
+        detectors = self._rules.detectors
+        if self._everywhere and detectors is not None and not _DIAGNOSTIC_LINE.match(body):
+            text = _DIAGNOSTIC_TOKENS.sub(lambda hit: b" " * len(hit.group()), body)
+            for hit in detectors.hits(text):
+                self._found(hit.detector, body[hit.start : hit.end])
+
+    def long_line(self, head: bytes, lineno: int, free: bool) -> None:
+        if free:
+            self.free_line(head, lineno, None)
+
+    def kv_line(self, body: bytes, lineno: int, block: Block) -> bytes | None:
+        self._at = lineno
+        if body.strip(WHITESPACE) == FAILED_CLOSED:
+            return None  # a line logfilter failed closed: nothing left of it
+        self._attribute = block.attribute
+        failed = self._untag.stats.failed_closed
+        untagged = self._untag.feed(body, lineno)
+        if self._untag.stats.failed_closed != failed:  # a tag that never closes: what is in it is unknown
+            self.failed(lineno, block.attribute)
+            return None
+        return untagged
+
+    def list_skipped(self, pair: Pair, rule: FilterType, block: Block) -> None:
+        self._found("rule", b"", pair, rule)
+
+    def leaf(self, kv: KVLine, pair: Pair, chosen: FilterType, block: Block) -> str | None:
+        value = pair.value
+        if kv.suppressed or value is None:
+            return None  # the PSDK hid it already
+        detectors = self._rules.detectors
+        if treatment.in_clear(kv.layout, pair, chosen):
+            self._found("rule", b"", pair, chosen)
+        elif detectors is not None and value.kind != "bin":
+            raw = value.raw.encode(*_ENCODING)
+            for hit in detectors.hits(raw):
+                self._found(hit.detector, raw[hit.start : hit.end], pair)
+        return None
+
+    def failed(self, lineno: int, attribute: str) -> None:
+        self._report(Finding(self._name, lineno, "unparsable", attribute=attribute,
+                             reason="cannot read this line of a KV block; check it by hand"))  # fmt: skip
+
+    def emit(self, out: bytes) -> bytes:
+        return b""  # scan writes no log
+
+    def _found(self, detector: str, text: bytes, pair: Pair | None = None, rule: FilterType | None = None) -> None:
+        """Report a find: a rule finding shows `****` (not even the length), a detector's a preview."""
+        shown = HIDDEN if rule is not None else preview(text.decode(*_ENCODING))
+        key = pair.key.encode(*_ENCODING).decode("utf-8", "backslashreplace") if pair is not None else None
+        self._report(Finding(
+            self._name, self._at, detector, shown, key, self._attribute if pair is not None else None,
+            rule.text if rule is not None else None,
+        ))  # fmt: skip
+
+
+def tag_pairs(rules: Rules) -> list[TagPair]:
+    """The default tags and those of every tag rule."""
+    found = [*rules.rules.values(), rules.default, rules.detect_rule]
+    return [DEFAULT_PAIR, *((rule.prefix, rule.postfix) for rule in found if rule.action == "tag")]

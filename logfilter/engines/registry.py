@@ -1,0 +1,49 @@
+"""The one place an engine and an output format are chosen: run, batch and follow build each input's walk here.
+
+- engine `fast` (default): tlib output by the fast path (fast.py), which drives a Walker with
+  the regex parser; jsonl output by a Walker with the regex parser.
+- engine `reference`: every line read by the Lark parser, the definition of correct.
+- format `tlib`: the log, masked (render.py); `jsonl`: one JSON object per message (jsonl.py),
+  with `all_lines` one per other line too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from logfilter.engines.fast import FastEngine
+from logfilter.engines.handler import OnFailure, Walk
+from logfilter.engines.jsonl import JsonHandler
+from logfilter.engines.render import RenderHandler
+from logfilter.engines.walker import REFERENCE, REGEX, Walker
+from logfilter.rules.compiled import Rules
+from logfilter.stats import Stats
+
+EngineName = Literal["fast", "reference"]
+Format = Literal["tlib", "jsonl"]
+ENGINES: tuple[EngineName, ...] = ("fast", "reference")
+FORMATS: tuple[Format, ...] = ("tlib", "jsonl")
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """An engine and an output format, as the user chose them."""
+
+    engine: EngineName = "fast"
+    output_format: Format = "tlib"
+    all_lines: bool = False
+
+    @property
+    def fate(self) -> str:
+        """What becomes of a KV line that fails closed, in the words of the warnings."""
+        return "left it out" if self.output_format == "jsonl" else "masked it whole"
+
+    def build(self, name: str, rules: Rules, stats: Stats, on_failure: OnFailure) -> Walk:
+        """The walk of the input called `name` (JSON objects carry it)."""
+        parser = REFERENCE if self.engine == "reference" else REGEX
+        if self.output_format == "jsonl":
+            return Walker(rules, stats, JsonHandler(rules, stats, name, self.all_lines), parser, on_failure)
+        if self.engine == "reference":
+            return Walker(rules, stats, RenderHandler(rules, stats), parser, on_failure)
+        return FastEngine(rules, stats, on_failure)
