@@ -15,7 +15,6 @@ as `{"file", "line", "text"}` objects with `all_lines`, and are dropped otherwis
 
 from __future__ import annotations
 
-import os
 import re
 
 import orjson
@@ -28,6 +27,7 @@ from logfilter.parsing.model import KVLine, Opener, Pair
 from logfilter.rules import treatment
 from logfilter.rules.compiled import Rules
 from logfilter.rules.filters import FilterType
+from logfilter.sources.archives import printable
 from logfilter.stats import Stats
 
 MAX_DEPTH = 32  # lists nested in one KV block, as JSON objects; deeper ones are flattened into the 32nd
@@ -79,7 +79,7 @@ class JsonHandler(Handler):
 
     def __init__(self, rules: Rules, stats: Stats, name: str, all_lines: bool = False) -> None:
         self._rules, self._stats = rules, stats
-        self._file = os.fsencode(name).decode("utf-8", "backslashreplace")
+        self._file = printable(name)
         self._all_lines = all_lines
         self._headers = message_header_regex()
         self._out: list[bytes] = []
