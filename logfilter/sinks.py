@@ -1,5 +1,6 @@
 """Where output bytes go: a stream (stdout or a file), a file that appears only when complete
-(batch outputs, reports, checkpoints; on a local disk or an object store), or nowhere (benchmarks)."""
+(batch outputs, reports, checkpoints; on a local disk or an object store), or nowhere (the
+read-only commands, scan, keys and preview, and benchmarks)."""
 
 from __future__ import annotations
 
@@ -254,7 +255,7 @@ def locked(folder: Path, lock: Path | None = None) -> Iterator[None]:
 
 
 class NullSink:
-    """Discards everything; for benchmarks."""
+    """Discards everything: the sink of scan, keys and preview, which read their handler instead; benchmarks."""
 
     def write(self, data: bytes) -> None:
         pass

@@ -1,6 +1,6 @@
 """`run --preview`: the KV lines of a few example messages, before and after the rules, for a person to read.
 
-It prints original values, so cli.py shows it only on a terminal unless told otherwise.
+It prints original values, so cli/run.py shows it only on a terminal unless told otherwise.
 The input goes through the one loop and the walker (regex_parser.py's parser) with a
 PreviewHandler, which renders each pair as `run` does (render.py) and keeps each KV line's
 before and after, so what is shown is what `run` writes. Reading stops (the loop is left)

@@ -11,10 +11,10 @@ by name, so rotation is a change of name to keep up with:
 - a truncation (copytruncate) is met by finishing the old text from its copy beside it,
   when there is one, under the copy's name; the file itself starts over (rotation.py).
 
-Checkpoints (tail.Checkpoint per file, in STATEFILE: state.py) are split points whose output
-is written; a restart resumes there. With -o the output is cut back to the checkpoint's
-offset first, so every record is in it once; on stdout the records after the checkpoint
-are sent again, and counted.
+Checkpoints (outputs.Checkpoint per file, taken by tail.py, kept in STATEFILE by state.py)
+are split points whose output is written; a restart resumes there. With -o the output is
+cut back to the checkpoint's offset first, so every record is in it once; on stdout the
+records after the checkpoint are sent again, and counted.
 """
 
 from __future__ import annotations

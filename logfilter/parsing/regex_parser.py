@@ -1,10 +1,13 @@
-"""Regular expressions built from the terminals of grammars/tlib.lark, for the fast engine.
+"""The REGEX line parser and the fast path's bulk patterns, built from grammars/tlib.lark's terminals.
+
+REGEX (engines/handler.py) reads lines in every walk but `--engine reference`; the bulk
+patterns are engines/fast.py's.
 
 The Lark parser lexes one token at a time and never backtracks into a token it has
 matched. Each terminal is therefore wrapped in an atomic group `(?>...)` here, and the
 terminals are chained in the order the grammar rules chain them; a pattern built this way
 accepts a line exactly when the grammar does, and splits it into the same tokens. The
-differential tests hold `parse_kv_line` / `parse_opener` below equal to parse.py's.
+differential tests hold `parse_kv_line` / `parse_opener` below equal to lark_parser.py's.
 Nothing in this module spells a terminal's pattern itself: change the grammar, not this.
 """
 
@@ -133,7 +136,7 @@ def _psdk_line(p: _Patterns, text: str) -> KVLine:
 
 
 def parse_opener(text: str) -> Opener | None:
-    """Return the Opener if this line (no line ending) opens a KV block, as parse.py does."""
+    """Return the Opener if this line (no line ending) opens a KV block, as lark_parser.py does."""
     p = _patterns()
     # PSDK_KVLIST_LINE has the higher priority: once it matches, the line is a PSDK opener
     # if it matched the whole line, and nothing otherwise.
