@@ -31,7 +31,6 @@ class _Streams(io.RawIOBase):
     def __init__(self, stream: BinaryIO, new: Callable[[], _Decompressor], padding: bool) -> None:
         self._stream, self._new, self._padding = stream, new, padding
         self._decompressor = new()
-        self._started = False  # whether the current stream has been given any input
 
     def readable(self) -> bool:
         return True
