@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Literal, Protocol
 
 from logfilter.engines.handler import OnFailure, Walk
-from logfilter.engines.registry import ENGINES, EngineName, Format, Choice
+from logfilter.engines.registry import Choice, EngineName, Format
 from logfilter.errors import ConfigError, InputError, LogFilterError
 from logfilter.framing import END, LINES, MAX_LINE, REST, BoundedFramer, Part
 from logfilter.rules.compiled import Rules
@@ -24,7 +24,7 @@ from logfilter.sources.files import Source
 from logfilter.sources.sniff import SNIFF_SIZE, Verdict, judge
 from logfilter.stats import Stats
 
-__all__ = ["ENGINES", "EngineName", "Format", "InputStream", "failure_reporter", "run", "walk_input"]
+__all__ = ["InputStream", "failure_reporter", "refusal", "run", "walk_input"]
 
 OnError = Literal["redact", "fail"]
 Warn = Callable[[str], None]

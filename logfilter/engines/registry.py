@@ -20,10 +20,9 @@ from logfilter.engines.walker import REFERENCE, REGEX, Walker
 from logfilter.rules.compiled import Rules
 from logfilter.stats import Stats
 
+# The choices of --engine and --format (cli/options.py reads them from these types).
 EngineName = Literal["fast", "reference"]
 Format = Literal["tlib", "jsonl"]
-ENGINES: tuple[EngineName, ...] = ("fast", "reference")
-FORMATS: tuple[Format, ...] = ("tlib", "jsonl")
 
 
 @dataclass(frozen=True, slots=True)
