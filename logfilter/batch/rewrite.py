@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import BinaryIO, Literal
 
 from logfilter.batch.outdir import SPOOL_PREFIX
-from logfilter.errors import LogFilterError
 from logfilter.engines.registry import Choice
+from logfilter.errors import LogFilterError
 from logfilter.pipeline import OnError, run
 from logfilter.rules.compiled import Rules
 from logfilter.sinks import StreamSink

@@ -29,10 +29,10 @@ from logfilter.follow.discovery import Discovery
 from logfilter.follow.files import Files
 from logfilter.follow.health import Health
 from logfilter.follow.options import Options, Say
+from logfilter.follow.outputs import FINGERPRINT, Fingerprint
 from logfilter.follow.restarts import Restarts
 from logfilter.follow.rotation import Rotation
 from logfilter.follow.state import StateFile
-from logfilter.follow.outputs import FINGERPRINT, Fingerprint
 from logfilter.follow.tail import Key, NotText, Tail
 from logfilter.follow.watch import RulesFile
 from logfilter.rules.compiled import Rules

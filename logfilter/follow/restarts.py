@@ -12,8 +12,8 @@ from time import monotonic
 from logfilter.follow.discovery import find_copy, find_inode
 from logfilter.follow.files import Files
 from logfilter.follow.options import Options, Say
-from logfilter.follow.state import Saved, StateFile
 from logfilter.follow.outputs import Checkpoint, FileOutput
+from logfilter.follow.state import Saved, StateFile
 from logfilter.follow.tail import Key
 from logfilter.parsing.events import last_event
 from logfilter.parsing.lark_parser import message_header_regex
