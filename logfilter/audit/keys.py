@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from logfilter.audit.inputs import InputResult, Inputs, collect
-from logfilter.engines.blocks import Block, Frame
+from logfilter.engines.blocks import Block, Frame, inherited_from
 from logfilter.engines.handler import Handler
 from logfilter.parsing.model import KVLine, Pair
 from logfilter.rules import treatment
@@ -105,7 +105,7 @@ class KeysHandler(Handler):
     def _list(self, pair: Pair, rule: FilterType | None, outer: list[Frame], block: Block) -> None:
         """A list key under `rule`, in the lists `outer` (the innermost last)."""
         if outer and outer[-1].inherited is not None:
-            why = f"list {_text(_source(outer) or '')}"
+            why = f"list {_text(inherited_from(outer) or '')}"
         else:
             why = "rule" if self._rules.rule_for(pair.key) is not None else "each key by its own rule"
         self._shape(block, _path(outer), pair.key, rule.text if rule is not None else "-", why).add("list", None)
@@ -113,7 +113,7 @@ class KeysHandler(Handler):
     def leaf(self, kv: KVLine, pair: Pair, chosen: FilterType, block: Block) -> str | None:
         frames = block.frames
         if block.inherited is not None:
-            why = f"list {_text(_source(frames) or '')}"
+            why = f"list {_text(block.inherited_from or '')}"
         elif self._rules.rule_for(pair.key) is not None:
             why = "rule"
         else:
@@ -142,11 +142,6 @@ class KeysHandler(Handler):
         if shape is None:
             shape = self._shapes[attribute, path, key] = KeyShape(attribute, path, key, filter_type, why)
         return shape
-
-
-def _source(frames: list[Frame]) -> str | None:
-    """The list key whose rule the innermost frame inherits: the outermost list with a rule."""
-    return next((frame.key for frame in frames if frame.inherited is not None), None)
 
 
 class KeyInventory:

@@ -58,7 +58,12 @@ class Block:
     @property
     def inherited_from(self) -> str | None:
         """The list key whose rule the innermost list carries: the outermost list with a rule."""
-        return next((frame.key for frame in self.frames if frame.inherited is not None), None)
+        return inherited_from(self.frames)
+
+
+def inherited_from(frames: list[Frame]) -> str | None:
+    """The key of the outermost of `frames` with a rule (whose rule the innermost carries), if any."""
+    return next((frame.key for frame in frames if frame.inherited is not None), None)
 
 
 def split_eol(line: bytes) -> tuple[bytes, bytes]:
