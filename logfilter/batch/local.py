@@ -52,9 +52,9 @@ class LocalExecutor:
         # Bytes read, for the progress bar only: increments from two workers at once may be lost.
         counter = multiprocessing.get_context("fork").RawValue("q", 0)
         if self._workers <= 1 or len(jobs) <= 1:
-            chain = compile_policy(self._settings.policy)
+            rules = compile_policy(self._settings.policy)
             for job in jobs:
-                on_outcome(job, _rewrite(job, chain, self._settings, counter))
+                on_outcome(job, _rewrite(job, rules, self._settings, counter))
                 progress(counter.value)
             return
         ordered = sorted(jobs, key=lambda job: job.size, reverse=True)
@@ -83,9 +83,9 @@ class LocalExecutor:
             pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _rewrite(job: Job, chain: Rules, settings: Settings, counter: ctypes.c_longlong) -> Outcome:
+def _rewrite(job: Job, rules: Rules, settings: Settings, counter: ctypes.c_longlong) -> Outcome:
     # One writer per output (the lock on OUTDIR): its part needs no name of its own.
-    return rewrite_file(job, settings, chain=chain, counter=counter, unique=False)
+    return rewrite_file(job, settings, rules=rules, counter=counter, unique=False)
 
 
 # --- in a worker process ---
@@ -115,5 +115,5 @@ def _die_with_parent(parent: int) -> None:
 
 def _work(job: Job) -> Outcome:
     assert _worker is not None, "the worker was not started"
-    chain, settings, counter = _worker
-    return _rewrite(job, chain, settings, counter)
+    rules, settings, counter = _worker
+    return _rewrite(job, rules, settings, counter)

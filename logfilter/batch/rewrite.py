@@ -68,11 +68,11 @@ class Rewriter:
     """Rewrites one input (a stream) into one output stream under the compiled Rules."""
 
     def __init__(
-        self, chain: Rules, *, choice: Choice, on_error: OnError, keep_binary: bool, spool_dir: Path | None
+        self, rules: Rules, *, choice: Choice, on_error: OnError, keep_binary: bool, spool_dir: Path | None
     ) -> None:
         """`choice`: the engine and output format; --format jsonl reads only text logs."""
         self._choice = choice
-        self._chain = chain
+        self._rules = rules
         self._on_error: OnError = on_error
         self._keep_binary = keep_binary
         self._spool_dir = spool_dir
@@ -136,7 +136,7 @@ class Rewriter:
                 outcome.warnings.append(message)
 
         run(
-            [StreamSource(outcome.name, reader)], self._chain, StreamSink(writer, outcome.name, live=False),
+            [StreamSource(outcome.name, reader)], self._rules, StreamSink(writer, outcome.name, live=False),
             on_error=self._on_error, warn=warn, stats=outcome.stats, engine=self._choice.engine,
             output_format=self._choice.output_format, all_lines=self._choice.all_lines,
         )  # fmt: skip

@@ -45,10 +45,10 @@ class Settings:
             **({"hash-key-id": key_id} if (key_id := hash_key_id(self.policy)) else {}),
         }
 
-    def rewriter(self, chain: Rules, spool_dir: Path | None) -> Rewriter:
+    def rewriter(self, rules: Rules, spool_dir: Path | None) -> Rewriter:
         """The Rewriter of one file under these settings (local worker or cluster task)."""
         return Rewriter(
-            chain, choice=Choice(self.engine, self.output_format, self.all_lines), on_error=self.on_error,
+            rules, choice=Choice(self.engine, self.output_format, self.all_lines), on_error=self.on_error,
             keep_binary=self.keep_binary, spool_dir=spool_dir,
         )  # fmt: skip
 

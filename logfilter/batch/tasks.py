@@ -37,17 +37,17 @@ class Part:
 
 
 def rewrite_file(
-    job: Job, settings: Settings, run: str | None = None, *, chain: Rules | None = None,
+    job: Job, settings: Settings, run: str | None = None, *, rules: Rules | None = None,
     counter: ctypes.c_longlong | None = None, unique: bool = True,
 ) -> Outcome:  # fmt: skip
     """Rewrite one whole input into its output, which appears only when complete.
 
     `run`: the marker of the run (outdir.start_run) without which no output is committed.
-    `chain`: the compiled rules, when the worker keeps them (else compiled here). `counter`:
+    `rules`: the compiled rules, when the worker keeps them (else compiled here). `counter`:
     bytes read are added to it (the progress bar of a local batch). `unique`: the output's
     part has a name of its own, as on a cluster, where an attempt taken for dead may still write.
     """
-    return _guarded(job.name, lambda: _rewrite_file(job, settings, run, chain, counter, unique), lambda failed: failed)
+    return _guarded(job.name, lambda: _rewrite_file(job, settings, run, rules, counter, unique), lambda failed: failed)
 
 
 def rewrite_range(job: Job, settings: Settings, piece: Range) -> Part:
@@ -74,13 +74,13 @@ def _guarded(name: str, work: Callable[[], T], failure: Callable[[Outcome], T]) 
 
 
 def _rewrite_file(
-    job: Job, settings: Settings, run: str | None, chain: Rules | None, counter: ctypes.c_longlong | None, unique: bool
+    job: Job, settings: Settings, run: str | None, rules: Rules | None, counter: ctypes.c_longlong | None, unique: bool
 ) -> Outcome:
     store, out = store_for(job.source), store_for(job.target)
     before, raw = _open(job, store)
     counted = _Counted(raw, counter) if counter is not None else raw
     with raw, _buffered(counted) as reader, AtomicFile(job.target, out, unique=unique, run=run) as output:
-        outcome = _rewriter(settings, chain, out, job).rewrite(reader, output.stream, job.name, in_place=True)
+        outcome = _rewriter(settings, rules, out, job).rewrite(reader, output.stream, job.name, in_place=True)
         if outcome.status != "omitted":
             # The input's times: a later change to the input makes it newer than this.
             output.commit(before.times_ns)
@@ -141,10 +141,10 @@ def _unreadable(job: Job, exc: OSError) -> LogFilterError:
     return LogFilterError(f"{job.name}: cannot read it ({exc.strerror or type(exc).__name__})")
 
 
-def _rewriter(settings: Settings, chain: Rules | None, out: Store, job: Job) -> Rewriter:
+def _rewriter(settings: Settings, rules: Rules | None, out: Store, job: Job) -> Rewriter:
     # Archive members spool beside a local output, as the output's part is; else in the worker's tmp.
     local = out.local_path(job.target)
-    return settings.rewriter(chain or compile_policy(settings.policy), local.parent if local is not None else None)
+    return settings.rewriter(rules or compile_policy(settings.policy), local.parent if local is not None else None)
 
 
 def _check_unchanged(job: Job, store: Store, outcome: Outcome) -> None:

@@ -52,12 +52,12 @@ def scan(
     value), unless --report - puts the JSON report there instead. Exit 0: nothing found; 1: findings, or an input that could not be scanned;
     2: usage or configuration error.
     """
-    chain = rules.chain(detect=detect, keyed=False)
+    compiled = rules.compile(detect=detect, keyed=False)
     if report is not None:
         reports.refuse_over_inputs(report, [Path(item) for item in inputs or () if item != "-"])
     # With the report on stdout, stdout holds the report alone (it is JSON).
     listing = report is None or str(report) != "-"
-    scanner = Scanner(chain, everywhere, lambda finding: listing and _print_finding(finding.text()))
+    scanner = Scanner(compiled, everywhere, lambda finding: listing and _print_finding(finding.text()))
     try:
         for item in inputs or ["-"]:
             if item == "-":
@@ -65,7 +65,7 @@ def scan(
             else:
                 scan_paths(scanner, [Path(item)])
         if report is not None:
-            reports.write(report, {"logfilter": __version__, **scanner.report(describe(chain, everywhere))})
+            reports.write(report, {"logfilter": __version__, **scanner.report(describe(compiled, everywhere))})
     except BrokenPipeError:
         silence_stdout()
         raise typer.Exit(1) from None
@@ -91,8 +91,8 @@ def keys(
     The shape is lengths, character classes and kinds, never a value. Without -c every key
     shows the copy default. Exit 0; 1 when an input could not be read; 2: usage or configuration error.
     """
-    chain = (replace(rules, default="copy") if rules.empty else rules).chain(keyed=False)
-    inventory = KeyInventory(chain)
+    compiled = (replace(rules, default="copy") if rules.empty else rules).compile(keyed=False)
+    inventory = KeyInventory(compiled)
     try:
         for item in inputs or ["-"]:
             if item == "-":
@@ -100,7 +100,7 @@ def keys(
             else:
                 scan_paths(inventory, [Path(item)])
         if output_format == "json":
-            settings = {name: value for name, value in describe(chain, False).items() if name != "everywhere"}
+            settings = {name: value for name, value in describe(compiled, False).items() if name != "everywhere"}
             reports.write(Path("-"), {"logfilter": __version__, **inventory.report(settings)})
         else:
             out = std("stdout")

@@ -77,7 +77,7 @@ def follow(
         tuple(patterns), output, state, from_end, walk.on_error, walk.engine, walk.output_format, walk.all_lines
     )
     try:
-        follower = serve(options, rules.chain, say, config=rules.config, listen=listen, listen_any=listen_any)
+        follower = serve(options, rules.compile, say, config=rules.config, listen=listen, listen_any=listen_any)
     except BrokenPipeError:
         silence_stdout()
         say("error: <stdout>: the reader went away; stopped (the checkpoint is kept)")

@@ -96,8 +96,8 @@ class RuleOptions:
 
         return load_policy(self.config, self.default, self.key or (), self.ignore_key_case, **settings)
 
-    def chain(self, **settings: Any) -> Rules:
-        """The policy, compiled."""
+    def compile(self, **settings: Any) -> Rules:
+        """The policy, compiled (the Rules a walk asks)."""
         from logfilter.rules.compiled import compile_policy
 
         return compile_policy(self.policy(**settings))

@@ -66,14 +66,14 @@ def run(
     walk: WalkOptions = WALK,
 ) -> None:
     """Mask the KV pairs of AttributeUserData, AttributeExtensions and AttributeReason(s)."""
-    chain = rules.chain()
+    compiled = rules.compile()
     _check_preview(preview, output, preview_count, prints_data, walk)
     if preview:
-        _stream(inputs, output, lambda sources, sink: _preview(sources, chain, sink, preview_count))
+        _stream(inputs, output, lambda sources, sink: _preview(sources, compiled, sink, preview_count))
         return
     warn = capped_warnings("more lines failed closed; they are counted, not listed")
     counts = _stream(inputs, output, lambda sources, sink: run_pipeline(
-        sources, chain, sink, on_error=walk.on_error, warn=warn, engine=walk.engine,
+        sources, compiled, sink, on_error=walk.on_error, warn=warn, engine=walk.engine,
         output_format=walk.output_format, all_lines=walk.all_lines,
     ))  # fmt: skip
     if counts.failed_closed:
@@ -195,9 +195,9 @@ def _check_preview(preview: bool, output: str | None, count: int, prints_data: b
         raise ConfigError(msg)
 
 
-def _preview(sources: list[Source], chain: Rules, sink: StreamSink, count: int) -> int:
+def _preview(sources: list[Source], rules: Rules, sink: StreamSink, count: int) -> int:
     shown = 0
-    for example in preview_examples(sources, chain, count):
+    for example in preview_examples(sources, rules, count):
         sink.write(("\n" if shown else "").encode() + "".join(line + "\n" for line in render_preview(example)).encode())
         shown += 1
     if not shown:

@@ -29,18 +29,18 @@ def choice(options: Options) -> Choice:
     return Choice(options.engine, options.output_format, options.all_lines)
 
 
-def build_engine(options: Options, chain: Rules, stats: Stats, on_failure: OnFailure, file: str) -> Walk:
+def build_engine(options: Options, rules: Rules, stats: Stats, on_failure: OnFailure, file: str) -> Walk:
     """The walk a followed file is read with (`file`: its name, for the JSON objects)."""
-    return choice(options).build(file, chain, stats, on_failure)
+    return choice(options).build(file, rules, stats, on_failure)
 
 
 class Files:
     """The followed files by identity, and what each is written to: OUTDIR/<its name>, or stdout."""
 
     def __init__(
-        self, options: Options, chain: Rules, stats: Stats, health: Health, say: Say, save: Callable[[bool], None]
+        self, options: Options, rules: Rules, stats: Stats, health: Health, say: Say, save: Callable[[bool], None]
     ) -> None:
-        self.options, self.chain, self.stats, self.health, self.say = options, chain, stats, health, say
+        self.options, self.rules, self.stats, self.health, self.say = options, rules, stats, health, say
         self.tails: dict[Key, Tail] = {}
         self.names: dict[Key, Path] = {}  # output name (relative to OUTDIR) of each tail
         self.outdir = options.outdir.resolve() if options.outdir else None
@@ -95,11 +95,11 @@ class Files:
 
         fate = choice(self.options).fate  # as run says it
         on_failure = failure_reporter(lambda lineno: f"{name()}:{lineno}", self.options.on_error, warn, fate)
-        return build_engine(self.options, self.chain, self.stats, on_failure, str(path) if path is not None else name())
+        return build_engine(self.options, self.rules, self.stats, on_failure, str(path) if path is not None else name())
 
-    def reload(self, chain: Rules) -> None:
-        """Read with `chain` from now on: each file takes it at its next split point."""
-        self.chain = chain
+    def reload(self, rules: Rules) -> None:
+        """Read with `rules` from now on: each file takes them at its next split point."""
+        self.rules = rules
         for tail in self.tails.values():
             tail.next_engine = self.engine(tail.key)
 

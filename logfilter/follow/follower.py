@@ -50,13 +50,13 @@ SYNC_EVERY = 1.0  # seconds between checkpoints flushed to disk
 class Follower:
     """Follows the files matching the patterns until asked to stop."""
 
-    def __init__(self, options: Options, chain: Rules, say: Say) -> None:
+    def __init__(self, options: Options, rules: Rules, say: Say) -> None:
         self.options = options
         self.say = say
         self.stats = Stats()
         self.health = Health(say)
         self.state = StateFile(options)
-        self.files = Files(options, chain, self.stats, self.health, say, self._save)
+        self.files = Files(options, rules, self.stats, self.health, say, self._save)
         self.restarts = Restarts(options, self.files, self.state, say)
         self.discovery = Discovery(options, self.files, self.restarts, self.health, say)
         self.rotation = Rotation(self.files, self.discovery, say)
@@ -213,7 +213,7 @@ class Follower:
         load, self._reload = self._reload, None
         assert load is not None
         try:
-            chain = load()
+            rules = load()
         except ConfigError as exc:
             self.reloads["failed"] += 1
             self.health.config = f"rules not reloaded ({exc}); the last good rules are in use"
@@ -221,7 +221,7 @@ class Follower:
             return
         self.reloads["done"] += 1
         self.health.config = ""
-        self.files.reload(chain)
+        self.files.reload(rules)
         self.say("reloaded the rules; each file takes them at its next message")
 
     def _check_config(self) -> None:
