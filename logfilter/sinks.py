@@ -1,6 +1,9 @@
-"""Where output bytes go: a stream (stdout or a file), a file that appears only when complete
-(batch outputs, reports, checkpoints; on a local disk or an object store), or nowhere (the
-read-only commands, scan, keys and preview, and benchmarks)."""
+"""Where output bytes go: a stream, a file that appears only when complete, or nowhere.
+
+A stream is stdout or a file (run, untag). A file that appears only when complete is a batch
+output, a report or a checkpoint, on a local disk or an object store. Nowhere is the NullSink
+of scan, keys and preview (and of the benchmarks).
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
-"""The work of a batch: its inputs walked into jobs (one per file), with the outcomes known
-before any file is read, refusing any output that would land on or inside an input.
+"""The work of a batch: its inputs walked into jobs, one per file, before any file is read.
 
+The outcomes known by then (a folder that cannot be listed, a link to a folder, a special
+file) come with the plan, and an output that would land on or inside an input is refused.
 A folder INPUT comes out as OUTDIR/<its name>/..., a file as OUTDIR/<its name>. Local paths
 and URLs are planned alike, through their store (store.py): the local store walks with
 os.walk and knows a file by device and inode (a hard link, a bind mount), fsspec walks with

@@ -1,6 +1,7 @@
-"""The batch report: each file's entry (names, status, counts; never data), their totals,
-and the settings. Entries are kept in the state too, so a re-run's report still counts a
-file it did not redo."""
+"""The batch report: each file's entry (names, status, counts; never data), totals, settings.
+
+Entries are kept in the state too, so a re-run's report still counts a file it did not redo.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""A batch from start to end: choose the executor, plan, lock OUTDIR, sweep, read the state,
-skip what is up to date, execute the rest, keep the state, and make the report.
+"""A batch from start to end, and the Reporter and Executor it is given.
+
+Choose the executor, plan, lock OUTDIR, sweep, read the state, skip what is up to date,
+execute the rest, keep the state, and make the report.
 
 The CLI's `batch` command parses its options into Settings, calls `run` once and prints; what
 happens meanwhile is told to the Reporter it passes in (cli/batch_reporter.py: a progress bar

@@ -1,5 +1,8 @@
-"""The settings of a batch: what every file is rewritten under, validated once on the client
-and sent to each worker (a local process or a Dask worker) in memory."""
+"""The settings of a batch: what every file is rewritten under, the same on every worker.
+
+Validated once on the client and sent to each worker (a local process or a Dask worker) in
+memory.
+"""
 
 from __future__ import annotations
 

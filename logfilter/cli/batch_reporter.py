@@ -1,5 +1,8 @@
-"""What `logfilter batch` prints on stderr as it goes: a progress bar of files and bytes on a
-terminal, and the errors, files left out or kept unmasked, and lines failed closed."""
+"""What `logfilter batch` prints on stderr as it goes: progress, errors and warnings.
+
+A progress bar of files and bytes on a terminal, and the errors, files left out or kept
+unmasked, and lines failed closed.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,7 @@
-"""How every command is declared and shown: one Typer per command module, the same settings,
-and arguments shown by name (INPUT...) rather than by Python type in usage lines and --help."""
+"""How every command is declared and shown: one Typer per command module, the same settings.
+
+Arguments are shown by name (INPUT...) rather than by Python type in usage lines and --help.
+"""
 
 from __future__ import annotations
 

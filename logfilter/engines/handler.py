@@ -1,11 +1,13 @@
-"""The small interfaces of a walk: the Handler the walker tells what it meets, the Parser it reads
-lines with, and the Walk the loop drives.
+"""The small interfaces of a walk: Handler, Parser, and the Walk the loop drives.
+
+The walker tells its Handler what it meets and reads lines with its Parser; the loop
+(pipeline.py) drives a Walk: the Walker, the fast path (fast.py) or untag (untag.py).
 
 The walker (walker.py) owns the block logic: which lines belong to a KV block, lists and
 their indentation, values left open over several lines, overlong lines, failing closed, and
 the counts of lines, messages, pairs and failed lines. What becomes of each line and pair is
 the handler's: render masked text (render.py), build JSON objects (jsonl.py), record
-findings (audit/scan.py), key shapes (audit/keys.py) or before and after (audit/preview.py).
+findings (audit/findings.py), key shapes (audit/keys.py) or before and after (audit/preview.py).
 
 The walker calls a handler in input order. For a line outside blocks: `free_line`, then
 `block_opened` if it opens one. For a line of a block: `kv_line` (before it is read), then

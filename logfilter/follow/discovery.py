@@ -1,6 +1,9 @@
-"""Finding the followed files: patterns looked up again every scan, files known by identity
-(device, inode) whatever their name, new files that may be copies of followed ones, and files
-that are not text logs (never followed: they would pass through unread, and unmasked)."""
+"""Finding the followed files: the patterns looked up again every scan, files known by identity.
+
+A file is known by device and inode whatever its name. A new file may be a copy of a
+followed one (made to truncate it). Files that are not text logs are never followed: they
+would pass through unread, and unmasked.
+"""
 
 from __future__ import annotations
 

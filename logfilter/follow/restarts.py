@@ -1,6 +1,9 @@
-"""Where a file found is taken up: at its checkpoint (even when it was renamed, truncated or
-moved away while logfilter was stopped), at its last message (--from-end on a first start) or
-at its start; and how many records a restart sends to stdout again."""
+"""Where a file found is taken up: at its checkpoint, at its last message, or at its start.
+
+At its checkpoint even when it was renamed, truncated or moved away while logfilter was
+stopped; at its last message with --from-end on a first start. And how many records a
+restart sends to stdout again.
+"""
 
 from __future__ import annotations
 

@@ -1,6 +1,9 @@
-"""Followed files that change under the follower: truncated (copytruncate: the old text is
-finished from its copy beside it, when there is one), no longer under a followed name (read to
-their end, then finished), or found not to be text as their head arrived (refused)."""
+"""Followed files that change under the follower: truncated, no longer followed, or not text.
+
+Truncated (copytruncate): the old text is finished from its copy beside it, when there is
+one. No longer under a followed name: read to its end, then finished. Found not to be text
+as its head arrived: refused.
+"""
 
 from __future__ import annotations
 

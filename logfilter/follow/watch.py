@@ -1,5 +1,8 @@
-"""What wakes the follower besides its own polling: file events (inotify, through watchdog), and
-a rules file that changed (it reloads the rules as SIGHUP does)."""
+"""What wakes the follower besides its own polling: file events, and a rules file that changed.
+
+File events come from inotify, through watchdog; a changed rules file reloads the rules as
+SIGHUP does.
+"""
 
 from __future__ import annotations
 
