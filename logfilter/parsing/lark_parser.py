@@ -1,4 +1,7 @@
-"""Turns one line of a KV block, or a candidate block opener, into model objects."""
+"""The reference parser: Lark reads one KV line, or a candidate block opener, into model objects.
+
+The grammar's terminals as regular expressions (`terminal_regex`) are read from its parser here.
+"""
 
 from __future__ import annotations
 
