@@ -1,4 +1,4 @@
-"""docs/architecture.md stays true: every `path.py:Name` it names exists, and its tree is tools/tree.py's output."""
+"""docs/architecture.md stays true: each `path.py:Name` it cites exists; its tree is tools/tree.py's output."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ DOC = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
 
 
 def test_every_path_and_name_exists() -> None:
-    """`engines/blocks.py:Block.enter` is logfilter/engines/blocks.py and its Block.enter; `tests/...` is a file."""
+    """`engines/blocks.py:Block.enter`: Block.enter in logfilter/engines/blocks.py; `tests/...`: a file."""
     named = re.findall(r"`([\w/]+\.py)(?::([\w.]+))?`", DOC)
     assert len(named) > 30
     for path, name in named:
@@ -20,7 +20,8 @@ def test_every_path_and_name_exists() -> None:
             assert (ROOT / path).is_file(), path
             continue
         assert (ROOT / "logfilter" / path).is_file(), path
-        found: object = importlib.import_module("logfilter." + path.removesuffix(".py").replace("/", "."))
+        module = path.removesuffix(".py").removesuffix("/__init__").replace("/", ".")
+        found: object = importlib.import_module(f"logfilter.{module}")
         for part in name.split(".") if name else ():
             assert hasattr(found, part), f"{path}:{name}"
             found = getattr(found, part)
