@@ -1,4 +1,4 @@
-"""docs/architecture.md stays true: each `path.py:Name` it cites exists; its tree is tools/tree.py's output."""
+"""docs/architecture.md stays true: the names it cites exist, and its tree is what tools/tree.py prints."""
 
 from __future__ import annotations
 
