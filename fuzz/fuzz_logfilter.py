@@ -1,7 +1,7 @@
 """atheris (libFuzzer) harness for logfilter: the properties of tests/properties.py, run for as
 long as one likes. Targets:
 
-  parsers  each line (up to 64) through the Lark parser and the regex lexer: they agree; only ParseFailed escapes
+  parsers  each line (up to 64) through the Lark parser and the regex parser: they agree; only ParseFailed escapes
   config   a rules file of any bytes: it compiles or is refused with a one-line ConfigError
   run      a log with canary pairs planted: both engines agree (chunk sizes 7 and 4096, line
            bounds 64 and 4 MiB), no canary comes out, a log with no block opener is unchanged

@@ -3,7 +3,7 @@
 
 Each takes arbitrary bytes and raises AssertionError (or lets an unexpected exception
 escape) when a property fails:
-- parsers: the Lark parser and the regex lexer accept the same lines and read them alike;
+- parsers: the Lark parser and the regex parser accept the same lines and read them alike;
   only ParseFailed escapes;
 - config: any rules file loads or is refused with ConfigError, nothing else;
 - run: a log with canary pairs planted in it comes out of both engines, at any chunk size and

@@ -166,7 +166,7 @@ def test_refused_with_exit_2(tmp_path: Path, args: list[str], message: str) -> N
 
 
 def test_urls_in_and_out(tmp_path: Path) -> None:
-    """file:// URLs take the fsspec plan and state (remote.py), as s3:// or gs:// would."""
+    """file:// URLs take the fsspec plan and state (batch/url_store.py), as s3:// or gs:// would."""
     logs = inputs(tmp_path, big=1 << 20)
     expected, serial = baseline(logs, tmp_path)
     out = tmp_path / "cluster"

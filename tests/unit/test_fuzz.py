@@ -41,7 +41,7 @@ class TestFuzzParsers:
     @FUZZ
     @given(line_bytes)
     def test_the_two_parsers_agree_on_any_line(self, data: bytes) -> None:
-        """Lark and the regex lexer accept the same lines and read them alike; only ParseFailed escapes."""
+        """Lark and the regex parser accept the same lines and read them alike; only ParseFailed escapes."""
         properties.parsers(data)
 
 

@@ -1,4 +1,4 @@
-"""The regex line parser of the fast engine against the Lark parser it is derived from."""
+"""The regex line parser (parsing/regex_parser.py) against the Lark parser it is derived from."""
 
 from __future__ import annotations
 
