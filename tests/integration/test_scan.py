@@ -123,6 +123,25 @@ def test_output_of_run_scans_clean(ini: Path, tmp_path: Path) -> None:
         assert (result.returncode, result.stdout) == (0, b""), (sample.name, result.stdout)
 
 
+def test_a_pair_a_skip_rule_removes_is_a_finding(tmp_path: Path) -> None:
+    """A leaf pair or a list under a skip rule, still in the log, is a rule finding; run's output scans clean."""
+    config = tmp_path / "skip.ini"
+    config.write_text("[log-filter]\ndefault-filter-type=copy\n[log-filter-data]\nNAME=skip\nCUSTOMER=skip\n")
+    path = tmp_path / "skip.log"
+    path.write_text(log(("NAME", f"'{CANARY_PASSWORD}'"), ("K", "'v'")) + "\t\t'CUSTOMER'(list) 'X'\t'y'\n")
+    result = run_logfilter("scan", "-c", config, path)
+    assert result.returncode == 1
+    assert result.stdout.decode().splitlines() == [
+        f"{path}:3: rule skip: key 'NAME' in AttributeUserData: ****",
+        f"{path}:5: rule skip: key 'CUSTOMER' in AttributeUserData: ****",
+    ]
+    assert_no_canary(result.stdout, result.stderr)
+    masked = run_logfilter("run", "-c", config, path)
+    assert masked.stdout == log(("K", "'v'")).encode()
+    clean = run_logfilter("scan", "-c", config, "-", stdin=masked.stdout)
+    assert (clean.returncode, clean.stdout) == (0, b"")
+
+
 def test_partially_masked_value_is_not_a_finding(ini: Path, tmp_path: Path) -> None:
     path = tmp_path / "masked.log"
     path.write_text(log(("CardNumber", "'************1111'"), ("PASSWORD", "'****'"), ("CardNumber", "************1111")))
