@@ -132,6 +132,21 @@ class TestBlocks:
         out, _ = mask(opener + b"\t'K'\t'v'\n")
         assert out == opener + b"\t'K'\t'****'\n"
 
+    def test_skip_removes_the_pair_and_leaves_a_list_line_its_key(self) -> None:
+        """A skipped pair's line is removed; a skipped first sub-pair leaves `'key'(list) ` and the list's other lines."""
+        data = OPEN + b"\t\t'A'\t'1'\n\t\t'S'\t'CanaryGone'\n\t\t'L'(list) 'S'\t'CanaryToo'\n\t\t\t'B'\t'2'\n\t\t'K'\t'v'\n"
+        out, stats = mask(data, "copy", ("S=skip",))
+        assert out == OPEN + b"\t\t'A'\t'1'\n\t\t'L'(list) \n\t\t\t'B'\t'2'\n\t\t'K'\t'v'\n"
+        assert stats.skipped == 2
+
+    def test_a_list_rule_wins_over_the_rules_of_lists_inside_it(self) -> None:
+        """Inside a list with a rule, an inner list and its pairs take the outer rule, whatever their own keys say."""
+        data = (OPEN + b"\t\t'CUSTOMER'(list) 'NAME'\t'Jane'\n\t\t\t'ADDR'(list) 'Street'\t'Main 1'\n"
+                b"\t\t\t\t'City'\t'Springfield'\n\t\t'K'\t'v'\n")
+        out, _ = mask(data, "copy", ("CUSTOMER=hide", "ADDR=copy", "City=copy"))
+        assert out == OPEN + (b"\t\t'CUSTOMER'(list) 'NAME'\t'****'\n\t\t\t'ADDR'(list) 'Street'\t'****'\n"
+                              b"\t\t\t\t'City'\t'****'\n\t\t'K'\t'v'\n")
+
     def test_counts(self) -> None:
         """Stats count pairs by treatment and failed-closed lines, and never hold values."""
         data = (b"message EventRinging\n" + OPEN + b"\t\t'A'\t'1'\n\t\t'B'\t'2'\n\t\t'L'(list) 'C'\t'3'\n"
