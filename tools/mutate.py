@@ -123,13 +123,13 @@ def run_tests(
                "--rootdir", str(copy), *selection]  # fmt: skip
     start = time.monotonic()
     try:
-        proc = subprocess.run(command, cwd=copy, env=env, capture_output=True, text=True, timeout=TIMEOUT)
+        proc = subprocess.run(command, cwd=copy, env=env, capture_output=True, text=True, timeout=TIMEOUT, check=False)
     except subprocess.TimeoutExpired:
         return False, f"timed out after {TIMEOUT}s", time.monotonic() - start
     took = time.monotonic() - start
     if proc.returncode == 0:
         return True, "", took
-    failed = re.search(r"^(?:FAILED|ERROR) (\S+)", proc.stdout, re.M)
+    failed = re.search(r"^(?:FAILED|ERROR) (\S+)", proc.stdout, re.MULTILINE)
     if proc.returncode == 5:
         return False, "no tests selected (fix the selection)", took
     return False, failed.group(1) if failed else f"pytest exit {proc.returncode}\n{proc.stdout[-2000:]}", took

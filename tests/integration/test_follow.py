@@ -69,9 +69,9 @@ class Follow:
 
     def __init__(
         self, tmp: Path, *args: str, patterns: tuple[str, ...] = ("raw/*.log",), stdout: bool = False,
-        wrap: tuple[str, ...] = (), preexec_fn: Callable[[], None] | None = None,
+        wrap: tuple[str, ...] = (),
     ) -> None:  # fmt: skip
-        """Start it; `wrap` goes before the command (e.g. strace), `preexec_fn` runs in the child before it."""
+        """Start it; `wrap` goes before the command (e.g. strace, or prlimit)."""
         self.tmp = tmp
         self.err_path = tmp / f"stderr-{time.monotonic_ns()}.txt"
         self.out_path = tmp / f"stdout-{time.monotonic_ns()}.txt"
@@ -79,7 +79,7 @@ class Follow:
         command = [*wrap, sys.executable, "-m", "logfilter", "follow", "-c", str(FILTER), *patterns, *target,
                    "--state", "state/follow.json", *args]  # fmt: skip
         with open(self.err_path, "wb") as err, open(self.out_path, "wb") as out:
-            self.proc = subprocess.Popen(command, cwd=tmp, stdout=out, stderr=err, preexec_fn=preexec_fn)
+            self.proc = subprocess.Popen(command, cwd=tmp, stdout=out, stderr=err)
         _running.append(self.proc)
         eventually(lambda: (tmp / "state/follow.json").exists() or self.proc.poll() is not None, what="start")
 

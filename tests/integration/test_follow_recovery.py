@@ -11,7 +11,6 @@ import re
 import resource
 import shutil
 import signal
-from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
@@ -53,13 +52,10 @@ def state_entries(tmp: Path) -> dict[str, dict[str, object]]:
     return {os.path.relpath(entry["path"], tmp): entry for entry in content["files"]}
 
 
-def fsize_limit(limit: int) -> Callable[[], None]:
-    """A preexec_fn: files of the child cannot grow past `limit` bytes (writes there fail with EFBIG)."""
-
-    def limited() -> None:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
-
-    return limited
+def fsize_limit(limit: int) -> tuple[str, ...]:
+    """A command prefix: files of the command cannot grow past `limit` bytes (writes there fail with
+    EFBIG; prlimit sets the limit on itself and executes the command in its place)."""
+    return ("prlimit", f"--fsize={limit}:unlimited", "--")
 
 
 def unlimit(pid: int) -> None:
@@ -172,7 +168,7 @@ def test_a_failed_output_write_is_kept_and_retried(tmp: Path) -> None:
     log = tmp / "raw/a.log"
     log.write_bytes(messages(0, 3))
     first = masked(messages(0, 3))
-    follow = Follow(tmp, "--listen", "127.0.0.1:0", preexec_fn=fsize_limit(len(first) + 100))
+    follow = Follow(tmp, "--listen", "127.0.0.1:0", wrap=fsize_limit(len(first) + 100))
     eventually(lambda: read(tmp / "clean/a.log") == first, what="the output")
     eventually(lambda: state_entries(tmp)["raw/a.log"]["offset"] == len(messages(0, 3)), what="the checkpoint")
     append(log, messages(3, 4))
@@ -194,7 +190,7 @@ def test_a_restart_after_failed_writes_writes_what_they_lost(tmp: Path) -> None:
     log = tmp / "raw/a.log"
     log.write_bytes(messages(0, 3))
     first = masked(messages(0, 3))
-    follow = Follow(tmp, preexec_fn=fsize_limit(len(first) + 100))
+    follow = Follow(tmp, wrap=fsize_limit(len(first) + 100))
     eventually(lambda: read(tmp / "clean/a.log") == first, what="the output")
     append(log, messages(3, 4))
     eventually(lambda: "cannot write the output (File too large)" in follow.stderr, what="the write error")
