@@ -12,6 +12,7 @@ whose tests all pass *survived*: the suite would let that change through.
     .venv/bin/python tools/mutate.py                    # every mutation; exit 1 if any survive
     .venv/bin/python tools/mutate.py -k untag -k scan   # those whose name holds a word
     .venv/bin/python tools/mutate.py --tests-from main  # today's code against main's tests
+    .venv/bin/python tools/mutate.py -k skip --tests tests/unit  # other tests than the entries name
     .venv/bin/python tools/mutate.py --list
 
 Not part of the default pytest run (it takes several minutes); run it by hand, or in a long
@@ -29,7 +30,7 @@ import sys
 import tempfile
 import time
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -139,12 +140,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("-k", dest="words", action="append", default=[], help="only mutations whose name holds WORD")
     parser.add_argument("--tests-from", metavar="REF", help="take tests/ from this git ref (the code stays as it is)")
+    parser.add_argument("--tests", nargs="+", metavar="PATH", help="run these tests for every mutation instead of its own")
     parser.add_argument("--seed", type=int, default=0, help="hypothesis seed (default 0: the same examples each run)")
     parser.add_argument("--list", action="store_true", help="list the mutations and exit")
     parser.add_argument("--keep", action="store_true", help="keep the temporary copy and say where it is")
     args = parser.parse_args()
 
     mutations = [m for m in load() if not args.words or any(word in m.name for word in args.words)]
+    if args.tests:
+        mutations = [replace(m, tests=tuple(args.tests), select="") for m in mutations]
     if args.list:
         for mutation in mutations:
             print(f"{mutation.name:34} {mutation.file:24} {mutation.description}")
