@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pickle
 import pty
 import subprocess
 import sys
@@ -84,6 +85,21 @@ def on_a_terminal(*args: str | Path, cwd: Path | None = None, stdout: bool = Tru
         seen += chunk
     os.close(leader)
     return proc.wait(timeout=60), seen.decode("utf-8", "replace").replace("\r\n", "\n")
+
+
+def in_a_fresh_process(payload: object, code: str) -> object:
+    """Unpickle `payload` in a new Python process, as a batch worker does, run `code` there with it as
+    `it`, and return the `result` it sets (pickled back). No hash key is in that process's environment.
+
+    In this process an unpickled filter type is the cached object it was made from (rules/filters.py
+    caches parse_filter_type), so only another process shows what pickling carries.
+    """
+    script = f"import pickle, sys\nit = pickle.loads(sys.stdin.buffer.read())\n{code}\nsys.stdout.buffer.write(pickle.dumps(result))\n"
+    env = {name: value for name, value in os.environ.items() if name != "LOGFILTER_HASH_KEY"}
+    proc = subprocess.run([sys.executable, "-c", script], input=pickle.dumps(payload), capture_output=True, env=env,
+                          timeout=60, check=False)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr.decode()
+    return pickle.loads(proc.stdout)
 
 
 TEST_HASH_KEY = "differential-test-key-6f1d0c2b"

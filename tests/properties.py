@@ -6,8 +6,9 @@ escape) when a property fails:
 - parsers: the Lark parser and the regex parser accept the same lines and read them alike;
   only ParseFailed escapes;
 - config: any rules file loads or is refused with ConfigError, nothing else;
-- run: a log with canary pairs planted in it comes out of both engines, at any chunk size and
-  line bound, the same, with no canary left; a log without any block opener comes out as it went in.
+- run: a log with canary pairs planted in it (some in lines longer than the smaller line bound)
+  comes out of both engines, at any chunk size and line bound, the same, with no canary left;
+  a log without any block opener comes out as it went in.
 """
 
 from __future__ import annotations
@@ -28,11 +29,16 @@ from logfilter.rules.config import load_policy
 from logfilter.sinks import StreamSink
 
 CANARY = b"Zq8CanaryXw"
+# Longer than the smaller line bound run_path uses (64): such a line goes to the engine in parts.
+LONG = CANARY * 8
 PLANTS = (
     b"message EventRinging\n\tAttributeUserData\t[5] 00 14 00 00..\n\t\t'PASSWORD'\t'" + CANARY + b"'\n",
     b"message EventRinging\n\tAttributeUserData\t[5] 00..\n\t\t'Notes'\t'a\n" + CANARY + b" b\nc'\n",
     b"'EventRinging' ('2')\nAttributeUserData [bstr] = KVList: \n\t'PASSWORD' [str] = \"" + CANARY + b"\"\n",
     b"message EventRinging\n\tAttributeExtensions\t[5] 00..\n\t\t'L'(list) 'PASSWORD'\t'" + CANARY + b"'\n",
+    # An overlong KV line, and an overlong line at column 0 inside a value a failed line left open.
+    b"message EventRinging\n\tAttributeUserData\t[5] 00..\n\t\t'PASSWORD'\t'" + LONG + b"'\n",
+    b"message EventRinging\n\tAttributeUserData\t[5] 00..\n\t\t'Notes'\t'a\n" + LONG + b"\nb " + LONG + b"'\n",
 )
 DEFAULTS = ("copy", "hide", "skip", "tag", "unhide-last,2")
 OPENER_HINT = re.compile(rb"Attribute(?:UserData|Extensions|Reasons?)|KVList:")

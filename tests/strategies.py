@@ -99,6 +99,16 @@ OPENERS = [
     "\tAttributeUserData\tKVList: x",
 ]
 free_line = st.sampled_from(FREE_LINES) | noise_line
+# Lines longer than the smaller line bound of the fuzz property (64 bytes), which the engine
+# gets in parts (logfilter/framing.py): KV lines with long values, a KV line that leaves its
+# value open, and long text such as the later lines of a value printed over several lines.
+_long_text = st.text(alphabet=st.sampled_from("ab9 '\"\t:-"), min_size=65, max_size=140)
+long_line = st.one_of(
+    st.tuples(indent, key, _long_text).map(lambda parts: f"{parts[0]}'{parts[1]}'\t'{parts[2]}'"),
+    st.tuples(indent, key, _long_text).map(lambda parts: f"{parts[0]}'{parts[1]}'\t'{parts[2]}"),
+    _long_text,
+    st.tuples(indent, _long_text).map("".join),
+)
 log_line = st.one_of(
     free_line, st.sampled_from(OPENERS), c_line(), c_line(), psdk_line(), noise_line, blank,
 )

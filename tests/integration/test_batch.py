@@ -27,6 +27,10 @@ from tests.conftest import SAMPLES, canaries, case_args, golden_cases, on_a_term
 CONFIG = SAMPLES / "filter.ini"
 BINARY = bytes(range(256)) * 8  # a NUL in the first bytes: not a text log
 SEGMENT = "SIPServer.20261122_101500_123.log"
+# A command prefix that runs a command without the capabilities that let root read any file (as root;
+# other users lack them anyway), so that a file's mode decides.
+_DAC = "-dac_override,-dac_read_search"
+WITHOUT_DAC = ["setpriv", f"--inh-caps={_DAC}", f"--bounding-set={_DAC}", "--"] if os.geteuid() == 0 else []
 
 
 def masked(data: bytes, config: Path = CONFIG) -> bytes:
@@ -382,14 +386,24 @@ class TestFailures:
         assert report["totals"]["failed"] == 2
         assert [p.name for p in (tmp_path / "out").rglob(".*") if p.name != ".logfilter-batch.jsonl"] == []
 
-    @pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
     def test_unreadable_file(self, tmp_path: Path) -> None:
-        """A file without read permission fails alone with exit 1."""
+        """A file without read permission fails alone with exit 1, named on stderr; the other files are written."""
         logs = make_tree(tmp_path)
         (logs / "secret.log").write_bytes(b"x\n")
         (logs / "secret.log").chmod(0)
-        code, stderr, _ = batch("-c", CONFIG, "logs", "-o", "out", cwd=tmp_path)
-        assert code == 1 and "logs/secret.log: cannot read it (Permission denied)" in stderr
+        # Root reads files whatever their mode: run batch as root without the capabilities that allow it.
+        command = [*WITHOUT_DAC, sys.executable, "-m", "logfilter", "batch", "-c", str(CONFIG), "logs", "-o", "out",
+                   "--report", "report.json"]  # fmt: skip
+        result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False)
+        assert result.returncode == 1, result.stderr
+        assert sorted(result.stderr.splitlines()) == [
+            "logfilter: error: logs/secret.log: cannot read it (Permission denied)",
+            "logfilter: left out: logs/core.dmp (binary data, not a text log)",
+        ]
+        assert (tmp_path / "out/logs/tserver.log").read_bytes() == masked(sample("tserver.log"))
+        assert not (tmp_path / "out/logs/secret.log").exists()
+        report = orjson.loads((tmp_path / "report.json").read_bytes())
+        assert report["totals"]["failed"] == 1
 
     def test_fail_mode_fails_the_file(self, tmp_path: Path) -> None:
         """--on-error fail stops the file at its bad line: no output for it, exit 1."""

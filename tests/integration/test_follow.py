@@ -67,12 +67,16 @@ def append(path: Path, data: bytes) -> None:
 class Follow:
     """One `logfilter follow` process over tmp/raw into tmp/clean (or stdout), state in tmp/state."""
 
-    def __init__(self, tmp: Path, *args: str, patterns: tuple[str, ...] = ("raw/*.log",), stdout: bool = False) -> None:
+    def __init__(
+        self, tmp: Path, *args: str, patterns: tuple[str, ...] = ("raw/*.log",), stdout: bool = False,
+        wrap: tuple[str, ...] = (),
+    ) -> None:  # fmt: skip
+        """Start it; `wrap` goes before the command (e.g. strace, or prlimit)."""
         self.tmp = tmp
         self.err_path = tmp / f"stderr-{time.monotonic_ns()}.txt"
         self.out_path = tmp / f"stdout-{time.monotonic_ns()}.txt"
         target = ["--stdout"] if stdout else ["-o", "clean"]
-        command = [sys.executable, "-m", "logfilter", "follow", "-c", str(FILTER), *patterns, *target,
+        command = [*wrap, sys.executable, "-m", "logfilter", "follow", "-c", str(FILTER), *patterns, *target,
                    "--state", "state/follow.json", *args]  # fmt: skip
         with open(self.err_path, "wb") as err, open(self.out_path, "wb") as out:
             self.proc = subprocess.Popen(command, cwd=tmp, stdout=out, stderr=err)

@@ -61,7 +61,8 @@ def test_output_of_run_with_hash_scans_clean(ini: Path, monkeypatch: pytest.Monk
     for sample in sorted(SAMPLES.glob("*.log")):
         masked = run_logfilter("run", "-c", ini, sample)
         assert masked.returncode == 0 and b"h:" in masked.stdout
-        assert run_logfilter("scan", "-c", ini, "--detect", "none", sample).returncode == 1
+        raw = run_logfilter("scan", "-c", ini, "--detect", "none", sample)
+        assert raw.returncode == 1 and b": rule hash(16): key " in raw.stdout, (sample.name, raw.stdout)
         result = run_logfilter("scan", "-c", ini, "--detect", "none", "-", stdin=masked.stdout)
         assert (result.returncode, result.stdout) == (0, b""), (sample.name, result.stdout)
 
@@ -95,7 +96,9 @@ def test_key_never_in_a_traceback_of_the_policy() -> None:
 def test_untag_filter_type_hash(monkeypatch: pytest.MonkeyPatch) -> None:
     """untag --filter-type hash gives a tagged value the token run would give it; without a key it refuses."""
     line = b"x 'PIN'\t<#'1234'#> and <#1234#>\n"
-    assert run_logfilter("untag", "--filter-type", "hash", stdin=line).returncode == 2
+    refused = run_logfilter("untag", "--filter-type", "hash", stdin=line)
+    assert (refused.returncode, refused.stdout) == (2, b"")
+    assert refused.stderr.startswith("error: a hash filter type needs a key: set LOGFILTER_HASH_KEY")
     monkeypatch.setenv("LOGFILTER_HASH_KEY", KEY)
     result = run_logfilter("untag", "--filter-type", "hash", stdin=line)
     ran = run_logfilter("run", "--key", "PIN=hash", stdin=b"message X\n\tAttributeUserData\t[1] 00..\n\t\t'PIN'\t'1234'\n")

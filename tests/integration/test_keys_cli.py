@@ -37,15 +37,19 @@ def test_json_stdin_and_gzip_agree(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 def test_keys_with_hash_needs_no_key() -> None:
     """keys never hashes, so a hash rule does not make it ask for the key (run would: exit 2)."""
     data = b"message X\n\tAttributeUserData\t[1] 00..\n\t\t'PIN'\t'1234'\n"
-    assert run_logfilter("run", "--key", "PIN=hash", "-", stdin=data).returncode == 2
+    refused = run_logfilter("run", "--key", "PIN=hash", "-", stdin=data)
+    assert (refused.returncode, refused.stdout) == (2, b"")
+    assert refused.stderr.startswith("error: a hash filter type needs a key: set LOGFILTER_HASH_KEY")
     result = run_logfilter("keys", "--key", "PIN=hash", "-", stdin=data)
     assert result.returncode == 0 and "hash(16)" in result.stdout.decode() and b"1234" not in result.stdout
 
 
 def test_bad_inputs() -> None:
-    """A missing input or an unknown format is a usage error."""
-    assert run_logfilter("keys", "missing.log").returncode == 2
-    assert run_logfilter("keys", "--format", "xml", "-").returncode == 2
+    """A missing input or an unknown format is a usage error: exit 2, one line saying which, nothing on stdout."""
+    missing = run_logfilter("keys", "missing.log")
+    assert (missing.returncode, missing.stdout, missing.stderr) == (2, b"", "error: missing.log: no such input file or folder\n")
+    xml = run_logfilter("keys", "--format", "xml", "-")
+    assert (xml.returncode, xml.stdout, xml.stderr) == (2, b"", "error: --format 'xml': expected text or json\n")
 
 
 def test_no_canary_in_the_inventory() -> None:

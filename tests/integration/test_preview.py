@@ -48,9 +48,12 @@ def test_escapes_terminal_controls() -> None:
     assert b"\x1b" not in result.stdout and b"a\\x1b[2Jb" in result.stdout
 
 
-def test_bad_count() -> None:
-    """--preview-count outside 1..100 is a usage error."""
-    assert run_logfilter("run", "-c", CONFIG, "--preview", "--preview-count", "0", "-").returncode == 2
+@pytest.mark.parametrize("count", ["0", "101"])
+def test_bad_count(count: str) -> None:
+    """--preview-count outside 1..100 is a usage error: exit 2, one line, nothing on stdout."""
+    result = run_logfilter("run", "-c", CONFIG, "--preview", "--preview-count", count, "-")
+    assert (result.returncode, result.stdout) == (2, b"")
+    assert result.stderr == f"error: --preview-count {count}: expected 1 to 100\n"
 
 
 @pytest.mark.parametrize(

@@ -79,6 +79,7 @@ def test_diagnostic_fields_are_not_flagged(tmp_path: Path) -> None:
 
 
 def test_findings_name_file_line_key_detector_never_the_value(leaky: Path, ini: Path, tmp_path: Path) -> None:
+    """Each finding names file, line, key, attribute and detector or rule, with `****` or a masked preview, never the value."""
     report = tmp_path / "scan.json"
     result = run_logfilter("scan", "-c", ini, "--everywhere", "--report", report, leaky)
     assert result.returncode == 1
@@ -102,6 +103,7 @@ def test_findings_name_file_line_key_detector_never_the_value(leaky: Path, ini: 
 
 
 def test_without_everywhere_only_blocks(leaky: Path) -> None:
+    """Without --everywhere only values inside KV blocks are searched: the e-mail on a free line is not a finding."""
     result = run_logfilter("scan", "--detect", "email", leaky)
     assert result.returncode == 1
     assert [line.split(": ")[1] for line in result.stdout.decode().splitlines()] == ["email"]
@@ -123,10 +125,32 @@ def test_output_of_run_scans_clean(ini: Path, tmp_path: Path) -> None:
         assert (result.returncode, result.stdout) == (0, b""), (sample.name, result.stdout)
 
 
+def test_a_pair_a_skip_rule_removes_is_a_finding(tmp_path: Path) -> None:
+    """A leaf pair or a list under a skip rule, still in the log, is a rule finding; run's output scans clean."""
+    config = tmp_path / "skip.ini"
+    config.write_text("[log-filter]\ndefault-filter-type=copy\n[log-filter-data]\nNAME=skip\nCUSTOMER=skip\n")
+    path = tmp_path / "skip.log"
+    path.write_text(log(("NAME", f"'{CANARY_PASSWORD}'"), ("K", "'v'")) + "\t\t'CUSTOMER'(list) 'X'\t'y'\n")
+    result = run_logfilter("scan", "-c", config, path)
+    assert result.returncode == 1
+    assert result.stdout.decode().splitlines() == [
+        f"{path}:3: rule skip: key 'NAME' in AttributeUserData: ****",
+        f"{path}:5: rule skip: key 'CUSTOMER' in AttributeUserData: ****",
+    ]
+    assert_no_canary(result.stdout, result.stderr)
+    masked = run_logfilter("run", "-c", config, path)
+    assert masked.stdout == log(("K", "'v'")).encode()
+    clean = run_logfilter("scan", "-c", config, "-", stdin=masked.stdout)
+    assert (clean.returncode, clean.stdout) == (0, b"")
+
+
 def test_partially_masked_value_is_not_a_finding(ini: Path, tmp_path: Path) -> None:
+    """Values already in the form their rule gives are clean; one the rule would still change is a finding."""
     path = tmp_path / "masked.log"
     path.write_text(log(("CardNumber", "'************1111'"), ("PASSWORD", "'****'"), ("CardNumber", "************1111")))
-    assert run_logfilter("scan", "-c", ini, path).returncode == 0
+    clean = run_logfilter("scan", "-c", ini, path)
+    assert (clean.returncode, clean.stdout) == (0, b"")
+    assert clean.stderr == "logfilter: clean: 1 inputs, 5 lines, 3 KV pairs\n"
     path.write_text(log(("CardNumber", "'4111111111111112'")))  # not Luhn-valid, but the rule says mask it
     result = run_logfilter("scan", "-c", ini, "--detect", "none", path)
     assert result.returncode == 1 and b"rule unhide-last,4: key 'CardNumber'" in result.stdout
@@ -153,6 +177,7 @@ def test_archives_and_folders(leaky: Path, tmp_path: Path) -> None:
 
 
 def test_damaged_archive_is_not_clean(leaky: Path, tmp_path: Path) -> None:
+    """A truncated gzip file is a not-scanned finding that says why (exit 1), never clean."""
     path = tmp_path / "cut.log.gz"
     path.write_bytes(gzip.compress(leaky.read_bytes() * 50)[:-20])
     result = run_logfilter("scan", "--detect", "ssn", path)
@@ -160,6 +185,7 @@ def test_damaged_archive_is_not_clean(leaky: Path, tmp_path: Path) -> None:
 
 
 def test_unparsable_block_line_is_a_finding(tmp_path: Path) -> None:
+    """A KV line scan cannot read is a finding without its text; a line run failed closed is not."""
     path = tmp_path / "odd.log"
     path.write_text(log(("Note", f"'unterminated {CANARY_PAN}")) + log(("X", "'****'")).replace("'X'\t'****'", "'****'"))
     result = run_logfilter("scan", path)
@@ -179,11 +205,13 @@ def test_unparsable_block_line_is_a_finding(tmp_path: Path) -> None:
     ],
 )
 def test_usage_errors_exit_2(args: list[str], message: str, tmp_path: Path) -> None:
+    """An unknown detector, a missing input or configuration file is a usage error with exit 2."""
     result = run_logfilter("scan", *args, cwd=tmp_path)
     assert result.returncode == 2 and message in result.stderr, result.stderr
 
 
 def test_stdin_and_report_to_stdout(leaky: Path) -> None:
+    """stdin is scanned as <stdin>, and --report - puts the JSON report alone on stdout."""
     result = run_logfilter("scan", "--detect", "pan", "--report", "-", stdin=leaky.read_bytes())
     assert result.returncode == 1
     report = json.loads(result.stdout)  # the report alone: no finding lines before it
@@ -252,6 +280,7 @@ def test_everywhere_finds_plain_card_numbers_that_look_like_ids(tmp_path: Path) 
 
 
 def test_what_a_folder_holds_and_cannot_be_scanned_is_a_finding(leaky: Path, tmp_path: Path) -> None:
+    """In a folder, links to nothing and to folders are not-scanned findings; a link to a file is scanned."""
     folder = tmp_path / "d"
     folder.mkdir()
     (folder / "file-link.log").symlink_to(leaky)

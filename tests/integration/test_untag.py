@@ -67,6 +67,16 @@ class TestUntag:
             "logfilter: 36 lines, 2 tagged values (hide), 30 tags failed closed",
         ]
 
+    @pytest.mark.parametrize("ending", [b"", b"\r"])
+    def test_a_last_line_without_a_line_ending_is_untagged(self, tmp_path: Path, ending: bytes) -> None:
+        """A tagged value on a last line with no LF (or a lone CR) is hidden like any other, from a file and stdin."""
+        data = b"message EventRinging\n\tAttributeUserData\t[1] 00\n\t\t'PASSWORD'\t<#'CanaryUntag'#>" + ending
+        path = tmp_path / "last.log"
+        path.write_bytes(data)
+        expected = data.replace(b"<#'CanaryUntag'#>", b"'****'")
+        for result in (run_logfilter("untag", path), run_logfilter("untag", stdin=data)):
+            assert (result.returncode, result.stdout, result.stderr) == (0, expected, "")
+
     def test_closed_reader_exits_quietly(self, tmp_path: Path) -> None:
         """`logfilter untag big.log | head -1` ends without a traceback or an error message."""
         big = tmp_path / "big.log"

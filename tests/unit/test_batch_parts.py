@@ -6,7 +6,6 @@ import bz2
 import gzip
 import io
 import lzma
-import pickle
 import tarfile
 import zipfile
 from pathlib import Path
@@ -18,11 +17,16 @@ from logfilter.batch.plan import Job
 from logfilter.batch.state import State
 from logfilter.batch.store import LOCAL
 from logfilter.errors import LogFilterError
+from logfilter.parsing.model import Value
+from logfilter.pipeline import run
+from logfilter.rules.compiled import compile_policy
 from logfilter.rules.config import load_policy
 from logfilter.rules.filters import parse_filter_type
-from logfilter.sinks import AtomicFile, part_path
+from logfilter.sinks import AtomicFile, StreamSink, part_path
+from logfilter.sources.files import StreamSource
 from logfilter.sources.sniff import sniff
 from logfilter.stats import Stats
+from tests.conftest import in_a_fresh_process
 
 TEXT = b"@10:15:00.123 [0] 8111 message EventRinging\n\tAttributeUserData\t[9] 00 01 00 00..\n"
 
@@ -107,23 +111,52 @@ class TestStats:
         assert first.by_key() == {"Caf\\xe9": {"skip": 1}, "PASSWORD": {"hide": 2}}
 
 
+# What a filter type makes of each kind of value, in this process and in a worker.
+APPLY = "rules, values = it\nresult = [(r.text, r.action, r.prefix, r.postfix, [r.apply(v) for v in values]) for r in rules]"
+MASK_LOG = """
+import io
+from logfilter.pipeline import run
+from logfilter.rules.compiled import compile_policy
+from logfilter.sinks import StreamSink
+from logfilter.sources.files import StreamSource
+policy, log = it
+out = io.BytesIO()
+run([StreamSource("<log>", io.BytesIO(log))], compile_policy(policy), StreamSink(out, "<log>"))
+result = out.getvalue()
+"""
+PICKLED_LOG = (
+    b"message EventRinging\n\tAttributeUserData\t[9] 00 01 00 00..\n\t\t'PASSWORD'\t'Canary1'\n"
+    b"\t\t'CardNumber'\t'4111111111111111'\n\t\t'cardnumber'\t'4111111111111111'\n\t\t'Other'\t'abc'\n"
+)
+
+
 class TestPickledRules:
-    @pytest.mark.parametrize(
-        "text", ["copy", "hide", "skip", "hide-first,3", "hide-last,2", "unhide-first,1", "unhide-last,4",
-                 "tag()", "tag(<!--,-->)", "tag(,#>)"],
-    )  # fmt: skip
-    def test_filter_type_survives_pickling(self, text: str) -> None:
-        """A filter type reaches a worker process as its option text and masks the same."""
-        rule = parse_filter_type(text)
-        copied = pickle.loads(pickle.dumps(rule))
-        assert copied.text == rule.text and copied.action == rule.action
-        if rule.mask is not None:
-            assert copied.mask is not None and copied.mask("4111111111111111") == rule.mask("4111111111111111")
+    def test_filter_types_survive_pickling(self) -> None:
+        """Each filter type, unpickled in a worker process, has its text and tags and masks every kind of value the same."""
+        texts = ["copy", "hide", "hide-first,3", "hide-last,2", "unhide-first,1", "unhide-last,4", "tag()",
+                 "tag(<!--,-->)", "tag(,#>)"]  # fmt: skip
+        rules = [parse_filter_type(text) for text in texts]
+        values = [Value("str", "'4111111111111111'"), Value("str", "''"), Value("str", "'é\udcff9'"),
+                  Value("int", "-123456"), Value("bin", "[4] 00 01 02 03")]  # fmt: skip
+        here = [(r.text, r.action, r.prefix, r.postfix, [r.apply(v) for v in values]) for r in rules]
+        assert here[2][4][0] == "'***1111111111111'" and here[7][4][0] == "<!--'4111111111111111'-->"
+        assert in_a_fresh_process((rules, values), APPLY) == here
+
+    def test_skip_survives_pickling(self) -> None:
+        """skip, unpickled in a worker process, is still skip."""
+        assert in_a_fresh_process(parse_filter_type("skip"), "result = (it.text, it.action)") == ("skip", "skip")
 
     def test_policy_survives_pickling(self) -> None:
-        """A whole Policy pickles and compares equal."""
-        policy = load_policy(None, "hide", ["PASSWORD=skip", "CardNumber=unhide-last,4"], True)
-        assert pickle.loads(pickle.dumps(policy)) == policy
+        """A whole Policy (default, rules, key case), unpickled in a worker process, masks a log as it does here."""
+        policy = load_policy(None, "hide", ["PASSWORD=skip", "CardNumber=unhide-last,4", "Other=copy"], True)
+        there = in_a_fresh_process((policy, PICKLED_LOG), MASK_LOG)
+        assert there == (
+            b"message EventRinging\n\tAttributeUserData\t[9] 00 01 00 00..\n"
+            b"\t\t'CardNumber'\t'************1111'\n\t\t'cardnumber'\t'************1111'\n\t\t'Other'\t'abc'\n"
+        )
+        out = io.BytesIO()
+        run([StreamSource("<log>", io.BytesIO(PICKLED_LOG))], compile_policy(policy), StreamSink(out, "<log>"))
+        assert out.getvalue() == there
 
 
 class TestState:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+from collections.abc import Iterator
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -10,8 +13,10 @@ from logfilter.engines.render import RenderHandler
 from logfilter.engines.walker import REFERENCE, Walker
 from logfilter.framing import LINES, BoundedFramer, Part
 from logfilter.parsing.lark_parser import ParseFailed, parse_kv_line, parse_opener
+from logfilter.pipeline import run
 from logfilter.rules.compiled import compile_policy
 from logfilter.rules.config import load_policy
+from logfilter.sinks import StreamSink
 from logfilter.stats import Stats
 
 OPEN = b"\tAttributeUserData\t[561] 00 14 00 00..\n"
@@ -39,6 +44,23 @@ def mask(data: bytes, default: str = "hide", keys: tuple[str, ...] = ()) -> tupl
     if rest:
         out.append(engine.process(rest, 0))
     return b"".join(out), stats
+
+
+class _Chunks:
+    def __init__(self, data: bytes, size: int) -> None:
+        self.name, self._data, self._size = "<memory>", data, size
+
+    def chunks(self) -> Iterator[bytes]:
+        for start in range(0, len(self._data), self._size):
+            yield self._data[start : start + self._size]
+
+
+def mask_bounded(data: bytes, engine: str, chunk: int = 1 << 20, max_line: int = 64) -> tuple[bytes, Stats]:
+    """`data` read in chunks through the whole pipeline (lines over `max_line` bytes go by parts), Notes=hide."""
+    buffer = io.BytesIO()
+    rules = compile_policy(load_policy(None, "copy", ("Notes=hide",)))
+    stats = run([_Chunks(data, chunk)], rules, StreamSink(buffer, "<memory>"), engine=engine, max_line=max_line)  # type: ignore[arg-type,list-item]
+    return buffer.getvalue(), stats
 
 
 ERROR_EXAMPLES = [
@@ -123,6 +145,21 @@ class TestBlocks:
         out, _ = mask(opener + b"\t'K'\t'v'\n")
         assert out == opener + b"\t'K'\t'****'\n"
 
+    def test_skip_removes_the_pair_and_leaves_a_list_line_its_key(self) -> None:
+        """A skipped pair's line is removed; a skipped first sub-pair leaves `'key'(list) ` and the list's other lines."""
+        data = OPEN + b"\t\t'A'\t'1'\n\t\t'S'\t'CanaryGone'\n\t\t'L'(list) 'S'\t'CanaryToo'\n\t\t\t'B'\t'2'\n\t\t'K'\t'v'\n"
+        out, stats = mask(data, "copy", ("S=skip",))
+        assert out == OPEN + b"\t\t'A'\t'1'\n\t\t'L'(list) \n\t\t\t'B'\t'2'\n\t\t'K'\t'v'\n"
+        assert stats.skipped == 2
+
+    def test_a_list_rule_wins_over_the_rules_of_lists_inside_it(self) -> None:
+        """Inside a list with a rule, an inner list and its pairs take the outer rule, whatever their own keys say."""
+        data = (OPEN + b"\t\t'CUSTOMER'(list) 'NAME'\t'Jane'\n\t\t\t'ADDR'(list) 'Street'\t'Main 1'\n"
+                b"\t\t\t\t'City'\t'Springfield'\n\t\t'K'\t'v'\n")
+        out, _ = mask(data, "copy", ("CUSTOMER=hide", "ADDR=copy", "City=copy"))
+        assert out == OPEN + (b"\t\t'CUSTOMER'(list) 'NAME'\t'****'\n\t\t\t'ADDR'(list) 'Street'\t'****'\n"
+                              b"\t\t\t\t'City'\t'****'\n\t\t'K'\t'v'\n")
+
     def test_counts(self) -> None:
         """Stats count pairs by treatment and failed-closed lines, and never hold values."""
         data = (b"message EventRinging\n" + OPEN + b"\t\t'A'\t'1'\n\t\t'B'\t'2'\n\t\t'L'(list) 'C'\t'3'\n"
@@ -160,3 +197,61 @@ class TestFramer:
         """Under copy, well-formed blocks of every shape come out unchanged."""
         data = OPEN + b"\t\t'A'\t'x'\r\n\t\t'L'(list) 'B'\t[4] 00 01..\n\t\t\t'C'\t-3 \n\t\t'E'(list) \n"
         assert mask(data, "copy") [0] == data
+
+
+class TestFailedClosed:
+    def test_an_unreadable_line_becomes_its_indent_and_the_placeholder(self) -> None:
+        """A KV line the grammar refuses is written as its indentation, `'****'` and its line ending; the next is read."""
+        out, stats = mask(OPEN + b"\t\t'K'\tCanaryWord\r\n\t\t'OK'\t'v'\n", "copy")
+        assert out == OPEN + b"\t\t'****'\r\n\t\t'OK'\t'v'\n"
+        assert stats.failed_closed == 1
+
+    def test_lines_deeper_than_an_unreadable_line_fail_closed_too(self) -> None:
+        """Lines indented under an unreadable line may continue it: each becomes `'****'` at its own indent."""
+        out, stats = mask(OPEN + b"\t\t'K'(list\n\t\t\t'Deeper'\t'CanaryDeep'\n\t\t'OK'\t'v'\n", "copy")
+        assert out == OPEN + b"\t\t'****'\n\t\t\t'****'\n\t\t'OK'\t'v'\n"
+        assert stats.failed_closed == 2
+
+    def test_an_indented_line_without_quotes_is_a_kv_line_and_fails_closed(self) -> None:
+        """A line deeper than the opener belongs to the block even without a quote: it fails closed, not in clear."""
+        out, stats = mask(OPEN + b"\t\tCanary free words\n\t\t'OK'\t'v'\n", "copy")
+        assert out == OPEN + b"\t\t'****'\n\t\t'OK'\t'v'\n"
+        assert stats.failed_closed == 1
+
+    def test_the_lines_of_a_value_left_open_fail_closed_up_to_its_end(self) -> None:
+        """After a failed line leaves a quote open, every line (column 0 too) is masked up to the one closing it."""
+        data = OPEN + b"\t\t'Notes'\t'first\nCanary second\n\n  third'\n\t\t'K'\t'v'\n"
+        out, stats = mask(data, "copy")
+        assert out == OPEN + b"\t\t'****'\n'****'\n\n  '****'\n\t\t'K'\t'v'\n"
+        assert stats.failed_closed == 3
+
+    def test_a_new_log_event_ends_a_value_left_open(self) -> None:
+        """A Genesys event line at column 0 ends the value left open and is copied; the block goes on."""
+        data = OPEN + b"\t\t'Notes'\t'first\nCanary second\n12:00:00.000 Std 00000 next\n\t\t'K'\t'v'\n"
+        out, _ = mask(data, "copy")
+        assert out == OPEN + b"\t\t'****'\n'****'\n12:00:00.000 Std 00000 next\n\t\t'K'\t'v'\n"
+
+
+@pytest.mark.parametrize("engine", ["fast", "reference"])
+class TestOverlong:
+    @pytest.mark.parametrize("chunk", [1 << 20, 7, 1])
+    def test_a_line_of_exactly_max_line_bytes_is_read_whole(self, engine: str, chunk: int) -> None:
+        """A KV line of max_line bytes (without its LF) is parsed as any other, however it is read; one byte
+        more fails closed whole."""
+        line = b"\t\t'Notes'\t'" + b"x" * 52 + b"'"
+        assert len(line) == 64
+        assert mask_bounded(OPEN + line + b"\n", engine, chunk)[0] == OPEN + b"\t\t'Notes'\t'****'\n"
+        longer = line[:-1] + b"x'"
+        assert mask_bounded(OPEN + longer + b"\n", engine, chunk)[0] == OPEN + b"\t\t'****'\n"
+
+    def test_an_overlong_line_continuing_a_value_left_open_fails_closed(self, engine: str) -> None:
+        """An overlong line at column 0 inside a value a failed line left open is masked whole, as a short one is."""
+        data = OPEN + b"\t\t'Notes'\t'a\n" + b"CanaryLong" * 10 + b"\nend'\n\t\t'K'\t'v'\n"
+        out, stats = mask_bounded(data, engine)
+        assert out == OPEN + b"\t\t'****'\n'****'\n'****'\n\t\t'K'\t'v'\n"
+        assert stats.failed_closed == 3
+
+    def test_an_overlong_line_that_closes_the_value_ends_it(self, engine: str) -> None:
+        """An overlong continuation line that ends with the quote closes the value: the next free line is copied."""
+        data = OPEN + b"\t\t'Notes'\t'a\n" + b"CanaryLong" * 10 + b"'\nfree after\n"
+        assert mask_bounded(data, engine)[0] == OPEN + b"\t\t'****'\n'****'\nfree after\n"

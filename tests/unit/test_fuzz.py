@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests import properties
-from tests.strategies import any_kv_line, log_text
+from tests.strategies import any_kv_line, log_text, long_line
 
 FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 # Near-valid lines, and raw bytes with the characters that matter to the formats mixed in.
@@ -34,7 +34,12 @@ log_bytes = st.one_of(
     log_text(),
     st.binary(max_size=300),
     st.lists(st.one_of(log_text(), line_bytes.map(lambda line: line + b"\n")), max_size=4).map(b"".join),
-)
+    # Blocks with lines longer than the smaller line bound (64) among them.
+    st.lists(st.one_of(log_text(), long_line.map(lambda line: line.encode("utf-8", "surrogateescape") + b"\n")),
+             max_size=6).map(b"".join),
+)  # fmt: skip
+# Seeds whose first planted canary is in an overlong line (properties.PLANTS[4] and [5]).
+OVERLONG_PLANTS = (4, 5)
 
 
 class TestFuzzParsers:
@@ -57,9 +62,12 @@ class TestFuzzRun:
     @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(log_bytes, st.integers(0, 1000))
     @example(b"\r\x00", 0)  # CR-only: refused, and said to be no text log (a fresh-clone CI run found it)
+    @example(b"", OVERLONG_PLANTS[0])  # the canary in an overlong KV line
+    @example(b"", OVERLONG_PLANTS[1])  # the canary in overlong lines of a value left open, at column 0
+    @example(b"\tAttributeUserData\t[5] 00..\n\t\t'K'\t'v'\n", OVERLONG_PLANTS[1] + 6)  # the same, inside a block
     def test_no_canary_engines_equal_outside_bytes_kept(self, data: bytes, seed: int) -> None:
-        """Planted canaries never come out; engines agree at any chunk size and line bound; text with no
-        block opener is unchanged."""
+        """Planted canaries, short lines and overlong ones, never come out; engines agree at any chunk size and
+        line bound; text with no block opener is unchanged."""
         properties.run_path(data, seed)
 
 

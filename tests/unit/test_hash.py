@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import pickle
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ from logfilter.parsing.model import Value
 from logfilter.rules.config import hash_key_id, load_policy
 from logfilter.rules.filters import FilterType, FilterTypeError, parse_filter_type
 from logfilter.rules.hashing import ENV_VAR, Secret
+from tests.conftest import in_a_fresh_process
 
 KEY = b"test-key-0123456789abcdef"
 OTHER_KEY = b"other-key-0123456789abcdef"
@@ -112,17 +112,21 @@ class TestPseudonym:
 
 class TestSecrecy:
     def test_pickles_with_its_key(self) -> None:
-        """A keyed hash survives pickling (batch workers) and gives the same tokens there."""
+        """A keyed hash unpickled in a worker process (no key in its environment) gives the same tokens there."""
         rule = parse_filter_type("hash(12)").keyed(Secret(KEY))
-        again = pickle.loads(pickle.dumps(rule))
-        assert again.apply(Value("str", "'x'")) == rule.apply(Value("str", "'x'"))
+        values = [Value("str", "'x'"), Value("int", "1234"), Value("bin", "[2] 00 01")]
+        there = in_a_fresh_process((rule, values), "rule, values = it\nresult = [rule.apply(v) for v in values]")
+        assert there == [f"'{expected_token(b'x', length=12)}'", f"'{expected_token(b'1234', length=12)}'", "****"]
 
-    def test_settings_pickle_with_the_key(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-        """The whole batch Settings pickle with the key, so a worker hashes as the parent does."""
+    def test_settings_pickle_with_the_key(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """The whole batch Settings pickle with the key, so a worker (no key in its environment) hashes as the parent does."""
         monkeypatch.setenv(ENV_VAR, KEY.decode())
-        settings = Settings(load_policy(None, "hash"))
-        again = pickle.loads(pickle.dumps(settings))
-        assert again.policy.default.apply(Value("str", "'x'")) == f"'{expected_token(b'x')}'"
+        settings = Settings(load_policy(None, "hash", ["PIN=hash(8)"]))
+        code = "from logfilter.parsing.model import Value\nresult = [it.policy.default.apply(Value('str', \"'x'\")), " \
+               "it.policy.rules[0].filter_type.apply(Value('str', \"'x'\")), it.describe()]"  # fmt: skip
+        assert in_a_fresh_process(settings, code) == [
+            f"'{expected_token(b'x')}'", f"'{expected_token(b'x', length=8)}'", settings.describe()
+        ]
 
     def test_repr_never_shows_the_key(self, monkeypatch: pytest.MonkeyPatch) -> None:
         """repr and str of the Secret, the filter type, the rules and the policy hide the key."""

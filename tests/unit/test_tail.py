@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import resource
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -11,10 +14,12 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from logfilter.engines.fast import FastEngine
+from logfilter.errors import LogFilterError
 from logfilter.follow.outputs import FINGERPRINT, Checkpoint, FileOutput, Fingerprint
 from logfilter.follow.tail import HOLD, Tail
 from logfilter.parsing.events import last_event, last_split
 from logfilter.rules.compiled import compile_policy
+from logfilter.rules.config import load_policy
 from logfilter.sources.sniff import SNIFF_SIZE, sniff
 from logfilter.stats import Stats
 from tests.conftest import load_keyed_policy
@@ -146,3 +151,43 @@ class TestFileOutput:
         output.close()
         assert path.read_bytes() == b"kept|new"
         assert FileOutput.size_of(tmp_path / "missing") == -1
+
+
+@contextmanager
+def file_size_limit(limit: int) -> Iterator[None]:
+    """Files of this process cannot grow past `limit` bytes meanwhile: a write there fails with EFBIG
+    (Python ignores SIGXFSZ)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+
+
+MESSAGE = b"message EventRinging\n\tAttributeUserData\t[5] 00..\n\t\t'PASSWORD'\t'CanaryTail%d'\n\n"
+
+
+class TestFailedWrites:
+    def test_a_failed_write_keeps_the_checkpoint_and_the_records_for_the_next_step(self, tmp_path: Path) -> None:
+        """An output write that fails leaves the output and the checkpoint where they were; the next step
+        writes the records it kept, once, and only then moves the checkpoint."""
+        chain = compile_policy(load_policy(None, "copy", ("PASSWORD=hide",)))
+        first, more = b"".join(MESSAGE % n for n in range(3)), b"".join(MESSAGE % n for n in range(3, 9))
+        path, out = tmp_path / "in.log", tmp_path / "out.log"
+        path.write_bytes(first)
+        tail = _tail(path, out, chain, Checkpoint(0, 0, 0))
+        tail.step(0.0)
+        tail.step(HOLD * 2)  # quiet: the last record goes out too
+        written, at = out.read_bytes(), tail.checkpoint
+        assert written == mask(first, chain, "reference", 1 << 20)[0] and at.offset == len(first)
+        with open(path, "ab") as stream:
+            stream.write(more)
+        with file_size_limit(len(written) + 10), pytest.raises(LogFilterError, match="File too large"):
+            tail.step(HOLD * 3)
+        assert out.read_bytes() == written  # what went out of the failed write was cut back
+        assert tail.checkpoint == at
+        tail.finish()
+        os.close(tail.fd)
+        assert out.read_bytes() == mask(first + more, chain, "reference", 1 << 20)[0]
+        assert tail.checkpoint == Checkpoint(len(first + more), (first + more).count(b"\n"), out.stat().st_size)
