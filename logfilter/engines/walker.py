@@ -9,8 +9,8 @@ line to decide about an earlier one, so each line can be written as soon as it i
     walker.feed(lines, lineno, out)    # whole lines; process(line): one line; overlong(part)
     walker.block                       # the open Block (read-only), or None
 
-The Walker is not subclassed: its Handler (handler.py) is told what it meets, and the fast
-path (fast.py) drives it through its public methods. The parser is an argument (handler.py):
+The Walker is not subclassed: its Handler (handler.py) is told what it meets, and the
+compiled scanner (scanner.pyx) drives it through its public methods. The parser is an argument (handler.py):
 REFERENCE (the Lark grammar, the definition of correct) or REGEX (regexes derived from it).
 """
 
@@ -112,7 +112,7 @@ class Walker:
         return self.step(line, lineno)
 
     def step(self, line: bytes, lineno: int) -> bytes:
-        """Return the output for one input line, not counting it (the fast path counts in bulk)."""
+        """Return the output for one input line, not counting it (the compiled scanner counts in bulk)."""
         body, eol = split_eol(line)
         block = self.block
         if block is not None:
@@ -128,18 +128,16 @@ class Walker:
         self._free_line(body, lineno)
         return line if self._emit is None else self._emit(line)
 
-    # -- what the fast path drives, besides step
-    def open_line(self, body: bytes) -> None:
-        """Open a block if free line `body` is an opener (its message header is counted by the caller)."""
-        opener = self._opener(body)
-        if opener is not None:
-            self._open(opener, body)
-
+    # -- what the compiled scanner (scanner.pyx) drives, besides step
     def open_block(self, layout: Layout, indent: int, attribute: str, body: bytes) -> None:
-        """Open a block whose opener line `body` was found in bulk, indented to column `indent`."""
+        """Open a block whose opener line `body` was read elsewhere, indented to column `indent`."""
         self.block = Block(layout, indent, attribute)
         if self._told_open is not None:
             self._told_open(self.block, body)
+
+    def take_over(self, frames: list[Frame]) -> None:
+        """Go on with the open block from here with `frames` as its open lists, as the scanner walked them."""
+        self.block.frames[:] = frames  # type: ignore[union-attr]
 
     def close_block(self) -> None:
         """End the open block: the line at hand does not belong to it."""
@@ -147,10 +145,6 @@ class Walker:
             self.block = None
             if self._told_close is not None:
                 self._told_close()
-
-    def enter(self, column: int) -> Frame | None:
-        """Close the lists a line of the open block at `column` is not in; return the innermost open one."""
-        return self.block.enter(column)  # type: ignore[union-attr]
 
     def _free_line(self, body: bytes, lineno: int, tell: bool = True) -> None:
         """Count a message header; tell the handler (unless not `tell`); open a block at an opener."""

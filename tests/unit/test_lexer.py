@@ -91,8 +91,8 @@ def test_key_terminal_takes_what_its_first_form_took(text: str) -> None:
 @example("'RequestAttachUserData' ('30')")
 @example("Message EventAgentNotReady received")
 def test_every_header_match_holds_a_hint(text: str) -> None:
-    """fast.py checks only lines holding a HEADER_HINTS literal: every header match must hold one."""
-    from logfilter.engines.fast import HEADER_HINTS
+    """The scanner checks only lines holding a HEADER_HINTS literal: every header match must hold one."""
+    from logfilter.engines.scanner import HEADER_HINTS
 
     for candidate in (text, "message Event" + text, "'Event" + text + "' ('1')"):
         found = lark_parser.message_header_regex().search(candidate.encode("utf-8", "surrogateescape"))
@@ -104,10 +104,10 @@ def test_every_header_match_holds_a_hint(text: str) -> None:
 @given(noise_line)
 @example("AttributeUserData [bstr] = KVList: ")
 def test_every_psdk_opener_holds_kvlist(text: str) -> None:
-    """fast.py finds PSDK openers by the literal KVLIST: every PSDK_KVLIST_LINE match must hold it."""
+    """The scanner finds PSDK openers by the literal KVLIST: every PSDK_KVLIST_LINE match must hold it."""
     import re
 
-    from logfilter.engines.fast import KVLIST
+    from logfilter.engines.scanner import KVLIST
 
     for candidate in (text, text + " KVList:", "KVList:" + text):
         found = re.compile(lark_parser.terminal_regex("PSDK_KVLIST_LINE")).match(candidate)
