@@ -1,0 +1,94 @@
+"""The compiled scanner: it is the one in use, it says so when it is missing, and its masks equal the walker's.
+
+tests/unit/test_differential.py holds whole runs equal to the reference; here the pieces that
+a silent fallback or a wrong character count would hide.
+"""
+
+from __future__ import annotations
+
+import importlib.machinery
+import io
+import subprocess
+import sys
+from collections.abc import Iterator
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from logfilter.engines.registry import Choice, compiled_scanner
+from logfilter.pipeline import run
+from logfilter.rules.compiled import compile_policy
+from logfilter.rules.config import load_policy
+from logfilter.sinks import StreamSink
+from logfilter.stats import Stats
+from tests.conftest import ROOT
+
+PARTIALS = ("hide-first,3", "hide-last,3", "unhide-first,2", "unhide-last,4", "hide", "tag(<!--,-->)", "skip")
+
+
+class _Chunks:
+    def __init__(self, data: bytes, size: int) -> None:
+        self.name, self._data, self._size = "<test>", data, size
+
+    def chunks(self) -> Iterator[bytes]:
+        for start in range(0, len(self._data), self._size):
+            yield self._data[start : start + self._size]
+
+
+def _mask(data: bytes, default: str, engine: str, chunk: int = 1 << 20) -> tuple[bytes, dict[str, object]]:
+    rules = compile_policy(load_policy(None, default))
+    buffer = io.BytesIO()
+    stats = run([_Chunks(data, chunk)], rules, StreamSink(buffer, "<memory>"), engine=engine)  # type: ignore[arg-type]
+    return buffer.getvalue(), stats.as_dict()
+
+
+class TestInUse:
+    def test_the_extension_is_compiled_and_chosen(self) -> None:
+        """The scanner imports as a compiled extension module here, and `run` walks with it."""
+        scanner = compiled_scanner()
+        assert scanner is not None, "logfilter.engines.scanner is not built: pip install -e . compiles it"
+        module = sys.modules[scanner.__module__]
+        assert module.__file__ is not None
+        assert module.__file__.endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES)), module.__file__
+        rules = compile_policy(load_policy(None, "hide"))
+        assert type(Choice().build("x", rules, Stats(), lambda *_: None)) is scanner
+
+    def test_a_missing_extension_is_said_once(self) -> None:
+        """Without the extension, run masks alike with the Python walker and says so once on stderr."""
+        program = (
+            "import io, sys\n"
+            "sys.modules['logfilter.engines.scanner'] = None  # as if it was never built\n"
+            "from logfilter.pipeline import run\n"
+            "from logfilter.rules.compiled import compile_policy\n"
+            "from logfilter.rules.config import load_policy\n"
+            "from logfilter.sinks import StreamSink\n"
+            "from logfilter.sources.files import FileSource\n"
+            "from pathlib import Path\n"
+            "rules = compile_policy(load_policy(None, 'hide'))\n"
+            "for _ in range(2):\n"
+            "    run([FileSource(Path('samples/tserver.log'))], rules, StreamSink(sys.stdout.buffer, '<stdout>'))\n"
+        )
+        done = subprocess.run([sys.executable, "-c", program], cwd=ROOT, capture_output=True, check=False)
+        assert done.returncode == 0, done.stderr
+        said = done.stderr.decode().splitlines()
+        assert len(said) == 1 and "compiled scanner cannot be imported" in said[0] and "Python walker" in said[0]
+        expected = _mask((ROOT / "samples" / "tserver.log").read_bytes(), "hide", "reference")[0]
+        assert done.stdout == expected * 2
+
+
+value_bytes = st.one_of(
+    st.binary(max_size=24),
+    st.text(max_size=12).map(lambda text: text.encode("utf-8", "surrogatepass")),
+    st.lists(st.sampled_from([b"\xc3\xa9", b"\xe2\x82\xac", b"\xf0\x9f\x98\x80", b"\xe2\x82", b"\xed\xa0\x80", b"\xff",
+                              b"\xc0\xaf", b"\xf4\x90\x80\x80", b"a", b"7", b"*"]), max_size=10).map(b"".join),
+)  # fmt: skip
+
+
+class TestMasks:
+    @settings(max_examples=300, deadline=None)
+    @given(value_bytes, st.sampled_from(PARTIALS), st.sampled_from([b"'", b""]))
+    def test_counts_characters_as_the_walker_does(self, value: bytes, default: str, quote: bytes) -> None:
+        """Any value bytes (undecodable ones count one character each) mask alike in C and in the walker."""
+        value = value.translate(None, b"\n\r\x00'")  # no line end, no binary, no closing quote
+        data = b"message EventRinging\n\tAttributeUserData\t[1] 00..\n\t\t'K'\t" + quote + value + quote + b"\n"
+        assert _mask(data, default, "fast") == _mask(data, default, "reference")
