@@ -19,7 +19,7 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 from typer.exceptions import TyperException
 
-from logfilter import __version__
+import logfilter
 from logfilter.cli.command import SETTINGS
 from logfilter.errors import LogFilterError
 
@@ -69,7 +69,7 @@ app = typer.Typer(
 
 def _version(shown: bool) -> None:
     if shown:
-        print(f"logfilter {__version__}")
+        print(f"logfilter {logfilter.__version__}")
         raise typer.Exit
 
 

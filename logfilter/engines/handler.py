@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
-from logfilter.parsing import lark_parser, regex_parser
+from logfilter.parsing import regex_parser
 from logfilter.parsing.model import KVLine, Layout, Opener
 
 if TYPE_CHECKING:
@@ -110,7 +110,19 @@ class Parser(NamedTuple):
     opener: Callable[[str], Opener | None]
 
 
-REFERENCE = Parser(lark_parser.parse_kv_line, lark_parser.parse_opener)  # the Lark grammar
+def _lark_kv_line(text: str, layout: Layout) -> KVLine:
+    from logfilter.parsing import lark_parser  # lark is imported only by a walk that reads with it
+
+    return lark_parser.parse_kv_line(text, layout)
+
+
+def _lark_opener(text: str) -> Opener | None:
+    from logfilter.parsing import lark_parser
+
+    return lark_parser.parse_opener(text)
+
+
+REFERENCE = Parser(_lark_kv_line, _lark_opener)  # the Lark grammar
 REGEX = Parser(regex_parser.parse_kv_line, regex_parser.parse_opener)  # regexes derived from it
 
 

@@ -23,7 +23,7 @@ from logfilter.engines.handler import REFERENCE, REGEX, Handler, OnFailure, Pars
 from logfilter.framing import HEAD, MORE
 from logfilter.parsing import events
 from logfilter.parsing.events import WHITESPACE
-from logfilter.parsing.lark_parser import ParseFailed, message_header_regex, opener_hint_regex
+from logfilter.parsing.terminals import ParseFailed, message_header_regex, opener_hint_regex
 from logfilter.parsing.model import KVLine, Layout, Opener
 from logfilter.rules.compiled import Rules
 from logfilter.rules.filters import FilterType

@@ -1,11 +1,7 @@
-"""The reference parser: Lark reads one KV line, or a candidate block opener, into model objects.
-
-The grammar's terminals as regular expressions (`terminal_regex`) are read from its parser here.
-"""
+"""The reference parser: Lark reads one KV line, or a candidate block opener, into model objects."""
 
 from __future__ import annotations
 
-import re
 from functools import cache
 
 from lark import Lark, Token, Transformer
@@ -13,13 +9,9 @@ from lark.exceptions import LarkError
 
 from logfilter.parsing.grammar import build
 from logfilter.parsing.model import KVLine, Layout, Opener, Pair, Value
+from logfilter.parsing.terminals import VALUE_KINDS, ParseFailed, kv_attribute_regex
 
-# The kind of value each value terminal carries.
-VALUE_KINDS = {"QUOTED": "str", "DQUOTED": "str", "INT": "int", "BINARY": "bin"}
-
-
-class ParseFailed(Exception):
-    """The line is not of the shape the grammar expects. Carries no input text."""
+__all__ = ["ParseFailed", "lark_terminal_regex", "parse_kv_line", "parse_opener"]
 
 
 class _ToModel(Transformer):
@@ -72,7 +64,7 @@ class _ToModel(Transformer):
         text = str(line)
         indent = text[: len(text) - len(text.lstrip(" \t"))]
         # The name goes into messages on stderr: only a known attribute name, never line text.
-        named = _kv_attribute().match(text, len(indent))
+        named = kv_attribute_regex().match(text, len(indent))
         return Opener("psdk", indent, named.group() if named else "KVList")
 
     def opener(self, children: list[Opener]) -> Opener:
@@ -107,23 +99,6 @@ def parse_opener(text: str) -> Opener | None:
         return None
 
 
-@cache
-def message_header_regex() -> re.Pattern[bytes]:
-    """The MESSAGE_HEADER terminal as a bytes regex, for counting messages in free lines."""
-    return re.compile(terminal_regex("MESSAGE_HEADER").encode())
-
-
-@cache
-def _kv_attribute() -> re.Pattern[str]:
-    return re.compile(terminal_regex("KV_ATTRIBUTE"))
-
-
-@cache
-def opener_hint_regex() -> re.Pattern[bytes]:
-    """Bytes every opener contains (a KV attribute name or `KVList:`): a cheap test before parsing."""
-    return re.compile(f"{terminal_regex('KV_ATTRIBUTE')}|KVList:".encode())
-
-
-def terminal_regex(name: str) -> str:
-    """The regular expression of one terminal of grammars/tlib.lark, as written there."""
+def lark_terminal_regex(name: str) -> str:
+    """The regular expression Lark makes of one terminal of grammars/tlib.lark (terminals.py reads them without Lark)."""
     return _parser().get_terminal(name).pattern.to_regexp()

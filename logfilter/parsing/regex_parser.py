@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from logfilter.parsing.lark_parser import VALUE_KINDS, ParseFailed, terminal_regex
+from logfilter.parsing.terminals import VALUE_KINDS, ParseFailed, terminal_regex
 from logfilter.parsing.model import KVLine, Layout, Opener, Pair, Value, ValueKind
 
 

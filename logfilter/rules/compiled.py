@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from logfilter.rules.config import Policy
-from logfilter.rules.detect import Detectors, detectors
 from logfilter.rules.filters import FilterType
+
+if TYPE_CHECKING:
+    from logfilter.rules.detect import Detectors
 
 
 class Rules:
@@ -20,7 +24,7 @@ class Rules:
         self.default: FilterType = policy.default
         # The safety net: values a rule leaves in clear are searched by these, and what
         # they recognize is masked with detect_rule instead.
-        self.detectors: Detectors | None = detectors(policy.detect) if policy.detect else None
+        self.detectors: Detectors | None = _detectors(policy.detect) if policy.detect else None
         self.detect_rule: FilterType = policy.detect_filter_type
         self.ignore_key_case = policy.ignore_key_case
         # Each key's own rule, by key as written in the configuration.
@@ -34,6 +38,12 @@ class Rules:
             self.rule_for = rule_for
         else:
             self.rule_for = self.rules.get
+
+
+def _detectors(names: tuple[str, ...]) -> Detectors:
+    from logfilter.rules.detect import detectors  # phonenumbers and stdnum: only for rules that detect
+
+    return detectors(names)
 
 
 def compile_policy(policy: Policy) -> Rules:

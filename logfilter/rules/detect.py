@@ -13,9 +13,6 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 
-import phonenumbers
-from stdnum import iban, luhn
-from stdnum.us import ssn
 
 _NOT_WORD = rb"(?<![0-9A-Za-z])"
 _NOT_WORD_AFTER = rb"(?![0-9A-Za-z])"
@@ -56,7 +53,7 @@ def _pan_spans(run: bytes) -> Spans:
         for last in range(len(groups) - 1, first - 1, -1):
             start, end = groups[first][0], groups[last][1]
             digits = _digits(run[start:end])
-            if 13 <= len(digits) <= 19 and digits[0] != "0" and luhn.is_valid(digits):
+            if 13 <= len(digits) <= 19 and digits[0] != "0" and _luhn(digits):
                 yield start, end
                 first = last
                 break
@@ -83,11 +80,23 @@ def _shortened(valid: Callable[[bytes], bool], least: int) -> Callable[[bytes], 
     return spans
 
 
+# The validators' libraries are imported when a value first needs one (a start without
+# detectors, or with few candidates, never pays for phonenumbers' metadata).
+def _luhn(digits: str) -> bool:
+    from stdnum import luhn
+
+    return luhn.is_valid(digits)
+
+
 def _ssn(text: bytes) -> bool:
+    from stdnum.us import ssn
+
     return ssn.is_valid(_digits(text))
 
 
 def _iban(text: bytes) -> bool:
+    from stdnum import iban
+
     return iban.is_valid(text.decode())
 
 
@@ -97,6 +106,8 @@ def _email(text: bytes) -> bool:
 
 
 def _phone(text: bytes) -> bool:
+    import phonenumbers
+
     try:
         number = phonenumbers.parse(text.decode(), None)
     except phonenumbers.NumberParseException:
