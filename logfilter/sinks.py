@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -170,7 +169,7 @@ class AtomicFile:
         self, path: str | Path, files: Files = LOCAL_FILES, *, unique: bool = False, tag: str = "", run: str | None = None
     ) -> None:
         self.path = path
-        self.part = part_path(path, f".{uuid.uuid4().hex[:12]}{tag}" if unique else tag)
+        self.part = part_path(path, f".{os.urandom(6).hex()}{tag}" if unique else tag)  # uuid4's 12 hex digits
         self.local = files.local
         self._files = files
         self._run = run

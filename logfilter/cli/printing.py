@@ -21,6 +21,12 @@ def say(message: str) -> None:
         pass  # stderr closed (`2>&1 | head -1`): the work goes on, only the telling stops
 
 
+def report_error(message: str, code: int) -> int:
+    """One `error: <message>` line on stderr; return the exit code `code`."""
+    sys.stderr.write(f"error: {message}\n")
+    return code
+
+
 def capped_warnings(more: str) -> Callable[[str], None]:
     """A warn function that prints the first MAX_WARNINGS messages, then says `more` once."""
     warnings = 0

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import typer
 
@@ -14,22 +13,17 @@ from logfilter.audit.preview import MAX_MESSAGES as MAX_PREVIEW
 from logfilter.audit.preview import examples as preview_examples
 from logfilter.audit.preview import render as render_preview
 from logfilter.cli.command import Command, commands
+from logfilter.cli.masking import mask_logs, stream
 from logfilter.cli.options import RULES, WALK, RuleOptions, WalkOptions, shared_options
-from logfilter.cli.printing import capped_warnings, say, silence_stdout
+from logfilter.cli.printing import capped_warnings, say
 from logfilter.cli.types import InputFile, WholeNumber
-from logfilter.engines.untag import DEFAULT_PAIR, config_pairs, parse_tags
-from logfilter.engines.untag import run as run_untag
-from logfilter.errors import ConfigError, LogFilterError
-from logfilter.pipeline import run as run_pipeline
+from logfilter.errors import ConfigError
 from logfilter.rules.compiled import Rules
-from logfilter.rules.config import read_config
 from logfilter.rules.filters import HIDE, FilterType, FilterTypeError, parse_filter_type
-from logfilter.rules.hashing import read_key
-from logfilter.sinks import StreamSink, set_aside
-from logfilter.sources.files import FileSource, Source, StdinSource
+from logfilter.sinks import StreamSink
+from logfilter.sources.files import Source
 
 app = commands()
-Counts = TypeVar("Counts")
 PREVIEW_COUNT = WholeNumber("--preview-count", 1, MAX_PREVIEW)
 
 InputsArgument = Annotated[
@@ -69,18 +63,9 @@ def run(
     compiled = rules.compile()
     _check_preview(preview, output, preview_count, prints_data, walk)
     if preview:
-        _stream(inputs, output, lambda sources, sink: _preview(sources, compiled, sink, preview_count))
+        stream(inputs, output, lambda sources, sink: _preview(sources, compiled, sink, preview_count))
         return
-    warn = capped_warnings("more lines failed closed; they are counted, not listed")
-    counts = _stream(inputs, output, lambda sources, sink: run_pipeline(
-        sources, compiled, sink, on_error=walk.on_error, warn=warn, engine=walk.engine,
-        output_format=walk.output_format, all_lines=walk.all_lines,
-    ))  # fmt: skip
-    if counts.failed_closed:
-        fate = "left out" if walk.output_format == "jsonl" else "masked whole"
-        say(f"{counts.failed_closed} lines inside KV blocks could not be parsed and were {fate}")
-    if stats:
-        say(counts.summary())
+    mask_logs(compiled, inputs, output, stats, walk.on_error, walk.engine, walk.output_format, walk.all_lines)
 
 
 @app.command(cls=Command)
@@ -113,63 +98,21 @@ def untag(
 
     A tag with no closing tag on its line hides the rest of the line (failed closed).
     """
+    from logfilter.engines.untag import DEFAULT_PAIR, config_pairs, parse_tags
+    from logfilter.engines.untag import run as run_untag
+
     chosen = _untag_filter_type(strip, filter_type, config)
     pairs = [DEFAULT_PAIR, *(parse_tags(text) for text in tags or ())]
     if config is not None:
         pairs += config_pairs(config)
     warn = capped_warnings("more tags failed closed; they are counted, not listed")
-    counts = _stream(inputs, output, lambda sources, sink: run_untag(sources, pairs, chosen, sink, warn=warn))
+    counts = stream(inputs, output, lambda sources, sink: run_untag(sources, pairs, chosen, sink, warn=warn))
+    if counts is None:
+        return  # the reader went away
     if counts.failed_closed:
         say(f"{counts.failed_closed} tags with no closing tag on their line: the rest of each such line was hidden")
     if stats:
         say(counts.summary("tags stripped" if chosen is None else chosen.text))
-
-
-def _stream(inputs: list[str] | None, output: str | None, work: Callable[[list[Source], StreamSink], Counts]) -> Counts:
-    """Run `work` from the inputs (none: stdin) to -o or stdout and close the output; return its counts.
-
-    The reader going away (`logfilter run big.log | head`) stops quietly, with exit 0; any
-    other LogFilterError goes on to be reported with its exit code.
-    """
-    sources: list[Source] = [StdinSource() if item == "-" else FileSource(Path(item)) for item in inputs or ["-"]]
-    try:
-        sink = _sink(output, sources)
-        try:
-            counts = work(sources, sink)
-            sink.close()  # a failure to write the last bytes is an error like any other
-        except BaseException as exc:
-            _close_quietly(sink)  # the error in flight is the one to report
-            aside = set_aside(Path(output)) if output not in (None, "-") else None
-            if aside is not None and isinstance(exc, LogFilterError):
-                exc.args = (f"{exc}; the output so far is in {aside}",)
-            raise
-    except BrokenPipeError:
-        silence_stdout()
-        raise typer.Exit(0) from None
-    return counts
-
-
-def _sink(output: str | None, sources: list[Source]) -> StreamSink:
-    if output is None or output == "-":
-        if sys.stdout is None:  # started with stdout closed (`>&-`)
-            msg = "<stdout>: standard output is closed; give -o FILE"
-            raise LogFilterError(msg)
-        return StreamSink(sys.stdout.buffer, "<stdout>")
-    target = Path(output)
-    for source in sources:
-        if isinstance(source, FileSource) and target.exists() and target.samefile(source.path):
-            msg = f"{output}: the output is also an input; refusing to overwrite it"
-            raise ConfigError(msg)
-    return StreamSink.to_path(target)
-
-
-def _close_quietly(sink: StreamSink) -> None:
-    try:
-        sink.close()
-    except BrokenPipeError:
-        silence_stdout()
-    except LogFilterError:
-        pass
 
 
 def _check_preview(preview: bool, output: str | None, count: int, prints_data: bool, walk: WalkOptions) -> None:
@@ -212,6 +155,9 @@ def _untag_filter_type(strip: bool, text: str | None, config: Path | None) -> Fi
         raise ConfigError(msg)
     if strip:
         return None
+    from logfilter.rules.config import read_config
+    from logfilter.rules.hashing import read_key
+
     try:
         chosen = parse_filter_type(text) if text is not None else HIDE
         if not chosen.is_hash:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -95,6 +94,8 @@ def _read_lines(lines: Iterable[str], name: str) -> tuple[Options, list[Rule]]:
             section = stripped[1:-1].strip()
             if section not in SECTIONS:
                 msg = f"{where}: unknown section [{section}]"
+                import difflib  # only to say what was meant
+
                 guess = difflib.get_close_matches(section, SECTIONS, n=1)
                 msg += f"; did you mean [{guess[0]}]?" if guess else f"; expected one of: [{FILTER_SECTION}], [{DATA_SECTION}]"
                 raise ConfigError(msg)

@@ -8,7 +8,6 @@ Reports and fingerprints name the key by its id, a keyed digest that does not re
 
 from __future__ import annotations
 
-import hmac
 import os
 import re
 import stat
@@ -41,11 +40,15 @@ class Secret:
     @property
     def id(self) -> str:
         """A name for the key in reports and fingerprints: a keyed digest, not the key."""
+        import hmac  # only where a key is used
+
         return hmac.digest(self.value, _ID_MESSAGE, "sha256").hex()[:16]
 
 
 def pseudonym(secret: Secret, length: int, text: str) -> str:
     """`h:` and the first `length` hex digits of HMAC-SHA256 of the text's bytes (surrogates as the original bytes)."""
+    import hmac
+
     digest = hmac.digest(secret.value, text.encode("utf-8", "surrogateescape"), "sha256")
     return PREFIX + digest.hex()[:length]
 
