@@ -610,23 +610,22 @@ cdef class Scanner:
             return False
         if i < end and d[i] == 34:
             i += 1
-        if end - i >= 6 and memcmp(d + i, b"Event", 5) == 0:
-            i += 5
-        elif end - i >= 8 and memcmp(d + i, b"Request", 7) == 0:
-            i += 7
-        else:
-            return False
-        return 65 <= d[i] <= 90
+        i = self._event_or_request(i, end)
+        return 0 <= i < end and 65 <= d[i] <= 90
+
+    cdef Py_ssize_t _event_or_request(self, Py_ssize_t i, Py_ssize_t end) noexcept:
+        """Where `Event` or `Request` at i ends, or -1."""
+        if end - i >= 5 and memcmp(self._d + i, b"Event", 5) == 0:
+            return i + 5
+        if end - i >= 7 and memcmp(self._d + i, b"Request", 7) == 0:
+            return i + 7
+        return -1
 
     cdef bint _psdk_header(self, Py_ssize_t p, Py_ssize_t end) noexcept:
         """MESSAGE_HEADER's second branch at the line's start: `'(?:Event|Request)[A-Za-z]+' \\('\\d+'\\)`."""
         cdef const unsigned char *d = self._d
-        cdef Py_ssize_t i = p + 1, letters
-        if end - i >= 5 and memcmp(d + i, b"Event", 5) == 0:
-            i += 5
-        elif end - i >= 7 and memcmp(d + i, b"Request", 7) == 0:
-            i += 7
-        else:
+        cdef Py_ssize_t i = self._event_or_request(p + 1, end), letters
+        if i < 0:
             return False
         letters = i
         while i < end and letter(d[i]):

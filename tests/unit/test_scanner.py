@@ -7,39 +7,24 @@ a silent fallback or a wrong character count would hide.
 from __future__ import annotations
 
 import importlib.machinery
-import io
 import subprocess
 import sys
-from collections.abc import Iterator
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from logfilter.engines.registry import Choice, compiled_scanner
-from logfilter.pipeline import run
 from logfilter.rules.compiled import compile_policy
 from logfilter.rules.config import load_policy
-from logfilter.sinks import StreamSink
 from logfilter.stats import Stats
 from tests.conftest import ROOT
+from tests.unit.test_differential import mask
 
 PARTIALS = ("hide-first,3", "hide-last,3", "unhide-first,2", "unhide-last,4", "hide", "tag(<!--,-->)", "skip")
 
 
-class _Chunks:
-    def __init__(self, data: bytes, size: int) -> None:
-        self.name, self._data, self._size = "<test>", data, size
-
-    def chunks(self) -> Iterator[bytes]:
-        for start in range(0, len(self._data), self._size):
-            yield self._data[start : start + self._size]
-
-
-def _mask(data: bytes, default: str, engine: str, chunk: int = 1 << 20) -> tuple[bytes, dict[str, object]]:
-    rules = compile_policy(load_policy(None, default))
-    buffer = io.BytesIO()
-    stats = run([_Chunks(data, chunk)], rules, StreamSink(buffer, "<memory>"), engine=engine)  # type: ignore[arg-type]
-    return buffer.getvalue(), stats.as_dict()
+def _mask(data: bytes, default: str, engine: str) -> tuple:
+    return mask(data, compile_policy(load_policy(None, default)), engine, 1 << 20)
 
 
 class TestInUse:
