@@ -29,7 +29,9 @@ tests/unit/test_differential.py holds output, counts and warnings equal to the r
 """
 
 cimport cython
-from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_FromStringAndSize, PyBytes_GET_SIZE, _PyBytes_Resize
+from cpython.object cimport PyObject
+from cpython.ref cimport Py_INCREF, Py_XDECREF
 from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memchr, memcmp, memcpy
 
@@ -85,19 +87,19 @@ cdef struct Pair:
     Py_ssize_t gap_end  # PSDK: the blanks between key and type
 
 
-cdef inline bint blank(unsigned char c) nogil noexcept:
+cdef inline bint blank(unsigned char c) noexcept nogil:
     return c == 32 or c == 9
 
 
-cdef inline bint digit(unsigned char c) nogil noexcept:
+cdef inline bint digit(unsigned char c) noexcept nogil:
     return 48 <= c <= 57
 
 
-cdef inline bint letter(unsigned char c) nogil noexcept:
+cdef inline bint letter(unsigned char c) noexcept nogil:
     return 65 <= c <= 90 or 97 <= c <= 122
 
 
-cdef inline Py_ssize_t utf8_step(const unsigned char *s, Py_ssize_t i, Py_ssize_t end) nogil noexcept:
+cdef inline Py_ssize_t utf8_step(const unsigned char *s, Py_ssize_t i, Py_ssize_t end) noexcept nogil:
     """Bytes of the character at i: a valid UTF-8 sequence, or one undecodable byte (surrogateescape)."""
     cdef unsigned char c = s[i]
     cdef unsigned char lo = 0x80, hi = 0xBF
@@ -123,7 +125,7 @@ cdef inline Py_ssize_t utf8_step(const unsigned char *s, Py_ssize_t i, Py_ssize_
     return 1
 
 
-cdef inline Py_ssize_t advance(const unsigned char *s, Py_ssize_t i, Py_ssize_t end, Py_ssize_t chars) nogil noexcept:
+cdef inline Py_ssize_t advance(const unsigned char *s, Py_ssize_t i, Py_ssize_t end, Py_ssize_t chars) noexcept nogil:
     """The offset `chars` characters after i (or end)."""
     while chars > 0 and i < end:
         i += utf8_step(s, i, end)
@@ -131,7 +133,7 @@ cdef inline Py_ssize_t advance(const unsigned char *s, Py_ssize_t i, Py_ssize_t 
     return i
 
 
-cdef inline Py_ssize_t count_chars(const unsigned char *s, Py_ssize_t i, Py_ssize_t end) nogil noexcept:
+cdef inline Py_ssize_t count_chars(const unsigned char *s, Py_ssize_t i, Py_ssize_t end) noexcept nogil:
     cdef Py_ssize_t chars = 0
     while i < end:
         i += utf8_step(s, i, end)
@@ -140,11 +142,19 @@ cdef inline Py_ssize_t count_chars(const unsigned char *s, Py_ssize_t i, Py_ssiz
 
 
 def count_lines(bytes data):
-    """The line feeds in `data` (Stats.wrote's count of output lines; a loop the C compiler vectorizes)."""
+    """The line feeds in `data` (Stats.wrote's count of output lines; loops the C compiler vectorizes)."""
     cdef const unsigned char *d = <const unsigned char *>PyBytes_AS_STRING(data)
-    cdef Py_ssize_t i, n = PyBytes_GET_SIZE(data), found = 0
-    for i in range(n):
+    cdef Py_ssize_t i = 0, j, n = PyBytes_GET_SIZE(data), found = 0
+    cdef unsigned char block
+    while n - i >= 255:  # a byte-wide count per 255 bytes: 32 bytes to a vector instruction
+        block = 0
+        for j in range(255):
+            block += d[i + j] == 10
+        found += block
+        i += 255
+    while i < n:
         found += d[i] == 10
+        i += 1
     return found
 
 
@@ -163,6 +173,7 @@ cdef class Scanner:
     cdef const char **_slot_key
     cdef Py_ssize_t *_slot_len
     cdef int *_slot_rule
+    cdef unsigned char _lengths[256]  # 1 at each length some exact key has (255: that long or longer)
     # the block being walked
     cdef bint _in_block, _known, _walker_only, _inside
     cdef int _layout
@@ -179,8 +190,9 @@ cdef class Scanner:
     cdef bytes _data
     cdef const unsigned char *_d
     cdef Py_ssize_t _n, _last, _lineno
-    cdef Py_ssize_t _next_attribute, _next_kvlist, _next_message
-    cdef char *_out
+    cdef Py_ssize_t _next_attribute, _next_kvlist, _next_message, _next_cr
+    cdef PyObject *_buffer  # the output bytes object being written (resized as it grows), or NULL
+    cdef char *_out  # its bytes
     cdef Py_ssize_t _out_len, _out_cap
     # counts, added to Stats at the end of each feed
     cdef long long _n_pairs, _n_copied, _n_masked, _n_tagged, _n_skipped, _n_messages
@@ -191,13 +203,14 @@ cdef class Scanner:
         self._slot_len = NULL
         self._slot_rule = NULL
         self._out = NULL
+        self._buffer = NULL
 
     def __dealloc__(self):
         free(self._specs)
         free(self._slot_key)
         free(self._slot_len)
         free(self._slot_rule)
-        free(self._out)
+        Py_XDECREF(self._buffer)
 
     def __init__(self, rules, stats, on_failure):
         self._walker = Walker(rules, stats, RenderHandler(rules, stats), REGEX, on_failure)
@@ -248,9 +261,9 @@ cdef class Scanner:
         self._d = <const unsigned char *>PyBytes_AS_STRING(data)
         self._n = PyBytes_GET_SIZE(data)
         self._last = 0
-        self._out_len = 0
+        self._out_len = self._out_cap = 0
         self._lineno = lineno
-        self._next_attribute = self._next_kvlist = self._next_message = -1
+        self._next_attribute = self._next_kvlist = self._next_message = self._next_cr = -1
         for index in range(self._nspecs):
             self._changed[index] = None
         self._take()
@@ -264,7 +277,7 @@ cdef class Scanner:
                 self._lineno += 1
         except BaseException:
             self._copy_to(p)
-            out.append(PyBytes_FromStringAndSize(self._out, self._out_len))
+            out.append(self._take_output())
             raise
         finally:
             self._count(lines)
@@ -273,7 +286,7 @@ cdef class Scanner:
             out.append(data)
         else:
             self._copy_to(self._n)
-            out.append(PyBytes_FromStringAndSize(self._out, self._out_len))
+            out.append(self._take_output())
         self._data = None
         self._d = NULL
         return lines
@@ -320,6 +333,8 @@ cdef class Scanner:
             raise MemoryError
         for i in range(slots):
             self._slot_rule[i] = -1
+        for i in range(256):
+            self._lengths[i] = 0
         for text, rule in rules.items():
             key = text.encode("utf-8", "surrogateescape")
             self._keys.append(key)
@@ -329,8 +344,9 @@ cdef class Scanner:
             self._slot_key[slot] = PyBytes_AS_STRING(key)
             self._slot_len[slot] = len(key)
             self._slot_rule[slot] = self._index_of(rule)
+            self._lengths[min(len(key), 255)] = 1
 
-    cdef inline Py_ssize_t _hash(self, const unsigned char *s, Py_ssize_t n) nogil noexcept:
+    cdef inline Py_ssize_t _hash(self, const unsigned char *s, Py_ssize_t n) noexcept nogil:
         cdef unsigned long long h = 1469598103934665603ULL
         cdef Py_ssize_t i
         for i in range(n):
@@ -343,6 +359,8 @@ cdef class Scanner:
         cdef const unsigned char *s = self._d + start
         if not self._exact:
             return self._index_of(self._rule_for(self._data[start:end].decode("utf-8", "surrogateescape")))
+        if not self._lengths[min(n, 255)]:
+            return -1  # no key of this length has a rule
         slot = self._hash(s, n) & (self._slots - 1)
         while self._slot_rule[slot] >= 0:
             if self._slot_len[slot] == n and memcmp(self._slot_key[slot], s, n) == 0:
@@ -353,15 +371,30 @@ cdef class Scanner:
     # ------------------------------------------------------------ output
 
     cdef int _reserve(self, Py_ssize_t more) except -1:
+        """Room for `more` bytes of output: written straight into the bytes object the feed returns."""
         cdef Py_ssize_t need = self._out_len + more
-        cdef char *grown
-        if need > self._out_cap:
-            need = max(need, 2 * self._out_cap, 1 << 16)
-            grown = <char *>realloc(self._out, need)
-            if grown == NULL:
-                raise MemoryError
-            self._out, self._out_cap = grown, need
+        if need <= self._out_cap:
+            return 0
+        need = max(need, 2 * self._out_cap, self._n + (self._n >> 3) + 64)
+        if self._buffer == NULL:
+            buffer = PyBytes_FromStringAndSize(NULL, need)
+            self._buffer = <PyObject *>buffer
+            Py_INCREF(buffer)  # owned by self._buffer from here
+        else:
+            _PyBytes_Resize(&self._buffer, need)
+        self._out = PyBytes_AS_STRING(<object>self._buffer)
+        self._out_cap = need
         return 0
+
+    cdef bytes _take_output(self):
+        """The output written so far, as a bytes object of its own; the next feed starts a new one."""
+        if self._buffer == NULL:
+            return b""
+        _PyBytes_Resize(&self._buffer, self._out_len)
+        taken = <bytes>self._buffer
+        Py_XDECREF(self._buffer)  # now owned by `taken` alone
+        self._buffer, self._out, self._out_cap, self._out_len = NULL, NULL, 0, 0
+        return taken
 
     cdef int _put(self, const void *source, Py_ssize_t n) except -1:
         self._reserve(n)
@@ -516,6 +549,14 @@ cdef class Scanner:
             p += 1
         return column
 
+    cdef bint _has_cr(self, Py_ssize_t p, Py_ssize_t end) noexcept:
+        """Whether the body [p, end) holds a CR (found once per stretch of the chunk, like the hints)."""
+        cdef const unsigned char *hit
+        if self._next_cr < p:
+            hit = <const unsigned char *>memchr(self._d + p, 13, self._n - p)
+            self._next_cr = self._n if hit == NULL else hit - self._d
+        return self._next_cr < end
+
     cdef Py_ssize_t _find(self, Py_ssize_t start, const char *needle, Py_ssize_t size, Py_ssize_t pivot) noexcept:
         """Where `needle` next occurs from `start` (or the end): memchr finds its byte at `pivot`, a rare one."""
         cdef const unsigned char *d = self._d
@@ -553,7 +594,7 @@ cdef class Scanner:
                 q += 1
             size = self._attribute_at(q, end) if q == hint else 0
             at = q + size
-            if size == 0 or at < end and not blank(d[at]) or memchr(d + p, 13, end - p) != NULL:
+            if size == 0 or at < end and not blank(d[at]) or self._has_cr(p, end):
                 return self._hand_over(p, e)  # an opener of another shape, or a look-alike
             self._count_header(p, end)
             self._in_block, self._known, self._walker_only = True, False, False
@@ -703,7 +744,7 @@ cdef class Scanner:
         column = self._width(p, q)
         if d[q] != 39:
             return ENDS if column <= self._indent else HAND_OVER  # deeper: it fails closed there
-        if memchr(d + p, 13, end - p) != NULL:
+        if self._has_cr(p, end):
             return HAND_OVER
         while self._nframes > 0 and self._own[self._nframes - 1] >= column:
             self._nframes -= 1
