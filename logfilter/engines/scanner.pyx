@@ -173,6 +173,9 @@ cdef class Scanner:
     cdef const char **_slot_key
     cdef Py_ssize_t *_slot_len
     cdef int *_slot_rule
+    cdef long long *_slot_changes  # pairs each exact key's own rule changed, added to Stats by _count
+    cdef list _slot_quoted  # each slot's key as printed (quoted), where one is
+    cdef Py_ssize_t _found_slot  # the slot the last _lookup found, or -1
     cdef unsigned char _lengths[256]  # 1 at each length some exact key has (255: that long or longer)
     # the block being walked
     cdef bint _in_block, _known, _walker_only, _inside
@@ -202,6 +205,7 @@ cdef class Scanner:
         self._slot_key = NULL
         self._slot_len = NULL
         self._slot_rule = NULL
+        self._slot_changes = NULL
         self._out = NULL
         self._buffer = NULL
 
@@ -210,6 +214,7 @@ cdef class Scanner:
         free(self._slot_key)
         free(self._slot_len)
         free(self._slot_rule)
+        free(self._slot_changes)
         Py_XDECREF(self._buffer)
 
     def __init__(self, rules, stats, on_failure):
@@ -329,10 +334,13 @@ cdef class Scanner:
         self._slot_key = <const char **>malloc(slots * sizeof(char *))
         self._slot_len = <Py_ssize_t *>malloc(slots * sizeof(Py_ssize_t))
         self._slot_rule = <int *>malloc(slots * sizeof(int))
-        if self._slot_key == NULL or self._slot_len == NULL or self._slot_rule == NULL:
+        self._slot_changes = <long long *>malloc(slots * sizeof(long long))
+        if self._slot_key == NULL or self._slot_len == NULL or self._slot_rule == NULL or self._slot_changes == NULL:
             raise MemoryError
+        self._slot_quoted = [None] * slots
         for i in range(slots):
             self._slot_rule[i] = -1
+            self._slot_changes[i] = 0
         for i in range(256):
             self._lengths[i] = 0
         for text, rule in rules.items():
@@ -344,6 +352,7 @@ cdef class Scanner:
             self._slot_key[slot] = PyBytes_AS_STRING(key)
             self._slot_len[slot] = len(key)
             self._slot_rule[slot] = self._index_of(rule)
+            self._slot_quoted[slot] = b"'" + key + b"'"
             self._lengths[min(len(key), 255)] = 1
 
     cdef inline Py_ssize_t _hash(self, const unsigned char *s, Py_ssize_t n) noexcept nogil:
@@ -357,6 +366,7 @@ cdef class Scanner:
         """The own rule of the key whose name is data[start:end] (without quotes), or -1."""
         cdef Py_ssize_t n = end - start, slot
         cdef const unsigned char *s = self._d + start
+        self._found_slot = -1
         if not self._exact:
             return self._index_of(self._rule_for(self._data[start:end].decode("utf-8", "surrogateescape")))
         if not self._lengths[min(n, 255)]:
@@ -364,6 +374,7 @@ cdef class Scanner:
         slot = self._hash(s, n) & (self._slots - 1)
         while self._slot_rule[slot] >= 0:
             if self._slot_len[slot] == n and memcmp(self._slot_key[slot], s, n) == 0:
+                self._found_slot = slot
                 return self._slot_rule[slot]
             slot = (slot + 1) & (self._slots - 1)
         return -1
@@ -430,6 +441,13 @@ cdef class Scanner:
         stats.tagged += self._n_tagged
         stats.skipped += self._n_skipped
         self._n_messages = self._n_pairs = self._n_copied = self._n_masked = self._n_tagged = self._n_skipped = 0
+        cdef Py_ssize_t slot
+        for slot in range(self._slots if self._exact else 0):
+            if self._slot_changes[slot]:
+                by_key = stats.changed.setdefault(self._texts[self._slot_rule[slot]], {})
+                key = self._slot_quoted[slot]
+                by_key[key] = by_key.get(key, 0) + self._slot_changes[slot]
+                self._slot_changes[slot] = 0
         return 0
 
     cdef int _count_change(self, int rule, Py_ssize_t key_start, Py_ssize_t key_end) except -1:
@@ -901,11 +919,13 @@ cdef class Scanner:
         self._n_pairs += 1
         own = self._lookup(chain[lists].key_start + 1, chain[lists].key_end - 1)
         rule = inherited if inherited >= 0 else own if own >= 0 else self._default
-        self._leaf(p, end, e, chain[lists], lists, rule, value_start, value_end, kind)
+        # A change under the key's own rule is counted in C, by the key's slot.
+        self._leaf(p, end, e, chain[lists], lists, rule, value_start, value_end, kind,
+                   self._found_slot if inherited < 0 and own >= 0 else -1)
         return HANDLED
 
     cdef int _leaf(self, Py_ssize_t p, Py_ssize_t end, Py_ssize_t e, Pair pair, int depth, int rule,
-                   Py_ssize_t value_start, Py_ssize_t value_end, Kind kind) except -1:
+                   Py_ssize_t value_start, Py_ssize_t value_end, Kind kind, Py_ssize_t slot) except -1:
         """Render one leaf pair under `rule` (or the detect rule, when a detector catches its value)."""
         cdef Spec *spec = &self._specs[rule]
         cdef int layout = self._layout
@@ -923,7 +943,11 @@ cdef class Scanner:
             if not caught:
                 self._n_copied += 1
             return 0
-        if not caught:
+        if caught:
+            pass
+        elif slot >= 0:
+            self._slot_changes[slot] += 1
+        else:
             self._count_change(rule, pair.key_start, pair.key_end)
         if effect == E_SKIP:
             self._n_skipped += not caught
