@@ -15,9 +15,10 @@ what it is *sure* the walker would do, line by line:
   ends the block.
 Everything else, and every line while a value is left open or the block's lists nest more
 than MAX_FRAMES deep, is handed to the Walker one line at a time: lines the scanner is not
-sure of (CR inside a line, blank or empty lines, column-0 lines that are no time-stamped
-event, openers of any other shape, PSDK lists and suppressed values, lines that do not
-tokenise: they fail closed there). So a change to the walker's rules is inherited, unless it
+sure of (CR inside a line, a NUL byte, blank or empty lines, column-0 lines that are no
+time-stamped event, openers of any other shape, PSDK lists and suppressed values, lines that
+do not tokenise: they fail closed there), and every free line when the handler changes free
+lines (Handler.changes_free_lines). So a change to the walker's rules is inherited, unless it
 changes one of the cases above.
 
 State crosses chunks in the Walker: at the end of each `feed` the open block and its lists
@@ -167,7 +168,7 @@ cdef class Scanner:
     cdef dict _index
     cdef Spec *_specs
     cdef int _nspecs, _default, _detect
-    cdef bint _exact
+    cdef bint _exact, _free_by_walker
     # the exact keys: open addressing over their bytes
     cdef Py_ssize_t _slots
     cdef const char **_slot_key
@@ -193,7 +194,7 @@ cdef class Scanner:
     cdef bytes _data
     cdef const unsigned char *_d
     cdef Py_ssize_t _n, _last, _lineno
-    cdef Py_ssize_t _next_attribute, _next_kvlist, _next_message, _next_cr
+    cdef Py_ssize_t _next_attribute, _next_kvlist, _next_message, _next_cr, _next_nul
     cdef PyObject *_buffer  # the output bytes object being written (resized as it grows), or NULL
     cdef char *_out  # its bytes
     cdef Py_ssize_t _out_len, _out_cap
@@ -217,8 +218,12 @@ cdef class Scanner:
         free(self._slot_changes)
         Py_XDECREF(self._buffer)
 
-    def __init__(self, rules, stats, on_failure):
-        self._walker = Walker(rules, stats, RenderHandler(rules, stats), REGEX, on_failure)
+    def __init__(self, rules, stats, on_failure, handler=None):
+        """`handler`: run's RenderHandler (by default), or one like it: a handler that renders pairs
+        as treatment.treat does; one that changes free lines (changes_free_lines) gets them all."""
+        handler = handler if handler is not None else RenderHandler(rules, stats)
+        self._walker = Walker(rules, stats, handler, REGEX, on_failure)
+        self._free_by_walker = handler.changes_free_lines
         self._rules, self._stats = rules, stats
         self._rule_objects, self._texts, self._prefixes, self._postfixes, self._changed = [], [], [], [], []
         self._index = {}
@@ -268,7 +273,7 @@ cdef class Scanner:
         self._last = 0
         self._out_len = self._out_cap = 0
         self._lineno = lineno
-        self._next_attribute = self._next_kvlist = self._next_message = self._next_cr = -1
+        self._next_attribute = self._next_kvlist = self._next_message = self._next_cr = self._next_nul = -1
         for index in range(self._nspecs):
             self._changed[index] = None
         self._take()
@@ -542,8 +547,8 @@ cdef class Scanner:
 
     cdef int _line(self, Py_ssize_t p, Py_ssize_t e) except -1:
         cdef int outcome
-        if self._inside or self._walker_only:
-            return self._hand_over(p, e)
+        if self._inside or self._walker_only or self._has_nul(p, e):
+            return self._hand_over(p, e)  # a NUL: how such data is judged is the walker's
         if self._in_block:
             outcome = self._block_line(p, e)
             if outcome == HANDLED:
@@ -551,6 +556,8 @@ cdef class Scanner:
             if outcome == HAND_OVER:
                 return self._hand_over(p, e)
             self._close()
+        if self._free_by_walker:
+            return self._hand_over(p, e)
         return self._free_line(p, e)
 
     cdef inline Py_ssize_t _body_end(self, Py_ssize_t p, Py_ssize_t e) noexcept:
@@ -574,6 +581,14 @@ cdef class Scanner:
             hit = <const unsigned char *>memchr(self._d + p, 13, self._n - p)
             self._next_cr = self._n if hit == NULL else hit - self._d
         return self._next_cr < end
+
+    cdef bint _has_nul(self, Py_ssize_t p, Py_ssize_t end) noexcept:
+        """Whether the line [p, end) holds a NUL byte."""
+        cdef const unsigned char *hit
+        if self._next_nul < p:
+            hit = <const unsigned char *>memchr(self._d + p, 0, self._n - p)
+            self._next_nul = self._n if hit == NULL else hit - self._d
+        return self._next_nul < end
 
     cdef Py_ssize_t _find(self, Py_ssize_t start, const char *needle, Py_ssize_t size, Py_ssize_t pivot) noexcept:
         """Where `needle` next occurs from `start` (or the end): memchr finds its byte at `pivot`, a rare one."""

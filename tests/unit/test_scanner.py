@@ -77,3 +77,10 @@ class TestMasks:
         value = value.translate(None, b"\n\r\x00'")  # no line end, no binary, no closing quote
         data = b"message EventRinging\n\tAttributeUserData\t[1] 00..\n\t\t'K'\t" + quote + value + quote + b"\n"
         assert _mask(data, default, "fast") == _mask(data, default, "reference")
+
+    def test_a_nul_byte_is_the_walkers_to_judge(self) -> None:
+        """A line holding a NUL (inside a block or outside one) masks as the walker says, in C as in Python."""
+        for line in (b"\t\t'K'\t'ab\x00cd'\n", b"\t\t'K'\t\x00\n", b"free \x00 text\n"):
+            data = b"message EventRinging\n\tAttributeUserData\t[1] 00..\n" + line + b"\t\t'P'\t'secret'\n"
+            for default in ("hide", "copy"):
+                assert _mask(data, default, "fast") == _mask(data, default, "reference")
