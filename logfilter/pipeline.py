@@ -4,7 +4,7 @@
 
 Every command goes through it. `run` (run and batch) builds each input's walk in the
 registry (engines/registry.py); scan, keys and preview call `walk_input` with their own
-handler's walk and a NullSink, and read their results from the handler; untag walks with
+handler's walk and a NullSink, and read their results from the handler; `untag` walks with
 its own Walk (engines/untag.py). Follow drives the same InputStream for each followed file,
 framing as the file grows and walking at split points (follow/tail.py).
 """
@@ -16,15 +16,18 @@ from typing import Literal, Protocol
 
 from logfilter.engines.handler import OnFailure, Walk
 from logfilter.engines.registry import Choice, EngineName, Format
+from logfilter.engines.untag import ADVICE as UNTAG_ADVICE
+from logfilter.engines.untag import TagPair, UntagStats, untag_walk
 from logfilter.errors import ConfigError, InputError, LogFilterError
 from logfilter.framing import END, LINES, MAX_LINE, REST, BoundedFramer, Part
 from logfilter.rules.compiled import Rules
+from logfilter.rules.filters import FilterType
 from logfilter.sinks import Sink
 from logfilter.sources.files import Source
 from logfilter.sources.sniff import SNIFF_SIZE, Verdict, judge
 from logfilter.stats import Stats
 
-__all__ = ["InputStream", "failure_reporter", "refusal", "run", "walk_input"]
+__all__ = ["InputStream", "failure_reporter", "refusal", "run", "untag", "walk_input"]
 
 OnError = Literal["redact", "fail"]
 Warn = Callable[[str], None]
@@ -165,6 +168,29 @@ def run(
         on_failure = failure_reporter(lambda lineno, name=name: f"{name}:{lineno}", on_error, warn, choice.fate)
         for _written in walk_input(source, choice.build(name, rules, stats, on_failure), sink, stats, max_line=max_line):
             pass  # run reads every input to its end
+    return stats
+
+
+def untag(
+    sources: Iterable[Source],
+    pairs: Iterable[TagPair],
+    filter_type: FilterType | None,
+    sink: Sink,
+    *,
+    warn: Warn = lambda message: None,
+    stats: UntagStats | None = None,
+) -> UntagStats:
+    """Untag every source in order into the sink, flushing after every chunk; return the counts.
+
+    A tag with no closing tag on its line, and a line too long to read whole, are reported
+    through `warn` by input and line, never by content (engines/untag.py:untag_walk).
+    """
+    stats = stats if stats is not None else UntagStats()
+    pairs = tuple(pairs)
+    for source in sources:
+        walk = untag_walk(source.name, pairs, filter_type, stats, warn)
+        for _written in walk_input(source, walk, sink, stats, advice=UNTAG_ADVICE):
+            pass  # every input is read to its end
     return stats
 
 

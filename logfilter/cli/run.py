@@ -18,9 +18,9 @@ from logfilter.cli.options import RULES, WALK, RuleOptions, WalkOptions, shared_
 from logfilter.cli.printing import capped_warnings, say, silence_stdout
 from logfilter.cli.types import InputFile, WholeNumber
 from logfilter.engines.untag import DEFAULT_PAIR, config_pairs, parse_tags
-from logfilter.engines.untag import run as run_untag
 from logfilter.errors import ConfigError, LogFilterError
 from logfilter.pipeline import run as run_pipeline
+from logfilter.pipeline import untag as run_untag
 from logfilter.rules.compiled import Rules
 from logfilter.rules.config import read_config
 from logfilter.rules.filters import HIDE, FilterType, FilterTypeError, parse_filter_type

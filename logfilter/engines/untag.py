@@ -7,8 +7,9 @@ fails closed: the rest of the line is hidden. What a filter type does to a tagge
 rules/treatment.py's, as for a pair.
 
 Tags may be on any line, so untag is no pair handler of the walker: UntagWalk is a second
-implementation of the Walk protocol the loop (pipeline.py) drives. A line longer than the
-bound cannot be read whole, so where a tagged value on it ends is unknown: it is hidden whole.
+implementation of the Walk protocol the loop drives (pipeline.untag, beside pipeline.run). A
+line longer than the bound cannot be read whole, so where a tagged value on it ends is
+unknown: it is hidden whole.
 """
 
 from __future__ import annotations
@@ -25,12 +26,9 @@ from logfilter.framing import HEAD, MORE
 from logfilter.parsing.events import WHITESPACE
 from logfilter.parsing.model import Layout
 from logfilter.parsing.regex_parser import token
-from logfilter.pipeline import walk_input
 from logfilter.rules import treatment
 from logfilter.rules.config import read_config
 from logfilter.rules.filters import DEFAULT_POSTFIX, DEFAULT_PREFIX, HIDDEN, MAX_TAG_LENGTH, FilterType
-from logfilter.sinks import Sink
-from logfilter.sources.files import Source
 
 TagPair = tuple[str, str]
 DEFAULT_PAIR: TagPair = (DEFAULT_PREFIX, DEFAULT_POSTFIX)
@@ -276,32 +274,19 @@ class UntagWalk:
         return b""
 
 
-def run(
-    sources: Iterable[Source],
-    pairs: Iterable[TagPair],
-    filter_type: FilterType | None,
-    sink: Sink,
-    *,
-    warn: Warn = lambda message: None,
-    stats: UntagStats | None = None,
-) -> UntagStats:
-    """Untag every source in order into the sink, flushing after every chunk; return the counts.
+def untag_walk(
+    name: str, pairs: tuple[TagPair, ...], filter_type: FilterType | None, stats: UntagStats, warn: Warn
+) -> UntagWalk:
+    """The walk of the input called `name` for the loop (pipeline.untag).
 
     A tag with no closing tag on its line, and a line too long to read whole, are reported
     through `warn` by input and line, never by content.
     """
-    stats = stats if stats is not None else UntagStats()
-    pairs = tuple(pairs)
-    for source in sources:
-        name = source.name
 
-        def on_failure(lineno: int, name: str = name) -> None:
-            warn(f"{name}:{lineno}: a tag opened with no closing tag on the line; hid the rest of the line (failed closed)")
+    def on_failure(lineno: int) -> None:
+        warn(f"{name}:{lineno}: a tag opened with no closing tag on the line; hid the rest of the line (failed closed)")
 
-        def on_long(lineno: int, name: str = name) -> None:
-            warn(f"{name}:{lineno}: a line too long to read whole; hid it whole (failed closed)")
+    def on_long(lineno: int) -> None:
+        warn(f"{name}:{lineno}: a line too long to read whole; hid it whole (failed closed)")
 
-        walk = UntagWalk(Untagger(pairs, filter_type, stats, on_failure), on_long)
-        for _written in walk_input(source, walk, sink, stats, advice=ADVICE):
-            pass  # every input is read to its end
-    return stats
+    return UntagWalk(Untagger(pairs, filter_type, stats, on_failure), on_long)

@@ -16,8 +16,8 @@ from logfilter.audit.keys import KeyInventory
 from logfilter.audit.preview import examples, render
 from logfilter.audit.scan import Scanner
 from logfilter.engines.untag import DEFAULT_PAIR
-from logfilter.engines.untag import run as untag_run
 from logfilter.framing import MAX_LINE
+from logfilter.pipeline import untag as untag_run
 from logfilter.rules.compiled import compile_policy
 from logfilter.rules.config import load_policy
 from logfilter.rules.filters import HIDE

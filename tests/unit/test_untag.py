@@ -1,4 +1,4 @@
-"""Untagger and untag.run: examples of each treatment, and round trips through `run` with tag()."""
+"""Untagger and pipeline.untag: examples of each treatment, and round trips through `run` with tag()."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 from logfilter.engines.untag import DEFAULT_PAIR, TagPair, Untagger, UntagStats, config_pairs, parse_tags
-from logfilter.engines.untag import run as untag_run
 from logfilter.errors import ConfigError
 from logfilter.pipeline import run
+from logfilter.pipeline import untag as untag_run
 from logfilter.rules.compiled import compile_policy
 from logfilter.rules.config import Policy, Rule
 from logfilter.rules.filters import HIDE, parse_filter_type
