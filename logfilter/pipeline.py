@@ -47,15 +47,15 @@ class Counts(Protocol):
 class InputStream:
     """One input on its way through the loop: its head judged as it arrives, framed, walked.
 
-    `frame` and `walk` are two steps, so follow can hold framed lines until a split point.
+    `frame` and `walk_parts` are two steps, so follow can hold framed lines until a split point.
     `head`: the input's first bytes already seen (a restart inside them); `judge_at_end`: an
     input shorter than the head is judged whole at its end (not a followed file, which may grow).
     """
 
     def __init__(
-        self, engine: Walk, refuse: Refuse, max_line: int = MAX_LINE, head: bytes = b"", judge_at_end: bool = True
+        self, walk: Walk, refuse: Refuse, max_line: int = MAX_LINE, head: bytes = b"", judge_at_end: bool = True
     ) -> None:
-        self.engine = engine  # follow swaps in a new one at a split point when the rules change
+        self.walk = walk  # follow swaps in a new one at a split point when the rules change
         self._refuse = refuse
         self._framer = BoundedFramer(max_line)
         self._head = head[:SNIFF_SIZE]
@@ -80,20 +80,20 @@ class InputStream:
             self._judge(partial=False)  # the whole input, shorter than a head, seen as one
         return self._framer.finish()
 
-    def walk(self, parts: Iterable[Part], lineno: int, out: list[bytes]) -> int:
+    def walk_parts(self, parts: Iterable[Part], lineno: int, out: list[bytes]) -> int:
         """Append the walk's output for `parts` (the first line is `lineno`) to `out`; return the lines read.
 
         Output for the lines before a failure that raises is already in `out`.
         """
-        engine, done = self.engine, 0
+        walk, done = self.walk, 0
         for kind, data in parts:
             if kind == LINES:
-                done += engine.feed(data, lineno + done, out)
+                done += walk.feed(data, lineno + done, out)
             elif kind == REST:
-                out.append(engine.process(data, lineno + done))
+                out.append(walk.process(data, lineno + done))
                 done += 1
             else:
-                out.append(engine.overlong(data, kind, lineno + done))
+                out.append(walk.overlong(data, kind, lineno + done))
                 done += kind == END
         return done
 
@@ -109,7 +109,7 @@ def refusal(name: str, advice: str = ADVICE) -> Refuse:
 
 
 def walk_input(
-    source: Source, engine: Walk, sink: Sink, counts: Counts, *, max_line: int = MAX_LINE, advice: str = ADVICE
+    source: Source, walk: Walk, sink: Sink, counts: Counts, *, max_line: int = MAX_LINE, advice: str = ADVICE
 ) -> Iterator[None]:
     """The loop over one input; yields after the output of each chunk is written (a caller may stop there).
 
@@ -117,7 +117,7 @@ def walk_input(
     it is complete. An InputError from the walk stops it, the output before the line that
     raised written first.
     """
-    stream = InputStream(engine, refusal(source.name, advice), max_line)
+    stream = InputStream(walk, refusal(source.name, advice), max_line)
     lineno = 0
     for chunk in source.chunks():
         parts = stream.frame(chunk)
@@ -126,17 +126,17 @@ def walk_input(
             continue
         out: list[bytes] = []
         try:
-            lineno += stream.walk(parts, lineno + 1, out)
+            lineno += stream.walk_parts(parts, lineno + 1, out)
         except InputError:
             _write(sink, b"".join(out), counts)  # everything before the line that stopped the run
             raise
-        _write(sink, b"".join(out), counts, engine.mid_line)
+        _write(sink, b"".join(out), counts, walk.mid_line)
         yield
     out = []
-    stream.walk(stream.finish(), lineno + 1, out)
+    stream.walk_parts(stream.finish(), lineno + 1, out)
     if out:
         _write(sink, b"".join(out), counts)
-    held = engine.flush(True)
+    held = walk.flush(True)
     if held:
         _write(sink, held, counts)
 

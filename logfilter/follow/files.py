@@ -1,4 +1,4 @@
-"""The files being followed: each one's Tail, its output and output name, and the engine it is read with."""
+"""The files being followed: each one's Tail, its output and output name, and the walk it is read with."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ def choice(options: Options) -> Choice:
     return Choice(options.engine, options.output_format, options.all_lines)
 
 
-def build_engine(options: Options, rules: Rules, stats: Stats, on_failure: OnFailure, file: str) -> Walk:
+def build_walk(options: Options, rules: Rules, stats: Stats, on_failure: OnFailure, file: str) -> Walk:
     """The walk a followed file is read with (`file`: its name, for the JSON objects)."""
     return choice(options).build(file, rules, stats, on_failure)
 
@@ -61,7 +61,7 @@ class Files:
             output = self._stdout
         else:
             output = FileOutput(self.output_path(rel), keep=at.out if not fresh else 0)
-        tail = Tail(path, fd, key, output, self.engine(key, path), self.stats, at)
+        tail = Tail(path, fd, key, output, self.walk_for(key, path), self.stats, at)
         tail.quiet_since = monotonic()
         if self._stdout is not None:
             tail.intent = lambda end: self._intent(tail, end)
@@ -79,8 +79,8 @@ class Files:
         assert self.outdir is not None
         return self.outdir / (f"{rel}.jsonl" if self.options.output_format == "jsonl" else rel)
 
-    def engine(self, key: Key, path: Path | None = None) -> Walk:
-        """A new engine for the file `key`, with the rules in use; its failed lines noted up to MAX_NOTES."""
+    def walk_for(self, key: Key, path: Path | None = None) -> Walk:
+        """A new walk for the file `key`, with the rules in use; its failed lines noted up to MAX_NOTES."""
 
         def name() -> str:
             tail = self.tails.get(key)
@@ -95,13 +95,13 @@ class Files:
 
         fate = choice(self.options).fate  # as run says it
         on_failure = failure_reporter(lambda lineno: f"{name()}:{lineno}", self.options.on_error, warn, fate)
-        return build_engine(self.options, self.rules, self.stats, on_failure, str(path) if path is not None else name())
+        return build_walk(self.options, self.rules, self.stats, on_failure, str(path) if path is not None else name())
 
     def reload(self, rules: Rules) -> None:
         """Read with `rules` from now on: each file takes them at its next split point."""
         self.rules = rules
         for tail in self.tails.values():
-            tail.next_engine = self.engine(tail.key)
+            tail.next_walk = self.walk_for(tail.key)
 
     def moved(self, tail: Tail, path: Path, rel: Path) -> None:
         """The file is now at `path`; with -o, its output is renamed to `rel`."""

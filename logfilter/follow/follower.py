@@ -5,7 +5,7 @@ by name, so rotation is a change of name to keep up with:
 
 - a new file under a followed name (a Genesys segment, or the file after a rotation) is
   followed from its start (discovery.py, restarts.py);
-- a rename (logrotate) keeps the file's reader and engine; with -o, its output is renamed
+- a rename (logrotate) keeps the file's reader and walk; with -o, its output is renamed
   the same way (files.py). A file no longer under a followed name, renamed away or deleted,
   is read to its end while it is still open, then finished (rotation.py);
 - a truncation (copytruncate) is met by finishing the old text from its copy beside it,

@@ -34,7 +34,7 @@ class Rotation:
             # bytes at the old offsets may already be new text.
             self.say(f"{path}: truncated; following it from its start (no copy of the old text beside it)")
             tail.end_text()
-            tail.restart(fd, key, files.engine(key))
+            tail.restart(fd, key, files.walk_for(key))
             return
         cpath, cfd, ckey = copy
         self.say(f"{path}: truncated; finishing its old text from its copy {cpath}")

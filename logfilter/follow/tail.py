@@ -40,22 +40,22 @@ class NotText(LogFilterError):
 
 
 class Tail:
-    """One input file being followed into one Output through one engine.
+    """One input file being followed into one Output through one walk.
 
     The file is read by offset (pread), so a rename does not disturb it and a deleted file
     is read to its end while it is open.
     """
 
     def __init__(
-        self, path: Path, fd: int, key: Key, output: Output, engine: Walk, stats: Stats, at: Checkpoint
+        self, path: Path, fd: int, key: Key, output: Output, walk: Walk, stats: Stats, at: Checkpoint
     ) -> None:
         self.path, self.fd, self.key = path, fd, key
         self.fingerprint = Fingerprint.of(fd)
         self.output, self.stats = output, stats
         # A restart inside the head goes on judging it from the bytes already read.
         head = os.pread(fd, min(at.offset, SNIFF_SIZE), 0) if at.offset else b""
-        self.stream = InputStream(engine, self._refuse, head=head, judge_at_end=False)
-        self.next_engine: Walk | None = None  # new rules, taken at the next split point
+        self.stream = InputStream(walk, self._refuse, head=head, judge_at_end=False)
+        self.next_walk: Walk | None = None  # new rules, taken at the next split point
         self.parts: list[Part] = []  # framed and not yet taken (a failed write stops taking)
         self.held: list[bytes] = []  # whole lines read and not yet emitted
         self.held_size = 0
@@ -68,7 +68,7 @@ class Tail:
         self.quiet_since = 0.0  # when the file last grew
         self.retiring: float | None = None  # since when it is no longer under a followed name
         self.failed = False  # stopped by an unparsable line under --on-error fail
-        self.unflushed = False  # lines went into the engine with no flush after them (jsonl holds them)
+        self.unflushed = False  # lines went into the walk with no flush after them (jsonl holds them)
         self.sent = 0  # input offset that records handed to the output may reach (stdout)
         self.intent: Callable[[int], None] | None = None  # told that before a write
         self._unwritten: tuple[bytes, int, int, bool] | None = None
@@ -78,13 +78,13 @@ class Tail:
         return printable(str(self.path))
 
     @property
-    def engine(self) -> Walk:
+    def walk(self) -> Walk:
         """The walk of this file (the stream's)."""
-        return self.stream.engine
+        return self.stream.walk
 
-    @engine.setter
-    def engine(self, engine: Walk) -> None:
-        self.stream.engine = engine
+    @walk.setter
+    def walk(self, walk: Walk) -> None:
+        self.stream.walk = walk
 
     def lag(self) -> int:
         """Input bytes not yet emitted."""
@@ -140,19 +140,19 @@ class Tail:
         for kind, rest in self.stream.finish():
             if kind == REST:
                 out: list[bytes] = []
-                self.stream.walk([(kind, rest)], self.line + 1, out)
-                self._unwritten = (b"".join(out) + self.engine.flush(True), len(rest), 1, True)
+                self.stream.walk_parts([(kind, rest)], self.line + 1, out)
+                self._unwritten = (b"".join(out) + self.walk.flush(True), len(rest), 1, True)
                 self._write_unwritten()
             else:
                 self.parts.append((kind, rest))
                 self._take_parts()
 
-    def restart(self, fd: int, key: Key, engine: Walk) -> None:
+    def restart(self, fd: int, key: Key, walk: Walk) -> None:
         """Start over on a file that was truncated: the same output, a fresh walk, from byte 0."""
-        self.fd, self.key, self.next_engine = fd, key, None
+        self.fd, self.key, self.next_walk = fd, key, None
         self.sent = 0
         self.fingerprint = Fingerprint.of(fd)
-        self.stream, self.parts = InputStream(engine, self._refuse, judge_at_end=False), []
+        self.stream, self.parts = InputStream(walk, self._refuse, judge_at_end=False), []
         self.held, self.held_size, self.split = [], 0, -1
         self.offset = self.emitted = self.line = self.size = 0
         self.checkpoint = Checkpoint(0, 0, self.output.end)
@@ -175,7 +175,7 @@ class Tail:
             del self.parts[0]
             out: list[bytes] = []
             try:
-                self.stream.walk([(kind, data)], self.line + 1, out)
+                self.stream.walk_parts([(kind, data)], self.line + 1, out)
             except InputError:
                 self.failed = True  # stopped at this line's head: nothing more is read or emitted
                 raise
@@ -209,21 +209,21 @@ class Tail:
         # A split point inside a value left open (or an overlong line) is no record boundary:
         # there the new rules would start with no block open, and its lines would pass in clear.
         if (
-            self.next_engine is not None
-            and not self.engine.inside_value
+            self.next_walk is not None
+            and not self.walk.inside_value
             and (self.checkpoint.offset == self.emitted or is_split(data))
         ):
-            self.engine, self.next_engine = self.next_engine, None  # new rules start at a split point
+            self.walk, self.next_walk = self.next_walk, None  # new rules start at a split point
         out: list[bytes] = []
         try:
-            lines = self.stream.walk([(LINES, data)], self.line + 1, out) if data else 0
-            if not flush or at_split and self.engine.inside_value:
+            lines = self.stream.walk_parts([(LINES, data)], self.line + 1, out) if data else 0
+            if not flush or at_split and self.walk.inside_value:
                 at_split, self.unflushed = False, True  # the value, and its message, go on after it
             else:
-                out.append(self.engine.flush(at_split))  # what an engine of whole messages (jsonl) holds
+                out.append(self.walk.flush(at_split))  # what a walk of whole messages (jsonl) holds
                 self.unflushed = False
         except InputError:
-            self.failed = True  # its engine stopped inside a line: nothing more is read or emitted
+            self.failed = True  # its walk stopped inside a line: nothing more is read or emitted
             done = b"".join(out)  # the lines before the one that stopped it
             self.output.write(done)
             self.stats.wrote(done)
@@ -232,7 +232,7 @@ class Tail:
         self._write_unwritten()
 
     def _write_unwritten(self) -> None:
-        """Write the output the engine made last; if that fails, keep it for the next try."""
+        """Write the output the walk made last; if that fails, keep it for the next try."""
         if self._unwritten is None:
             return
         data, size, lines, at_split = self._unwritten
@@ -240,9 +240,9 @@ class Tail:
             self.intent(self.emitted + size)
         self.output.write(data)  # raises LogFilterError
         self._unwritten = None
-        self.stats.wrote(data, self.engine.mid_line)
+        self.stats.wrote(data, self.walk.mid_line)
         self.emitted += size
         self.line += lines
-        # No block open: a fresh engine would go on alike (unless a value is left open).
-        if (at_split or self.engine.idle) and not self.engine.inside_value:
+        # No block open: a fresh walk would go on alike (unless a value is left open).
+        if (at_split or self.walk.idle) and not self.walk.inside_value:
             self.checkpoint = Checkpoint(self.emitted, self.line, self.output.end)
