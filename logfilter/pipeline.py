@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Literal, Protocol
 
 from logfilter.engines.handler import OnFailure, Walk
-from logfilter.engines.registry import Choice, EngineName, Format
+from logfilter.engines.registry import EngineName, Format, WalkChoice
 from logfilter.engines.untag import ADVICE as UNTAG_ADVICE
 from logfilter.engines.untag import TagPair, UntagStats, untag_walk
 from logfilter.errors import ConfigError, InputError, LogFilterError
@@ -162,7 +162,7 @@ def run(
     memory stays bounded whatever the input.
     """
     stats = stats if stats is not None else Stats()
-    choice = Choice(engine, output_format, all_lines)
+    choice = WalkChoice(engine, output_format, all_lines)
     for source in sources:
         name = source.name
         on_failure = failure_reporter(lambda lineno, name=name: f"{name}:{lineno}", on_error, warn, choice.fate)

@@ -26,8 +26,8 @@ Format = Literal["tlib", "jsonl"]
 
 
 @dataclass(frozen=True, slots=True)
-class Choice:
-    """An engine and an output format, as the user chose them."""
+class WalkChoice:
+    """An engine and an output format, as the user chose them: what each input's walk is built from."""
 
     engine: EngineName = "fast"
     output_format: Format = "tlib"

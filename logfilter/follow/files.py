@@ -8,7 +8,7 @@ from pathlib import Path
 from time import monotonic
 
 from logfilter.engines.handler import OnFailure, Walk
-from logfilter.engines.registry import Choice
+from logfilter.engines.registry import WalkChoice
 from logfilter.errors import LogFilterError
 from logfilter.follow import state
 from logfilter.follow.health import Health
@@ -24,9 +24,9 @@ from logfilter.stats import Stats
 MAX_NOTES = 5  # lines failed closed noted on stderr per file; the rest are counted
 
 
-def choice(options: Options) -> Choice:
+def choice(options: Options) -> WalkChoice:
     """The engine and output format the followed files are read with (engines/registry.py)."""
-    return Choice(options.engine, options.output_format, options.all_lines)
+    return WalkChoice(options.engine, options.output_format, options.all_lines)
 
 
 def build_walk(options: Options, rules: Rules, stats: Stats, on_failure: OnFailure, file: str) -> Walk:
