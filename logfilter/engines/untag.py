@@ -32,7 +32,9 @@ from logfilter.rules.filters import DEFAULT_POSTFIX, DEFAULT_PREFIX, HIDDEN, MAX
 
 TagPair = tuple[str, str]
 DEFAULT_PAIR: TagPair = (DEFAULT_PREFIX, DEFAULT_POSTFIX)
-FAILED_CLOSED = HIDDEN.encode()
+# What replaces the text untag fails closed on (the rest of a line after a tag that does not
+# close, a line too long to read), unquoted: it is no KV value (the walker's is FAILED_KV_LINE).
+FAILED_TEXT = HIDDEN.encode()
 _SUPPRESSED = treatment.SUPPRESSED.encode()
 _QUOTES = (b"'", b'"')
 _CR = ord("\r")
@@ -156,7 +158,7 @@ class Untagger:
                 counted = start
                 self.stats.failed_closed += 1
                 self._on_failure(lineno)
-                out += (data[copied:start], FAILED_CLOSED)
+                out += (data[copied:start], FAILED_TEXT)
                 copied = at = end
                 continue
             value_end, span_end = close
@@ -263,7 +265,7 @@ class UntagWalk:
             stats.failed_closed += 1
             self._on_long(lineno)
             self._long, self._tail = True, piece[-2:]
-            return piece[: len(piece) - len(piece.lstrip(WHITESPACE))] + FAILED_CLOSED
+            return piece[: len(piece) - len(piece.lstrip(WHITESPACE))] + FAILED_TEXT
         self._tail = (self._tail + piece)[-2:]
         if part == MORE:
             return b""

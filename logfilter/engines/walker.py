@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import final
 
-from logfilter.engines.blocks import DROP, FAILED_CLOSED, NORMAL, OPAQUE, TAB_STOP, Block, Frame, belongs, split_eol, width
+from logfilter.engines.blocks import DROP, FAILED_KV_LINE, NORMAL, OPAQUE, TAB_STOP, Block, Frame, belongs, split_eol, width
 from logfilter.engines.handler import REFERENCE, REGEX, Handler, OnFailure, Parser, defined
 from logfilter.framing import HEAD, MORE
 from logfilter.parsing import events
@@ -247,7 +247,7 @@ class Walker:
         # the lines of a value it left open, wherever they start (parsing/events.py).
         block.frames.append(Frame(column, None, OPAQUE))
         self._awaiting = events.opened(body)
-        return indent + FAILED_CLOSED + eol
+        return indent + FAILED_KV_LINE + eol
 
     def _continued(self, block: Block, body: bytes, eol: bytes, lineno: int) -> bytes:
         """A line after a failed line that left a value open: masked, up to the line closing it."""
@@ -257,7 +257,7 @@ class Walker:
         if events.closes(body, self._awaiting):  # type: ignore[arg-type]
             self._awaiting = None
         self._failed(lineno, block.attribute)
-        return body[: len(body) - len(stripped)] + FAILED_CLOSED + eol
+        return body[: len(body) - len(stripped)] + FAILED_KV_LINE + eol
 
     def overlong(self, piece: bytes, part: int, lineno: int) -> bytes:
         """The output for one part (HEAD, MORE or END, framing.py) of a line longer than the framer holds.
@@ -293,7 +293,7 @@ class Walker:
             self._handler.long_line(head, lineno, False)
             self._long_quote, self._awaiting = self._awaiting, None
             self._failed(lineno, block.attribute)
-            return head[:lead] + FAILED_CLOSED
+            return head[:lead] + FAILED_KV_LINE
         self._awaiting = None
         if block is not None and belongs(block, head):
             self._handler.long_line(head, lineno, False)
