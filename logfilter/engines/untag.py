@@ -39,8 +39,9 @@ _SUPPRESSED = treatment.SUPPRESSED.encode()
 _QUOTES = (b"'", b'"')
 _CR = ord("\r")
 
-# Called with the line number of a tag that has no closing tag on its line.
-OnFailure = Callable[[int], None]
+# Called with the line number of a tag that has no closing tag on its line, or of a line too long
+# to read whole: untag hid what it could not read (failed closed). The walker's is handler.OnFailure.
+OnUntagFailure = Callable[[int], None]
 Warn = Callable[[str], None]
 ADVICE = "decompress it first, e.g. zcat app.log.gz | logfilter untag"
 
@@ -117,7 +118,7 @@ class Untagger:
         pairs: Iterable[TagPair],
         filter_type: FilterType | None = None,
         stats: UntagStats | None = None,
-        on_failure: OnFailure = lambda lineno: None,
+        on_failure: OnUntagFailure = lambda lineno: None,
     ) -> None:
         self.stats = stats if stats is not None else UntagStats()
         self._filter_type = None if filter_type is not None and filter_type.action == "copy" else filter_type
@@ -237,7 +238,7 @@ class UntagWalk:
 
     idle = True  # nothing is held between lines
 
-    def __init__(self, untagger: Untagger, on_long: OnFailure) -> None:
+    def __init__(self, untagger: Untagger, on_long: OnUntagFailure) -> None:
         self._untagger = untagger
         self._on_long = on_long
         self._long = False
