@@ -65,7 +65,7 @@ class Follower:
         self._wake = threading.Event()
         self._rescan = True
         self._reload: Callable[[], Rules] | None = None
-        self._rules: RulesFile | None = None  # watched rules file
+        self._rules_file: RulesFile | None = None  # the rules file watched (watch_config), if any
 
     # -- what /metrics and the file watcher read ----------------------------------------------
     @property
@@ -97,7 +97,7 @@ class Follower:
     # -- control, from signal handlers and file events ---------------------------------------
     def watch_config(self, path: Path, load: Callable[[], Rules]) -> None:
         """Reload the rules when `path` changes (as SIGHUP does); keep them when it goes away."""
-        self._rules = RulesFile(path, load)
+        self._rules_file = RulesFile(path, load)
 
     def stop(self) -> None:
         self._stop.set()
@@ -226,14 +226,14 @@ class Follower:
 
     def _check_config(self) -> None:
         """Reload a rules file that changed; say once that it went away (the rules in use stay)."""
-        if self._rules is None:
+        if self._rules_file is None:
             return
-        seen = self._rules.look()
+        seen = self._rules_file.look()
         if seen == "gone":
-            self.health.config = f"rules file {printable(str(self._rules.path))} is gone; the last good rules are in use"
+            self.health.config = f"rules file {printable(str(self._rules_file.path))} is gone; the last good rules are in use"
             self.say(f"warning: {self.health.config}")
         elif seen == "changed":
-            self._reload = self._rules.load
+            self._reload = self._rules_file.load
 
     # -- checkpoints ------------------------------------------------------------------------
     def _save(self, durable: bool) -> None:
