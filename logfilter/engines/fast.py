@@ -25,8 +25,8 @@ from logfilter.engines.render import RenderHandler
 from logfilter.engines.walker import REGEX, Walker
 from logfilter.errors import InputError
 from logfilter.parsing import regex_parser
-from logfilter.parsing.lark_parser import message_header_regex
 from logfilter.parsing.model import Layout
+from logfilter.parsing.terminals import message_header_regex
 from logfilter.rules import treatment
 from logfilter.rules.compiled import Rules
 from logfilter.rules.filters import FilterType

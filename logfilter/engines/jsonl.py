@@ -22,8 +22,8 @@ import orjson
 from logfilter.engines.blocks import Block, Frame
 from logfilter.engines.handler import Handler
 from logfilter.parsing.events import WHITESPACE, continues_message
-from logfilter.parsing.lark_parser import message_header_regex
 from logfilter.parsing.model import KVLine, Opener, Pair
+from logfilter.parsing.terminals import message_header_regex
 from logfilter.rules import treatment
 from logfilter.rules.compiled import Rules
 from logfilter.rules.filters import FilterType

@@ -19,7 +19,7 @@ from logfilter.follow.outputs import Checkpoint, FileOutput
 from logfilter.follow.state import Saved, StateFile
 from logfilter.follow.tail import Key
 from logfilter.parsing.events import last_event
-from logfilter.parsing.lark_parser import message_header_regex
+from logfilter.parsing.terminals import message_header_regex
 from logfilter.sources.files import CHUNK
 
 

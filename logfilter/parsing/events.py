@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from logfilter.parsing.lark_parser import message_header_regex, terminal_regex
+from logfilter.parsing.terminals import message_header_regex, terminal_regex
 
 # A line starting with any of these is indented; one made only of them carries no data.
 WHITESPACE = b" \t\r\v\f"

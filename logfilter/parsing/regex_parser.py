@@ -17,8 +17,9 @@ import re
 from functools import cache, lru_cache
 
 from logfilter.parsing.events import WHITESPACE
-from logfilter.parsing.lark_parser import VALUE_KINDS, ParseFailed, terminal_regex
+from logfilter.parsing.lark_parser import VALUE_KINDS, ParseFailed
 from logfilter.parsing.model import KVLine, Layout, Opener, Pair, Value, ValueKind
+from logfilter.parsing.terminals import terminal_regex
 
 
 @cache

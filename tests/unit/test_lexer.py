@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from hypothesis import example, given, settings
 
-from logfilter.parsing import lark_parser, regex_parser
+from logfilter.parsing import lark_parser, regex_parser, terminals
+from logfilter.parsing.grammar import build
 from logfilter.parsing.lark_parser import ParseFailed
 from tests.strategies import any_kv_line, c_line, noise_line, psdk_line
 from tests.unit.test_engine import ERROR_EXAMPLES
@@ -79,7 +80,7 @@ KEY_AS_FIRST_WRITTEN = r"'(?:[^'\r\n]|'(?![ \t]|\(list\)))*'"
 def test_key_terminal_takes_what_its_first_form_took(text: str) -> None:
     import re
 
-    old, new = re.compile(KEY_AS_FIRST_WRITTEN), re.compile(lark_parser.terminal_regex("KEY"))
+    old, new = re.compile(KEY_AS_FIRST_WRITTEN), re.compile(terminals.terminal_regex("KEY"))
     for start in range(len(text)):
         first, now = old.match(text, start), new.match(text, start)
         assert (first and first.span()) == (now and now.span())
@@ -95,7 +96,7 @@ def test_every_header_match_holds_a_hint(text: str) -> None:
     from logfilter.engines.fast import HEADER_HINTS
 
     for candidate in (text, "message Event" + text, "'Event" + text + "' ('1')"):
-        found = lark_parser.message_header_regex().search(candidate.encode("utf-8", "surrogateescape"))
+        found = terminals.message_header_regex().search(candidate.encode("utf-8", "surrogateescape"))
         if found is not None:
             assert any(hint in found.group() for hint in HEADER_HINTS), candidate
 
@@ -110,6 +111,13 @@ def test_every_psdk_opener_holds_kvlist(text: str) -> None:
     from logfilter.engines.fast import KVLIST
 
     for candidate in (text, text + " KVList:", "KVList:" + text):
-        found = re.compile(lark_parser.terminal_regex("PSDK_KVLIST_LINE")).match(candidate)
+        found = re.compile(terminals.terminal_regex("PSDK_KVLIST_LINE")).match(candidate)
         if found is not None:
             assert KVLIST.decode() in found.group(), candidate
+
+
+def test_terminals_are_the_reference_parsers() -> None:
+    """terminals.py reads the grammar without building a parser: each terminal as the parser has it."""
+    parser = build("tlib", lark_parser.START)
+    for terminal in parser.terminals:
+        assert terminals.terminal_regex(terminal.name) == terminal.pattern.to_regexp(), terminal.name
