@@ -22,7 +22,7 @@ from pathlib import Path
 from logfilter.errors import ConfigError
 from logfilter.framing import MAX_LINE
 from logfilter.parsing import lark_parser, regex_parser
-from logfilter.parsing.lark_parser import ParseFailed
+from logfilter.parsing.model import ParseFailed
 from logfilter.pipeline import run
 from logfilter.rules.compiled import compile_policy
 from logfilter.rules.config import load_policy

@@ -23,8 +23,7 @@ from logfilter.engines.handler import REFERENCE, REGEX, Handler, OnFailure, Pars
 from logfilter.framing import HEAD, MORE
 from logfilter.parsing import events
 from logfilter.parsing.events import WHITESPACE
-from logfilter.parsing.lark_parser import ParseFailed
-from logfilter.parsing.model import KVLine, Layout, Opener
+from logfilter.parsing.model import KVLine, Layout, Opener, ParseFailed
 from logfilter.parsing.terminals import message_header_regex, opener_hint_regex
 from logfilter.rules.compiled import Rules
 from logfilter.rules.filters import FilterType

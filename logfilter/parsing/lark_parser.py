@@ -11,16 +11,8 @@ from lark import Lark, Token, Transformer
 from lark.exceptions import LarkError
 
 from logfilter.parsing.grammar import build
-from logfilter.parsing.model import KVLine, Layout, Opener, Pair, Value
-from logfilter.parsing.terminals import kv_attribute_regex
-
-# The kind of value each value terminal carries.
-VALUE_KINDS = {"QUOTED": "str", "DQUOTED": "str", "INT": "int", "BINARY": "bin"}
-
-
-class ParseFailed(Exception):
-    """The line is not of the shape the grammar expects. Carries no input text."""
-
+from logfilter.parsing.model import KVLine, Layout, Opener, Pair, ParseFailed, Value
+from logfilter.parsing.terminals import VALUE_KINDS, kv_attribute_regex
 
 class _ToModel(Transformer):
     """Builds Opener, KVLine and Pair objects directly while LALR parses (no tree kept)."""

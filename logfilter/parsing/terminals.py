@@ -1,4 +1,4 @@
-"""The grammar's terminals as regular expressions: what is matched in lines without parsing them.
+"""The grammar's terminals as regular expressions, and the kind of value each value terminal carries.
 
 grammars/tlib.lark writes each terminal once; the walker (message headers, opener hints),
 parsing/events.py and the regex parser take their patterns from here. The grammar is read in
@@ -17,6 +17,9 @@ import re
 from functools import cache
 
 from logfilter.parsing.grammar import terminals
+
+# The kind of value each value terminal carries.
+VALUE_KINDS = {"QUOTED": "str", "DQUOTED": "str", "INT": "int", "BINARY": "bin"}
 
 
 @cache

@@ -12,7 +12,8 @@ from hypothesis import strategies as st
 from logfilter.engines.render import RenderHandler
 from logfilter.engines.walker import REFERENCE, Walker
 from logfilter.framing import LINES, BoundedFramer, Part
-from logfilter.parsing.lark_parser import ParseFailed, parse_kv_line, parse_opener
+from logfilter.parsing.lark_parser import parse_kv_line, parse_opener
+from logfilter.parsing.model import ParseFailed
 from logfilter.pipeline import run
 from logfilter.rules.compiled import compile_policy
 from logfilter.rules.config import load_policy

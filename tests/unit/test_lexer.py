@@ -7,7 +7,7 @@ from hypothesis import example, given, settings
 
 from logfilter.parsing import lark_parser, regex_parser, terminals
 from logfilter.parsing.grammar import build
-from logfilter.parsing.lark_parser import ParseFailed
+from logfilter.parsing.model import ParseFailed
 from tests.strategies import any_kv_line, c_line, noise_line, psdk_line
 from tests.unit.test_engine import ERROR_EXAMPLES
 
