@@ -24,7 +24,7 @@ from logfilter.framing import HEAD, MORE
 from logfilter.parsing import events
 from logfilter.parsing.events import WHITESPACE
 from logfilter.parsing.model import KVLine, Layout, Opener, ParseFailed
-from logfilter.parsing.terminals import message_header_regex, opener_hint_regex
+from logfilter.parsing.terminals import opener_hint_regex
 from logfilter.rules.compiled import Rules
 from logfilter.rules.filters import FilterType
 from logfilter.stats import Stats
@@ -54,7 +54,6 @@ class Walker:
         self._long_quote: bytes | None = None
         self._long_tail = b""
         self._long_size = 0
-        self._headers = message_header_regex()
         self._opener_hint = opener_hint_regex()
 
     @property
@@ -154,7 +153,7 @@ class Walker:
 
     def _free_line(self, body: bytes, lineno: int, tell: bool = True) -> None:
         """Count a message header; tell the handler (unless not `tell`); open a block at an opener."""
-        if self._headers.search(body):
+        if events.message_header(body) is not None:
             self._stats.messages += 1
         opener = self._opener(body)
         if tell and self._told_free is not None:
