@@ -42,7 +42,7 @@ class Files:
     ) -> None:
         self.options, self.rules, self.stats, self.health, self.say = options, rules, stats, health, say
         self.tails: dict[Key, Tail] = {}
-        self.names: dict[Key, Path] = {}  # output name (relative to OUTDIR) of each tail
+        self._names: dict[Key, Path] = {}  # output name (relative to OUTDIR) of each tail
         self.outdir = options.outdir.resolve() if options.outdir else None
         self.rotations: dict[str, int] = {"renamed": 0, "truncated": 0, "deleted": 0, "new": 0}
         self.outputs_recreated = 0  # outputs deleted or replaced by someone else, started again
@@ -66,8 +66,20 @@ class Files:
         if self._stdout is not None:
             tail.intent = lambda end: self._intent(tail, end)
         self.tails[key] = tail
-        self.names[key] = rel
+        self._names[key] = rel
         return tail
+
+    def name_of(self, key: Key) -> Path:
+        """The output name (relative to OUTDIR) of the followed file `key`."""
+        return self._names[key]
+
+    def owner_of(self, rel: Path) -> Tail | None:
+        """The followed file whose output is named `rel`, if any."""
+        return next((self.tails[key] for key, name in self._names.items() if name == rel), None)
+
+    def rotated(self, kind: str) -> None:
+        """Count a rotation for /metrics: renamed, truncated, deleted or new."""
+        self.rotations[kind] += 1
 
     def _intent(self, tail: Tail, end: int) -> None:
         # Before records go to stdout, the state says they may have gone: a restart counts them.
@@ -107,20 +119,20 @@ class Files:
         """The file is now at `path`; with -o, its output is renamed to `rel`."""
         if path != tail.path:
             self.say(f"{tail.path}: renamed to {path}")
-            self.rotations["renamed"] += 1
+            self.rotated("renamed")
         tail.path = path
-        if self.outdir is not None and rel != self.names[tail.key]:
+        if self.outdir is not None and rel != self._names[tail.key]:
             self._move_output(tail, rel)
             self._save(False)  # a restart must look for the output under its new name
 
     def _move_output(self, tail: Tail, rel: Path) -> None:
         assert isinstance(tail.output, FileOutput) and self.outdir is not None
         for other in self.tails.values():  # a chain of renames: move the one in the way aside
-            if other is not tail and self.names[other.key] == rel and isinstance(other.output, FileOutput):
+            if other is not tail and self._names[other.key] == rel and isinstance(other.output, FileOutput):
                 aside = part_path(other.output.path)
                 other.output.rename(aside)
         tail.output.rename(self.output_path(rel))
-        self.names[tail.key] = rel
+        self._names[tail.key] = rel
 
     def rekey(self, tail: Tail, fd: int, key: Key) -> None:
         """The tail reads the file open on `fd` now (the copy of the one it read)."""
@@ -128,7 +140,7 @@ class Files:
         del self.tails[old]
         tail.fd, tail.key = fd, key
         self.tails[key] = tail
-        self.names[key] = self.names.pop(old)
+        self._names[key] = self._names.pop(old)
         self._notes[key] = self._notes.pop(old, 0)
 
     def start_retiring(self, tail: Tail, now: float, why: str) -> None:
@@ -137,7 +149,7 @@ class Files:
             tail.retiring = now
             self.say(f"{tail.path}: {why}; reading it to its end")
             if why == "deleted":
-                self.rotations["deleted"] += 1
+                self.rotated("deleted")
 
     def close(self, tail: Tail) -> None:
         os.close(tail.fd)
@@ -147,7 +159,7 @@ class Files:
         """Close the file and its output, and follow it no more."""
         self.close(tail)
         del self.tails[tail.key]
-        self.names.pop(tail.key, None)
+        self._names.pop(tail.key, None)
 
     def problem(self, tail: Tail, exc: Exception) -> None:
         """The file cannot be read or its output written now: said once, on /healthz until it passes."""
@@ -175,7 +187,7 @@ class Files:
 
     def entries(self) -> list[dict[str, object]]:
         """Each file's entry in the state file."""
-        return [state.entry(tail, self.names[tail.key]) for tail in self.tails.values()]
+        return [state.entry(tail, self._names[tail.key]) for tail in self.tails.values()]
 
     def sync(self) -> None:
         """Flush the outputs to disk (before the checkpoints that count on them)."""

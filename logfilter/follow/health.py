@@ -30,3 +30,8 @@ class Health:
 
     def solved(self, where: str) -> None:
         self.problems.pop(where, None)
+
+    def solved_except(self, prefix: str, still: set[str]) -> None:
+        """The problems at places starting with `prefix` are gone, but for those in `still`."""
+        for where in [where for where in self.problems if where.startswith(prefix) and where not in still]:
+            del self.problems[where]
