@@ -61,10 +61,8 @@ class Files:
             output = self._stdout
         else:
             output = FileOutput(self.output_path(rel), keep=at.out if not fresh else 0)
-        tail = Tail(path, fd, key, output, self.walk_for(key, path), self.stats, at)
-        tail.quiet_since = monotonic()
-        if self._stdout is not None:
-            tail.intent = lambda end: self._intent(tail, end)
+        intent = self._intent if self._stdout is not None else None
+        tail = Tail(path, fd, key, output, self.walk_for(key, path), self.stats, at, quiet_since=monotonic(), intent=intent)
         self.tails[key] = tail
         self._names[key] = rel
         return tail
@@ -81,9 +79,8 @@ class Files:
         """Count a rotation for /metrics: renamed, truncated, deleted or new."""
         self.rotations[kind] += 1
 
-    def _intent(self, tail: Tail, end: int) -> None:
-        # Before records go to stdout, the state says they may have gone: a restart counts them.
-        tail.sent = end
+    def _intent(self) -> None:
+        # Before records go to stdout, the state says they may have gone (tail.sent): a restart counts them.
         self._save(False)
 
     def output_path(self, rel: Path) -> Path:
@@ -113,14 +110,14 @@ class Files:
         """Read with `rules` from now on: each file takes them at its next split point."""
         self.rules = rules
         for tail in self.tails.values():
-            tail.next_walk = self.walk_for(tail.key)
+            tail.walk_from_next_split(self.walk_for(tail.key))
 
     def moved(self, tail: Tail, path: Path, rel: Path) -> None:
         """The file is now at `path`; with -o, its output is renamed to `rel`."""
         if path != tail.path:
             self.say(f"{tail.path}: renamed to {path}")
             self.rotated("renamed")
-        tail.path = path
+        tail.renamed(path)
         if self.outdir is not None and rel != self._names[tail.key]:
             self._move_output(tail, rel)
             self._save(False)  # a restart must look for the output under its new name
@@ -138,7 +135,7 @@ class Files:
         """The tail reads the file open on `fd` now (the copy of the one it read)."""
         old = tail.key
         del self.tails[old]
-        tail.fd, tail.key = fd, key
+        tail.reads(fd, key)
         self.tails[key] = tail
         self._names[key] = self._names.pop(old)
         self._notes[key] = self._notes.pop(old, 0)
@@ -146,7 +143,7 @@ class Files:
     def start_retiring(self, tail: Tail, now: float, why: str) -> None:
         """The file is no longer under a followed name: it is read to its end, then finished."""
         if tail.retiring is None:
-            tail.retiring = now
+            tail.retire(now)
             self.say(f"{tail.path}: {why}; reading it to its end")
             if why == "deleted":
                 self.rotated("deleted")
@@ -176,13 +173,10 @@ class Files:
             self.say(f"warning: {printable(str(output.path))}: the output was deleted or replaced; writing it again from here")
             output.close()
             try:
-                tail.output = FileOutput(output.path, keep=0)
+                tail.output_replaced(FileOutput(output.path, keep=0))  # a restart re-sends what went since
             except LogFilterError as exc:
-                tail.output = output  # writes fail and are retried; /healthz says why
-                self.health.problem(f"io:{tail.key}", str(exc))
+                self.health.problem(f"io:{tail.key}", str(exc))  # the old output stays: writes fail and are retried
                 continue
-            at = tail.checkpoint
-            tail.checkpoint = Checkpoint(at.offset, at.line, 0)  # a restart re-sends what went since
             self.outputs_recreated += 1
 
     def entries(self) -> list[dict[str, object]]:

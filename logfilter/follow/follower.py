@@ -29,7 +29,6 @@ from logfilter.follow.discovery import Discovery
 from logfilter.follow.files import Files
 from logfilter.follow.health import Health
 from logfilter.follow.options import Options, Say
-from logfilter.follow.outputs import FINGERPRINT, Fingerprint
 from logfilter.follow.restarts import Restarts
 from logfilter.follow.rotation import Rotation
 from logfilter.follow.state import StateFile
@@ -129,7 +128,7 @@ class Follower:
         self.restarts.load()
         self._scan(first=True)
         self._save(durable=True)
-        self.health.state = "following"
+        self.health.set_state("following")
         next_scan = monotonic() + SCAN
         try:
             while not self._stop.is_set():
@@ -150,7 +149,7 @@ class Follower:
                     self._wake.wait(TICK)
                     self._wake.clear()
         finally:
-            self.health.state = "stopping"
+            self.health.set_state("stopping")
             self._drain()
 
     def _drain(self) -> None:
@@ -194,8 +193,7 @@ class Follower:
             self.files.problem(tail, exc)
             return False
         self.health.solved(f"io:{tail.key}")
-        if tail.fingerprint.size < min(tail.size, FINGERPRINT):
-            tail.fingerprint = Fingerprint.of(tail.fd)  # the file was shorter than a fingerprint
+        tail.refresh_fingerprint()  # the file may have been shorter than a fingerprint
         return more
 
     def _scan(self, first: bool = False) -> None:
@@ -216,11 +214,11 @@ class Follower:
             rules = load()
         except ConfigError as exc:
             self.reloads["failed"] += 1
-            self.health.config = f"rules not reloaded ({exc}); the last good rules are in use"
+            self.health.rules_note(f"rules not reloaded ({exc}); the last good rules are in use")
             self.say(f"reload: {exc}; keeping the rules in use")
             return
         self.reloads["done"] += 1
-        self.health.config = ""
+        self.health.rules_note("")
         self.files.reload(rules)
         self.say("reloaded the rules; each file takes them at its next message")
 
@@ -230,8 +228,9 @@ class Follower:
             return
         seen = self._rules_file.look()
         if seen == "gone":
-            self.health.config = f"rules file {printable(str(self._rules_file.path))} is gone; the last good rules are in use"
-            self.say(f"warning: {self.health.config}")
+            note = f"rules file {printable(str(self._rules_file.path))} is gone; the last good rules are in use"
+            self.health.rules_note(note)
+            self.say(f"warning: {note}")
         elif seen == "changed":
             self._reload = self._rules_file.load
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from logfilter.engines.handler import Walk
 from logfilter.errors import InputError, LogFilterError
-from logfilter.follow.outputs import Checkpoint, Fingerprint, Output
+from logfilter.follow.outputs import FINGERPRINT, Checkpoint, Fingerprint, Output
 from logfilter.framing import END, HEAD, LINES, REST, Part
 from logfilter.parsing.events import is_split, last_split
 from logfilter.pipeline import InputStream
@@ -47,7 +47,17 @@ class Tail:
     """
 
     def __init__(
-        self, path: Path, fd: int, key: Key, output: Output, walk: Walk, stats: Stats, at: Checkpoint
+        self,
+        path: Path,
+        fd: int,
+        key: Key,
+        output: Output,
+        walk: Walk,
+        stats: Stats,
+        at: Checkpoint,
+        *,
+        quiet_since: float = 0.0,
+        intent: Callable[[], None] | None = None,
     ) -> None:
         self.path, self.fd, self.key = path, fd, key
         self.fingerprint = Fingerprint.of(fd)
@@ -65,12 +75,12 @@ class Tail:
         self.line = at.line  # input lines whose output is written
         self.checkpoint = at
         self.size = at.offset  # the file's size when last looked at
-        self.quiet_since = 0.0  # when the file last grew
+        self.quiet_since = quiet_since  # when the file last grew
         self.retiring: float | None = None  # since when it is no longer under a followed name
         self.failed = False  # stopped by an unparsable line under --on-error fail
         self.unflushed = False  # lines went into the walk with no flush after them (jsonl holds them)
         self.sent = 0  # input offset that records handed to the output may reach (stdout)
-        self.intent: Callable[[int], None] | None = None  # told that before a write
+        self.intent = intent  # told before a write that moves `sent` (stdout)
         self._unwritten: tuple[bytes, int, int, bool] | None = None
 
     @property
@@ -85,6 +95,33 @@ class Tail:
     @walk.setter
     def walk(self, walk: Walk) -> None:
         self.stream.walk = walk
+
+    def renamed(self, path: Path) -> None:
+        """The file is at `path` now (it is read by its descriptor: nothing else changes)."""
+        self.path = path
+
+    def reads(self, fd: int, key: Key) -> None:
+        """Read the file open on `fd`, known as `key`, from now on (the copy of the one read so far)."""
+        self.fd, self.key = fd, key
+
+    def retire(self, now: float) -> None:
+        """The file is no longer under a followed name since `now`: it is read to its end, then finished."""
+        self.retiring = now
+
+    def walk_from_next_split(self, walk: Walk) -> None:
+        """Take `walk` (new rules) at the next split point."""
+        self.next_walk = walk
+
+    def output_replaced(self, output: Output) -> None:
+        """Write to `output` (a new file under the old output's name) from here on: a restart re-sends what went since."""
+        self.output = output
+        at = self.checkpoint
+        self.checkpoint = Checkpoint(at.offset, at.line, 0)
+
+    def refresh_fingerprint(self) -> None:
+        """Fingerprint the file again if it was shorter than a fingerprint when last taken."""
+        if self.fingerprint.size < min(self.size, FINGERPRINT):
+            self.fingerprint = Fingerprint.of(self.fd)
 
     def lag(self) -> int:
         """Input bytes not yet emitted."""
@@ -237,7 +274,8 @@ class Tail:
             return
         data, size, lines, at_split = self._unwritten
         if self.intent is not None:
-            self.intent(self.emitted + size)
+            self.sent = self.emitted + size
+            self.intent()
         self.output.write(data)  # raises LogFilterError
         self._unwritten = None
         self.stats.wrote(data, self.walk.mid_line)
