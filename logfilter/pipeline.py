@@ -22,7 +22,7 @@ from logfilter.errors import ConfigError, InputError, LogFilterError
 from logfilter.framing import END, LINES, MAX_LINE, REST, BoundedFramer, Part
 from logfilter.rules.compiled import Rules
 from logfilter.rules.filters import FilterType
-from logfilter.sinks import Sink
+from logfilter.sinks.streams import Sink
 from logfilter.sources.files import Source
 from logfilter.sources.sniff import SNIFF_SIZE, Verdict, judge
 from logfilter.stats import Stats

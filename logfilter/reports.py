@@ -12,7 +12,7 @@ from pathlib import Path
 import orjson
 
 from logfilter.errors import ConfigError, LogFilterError
-from logfilter.sinks import AtomicFile
+from logfilter.sinks.atomic import AtomicFile
 
 
 def write(path: Path, content: Mapping[str, object]) -> None:

@@ -26,7 +26,7 @@ from logfilter.parsing.model import ParseFailed
 from logfilter.pipeline import run
 from logfilter.rules.compiled import compile_policy
 from logfilter.rules.config import load_policy
-from logfilter.sinks import StreamSink
+from logfilter.sinks.streams import StreamSink
 
 CANARY = b"Zq8CanaryXw"
 # Longer than the smaller line bound run_path uses (64): such a line goes to the engine in parts.

@@ -28,7 +28,7 @@ from logfilter.engines.registry import WalkChoice
 from logfilter.errors import LogFilterError
 from logfilter.pipeline import OnError, run
 from logfilter.rules.compiled import Rules
-from logfilter.sinks import StreamSink
+from logfilter.sinks.streams import StreamSink
 from logfilter.sources.archives import (
     DAMAGE,
     DECOMPRESSORS,

@@ -25,7 +25,7 @@ from logfilter.rules.compiled import Rules
 from logfilter.rules.config import read_config
 from logfilter.rules.filters import HIDE, FilterType, FilterTypeError, parse_filter_type
 from logfilter.rules.hashing import read_key
-from logfilter.sinks import StreamSink, set_aside
+from logfilter.sinks.streams import StreamSink, set_aside
 from logfilter.sources.files import FileSource, Source, StdinSource
 
 app = commands()

@@ -17,7 +17,7 @@ from logfilter.follow.outputs import Checkpoint, FileOutput, Output, StdoutOutpu
 from logfilter.follow.tail import Key, Tail
 from logfilter.pipeline import failure_reporter
 from logfilter.rules.compiled import Rules
-from logfilter.sinks import part_path
+from logfilter.sinks.atomic import part_path
 from logfilter.sources.archives import printable
 from logfilter.stats import Stats
 

@@ -20,7 +20,7 @@ from logfilter.errors import ConfigError, InputError
 from logfilter.pipeline import run
 from logfilter.rules.compiled import Rules, compile_policy
 from logfilter.rules.config import load_policy
-from logfilter.sinks import StreamSink
+from logfilter.sinks.streams import StreamSink
 from logfilter.sources.sniff import SNIFF_SIZE, sniff
 from tests.conftest import GOLDEN, ROOT, SAMPLES, case_args, golden_cases, load_keyed_policy
 from tests.strategies import block, log_text, policy_args

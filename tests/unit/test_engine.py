@@ -17,7 +17,7 @@ from logfilter.parsing.model import ParseFailed
 from logfilter.pipeline import run
 from logfilter.rules.compiled import compile_policy
 from logfilter.rules.config import load_policy
-from logfilter.sinks import StreamSink
+from logfilter.sinks.streams import StreamSink
 from logfilter.stats import Stats
 
 OPEN = b"\tAttributeUserData\t[561] 00 14 00 00..\n"

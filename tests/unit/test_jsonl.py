@@ -14,7 +14,7 @@ from logfilter.errors import ConfigError
 from logfilter.pipeline import failure_reporter, run
 from logfilter.rules.compiled import Rules, compile_policy
 from logfilter.rules.config import load_policy
-from logfilter.sinks import StreamSink
+from logfilter.sinks.streams import StreamSink
 from logfilter.sources.sniff import SNIFF_SIZE, sniff
 from logfilter.stats import Stats
 from tests.conftest import SAMPLES, case_args, golden_cases, load_keyed_policy

@@ -21,7 +21,7 @@ from logfilter.pipeline import untag as untag_run
 from logfilter.rules.compiled import compile_policy
 from logfilter.rules.config import load_policy
 from logfilter.rules.filters import HIDE
-from logfilter.sinks import StreamSink
+from logfilter.sinks.streams import StreamSink
 from logfilter.sources.files import StreamSource
 
 CANARY = b"Zq8LongLine"

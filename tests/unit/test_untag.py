@@ -17,7 +17,7 @@ from logfilter.pipeline import untag as untag_run
 from logfilter.rules.compiled import compile_policy
 from logfilter.rules.config import Policy, Rule
 from logfilter.rules.filters import HIDE, parse_filter_type
-from logfilter.sinks import StreamSink
+from logfilter.sinks.streams import StreamSink
 from tests.strategies import LIST_KEY, TAG_KEYS, TAG_STRINGS, kv_log
 
 COMMENT: TagPair = ("<!--", "-->")
