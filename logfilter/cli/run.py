@@ -25,7 +25,7 @@ from logfilter.rules.compiled import Rules
 from logfilter.rules.config import read_config
 from logfilter.rules.filters import HIDE, FilterType, FilterTypeError, parse_filter_type
 from logfilter.rules.hashing import read_key
-from logfilter.sinks.streams import StreamSink, set_aside
+from logfilter.sinks.streams import StreamSink, set_aside, std
 from logfilter.sources.files import FileSource, Source, StdinSource
 
 app = commands()
@@ -151,10 +151,11 @@ def _stream(inputs: list[str] | None, output: str | None, work: Callable[[list[S
 
 def _sink(output: str | None, sources: list[Source]) -> StreamSink:
     if output is None or output == "-":
-        if sys.stdout is None:  # started with stdout closed (`>&-`)
-            msg = "<stdout>: standard output is closed; give -o FILE"
-            raise LogFilterError(msg)
-        return StreamSink(sys.stdout.buffer, "<stdout>")
+        try:
+            stdout = std("stdout")
+        except LogFilterError as exc:  # started with stdout closed (`>&-`)
+            raise LogFilterError(f"{exc}; give -o FILE") from None
+        return StreamSink(stdout.buffer, "<stdout>")
     target = Path(output)
     for source in sources:
         if isinstance(source, FileSource) and target.exists() and target.samefile(source.path):

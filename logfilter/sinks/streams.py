@@ -2,16 +2,27 @@
 
 A stream is stdout or a file (run, untag; batch writes each text log into an AtomicFile's
 stream, sinks/atomic.py); an output file that stopped short is set aside, never left looking
-complete. Nowhere is the NullSink of scan, keys and preview (and of the benchmarks).
+complete. Nowhere is the NullSink of scan, keys and preview (and of the benchmarks). `std`
+is the one check that a standard stream is open at all.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, Protocol, TextIO
 
 from logfilter.errors import LogFilterError
+
+
+def std(name: str) -> TextIO:
+    """sys.stdin or sys.stdout; a LogFilterError when the process was started with it closed (`>&-`)."""
+    stream = getattr(sys, name)
+    if stream is None:
+        msg = f"<{name}>: standard {name[3:]}put is closed"
+        raise LogFilterError(msg)
+    return stream
 
 
 class Sink(Protocol):
