@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Literal, Protocol
 
 from logfilter.engines.handler import OnFailure, Walk
-from logfilter.engines.registry import EngineName, Format, WalkChoice
+from logfilter.engines.registry import FATES, EngineName, Format, WalkChoice
 from logfilter.engines.untag import ADVICE as UNTAG_ADVICE
 from logfilter.engines.untag import TagPair, UntagStats, untag_walk
 from logfilter.errors import ConfigError, InputError, LogFilterError
@@ -195,7 +195,7 @@ def untag(
 
 
 def failure_reporter(
-    where: Callable[[int], str], on_error: OnError, warn: Warn, fate: str = "masked it whole"
+    where: Callable[[int], str], on_error: OnError, warn: Warn, fate: str = FATES["tlib"].one
 ) -> OnFailure:
     """What a walk calls for a KV line it cannot parse: stop with InputError, or warn.
 

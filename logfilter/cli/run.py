@@ -17,6 +17,7 @@ from logfilter.cli.command import Command, commands
 from logfilter.cli.options import RULES, WALK, RuleOptions, WalkOptions, shared_options
 from logfilter.cli.printing import capped_warnings, say, silence_stdout
 from logfilter.cli.types import InputFile, WholeNumber
+from logfilter.engines.registry import FATES
 from logfilter.engines.untag import DEFAULT_PAIR, config_pairs, parse_tags
 from logfilter.errors import ConfigError, LogFilterError
 from logfilter.pipeline import run as run_pipeline
@@ -77,7 +78,7 @@ def run(
         output_format=walk.output_format, all_lines=walk.all_lines,
     ))  # fmt: skip
     if counts.failed_closed:
-        fate = "left out" if walk.output_format == "jsonl" else "masked whole"
+        fate = FATES[walk.output_format].many  # the warnings' words for it are the registry's too
         say(f"{counts.failed_closed} lines inside KV blocks could not be parsed and were {fate}")
     if stats:
         say(counts.summary())
