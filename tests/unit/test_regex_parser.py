@@ -10,7 +10,7 @@ from logfilter.parsing import lark_parser, regex_parser, terminals
 from logfilter.parsing.grammar import build
 from logfilter.parsing.model import ParseFailed
 from tests.strategies import any_kv_line, c_line, noise_line, psdk_line
-from tests.unit.test_engine import ERROR_EXAMPLES
+from tests.unit.test_blocks import ERROR_EXAMPLES
 
 
 def lark_kv(text: str, layout: str) -> object:
