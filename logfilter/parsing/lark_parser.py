@@ -14,6 +14,7 @@ from logfilter.parsing.grammar import build
 from logfilter.parsing.model import KVLine, Layout, Opener, Pair, ParseFailed, Value
 from logfilter.parsing.terminals import VALUE_KINDS, kv_attribute_regex
 
+
 class _ToModel(Transformer):
     """Builds Opener, KVLine and Pair objects directly while LALR parses (no tree kept)."""
 

@@ -45,8 +45,7 @@ class StreamSink:
         try:
             return cls(open(path, "wb"), str(path), owned=True)
         except OSError as exc:
-            msg = f"{path}: cannot write the output ({exc.strerror or exc})"
-            raise LogFilterError(msg) from None
+            raise _unwritable(str(path), exc) from None
 
     def write(self, data: bytes) -> None:
         try:
@@ -54,8 +53,7 @@ class StreamSink:
         except BrokenPipeError:
             raise
         except OSError as exc:
-            msg = f"{self._name}: cannot write the output ({exc.strerror or exc})"
-            raise LogFilterError(msg) from None
+            raise _unwritable(self._name, exc) from None
 
     def flush(self) -> None:
         if self._live:
@@ -67,13 +65,16 @@ class StreamSink:
         except BrokenPipeError:
             raise
         except OSError as exc:
-            msg = f"{self._name}: cannot write the output ({exc.strerror or exc})"
-            raise LogFilterError(msg) from None
+            raise _unwritable(self._name, exc) from None
 
     def close(self) -> None:
         self._flush()
         if self._owned:
             self._stream.close()
+
+
+def _unwritable(name: str, exc: OSError) -> LogFilterError:
+    return LogFilterError(f"{name}: cannot write the output ({exc.strerror or exc})")
 
 
 def set_aside(path: Path) -> Path | None:
