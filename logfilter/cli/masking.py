@@ -7,7 +7,6 @@ closed and the counts said on stderr.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
@@ -15,7 +14,7 @@ from typing import TypeVar
 from logfilter.cli.printing import capped_warnings, say, silence_stdout
 from logfilter.errors import ConfigError, LogFilterError
 from logfilter.rules.compiled import Rules
-from logfilter.sinks import StreamSink, set_aside
+from logfilter.sinks.streams import StreamSink, set_aside, std
 from logfilter.sources.files import FileSource, Source, StdinSource
 
 Counts = TypeVar("Counts")
@@ -36,7 +35,9 @@ def mask_logs(
     if counts is None:
         return  # the reader went away
     if counts.failed_closed:
-        fate = "left out" if output_format == "jsonl" else "masked whole"
+        from logfilter.engines.registry import FATES
+
+        fate = FATES[output_format].many  # the warnings' words for it are the registry's too
         say(f"{counts.failed_closed} lines inside KV blocks could not be parsed and were {fate}")
     if stats:
         say(counts.summary())
@@ -71,10 +72,11 @@ def stream(
 
 def _sink(output: str | None, sources: list[Source]) -> StreamSink:
     if output is None or output == "-":
-        if sys.stdout is None:  # started with stdout closed (`>&-`)
-            msg = "<stdout>: standard output is closed; give -o FILE"
-            raise LogFilterError(msg)
-        return StreamSink(sys.stdout.buffer, "<stdout>")
+        try:
+            stdout = std("stdout")
+        except LogFilterError as exc:  # started with stdout closed (`>&-`)
+            raise LogFilterError(f"{exc}; give -o FILE") from None
+        return StreamSink(stdout.buffer, "<stdout>")
     target = Path(output)
     for source in sources:
         if isinstance(source, FileSource) and target.exists() and target.samefile(source.path):

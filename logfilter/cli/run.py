@@ -20,7 +20,7 @@ from logfilter.cli.types import InputFile, WholeNumber
 from logfilter.errors import ConfigError
 from logfilter.rules.compiled import Rules
 from logfilter.rules.filters import HIDE, FilterType, FilterTypeError, parse_filter_type
-from logfilter.sinks import StreamSink
+from logfilter.sinks.streams import StreamSink
 from logfilter.sources.files import Source
 
 app = commands()
@@ -99,7 +99,7 @@ def untag(
     A tag with no closing tag on its line hides the rest of the line (failed closed).
     """
     from logfilter.engines.untag import DEFAULT_PAIR, config_pairs, parse_tags
-    from logfilter.engines.untag import run as run_untag
+    from logfilter.pipeline import untag as run_untag
 
     chosen = _untag_filter_type(strip, filter_type, config)
     pairs = [DEFAULT_PAIR, *(parse_tags(text) for text in tags or ())]

@@ -1,7 +1,7 @@
 """The small interfaces of a walk: Handler, Parser, and the Walk the loop drives.
 
 The walker tells its Handler what it meets and reads lines with its Parser; the loop
-(pipeline.py) drives a Walk: the Walker, the fast path (fast.py) or untag (untag.py).
+(pipeline.py) drives a Walk: the Walker, the compiled scanner (scanner.pyx) or untag (untag.py).
 
 The walker (walker.py) owns the block logic: which lines belong to a KV block, lists and
 their indentation, values left open over several lines, overlong lines, failing closed, and
@@ -130,7 +130,7 @@ REGEX = Parser(regex_parser.parse_kv_line, regex_parser.parse_opener)  # regexes
 
 
 class Walk(Protocol):
-    """What the loop (pipeline.py) drives for one input: the Walker, the fast path, untag."""
+    """What the loop (pipeline.py) drives for one input: the Walker, the compiled scanner, untag."""
 
     @property
     def idle(self) -> bool: ...  # nothing open: a fresh walk started here would go on alike

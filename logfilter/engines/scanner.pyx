@@ -66,9 +66,9 @@ _MASKS = {"hide": M_HIDE, "hash": M_HASH, "hide-first": M_HIDE_FIRST, "hide-last
 _ATTRIBUTES = {name: name for name in
                ("AttributeUserData", "AttributeExtensions", "AttributeReason", "AttributeReasons")}
 _LAYOUTS = ("c", "psdk")
-# Every MESSAGE_HEADER match holds one of these, and every PSDK opener KVLIST: a free line
-# without them is no header and opens no PSDK block (tests/unit/test_lexer.py checks it).
-HEADER_HINTS = (b"essage ", b"' ('")
+# Every MESSAGE_HEADER match holds one of events.HEADER_HINTS (the C header search looks for
+# them), and every PSDK opener KVLIST: a free line without them is no header and opens no PSDK
+# block (tests/unit/test_regex_parser.py checks both).
 KVLIST = b"KVList:"
 cdef bytes HIDDEN = b"****"
 cdef bytes SUPPRESSED = treatment.SUPPRESSED.encode()

@@ -1,4 +1,7 @@
-"""The reference parser: Lark reads one KV line, or a candidate block opener, into model objects."""
+"""The reference parser: Lark reads one KV line, or a candidate block opener, into model objects.
+
+The grammar's terminals as regular expressions are terminals.py's: they need no parser.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +11,8 @@ from lark import Lark, Token, Transformer
 from lark.exceptions import LarkError
 
 from logfilter.parsing.grammar import build
-from logfilter.parsing.model import KVLine, Layout, Opener, Pair, Value
-from logfilter.parsing.terminals import VALUE_KINDS, ParseFailed, kv_attribute_regex
-
-__all__ = ["ParseFailed", "lark_terminal_regex", "parse_kv_line", "parse_opener"]
+from logfilter.parsing.model import KVLine, Layout, Opener, Pair, ParseFailed, Value
+from logfilter.parsing.terminals import VALUE_KINDS, kv_attribute_regex
 
 
 class _ToModel(Transformer):
@@ -78,9 +79,13 @@ def _split_indent(children: list) -> tuple[str, list]:
     return "", children
 
 
+# The start rules of grammars/tlib.lark this parser reads lines with (`header`: for its terminal).
+START = ("opener", "c_line", "psdk_line", "header")
+
+
 @cache
 def _parser() -> Lark:
-    return build("tlib", ("opener", "c_line", "psdk_line", "header"), _ToModel())
+    return build("tlib", START, _ToModel())
 
 
 def parse_kv_line(text: str, layout: Layout) -> KVLine:
@@ -98,7 +103,3 @@ def parse_opener(text: str) -> Opener | None:
     except LarkError:
         return None
 
-
-def lark_terminal_regex(name: str) -> str:
-    """The regular expression Lark makes of one terminal of grammars/tlib.lark (terminals.py reads them without Lark)."""
-    return _parser().get_terminal(name).pattern.to_regexp()

@@ -16,8 +16,8 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from logfilter.parsing.terminals import VALUE_KINDS, ParseFailed, terminal_regex
-from logfilter.parsing.model import KVLine, Layout, Opener, Pair, Value, ValueKind
+from logfilter.parsing.model import KVLine, Layout, Opener, Pair, ParseFailed, Value, ValueKind
+from logfilter.parsing.terminals import VALUE_KINDS, terminal_regex
 
 
 @cache

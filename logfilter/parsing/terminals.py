@@ -2,8 +2,8 @@
 
 Every walk needs a few of them at its start (message headers, opener hints, the regex
 parser's tokens); building the Lark parser for them would cost more than the rest of a
-`logfilter run` start. tests/unit/test_lexer.py holds each equal to what Lark makes of it.
-Also here: what the parsers share (ParseFailed, the value kinds of the value terminals).
+`logfilter run` start. tests/unit/test_regex_parser.py holds each equal to what Lark makes of
+it. Also here: the kind of value each value terminal carries.
 """
 
 from __future__ import annotations
@@ -27,10 +27,6 @@ _DEFINITION = re.compile(
 # As Lark reads a pattern: these escapes become the characters, every other escape stays.
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "f": "\f"}
 _ESCAPE = re.compile(r"\\(.)")
-
-
-class ParseFailed(Exception):
-    """The line is not of the shape the grammar expects. Carries no input text."""
 
 
 @cache

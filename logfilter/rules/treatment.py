@@ -78,7 +78,7 @@ def treat(rules: Rules, stats: Stats, kv: KVLine, pair: Pair, chosen: FilterType
     """The key, separator and value of leaf `pair` under `chosen` (or the net), counted; None: skipped."""
     caught = None
     value = pair.value
-    # watched(), inline: this runs for every pair the fast path leaves to the walker.
+    # watched(), inline: this runs for every pair the walker reads (the scanner hands it many).
     if rules.detectors is not None and chosen.action in IN_CLEAR and not kv.suppressed and value is not None and value.kind != "bin":
         caught = rules.detectors.first(value.raw.encode(*_ENCODING))  # type: ignore[union-attr]
         if caught is not None:

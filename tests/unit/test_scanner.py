@@ -13,7 +13,7 @@ import sys
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from logfilter.engines.registry import Choice, compiled_scanner
+from logfilter.engines.registry import WalkChoice, compiled_scanner
 from logfilter.rules.compiled import compile_policy
 from logfilter.rules.config import load_policy
 from logfilter.stats import Stats
@@ -36,7 +36,7 @@ class TestInUse:
         assert module.__file__ is not None
         assert module.__file__.endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES)), module.__file__
         rules = compile_policy(load_policy(None, "hide"))
-        assert type(Choice().build("x", rules, Stats(), lambda *_: None)) is scanner
+        assert type(WalkChoice().build("x", rules, Stats(), lambda *_: None)) is scanner
 
     def test_a_missing_extension_is_said_once(self) -> None:
         """Without the extension, run masks alike with the Python walker and says so once on stderr."""
@@ -46,7 +46,7 @@ class TestInUse:
             "from logfilter.pipeline import run\n"
             "from logfilter.rules.compiled import compile_policy\n"
             "from logfilter.rules.config import load_policy\n"
-            "from logfilter.sinks import StreamSink\n"
+            "from logfilter.sinks.streams import StreamSink\n"
             "from logfilter.sources.files import FileSource\n"
             "from pathlib import Path\n"
             "rules = compile_policy(load_policy(None, 'hide'))\n"
