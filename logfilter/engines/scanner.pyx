@@ -574,20 +574,21 @@ cdef class Scanner:
             p += 1
         return column
 
+    cdef inline Py_ssize_t _next(self, Py_ssize_t p, int byte) noexcept:
+        """Where `byte` next occurs in the chunk from `p` (the chunk's end: nowhere)."""
+        cdef const unsigned char *hit = <const unsigned char *>memchr(self._d + p, byte, self._n - p)
+        return self._n if hit == NULL else hit - self._d
+
     cdef bint _has_cr(self, Py_ssize_t p, Py_ssize_t end) noexcept:
         """Whether the body [p, end) holds a CR (found once per stretch of the chunk, like the hints)."""
-        cdef const unsigned char *hit
         if self._next_cr < p:
-            hit = <const unsigned char *>memchr(self._d + p, 13, self._n - p)
-            self._next_cr = self._n if hit == NULL else hit - self._d
+            self._next_cr = self._next(p, 13)
         return self._next_cr < end
 
     cdef bint _has_nul(self, Py_ssize_t p, Py_ssize_t end) noexcept:
-        """Whether the line [p, end) holds a NUL byte."""
-        cdef const unsigned char *hit
+        """Whether the line [p, end) holds a NUL byte (found as the CRs are)."""
         if self._next_nul < p:
-            hit = <const unsigned char *>memchr(self._d + p, 0, self._n - p)
-            self._next_nul = self._n if hit == NULL else hit - self._d
+            self._next_nul = self._next(p, 0)
         return self._next_nul < end
 
     cdef Py_ssize_t _find(self, Py_ssize_t start, const char *needle, Py_ssize_t size, Py_ssize_t pivot) noexcept:
