@@ -9,6 +9,8 @@ from __future__ import annotations
 import importlib.machinery
 import subprocess
 import sys
+import tarfile
+from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -59,6 +61,21 @@ class TestInUse:
         assert len(said) == 1 and "compiled scanner cannot be imported" in said[0] and "Python walker" in said[0]
         expected = _mask((ROOT / "samples" / "tserver.log").read_bytes(), "hide", "reference")[0]
         assert done.stdout == expected * 2
+
+
+class TestBuild:
+    def test_the_sdist_carries_the_pyx_and_every_package(self, tmp_path: Path) -> None:
+        """A source distribution compiles the scanner from its .pyx (no generated C in it) and holds every package."""
+        done = subprocess.run([sys.executable, "setup.py", "-q", "sdist", "-d", str(tmp_path)], cwd=ROOT,
+                              capture_output=True, check=False)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        (archive,) = tmp_path.glob("*.tar.gz")
+        with tarfile.open(archive) as tar:
+            names = {name.split("/", 1)[1] for name in tar.getnames() if "/" in name}
+        assert {"setup.py", "pyproject.toml", "logfilter/engines/scanner.pyx", "grammars/tlib.lark"} <= names
+        assert not any(name.endswith(".c") for name in names)
+        packages = {init.relative_to(ROOT).as_posix() for init in (ROOT / "logfilter").rglob("__init__.py")}
+        assert packages <= names
 
 
 value_bytes = st.one_of(
