@@ -107,12 +107,12 @@ class TestErrors:
         assert "Traceback" not in result.stderr
 
     def test_bad_config_file_names_file_and_line(self, tmp_path: Path) -> None:
-        """A bad rule in the file is reported with file, line, option and the allowed types."""
+        """A bad rule in the file is reported with file, line, option, its text, the nearest valid spelling and the allowed types."""
         (tmp_path / "f.ini").write_text("[log-filter-data]\n\nPASSWORD=hdie\n")
         result = run_logfilter("run", "-c", "f.ini", cwd=tmp_path)
         assert result.returncode == 2
-        assert result.stderr.startswith("error: f.ini:3: [log-filter-data] PASSWORD: unknown filter type; "
-                                        "expected one of: copy, hide, hide-first,N")
+        assert result.stderr.startswith('error: f.ini:3: [log-filter-data] PASSWORD: unknown filter type "hdie" '
+                                        "(did you mean hide?); expected one of: copy, hide, hide-first,N")
 
     def test_on_error_fail_exit_3(self, ini: Path) -> None:
         """--on-error fail stops at the first unparsable KV line with exit 3; earlier lines are written."""

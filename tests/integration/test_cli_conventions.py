@@ -24,7 +24,7 @@ def test_h_is_help(command: list[str]) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["run", "--bogus"], "error: No such option: --bogus"),
+        (["run", "--bogus-flag"], "error: No such option: --bogus-flag"),
         (["follow", "raw/*.log", "-o", "out"], "error: Missing option '--state'."),
         (["batch", "-o", "out"], "error: Missing argument 'INPUT'."),
         (["rn"], "error: No such command 'rn'. Did you mean 'run'?"),
