@@ -27,6 +27,7 @@ from logfilter.parsing.lark_parser import ParseFailed, message_header_regex, ope
 from logfilter.parsing.model import KVLine, Layout, Opener
 from logfilter.rules.compiled import Rules
 from logfilter.rules.filters import FilterType
+from logfilter.rules.unmatched import KeyWatch
 from logfilter.stats import Stats
 
 __all__ = ["REFERENCE", "REGEX", "Walker"]
@@ -56,6 +57,7 @@ class Walker:
         self._long_size = 0
         self._headers = message_header_regex()
         self._opener_hint = opener_hint_regex()
+        self._keys = KeyWatch(rules, stats)
 
     @property
     def idle(self) -> bool:
@@ -211,6 +213,8 @@ class Walker:
         depth = 0
         while True:
             stats.pairs += 1
+            if self._keys.pending:  # rules that match nothing
+                self._keys.key(pair.key_raw)
             own_rule = rule_for(pair.key)
             if not pair.is_list:
                 text = handler.leaf(kv, pair, inherited or own_rule or self._rules.default, block)
