@@ -40,7 +40,9 @@ class Stats:
     detected: int = 0
     changed: dict[str, dict[bytes, int]] = field(default_factory=dict)
     detections: dict[str, dict[bytes, int]] = field(default_factory=dict)
-    keys_seen: set[bytes] = field(default_factory=set)
+    # A sample for suggestions: which keys it holds depends on where a walk started (a batch
+    # range, a follow restart), so two Stats of the same log compare equal whatever it holds.
+    keys_seen: set[bytes] = field(default_factory=set, compare=False)
     rules_met: set[str] = field(default_factory=set)
 
     def unmatched_rules(self, rules: Rules) -> list[Unmatched]:
