@@ -17,7 +17,7 @@ from collections.abc import Iterable
 
 from logfilter.engines.untag import DEFAULT_PAIR, TagPair
 from logfilter.errors import LogFilterError
-from logfilter.sinks import Sink
+from logfilter.sinks.streams import Sink
 
 KNOWN_PAIRS: tuple[TagPair, ...] = (("<!--", "-->"), ("<**", "**>"))
 

@@ -1,4 +1,4 @@
-"""What the command line tells the user: `logfilter: ...` lines on stderr, and the standard streams.
+"""What the command line tells the user: `logfilter: ...` lines on stderr, and stdout silenced once its reader is gone.
 
 Every line written on stderr goes through `names.printable` here (and the error line in
 cli/__init__.py): a file or key name that reached a message raw cannot act on the terminal.
@@ -9,9 +9,8 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING
 
-from logfilter.errors import LogFilterError
 from logfilter.names import printable
 
 if TYPE_CHECKING:
@@ -50,15 +49,6 @@ def tell_unmatched(rules: Sequence[Unmatched]) -> None:
         say(f"warning: {rule.message()}")
     if len(rules) > MAX_WARNINGS:
         say(f"warning: {len(rules) - MAX_WARNINGS} more rules matched no key in the logs read")
-
-
-def std(name: str) -> TextIO:
-    """sys.stdin or sys.stdout; a LogFilterError when the process was started with it closed."""
-    stream = getattr(sys, name)
-    if stream is None:
-        msg = f"<{name}>: standard {name[3:]}put is closed"
-        raise LogFilterError(msg)
-    return stream
 
 
 def silence_stdout() -> None:

@@ -11,7 +11,7 @@ from logfilter.pipeline import run
 from logfilter.rules.compiled import compile_policy
 from logfilter.rules.config import load_policy
 from logfilter.rules.unmatched import MAX_KEYS_SEEN, SAMPLE_BYTES
-from logfilter.sinks import StreamSink
+from logfilter.sinks.streams import StreamSink
 from logfilter.stats import Stats
 from tests.conftest import SAMPLES
 
