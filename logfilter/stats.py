@@ -11,6 +11,7 @@ from logfilter.rules.unmatched import MAX_KEYS_SEEN, Unmatched, unmatched
 if TYPE_CHECKING:
     from logfilter.rules.compiled import Rules
 
+
 @dataclass(slots=True)
 class Stats:
     """Running totals for one input, or summed over many.

@@ -15,7 +15,7 @@ from logfilter.audit.preview import examples as preview_examples
 from logfilter.audit.preview import render as render_preview
 from logfilter.audit.tagged import TagSpotter, shown
 from logfilter.cli.command import Command, commands
-from logfilter.cli.options import RULES, WALK, RuleOptions, WalkOptions, shared_options, tell_about
+from logfilter.cli.options import RULES, WALK, RuleOptions, VerboseOption, WalkOptions, shared_options, tell_about
 from logfilter.cli.printing import capped_warnings, say, silence_stdout, tell_unmatched
 from logfilter.cli.types import InputFile, WholeNumber
 from logfilter.engines.registry import FATES
@@ -111,9 +111,7 @@ def untag(
     ] = None,
     output: OutputOption = None,
     stats: StatsOption = False,
-    verbose: Annotated[
-        bool, typer.Option("--verbose", help="Also name the sections of -c FILE that are not logfilter's (ignored).")
-    ] = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Hide the values that tag() marked, on any line: <#'8410'#> becomes '****'.
 
