@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TypeVar
 
-from logfilter.cli.printing import capped_warnings, say, silence_stdout
+from logfilter.cli.printing import capped_warnings, say, silence_stdout, tell_unmatched
 from logfilter.errors import ConfigError, LogFilterError
 from logfilter.rules.compiled import Rules
 from logfilter.sinks.streams import StreamSink, set_aside, std
@@ -39,6 +39,7 @@ def mask_logs(
 
         fate = FATES[output_format].many  # the warnings' words for it are the registry's too
         say(f"{counts.failed_closed} lines inside KV blocks could not be parsed and were {fate}")
+    tell_unmatched(counts.unmatched_rules(rules))
     if stats:
         say(counts.summary())
 

@@ -17,8 +17,8 @@ import sys
 from logfilter.cli.spec import HELP, RUN_OPTIONS
 
 # The parameters of `run` quick.py takes; any other falls through to Typer.
-TAKEN = {"config", "default", "key", "ignore_key_case", "output", "stats", "on_error", "engine", "output_format",
-         "all_lines"}  # fmt: skip
+TAKEN = {"config", "default", "key", "ignore_key_case", "verbose", "output", "stats", "on_error", "engine",
+         "output_format", "all_lines"}  # fmt: skip
 DEFAULTS = {"on_error": "redact", "engine": "fast", "output_format": "tlib"}
 
 
@@ -53,14 +53,15 @@ def _run(args: list[str]) -> int | None:
     from pathlib import Path
 
     from logfilter.cli.masking import mask_logs
+    from logfilter.cli.printing import tell_about
     from logfilter.rules.compiled import compile_policy
     from logfilter.rules.config import load_policy
 
-    config = values.get("config")
-    rules = compile_policy(load_policy(
-        Path(config) if config is not None else None, values.get("default"), values.get("key", ()),
-        values.get("ignore_key_case", False),
-    ))  # fmt: skip
+    config = Path(values["config"]) if values.get("config") is not None else None  # type: ignore[arg-type]
+    policy = load_policy(config, values.get("default"), values.get("key", ()), values.get("ignore_key_case", False))
+    # As RuleOptions.policy says them: the policy's warnings, and with --verbose the ignored sections.
+    tell_about(policy.warnings, config, policy.ignored_sections if values.get("verbose") else ())
+    rules = compile_policy(policy)
     mask_logs(rules, inputs or None, values.get("output"), values.get("stats", False),
               *(values.get(name, DEFAULTS[name]) for name in ("on_error", "engine", "output_format")),
               values.get("all_lines", False))  # fmt: skip

@@ -12,10 +12,11 @@ from logfilter.audit.preview import DEFAULT_MESSAGES
 from logfilter.audit.preview import MAX_MESSAGES as MAX_PREVIEW
 from logfilter.audit.preview import examples as preview_examples
 from logfilter.audit.preview import render as render_preview
+from logfilter.audit.tagged import TagSpotter, shown
 from logfilter.cli.command import Command, commands
 from logfilter.cli.masking import mask_logs, stream
-from logfilter.cli.options import RULES, WALK, RuleOptions, WalkOptions, shared_options
-from logfilter.cli.printing import capped_warnings, say
+from logfilter.cli.options import RULES, WALK, RuleOptions, VerboseOption, WalkOptions, shared_options
+from logfilter.cli.printing import capped_warnings, say, tell_about
 from logfilter.cli.types import InputFile, WholeNumber
 from logfilter.errors import ConfigError
 from logfilter.rules.compiled import Rules
@@ -93,24 +94,43 @@ def untag(
     ] = None,
     output: OutputOption = None,
     stats: StatsOption = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Hide the values that tag() marked, on any line: <#'8410'#> becomes '****'.
 
-    A tag with no closing tag on its line hides the rest of the line (failed closed).
+    A tag with no closing tag on its line hides the rest of the line (failed closed). Values
+    still wrapped in <!--,--> or <**,**> (the vendor's examples) when untag was not given those
+    tags make it fail (exit 1): run it again with --tags or -c.
     """
-    from logfilter.engines.untag import DEFAULT_PAIR, config_pairs, parse_tags
+    from logfilter.engines.untag import DEFAULT_PAIR, UntagStats, config_pairs, parse_tags
     from logfilter.pipeline import untag as run_untag
+    from logfilter.rules.config import read_config
 
     chosen = _untag_filter_type(strip, filter_type, config)
     pairs = [DEFAULT_PAIR, *(parse_tags(text) for text in tags or ())]
     if config is not None:
         pairs += config_pairs(config)
+        if verbose:
+            tell_about((), config, read_config(config)[0].ignored)
     warn = capped_warnings("more tags failed closed; they are counted, not listed")
-    counts = stream(inputs, output, lambda sources, sink: run_untag(sources, pairs, chosen, sink, warn=warn))
+    retagged = [(chosen.prefix, chosen.postfix)] if chosen is not None and chosen.action == "tag" else []
+
+    def work(sources: list[Source], sink: StreamSink) -> UntagStats:
+        spotter = TagSpotter(sink, pairs + retagged)
+        counts = run_untag(sources, pairs, chosen, spotter, warn=warn)
+        spotter.check()  # values tagged with a known pair untag was not given: fail, the output set aside
+        return counts
+
+    counts = stream(inputs, output, work)
     if counts is None:
         return  # the reader went away
     if counts.failed_closed:
         say(f"{counts.failed_closed} tags with no closing tag on their line: the rest of each such line was hidden")
+    if not counts.tagged and not tags and config is None:
+        say(
+            f"no tagged value found: untag looked for {shown(DEFAULT_PAIR)}, the Genesys default; for a log tagged "
+            "with other tags, give them: --tags PREFIX,POSTFIX, or -c with the rules file that tagged it"
+        )
     if stats:
         say(counts.summary("tags stripped" if chosen is None else chosen.text))
 
@@ -156,14 +176,16 @@ def _untag_filter_type(strip: bool, text: str | None, config: Path | None) -> Fi
     if strip:
         return None
     from logfilter.rules.config import read_config
-    from logfilter.rules.hashing import read_key
+    from logfilter.rules.hashing import read_key, weakness
 
     try:
         chosen = parse_filter_type(text) if text is not None else HIDE
         if not chosen.is_hash:
             return chosen
         options = read_config(config)[0] if config is not None else None
-        return chosen.keyed(read_key(options and options.hash_key_file, options and options.hash_key_where))
+        secret = read_key(options and options.hash_key_file, options and options.hash_key_where)
+        tell_about([weak] if (weak := weakness(secret)) else [], None, ())
+        return chosen.keyed(secret)
     except FilterTypeError as exc:
-        msg = f"--filter-type {text!r}: {exc}"
+        msg = f"--filter-type: {exc}"
         raise ConfigError(msg) from None

@@ -17,6 +17,7 @@ RUN_OPTIONS = {'--all-lines': ('all_lines', 'flag', None),
  '--preview': ('preview', 'flag', None),
  '--preview-count': ('preview_count', 'value', None),
  '--stats': ('stats', 'flag', None),
+ '--verbose': ('verbose', 'flag', None),
  '-c': ('config', 'value', None),
  '-o': ('output', 'value', None)}
 

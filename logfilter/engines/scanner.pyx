@@ -41,6 +41,7 @@ from logfilter.engines.blocks import DROP, NORMAL, OPAQUE, Frame
 from logfilter.engines.render import RenderHandler
 from logfilter.engines.walker import REGEX, Walker
 from logfilter.rules import treatment
+from logfilter.rules.unmatched import KeyWatch
 
 cdef enum:
     MAX_FRAMES = 64  # lists open in one block that the scanner keeps; deeper: the walker's
@@ -177,6 +178,13 @@ cdef class Scanner:
     cdef long long *_slot_changes  # pairs each exact key's own rule changed, added to Stats by _count
     cdef list _slot_quoted  # each slot's key as printed (quoted), where one is
     cdef Py_ssize_t _found_slot  # the slot the last _lookup found, or -1
+    # rules that match nothing (rules/unmatched.py): each slot's rule is noted met once; while the
+    # watch is busy, the keys of each stretch of KV lines read here are shown to it (rows)
+    cdef object _watch
+    cdef bint _watching, _busy
+    cdef unsigned char *_slot_met
+    cdef Py_ssize_t _stretch, _stretch_end
+    cdef bytes _lf_data  # b"\n" + the chunk, for the watch's rows (made when first needed)
     cdef unsigned char _lengths[256]  # 1 at each length some exact key has (255: that long or longer)
     # the block being walked
     cdef bint _in_block, _known, _walker_only, _inside
@@ -207,6 +215,7 @@ cdef class Scanner:
         self._slot_len = NULL
         self._slot_rule = NULL
         self._slot_changes = NULL
+        self._slot_met = NULL
         self._out = NULL
         self._buffer = NULL
 
@@ -216,6 +225,7 @@ cdef class Scanner:
         free(self._slot_len)
         free(self._slot_rule)
         free(self._slot_changes)
+        free(self._slot_met)
         Py_XDECREF(self._buffer)
 
     def __init__(self, rules, stats, on_failure, handler=None):
@@ -235,6 +245,10 @@ cdef class Scanner:
         self._rule_for = rules.rule_for
         self._keys = []
         self._build_keys(rules.rules)
+        self._watch = KeyWatch(rules, stats)
+        self._watching = self._watch.pending
+        self._busy = False
+        self._stretch = -1
         self._frame_objects = []
         self._in_block = self._known = self._walker_only = self._inside = False
         self._nframes = 0
@@ -276,6 +290,14 @@ cdef class Scanner:
         self._next_attribute = self._next_kvlist = self._next_message = self._next_cr = self._next_nul = -1
         for index in range(self._nspecs):
             self._changed[index] = None
+        self._lf_data = None
+        self._stretch = -1
+        self._busy = False
+        if self._watching:
+            self._lf_data = b"\n" + data
+            self._watch.chunk(self._lf_data)
+            self._busy = self._watch.busy
+            self._watching = self._watch.pending
         self._take()
         try:
             while p < self._n:
@@ -291,13 +313,15 @@ cdef class Scanner:
             raise
         finally:
             self._count(lines)
+        if self._stretch >= 0:
+            self._show_stretch()
         self._give()
         if self._last == 0:
             out.append(data)
         else:
             self._copy_to(self._n)
             out.append(self._take_output())
-        self._data = None
+        self._data = self._lf_data = None
         self._d = NULL
         return lines
 
@@ -340,12 +364,15 @@ cdef class Scanner:
         self._slot_len = <Py_ssize_t *>malloc(slots * sizeof(Py_ssize_t))
         self._slot_rule = <int *>malloc(slots * sizeof(int))
         self._slot_changes = <long long *>malloc(slots * sizeof(long long))
-        if self._slot_key == NULL or self._slot_len == NULL or self._slot_rule == NULL or self._slot_changes == NULL:
+        self._slot_met = <unsigned char *>malloc(slots)
+        if self._slot_key == NULL or self._slot_len == NULL or self._slot_rule == NULL or self._slot_changes == NULL \
+                or self._slot_met == NULL:
             raise MemoryError
         self._slot_quoted = [None] * slots
         for i in range(slots):
             self._slot_rule[i] = -1
             self._slot_changes[i] = 0
+            self._slot_met[i] = 0
         for i in range(256):
             self._lengths[i] = 0
         for text, rule in rules.items():
@@ -373,16 +400,39 @@ cdef class Scanner:
         cdef const unsigned char *s = self._d + start
         self._found_slot = -1
         if not self._exact:
-            return self._index_of(self._rule_for(self._data[start:end].decode("utf-8", "surrogateescape")))
+            key = self._data[start:end].decode("utf-8", "surrogateescape")
+            if self._watching:
+                self._watch.key(f"'{key}'")
+                self._watching = self._watch.pending
+            return self._index_of(self._rule_for(key))
         if not self._lengths[min(n, 255)]:
             return -1  # no key of this length has a rule
         slot = self._hash(s, n) & (self._slots - 1)
         while self._slot_rule[slot] >= 0:
             if self._slot_len[slot] == n and memcmp(self._slot_key[slot], s, n) == 0:
                 self._found_slot = slot
+                if self._watching and not self._slot_met[slot]:
+                    self._meet(slot)
                 return self._slot_rule[slot]
             slot = (slot + 1) & (self._slots - 1)
         return -1
+
+    cdef int _meet(self, Py_ssize_t slot) except -1:
+        """The key of `slot` was read here: its rule met a key (told to the watch once)."""
+        self._slot_met[slot] = 1
+        self._watch.key(self._slot_quoted[slot].decode("utf-8", "surrogateescape"))
+        self._watching = self._watch.pending
+        return 0
+
+    cdef int _show_stretch(self) except -1:
+        """Show the watch the keys of the stretch of KV lines read here that just ended (while busy)."""
+        if self._lf_data is None:
+            self._lf_data = b"\n" + self._data
+        self._watch.rows(self._lf_data, self._stretch, self._stretch_end + 1)  # from the LF before it
+        self._stretch = -1
+        self._busy = self._watch.busy
+        self._watching = self._watch.pending
+        return 0
 
     # ------------------------------------------------------------ output
 
@@ -547,6 +597,8 @@ cdef class Scanner:
 
     cdef int _line(self, Py_ssize_t p, Py_ssize_t e) except -1:
         cdef int outcome
+        if self._stretch >= 0 and self._stretch_end != p:
+            self._show_stretch()  # the line before was not read here as a KV line
         if self._inside or self._walker_only or self._has_nul(p, e):
             return self._hand_over(p, e)  # a NUL: how such data is judged is the walker's
         if self._in_block:
@@ -915,6 +967,10 @@ cdef class Scanner:
             break
         if self._nframes + lists > MAX_FRAMES:
             return HAND_OVER
+        if self._busy:  # the keys of this line go to the watch with its stretch
+            if self._stretch < 0:
+                self._stretch = p
+            self._stretch_end = e
         # -- the walker's _pairs: lists first (a rule on a list key wins inside it), then the leaf
         for depth in range(lists):
             self._n_pairs += 1

@@ -162,3 +162,14 @@ def value_kind(value: bytes) -> ValueKind:
 
 
 _QUOTES = (b"'", b'"')
+
+
+@cache
+def row_keys_regex() -> re.Pattern[bytes]:
+    """The KEY of each leaf line of a run (row_regex lines): findall from the LF before the run."""
+    return re.compile(f"\n{token('WS')}({token('KEY')})".encode())
+
+
+def key_token_ok(key: str) -> bool:
+    """True when `'key'` is one whole KEY token (a key the grammar can produce)."""
+    return _patterns().key.fullmatch(f"'{key}'") is not None
