@@ -19,7 +19,7 @@ from logfilter.engines.registry import WalkChoice, compiled_scanner
 from logfilter.rules.compiled import compile_policy
 from logfilter.rules.config import load_policy
 from logfilter.stats import Stats
-from tests.conftest import ROOT
+from tests.conftest import ROOT, load_keyed_policy
 from tests.unit.test_differential import mask
 
 PARTIALS = ("hide-first,3", "hide-last,3", "unhide-first,2", "unhide-last,4", "hide", "tag(<!--,-->)", "skip")
@@ -101,3 +101,36 @@ class TestMasks:
             data = b"message EventRinging\n\tAttributeUserData\t[1] 00..\n" + line + b"\t\t'P'\t'secret'\n"
             for default in ("hide", "copy"):
                 assert _mask(data, default, "fast") == _mask(data, default, "reference")
+
+
+# Lines a block may hold, for the doubtful-line property below: every kind the scanner reads in C
+# (leaves, lists, a skipped list and its lines), doubtful lines (a column-0 line that is no event,
+# an indented line that is no pair, an empty one, typographic quotes) and the lines that end a block.
+BLOCK_LINES = [
+    b"\t\t'PASSWORD'\t'Pw-1'\n", b"\t\t'K'\t'v'\n", b"\t\t'N'\t42\n", b"\t\t'CardNumber'\t'4111111111111111'\n",
+    b"\t\t'CUSTOMER'(list) 'NAME'\t'Jane'\n", b"\t\t'L'(list)\n", b"\t\t\t'ACCOUNT'\t'4012888888881881'\n",
+    b"\t\t'CUSTOMER'(list)\n", b"\t\t\t'K'\t'x'\n", b"at 5pm'\n", b"call me back\n", b"\n", b"\tgoes on\n",
+    b"  more text\n", b"\xe2\x80\x98RTR\xe2\x80\x99 \xe2\x80\x98115\xe2\x80\x99\n", b"\tAttributeConnID\t0001\n",
+    b"10:26:01.560 Trc 04541 Next event\n", b"\t\t'Notes'\t'said \n", b"\t\t'PASSWORD'\t'x'\r\r\n",
+]
+OPENERS = [b"\tAttributeUserData\t[561] 00 02 00 00..\n", b"\tAttributeUserData\t[561] 00 00 00 00..\n",
+           b"\tAttributeUserData\n", b"\tAttributeExtensions\t[9] 00 05 00 00..\n"]
+DOUBTFUL_POLICIES = [
+    ("copy", ("PASSWORD=hide", "CUSTOMER=skip")),
+    ("copy", ("CardNumber=unhide-last,4", "CUSTOMER=hide")),
+    ("hide", ("K=copy", "N=copy")),
+    ("copy", ()),
+]
+
+
+class TestDoubtfulLines:
+    @settings(max_examples=400, deadline=None)
+    @given(st.lists(st.tuples(st.sampled_from(OPENERS), st.lists(st.sampled_from(BLOCK_LINES), max_size=8)), min_size=1, max_size=4),
+           st.sampled_from(DOUBTFUL_POLICIES), st.sampled_from([1 << 20, 23, 5]))  # fmt: skip
+    def test_a_doubtful_line_after_any_line_read_in_c_is_the_walkers(self, blocks: list, policy: tuple, chunk: int) -> None:
+        """What the header counted, what the last line read in C held and where a block ends decide
+        a doubtful line alike in C and in the reference walk, at any chunk size."""
+        data = b"".join(b"message EventRinging\n" + opener + b"".join(lines) for opener, lines in blocks)
+        default, keys = policy
+        rules = compile_policy(load_keyed_policy(None, default, keys, False))
+        assert mask(data, rules, "fast", chunk) == mask(data, rules, "reference", 1 << 20)
