@@ -44,9 +44,6 @@ class Handler:
     # False: the walker passes over lines outside blocks that open none, unseen (scan, keys):
     # no free_line for them, and no message count.
     reads_free_lines = True
-    # True: the handler may change lines outside KV blocks (free_line, emit), so a compiled
-    # scanner (scanner.pyx) hands every such line to the walker instead of copying it.
-    changes_free_lines = False
 
     @property
     def holding(self) -> bool:

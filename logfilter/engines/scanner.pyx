@@ -17,9 +17,8 @@ Everything else, and every line while a value is left open or the block's lists 
 than MAX_FRAMES deep, is handed to the Walker one line at a time: lines the scanner is not
 sure of (CR inside a line, a NUL byte, blank or empty lines, column-0 lines that are no
 time-stamped event, openers of any other shape, PSDK lists and suppressed values, lines that
-do not tokenise: they fail closed there), and every free line when the handler changes free
-lines (Handler.changes_free_lines). So a change to the walker's rules is inherited, unless it
-changes one of the cases above.
+do not tokenise: they fail closed there). So a change to the walker's rules is inherited,
+unless it changes one of the cases above.
 
 State crosses chunks in the Walker: at the end of each `feed` the open block and its lists
 are handed to it (Walker.open_block, Walker.take_over), and read back at the start of the
@@ -169,7 +168,7 @@ cdef class Scanner:
     cdef dict _index
     cdef Spec *_specs
     cdef int _nspecs, _default, _detect
-    cdef bint _exact, _free_by_walker
+    cdef bint _exact
     # the exact keys: open addressing over their bytes
     cdef Py_ssize_t _slots
     cdef const char **_slot_key
@@ -228,12 +227,8 @@ cdef class Scanner:
         free(self._slot_met)
         Py_XDECREF(self._buffer)
 
-    def __init__(self, rules, stats, on_failure, handler=None):
-        """`handler`: run's RenderHandler (by default), or one like it: a handler that renders pairs
-        as treatment.treat does; one that changes free lines (changes_free_lines) gets them all."""
-        handler = handler if handler is not None else RenderHandler(rules, stats)
-        self._walker = Walker(rules, stats, handler, REGEX, on_failure)
-        self._free_by_walker = handler.changes_free_lines
+    def __init__(self, rules, stats, on_failure):
+        self._walker = Walker(rules, stats, RenderHandler(rules, stats), REGEX, on_failure)
         self._rules, self._stats = rules, stats
         self._rule_objects, self._texts, self._prefixes, self._postfixes, self._changed = [], [], [], [], []
         self._index = {}
@@ -608,8 +603,6 @@ cdef class Scanner:
             if outcome == HAND_OVER:
                 return self._hand_over(p, e)
             self._close()
-        if self._free_by_walker:
-            return self._hand_over(p, e)
         return self._free_line(p, e)
 
     cdef inline Py_ssize_t _body_end(self, Py_ssize_t p, Py_ssize_t e) noexcept:
