@@ -65,6 +65,8 @@ class FastEngine:
         self._changing = _changing_keys(rules) if not self._every_row else None
         # Whole clean blocks are skipped in one match when few lines change.
         self._scan = None if self._every_row else regex_parser.block_scan_regex(_changing_names(rules))
+        # [log-filter-attributes] / [log-filter-sip]: every free line goes to the walker, which reads them (identity/).
+        self._free_lines_read = bool(rules.identity)
 
     idle = property(lambda self: self._walker.idle)
     mid_line = property(lambda self: self._walker.mid_line)
@@ -100,6 +102,10 @@ class FastEngine:
             while pos < end:
                 block = walker.block
                 if block is None:
+                    if self._free_lines_read:
+                        pos = self._slow(pos, buf.index(b"\n", pos) + 1)
+                        inside = walker.inside_value
+                        continue
                     pos = self._free(pos, end)
                     continue
                 if inside:  # a value a failed line left open: line by line

@@ -11,10 +11,12 @@ from logfilter.errors import ConfigError
 from logfilter.rules.detect import DetectorError, parse_names
 from logfilter.rules.filters import COPY, HIDE, FilterType, FilterTypeError, parse_filter_type
 from logfilter.rules.hashing import Secret, read_key
+from logfilter.rules.identity_rules import SECTIONS as IDENTITY_SECTIONS
+from logfilter.rules.identity_rules import Collector, IdentityRules
 
 FILTER_SECTION = "log-filter"
 DATA_SECTION = "log-filter-data"
-SECTIONS = (FILTER_SECTION, DATA_SECTION)
+SECTIONS = (FILTER_SECTION, DATA_SECTION, *IDENTITY_SECTIONS)
 FILTER_OPTIONS = ("default-filter-type", "detect", "detect-filter-type", "hash-key-file")
 
 
@@ -38,6 +40,8 @@ class Policy:
     # rule would leave in clear (copy, tag).
     detect: tuple[str, ...] = ()
     detect_filter_type: FilterType = HIDE
+    # [log-filter-attributes] and [log-filter-sip] (rules/identity_rules.py): empty, nothing reads those lines.
+    identity: IdentityRules = IdentityRules()
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +54,7 @@ class Options:
     # hash-key-file: the path (relative to the file's folder) and where it was written.
     hash_key_file: Path | None = None
     hash_key_where: str | None = None
+    identity: IdentityRules = IdentityRules()  # [log-filter-attributes] and [log-filter-sip]
 
 
 def _parse(text: str, where: str, option: str) -> FilterType:
@@ -82,6 +87,7 @@ def _read_lines(lines: Iterable[str], name: str) -> tuple[Options, list[Rule]]:
     options: dict[str, object] = {}
     rules: list[Rule] = []
     seen: dict[tuple[str, str], int] = {}
+    identity = Collector()
     section: str | None = None
     for number, line in enumerate(lines, start=1):
         where = f"{name}:{number}"
@@ -125,8 +131,12 @@ def _read_lines(lines: Iterable[str], name: str) -> tuple[Options, list[Rule]]:
             else:
                 field = "default" if key == "default-filter-type" else "detect_filter_type"
                 options[field] = _parse(value, where, f"[{section}] {key}")
+        elif section in IDENTITY_SECTIONS:
+            identity.add(section, key, _parse(value, where, f"[{section}] {key}"), where)
         else:
             rules.append(Rule(key, _parse(value, where, f"[{section}] {key}"), where))
+    if identity.rules():
+        options["identity"] = identity.rules()
     return Options(**options), rules  # type: ignore[arg-type]
 
 
@@ -171,7 +181,7 @@ def load_policy(
         )
         raise ConfigError(msg)
     options, rules = read_config(config) if config is not None else (Options(), [])
-    says_nothing = options.default is None and not options.detect and not rules
+    says_nothing = options.default is None and not options.detect and not rules and not options.identity
     if config is not None and says_nothing and default is None and not keys and detect is None:
         msg = (
             f"{config}: sets no default-filter-type and no [{DATA_SECTION}] rule, so nothing would be "
@@ -187,7 +197,8 @@ def load_policy(
     if ignore_key_case:
         _refuse_case_clashes(rules)
     policy = Policy(
-        chosen or COPY, tuple(by_key.values()), ignore_key_case, names, options.detect_filter_type or HIDE
+        chosen or COPY, tuple(by_key.values()), ignore_key_case, names, options.detect_filter_type or HIDE,
+        options.identity,
     )
     return with_hash_key(policy, options.hash_key_file, options.hash_key_where) if keyed else policy
 
@@ -206,6 +217,7 @@ def with_hash_key(policy: Policy, key_file: Path | None, where: str | None) -> P
         default=_bound(policy.default, secret),
         rules=tuple(replace(rule, filter_type=_bound(rule.filter_type, secret)) for rule in policy.rules),
         detect_filter_type=_bound(policy.detect_filter_type, secret),
+        identity=policy.identity.bound(lambda filter_type: _bound(filter_type, secret)),
     )
 
 
@@ -219,7 +231,8 @@ def hash_key_id(policy: Policy) -> str | None:
 
 
 def _filter_types(policy: Policy) -> list[FilterType]:
-    return [policy.default, policy.detect_filter_type, *(rule.filter_type for rule in policy.rules)]
+    return [policy.default, policy.detect_filter_type, *(rule.filter_type for rule in policy.rules),
+            *policy.identity.filter_types()]  # fmt: skip
 
 
 def _fold(key: str, ignore_case: bool) -> str:
