@@ -163,6 +163,9 @@ class IdentityReader:
             if self._state == _HEADERS:
                 self._state = _NONE  # the blank line that ends the headers; the body is not read
             return Found("blank", body)
+        if body.strip(WHITESPACE) == attributes.FAILED:  # what logfilter left of a line it failed closed
+            self._state = _HEADERS
+            return Found("other", body)
         header = sip.HEADER_LINE.match(body)
         if self._state == _START:
             self._state, self._header = _HEADERS, _UNLISTED
@@ -172,7 +175,7 @@ class IdentityReader:
             return self._fold(body)
         if header is None:
             self._header = _UNLISTED
-            return _failed(Found("other", body, label="sip:?", rule=None), 0, len(body))
+            return _failed(Found("other", body, label="sip:(not a header)"), 0, len(body))
         return self._header_line(body, header.group(1).decode("ascii"), header.end())
 
     def _start(self, body: bytes) -> Found:
