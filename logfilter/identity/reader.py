@@ -22,6 +22,7 @@ is not a header) becomes `****`, and it is counted and warned about (the walker 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -212,6 +213,18 @@ class IdentityReader:
         if rule is None or rule.action == "skip":
             return found  # it goes with its header: as it is, or removed with it
         return _failed(found, indent, len(body))
+
+
+def line_hint(rules: Rules) -> re.Pattern[bytes] | None:
+    """Where, after an LF, the next line the reader may need is, while nothing is open: a listed
+    attribute's line (as attributes.attribute reads it) or a SIP introducer (its `>>>>>` or `<<<<<`,
+    anywhere on it). None without identity rules. For the fast path, which passes other lines in bulk."""
+    identity = rules.identity
+    if not identity:
+        return None
+    names = b"|".join(re.escape(rule.name.encode()) for rule in identity.attributes)
+    hints = ([b"\n[ \t]*(?:" + names + b")[ \t]"] if names else []) + ([b">>>>>|<<<<<"] if identity.sip else [])
+    return re.compile(b"|".join(hints))
 
 
 def _failed(found: Found, start: int, end: int) -> Found:
