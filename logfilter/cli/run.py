@@ -78,7 +78,8 @@ def run(
     ))  # fmt: skip
     if counts.failed_closed:
         fate = "left out" if walk.output_format == "jsonl" else "masked whole"
-        say(f"{counts.failed_closed} lines inside KV blocks could not be parsed and were {fate}")
+        where = "inside KV blocks" + (" or read by identity rules" if compiled.identity else "")
+        say(f"{counts.failed_closed} lines {where} could not be parsed and were {fate}")
     if stats:
         say(counts.summary())
 

@@ -7,7 +7,8 @@ the number of a `tel:` URI (up to its first `;`). Hosts, ports, parameters and t
 identities, nor are URIs of other schemes (`urn:`, `http:`). A header value is read as a list
 of comma-separated elements (RFC 3261 §20: name-addr or addr-spec, each with parameters, or
 Contact's `*`); commas and `<`, `>` inside quoted strings do not count, nor commas inside
-`<...>`. A value that does not read so returns None: the caller fails closed.
+`<...>`; a comma may end the line (the list goes on on a folded line). A value that does not
+read so returns None: the caller fails closed.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ def identities(line: bytes, start: int) -> list[Span] | None:
             return None
         pos = _skip(line, pos + 1)
         if pos == end:
-            return None
+            return spans  # the list goes on on a folded line (which the caller fails closed)
 
 
 def uri_user(line: bytes, start: int, end: int) -> tuple[int, int] | None:
