@@ -11,8 +11,8 @@ Findings, per value of a KV block:
 With [log-filter-attributes] / [log-filter-sip] rules, the identities of the lines they name
 (identity/reader.py) are read the same way: `rule` when a rule would mask one that is in
 clear, a detector's name when one recognizes something in one, `unparsable` when such a line
-cannot be read (and is not what logfilter leaves of one it failed closed). Tags are not
-stripped from these lines.
+cannot be read (and is not what logfilter leaves of one it failed closed). A line with tags
+that cannot be read is a tag rule's output: a finding only under another rule.
 With `--everywhere`, the other lines are searched by the detectors too (the head of a line
 too long to hold, as well), after time stamps, ConnIDs and the lines of diagnostic
 attributes (ids, DNs, times, sequence numbers) are set aside. A finding names the file,
@@ -107,6 +107,7 @@ class ScanHandler(Handler):
         self._attribute = ""
         # Tags around a value are not part of it: strip them before the line is read.
         self._untag = Untagger(tag_pairs(rules))
+        self._tag_prefixes = {prefix.encode(*_ENCODING) for prefix, _postfix in tag_pairs(rules)}
 
     def free_line(self, body: bytes, lineno: int, opener: Opener | None) -> None:
         self._at = lineno
@@ -157,6 +158,12 @@ class ScanHandler(Handler):
         is then told the line with them blanked out, so they are not found twice."""
         self._at, rule, body = lineno, found.rule, found.body
         where = "a SIP message" if found.label.startswith("sip:") else "an attribute line"
+        if found.failed is not None and rule is not None and any(tag in body for tag in self._tag_prefixes):
+            # Tags in a URI are not SIP syntax: a tag rule's own output. Tagged values are in clear.
+            if rule.action != "tag":
+                self._attribute = where
+                self._found("rule", b"", Pair(f"'{found.label}'", ""), rule)
+            return body
         if found.failed is not None:
             self._report(Finding(self._name, lineno, "unparsable", key=found.label, attribute=where,
                                  reason="cannot read this line where an identity rule applies; check it by hand"))  # fmt: skip
