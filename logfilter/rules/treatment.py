@@ -17,7 +17,8 @@ change by filter type and key; a pair the net caught counts as a detection inste
 `treat` renders a leaf pair as text for the walk's handlers; `row_renderer` compiles the same
 decisions into a bytes renderer per rule for the fast path's runs of leaf lines; `in_clear`
 is scan's reading (is a value not in the form its rule leaves it?); untag applies `effect`
-and `value_bytes` to the values it finds.
+and `value_bytes` to the values it finds. `treat_value` and `value_in_clear` do the same for
+one value outside KV blocks (identity/reader.py: a listed attribute's, a SIP identity).
 """
 
 from __future__ import annotations
