@@ -165,8 +165,8 @@ class ScanHandler(Handler):
                 self._found("rule", b"", Pair(f"'{found.label}'", ""), rule)
             return body
         if found.failed is not None:
-            self._report(Finding(self._name, lineno, "unparsable", key=found.label, attribute=where,
-                                 reason="cannot read this line where an identity rule applies; check it by hand"))  # fmt: skip
+            reason = "cannot read this line where an identity rule applies; check it by hand"
+            self._report(Finding(self._name, lineno, "unparsable", key=found.label, attribute=where, reason=reason))
             return body
         if rule is None:
             return body

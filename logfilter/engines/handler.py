@@ -14,7 +14,8 @@ The walker calls a handler in input order. For a line outside blocks: `free_line
 for each pair on it `list_opened` / `list_skipped` / `leaf`, then `kv_line_done`; a line that
 cannot be read, or a line of a value left open, is `failed`. A line longer than the framer
 holds is `long_line` at its head (before the walker acts on it) and `long_line_end` at its
-end. With identity rules, a line they read (or of a SIP message) is `identity_line` first. Every line's output (as `run` writes it) goes through `emit`, which says what the walk
+end. With identity rules, a line they read (or a line of a SIP message) is `identity_line`
+first. Every line's output (as `run` writes it) goes through `emit`, which says what the walk
 writes; `flush` writes what the handler still holds.
 
 Every method has a do-nothing default, so a handler defines only what it needs; a handler

@@ -86,9 +86,11 @@ class SipObjects:
     def _message(self, lineno: int) -> Json:
         if self._current is None:  # after a pause, or a message line with no introducer before it
             paused = self._paused
-            sip = paused["sip"] if paused is not None else {}
-            self._current = self._start(lineno, paused["time"] if paused else None, sip.get("introducer", ""))  # type: ignore[union-attr,arg-type]
-            if paused is not None:
+            if paused is None:
+                self._current = self._start(lineno, None, "")
+            else:
+                sip: dict[str, object] = paused["sip"]  # type: ignore[assignment]
+                self._current = self._start(lineno, paused["time"], sip["introducer"])  # type: ignore[arg-type]
                 self._current["continued"] = True
             self._last = None
         return self._current

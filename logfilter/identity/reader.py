@@ -152,12 +152,14 @@ class IdentityReader:
             return None  # no data on it; the value may go on after it
         if events.closes(body, self._quote):
             self._open = None
-        return _failed(Found("continued", body, opened.name, opened.label, opened.rule), len(body) - len(stripped), len(body))
+        found = Found("continued", body, opened.name, opened.label, opened.rule)
+        return _failed(found, len(body) - len(stripped), len(body))
 
     # -- SIP messages ------------------------------------------------------------------------
     def _sip_line(self, body: bytes) -> Found | None:
         """A line while a SIP message is open; None: the message ended before it (the line is read anew)."""
-        if _introduces(body) or events.starts_event(body) or sip.TIME_STAMP.match(body) or self._opens_block(body):
+        ends = _introduces(body) or events.starts_event(body) or sip.TIME_STAMP.match(body)
+        if ends or self._opens_block(body):
             self._state = _NONE
             return None
         if not body.strip(WHITESPACE):

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from logfilter.engines.jsonl import JsonHandler
 from logfilter.engines.render import RenderHandler
 from logfilter.engines.walker import Walker
 from logfilter.identity import sip
@@ -22,6 +23,7 @@ from logfilter.sinks import StreamSink
 from logfilter.sources.sniff import SNIFF_SIZE, sniff
 from logfilter.stats import Stats
 from tests.conftest import GOLDEN, load_keyed_policy
+from tests.jsonl_oracle import objects
 from tests.strategies import log_text
 
 
@@ -135,6 +137,21 @@ class TestMessages:
             walker.process(line, 1)
             seen.append((walker.idle, walker.inside_value))
         assert seen == [(False, True), (False, True), (False, True), (True, False), (False, True), (True, False), (True, False)]
+
+
+def test_a_sip_message_written_before_its_end_goes_on_as_a_continued_object() -> None:
+    """jsonl: a flush inside a SIP message (follow, on quiet) writes it; its later headers make a `continued` object."""
+    chain = rules(headers={"From": "hide"})
+    stats = Stats()
+    walker, out = Walker(chain, stats, JsonHandler(chain, stats, "x.log")), []
+    walker.feed(b"12:00:00.000: Sending [0,UDP] 1 bytes to h >>>>>\nINVITE sip:a@h SIP/2.0\nFrom: <sip:b@h>\n", 1, out)
+    out.append(walker.flush(False))
+    walker.feed(b"f: <sip:c@h>\n\nv=0\n", 4, out)
+    out.append(walker.flush(True))
+    items = objects(b"".join(out))
+    assert [(item["line"], item["time"], item.get("continued"), item["sip"]["headers"]) for item in items] == [
+        (1, "12:00:00.000", None, {"From": "<sip:****@h>"}), (4, "12:00:00.000", True, {"f": "<sip:****@h>"}),
+    ]  # fmt: skip
 
 
 class TestLongLines:
