@@ -151,7 +151,7 @@ def main() -> int:
         mutations = [replace(m, tests=tuple(args.tests), select="") for m in mutations]
     if args.list:
         for mutation in mutations:
-            print(f"{mutation.name:34} {mutation.file:24} {mutation.description}")
+            print(f"{mutation.name:34} {mutation.file:30} {mutation.description}")
         return 0
     if not mutations:
         sys.exit("mutate: no mutation matches")

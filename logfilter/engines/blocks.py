@@ -13,7 +13,7 @@ from logfilter.parsing.events import WHITESPACE
 from logfilter.parsing.model import Layout
 from logfilter.rules.filters import FilterType
 
-FAILED_CLOSED = b"'****'"  # what is left of a KV line that failed closed
+FAILED_KV_LINE = b"'****'"  # what is left of a KV line that failed closed: a quoted value (untag's is FAILED_TEXT)
 NORMAL, DROP, OPAQUE = 0, 1, 2  # a list; a skipped list or line; what cannot be read
 TAB_STOP = 8
 _QUOTE = ord("'")

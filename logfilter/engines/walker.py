@@ -20,14 +20,14 @@ from __future__ import annotations
 
 from typing import final
 
-from logfilter.engines.blocks import DROP, FAILED_CLOSED, NORMAL, OPAQUE, TAB_STOP, Block, Frame, belongs, split_eol, width
+from logfilter.engines.blocks import DROP, FAILED_KV_LINE, NORMAL, OPAQUE, TAB_STOP, Block, Frame, belongs, split_eol, width
 from logfilter.engines.handler import REFERENCE, REGEX, Handler, OnFailure, Parser, defined
 from logfilter.framing import HEAD, MORE
 from logfilter.identity.reader import Found, IdentityReader, render
 from logfilter.parsing import events
 from logfilter.parsing.events import WHITESPACE
-from logfilter.parsing.lark_parser import ParseFailed, message_header_regex, opener_hint_regex
-from logfilter.parsing.model import KVLine, Layout, Opener
+from logfilter.parsing.model import KVLine, Layout, Opener, ParseFailed
+from logfilter.parsing.terminals import opener_hint_regex
 from logfilter.rules.compiled import Rules
 from logfilter.rules.filters import FilterType
 from logfilter.stats import Stats
@@ -57,7 +57,6 @@ class Walker:
         self._long_quote: bytes | None = None
         self._long_tail = b""
         self._long_size = 0
-        self._headers = message_header_regex()
         self._opener_hint = opener_hint_regex()
         # Lines outside blocks that [log-filter-attributes] / [log-filter-sip] rules read (identity/): None without such rules.
         self._identity = IdentityReader(rules, lambda body: self._opener(body) is not None) if rules.identity else None
@@ -178,7 +177,7 @@ class Walker:
 
     def _free_line(self, body: bytes, lineno: int, tell: bool = True) -> None:
         """Count a message header; tell the handler (unless not `tell`); open a block at an opener."""
-        if self._headers.search(body):
+        if events.message_header(body) is not None:
             self._stats.messages += 1
         opener = self._opener(body)
         if tell and self._told_free is not None:
@@ -272,7 +271,7 @@ class Walker:
         # the lines of a value it left open, wherever they start (parsing/events.py).
         block.frames.append(Frame(column, None, OPAQUE))
         self._awaiting = events.opened(body)
-        return indent + FAILED_CLOSED + eol
+        return indent + FAILED_KV_LINE + eol
 
     def _continued(self, block: Block, body: bytes, eol: bytes, lineno: int) -> bytes:
         """A line after a failed line that left a value open: masked, up to the line closing it."""
@@ -282,7 +281,7 @@ class Walker:
         if events.closes(body, self._awaiting):  # type: ignore[arg-type]
             self._awaiting = None
         self._failed(lineno, block.attribute)
-        return body[: len(body) - len(stripped)] + FAILED_CLOSED + eol
+        return body[: len(body) - len(stripped)] + FAILED_KV_LINE + eol
 
     def overlong(self, piece: bytes, part: int, lineno: int) -> bytes:
         """The output for one part (HEAD, MORE or END, framing.py) of a line longer than the framer holds.
@@ -318,7 +317,7 @@ class Walker:
             self._handler.long_line(head, lineno, False)
             self._long_quote, self._awaiting = self._awaiting, None
             self._failed(lineno, block.attribute)
-            return head[:lead] + FAILED_CLOSED
+            return head[:lead] + FAILED_KV_LINE
         self._awaiting = None
         if block is not None and belongs(block, head):
             self._handler.long_line(head, lineno, False)

@@ -21,7 +21,8 @@ from logfilter.parsing.model import Layout
 _PSDK = re.compile(rb"[ \t]*(Attribute[A-Za-z0-9_]+)[ \t]+\[[A-Za-z][A-Za-z0-9_]*\][ \t]*=[ \t]*")
 _C = re.compile(rb"[ \t]*(Attribute[A-Za-z0-9_]+)[ \t]+")
 _QUOTES: dict[Layout, bytes] = {"c": b"'", "psdk": b'"'}
-# What logfilter leaves of a value it failed closed: nothing left to read or mask.
+# What logfilter leaves of a value it failed closed: nothing left to read or mask. Unquoted, as
+# untag's FAILED_TEXT (engines/untag.py); a KV line's is FAILED_KV_LINE, quoted (engines/blocks.py).
 FAILED = b"****"
 
 

@@ -17,8 +17,8 @@ import re
 from functools import cache, lru_cache
 
 from logfilter.parsing.events import WHITESPACE
-from logfilter.parsing.lark_parser import VALUE_KINDS, ParseFailed, terminal_regex
-from logfilter.parsing.model import KVLine, Layout, Opener, Pair, Value, ValueKind
+from logfilter.parsing.model import KVLine, Layout, Opener, Pair, ParseFailed, Value, ValueKind
+from logfilter.parsing.terminals import VALUE_KINDS, terminal_regex
 
 
 @cache

@@ -19,7 +19,7 @@ from logfilter.rules.compiled import Rules, compile_policy
 from logfilter.rules.config import load_policy
 from logfilter.rules.filters import parse_filter_type
 from logfilter.rules.identity_rules import IdentityRules, Named
-from logfilter.sinks import StreamSink
+from logfilter.sinks.streams import StreamSink
 from logfilter.sources.sniff import SNIFF_SIZE, sniff
 from logfilter.stats import Stats
 from tests.conftest import GOLDEN, load_keyed_policy
