@@ -38,7 +38,8 @@ def mask_logs(
         from logfilter.engines.registry import FATES
 
         fate = FATES[output_format].many  # the warnings' words for it are the registry's too
-        say(f"{counts.failed_closed} lines inside KV blocks could not be parsed and were {fate}")
+        where = "inside KV blocks" + (" or read by identity rules" if rules.identity else "")
+        say(f"{counts.failed_closed} lines {where} could not be parsed and were {fate}")
     tell_unmatched(counts.unmatched_rules(rules))
     if stats:
         say(counts.summary())

@@ -39,6 +39,7 @@ from libc.string cimport memchr, memcmp, memcpy
 from logfilter.engines.blocks import DROP, NORMAL, OPAQUE, Frame
 from logfilter.engines.render import RenderHandler
 from logfilter.engines.walker import REGEX, Walker
+from logfilter.identity.reader import line_hint
 from logfilter.rules import treatment
 from logfilter.rules.unmatched import KeyWatch
 
@@ -183,7 +184,10 @@ cdef class Scanner:
     cdef bint _watching, _busy
     cdef unsigned char *_slot_met
     cdef Py_ssize_t _stretch, _stretch_end
-    cdef bytes _lf_data  # b"\n" + the chunk, for the watch's rows (made when first needed)
+    cdef bytes _lf_data  # b"\n" + the chunk, for the watch's rows and the identity hint (made when first needed)
+    # identity rules (identity/reader.py): where the next free line their reader may need starts
+    cdef object _identity_hint
+    cdef Py_ssize_t _next_identity
     cdef unsigned char _lengths[256]  # 1 at each length some exact key has (255: that long or longer)
     # the block being walked
     cdef bint _in_block, _known, _walker_only, _inside
@@ -241,6 +245,8 @@ cdef class Scanner:
         self._keys = []
         self._build_keys(rules.rules)
         self._watch = KeyWatch(rules, stats)
+        self._identity_hint = line_hint(rules)  # None without [log-filter-attributes] / [log-filter-sip]
+        self._next_identity = -1
         self._watching = self._watch.pending
         self._busy = False
         self._stretch = -1
@@ -286,6 +292,7 @@ cdef class Scanner:
         for index in range(self._nspecs):
             self._changed[index] = None
         self._lf_data = None
+        self._next_identity = -1
         self._stretch = -1
         self._busy = False
         if self._watching:
@@ -419,11 +426,15 @@ cdef class Scanner:
         self._watching = self._watch.pending
         return 0
 
-    cdef int _show_stretch(self) except -1:
-        """Show the watch the keys of the stretch of KV lines read here that just ended (while busy)."""
+    cdef bytes _lf(self):
+        """b"\n" + the chunk: every line start follows an LF there, at the line's own offset."""
         if self._lf_data is None:
             self._lf_data = b"\n" + self._data
-        self._watch.rows(self._lf_data, self._stretch, self._stretch_end + 1)  # from the LF before it
+        return self._lf_data
+
+    cdef int _show_stretch(self) except -1:
+        """Show the watch the keys of the stretch of KV lines read here that just ended (while busy)."""
+        self._watch.rows(self._lf(), self._stretch, self._stretch_end + 1)  # from the LF before it
         self._stretch = -1
         self._busy = self._watch.busy
         self._watching = self._watch.pending
@@ -603,7 +614,24 @@ cdef class Scanner:
             if outcome == HAND_OVER:
                 return self._hand_over(p, e)
             self._close()
+        if self._identity_hint is not None and self._for_identity(p):
+            return self._hand_over(p, e)
         return self._free_line(p, e)
+
+    cdef bint _for_identity(self, Py_ssize_t p) except -1:
+        """Whether the free line at `p` is one the identity reader may need (identity.reader.line_hint:
+        a listed attribute's line, a SIP introducer); it reads every line while a message is open."""
+        cdef Py_ssize_t at
+        if self._next_identity < p:
+            lf = self._lf()
+            hit = self._identity_hint.search(lf, p)  # from the LF before the line
+            if hit is None:
+                self._next_identity = self._n
+            else:
+                at = hit.start()
+                # An attribute hint starts at the LF before its line; an introducer anywhere on it.
+                self._next_identity = at if lf[at] == 10 else self._data.rfind(b"\n", 0, at - 1) + 1
+        return self._next_identity == p
 
     cdef inline Py_ssize_t _body_end(self, Py_ssize_t p, Py_ssize_t e) noexcept:
         """Where the line [p, e) ends without its line ending (LF, or CR LF)."""

@@ -134,3 +134,21 @@ class TestDoubtfulLines:
         default, keys = policy
         rules = compile_policy(load_keyed_policy(None, default, keys, False))
         assert mask(data, rules, "fast", chunk) == mask(data, rules, "reference", 1 << 20)
+
+
+def _golden_lines(*cases: str) -> list[bytes]:
+    return sorted({line for case in cases for line in (ROOT / "tests" / "golden" / case / "input.log").read_bytes().splitlines(keepends=True)})
+
+
+IDENTITY_CASES = ("sip-invite-identities", "attribute-lines-both-prints", "sip-compact-headers", "sip-skip-tag-fail-closed")
+IDENTITY_LINES = _golden_lines(*IDENTITY_CASES) + BLOCK_LINES + OPENERS
+
+
+class TestIdentityLines:
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(st.sampled_from(IDENTITY_LINES), max_size=40), st.sampled_from(IDENTITY_CASES), st.sampled_from([1 << 20, 29, 3]))
+    def test_identity_lines_are_the_walkers(self, lines: list[bytes], case: str, chunk: int) -> None:
+        """Under identity rules, attribute lines and SIP messages among KV blocks mask alike in C and in the reference walk."""
+        rules = compile_policy(load_policy(ROOT / "tests" / "golden" / case / "filter.ini"))
+        data = b"".join(lines)
+        assert mask(data, rules, "fast", chunk) == mask(data, rules, "reference", 1 << 20)
