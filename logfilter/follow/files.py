@@ -157,6 +157,15 @@ class Files:
         self.close(tail)
         del self.tails[tail.key]
         self._names.pop(tail.key, None)
+        self.health.solved(f"failed:{tail.key}")
+
+    def fail(self, tail: Tail) -> None:
+        """The file stopped at an unparsable line (--on-error fail): it is read no more, and
+        /healthz says why until it goes (renamed away, deleted, truncated, or its state entry
+        removed); the sidecar goes on with the other files, and a restart does not fail it again."""
+        at = tail.checkpoint
+        tail.checkpoint = Checkpoint(at.offset, at.line, tail.output.end)  # the lines before it are kept
+        self.health.problem(f"failed:{tail.key}", f"{tail.failure}; {tail.name} is not followed any more")
 
     def problem(self, tail: Tail, exc: Exception) -> None:
         """The file cannot be read or its output written now: said once, on /healthz until it passes."""

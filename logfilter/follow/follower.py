@@ -115,7 +115,8 @@ class Follower:
     def run(self) -> None:
         """Follow until stop(); then emit what is complete, checkpoint and return.
 
-        Raises InputError under --on-error fail, after checkpointing what came before.
+        A file stopped by an unparsable line under --on-error fail is not read any more
+        (Files.fail); the others go on.
         """
         opts = self.options
         with locked(opts.state.parent, opts.state.with_name(f".{opts.state.name}.lock")):
@@ -166,6 +167,8 @@ class Follower:
                 tail.drain()
             except BrokenPipeError:
                 break  # nobody reads stdout any more; the checkpoint stands
+            except InputError:
+                self.files.fail(tail)
             except (LogFilterError, OSError) as exc:
                 self.files.problem(tail, exc)
         self._save(durable=True)
@@ -175,6 +178,10 @@ class Follower:
     def _step(self, tail: Tail, now: float, truncation_only: bool = False) -> bool:
         """Check the file for truncation, then (unless `truncation_only`) read and emit what it grew by."""
         try:
+            if tail.failed:
+                if tail.truncated() or not tail.fingerprint.matches(tail.fd):
+                    self.rotation.truncated(tail, now)  # new text: followed again from its start
+                return False
             if tail.truncated() or tail.retiring is None and not tail.fingerprint.matches(tail.fd):
                 self.rotation.truncated(tail, now)
                 return True
@@ -185,8 +192,9 @@ class Follower:
             self.rotation.refuse(tail, exc)
             return False
         except InputError:
+            self.files.fail(tail)
             self._save(durable=True)
-            raise
+            return False
         except BrokenPipeError:
             raise
         except (LogFilterError, OSError) as exc:

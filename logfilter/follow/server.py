@@ -86,7 +86,11 @@ class _Collector:
             rotations.add_metric([kind], count)
         yield rotations
         tails = list(follower.tails.values())
-        yield GaugeMetricFamily("logfilter_files_followed", "Files being followed.", value=len(tails))
+        failed = sum(tail.failed for tail in tails)
+        yield GaugeMetricFamily("logfilter_files_followed", "Files being followed.", value=len(tails) - failed)
+        yield GaugeMetricFamily(
+            "logfilter_files_failed", "Files stopped at a line that could not be read (--on-error fail).", value=failed
+        )
         lag = GaugeMetricFamily("logfilter_lag_bytes", "Bytes written to a file and not yet emitted.", labels=["file"])
         for tail in tails:
             lag.add_metric([tail.name], tail.lag())
