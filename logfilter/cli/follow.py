@@ -62,6 +62,14 @@ def follow(
             "(default) their first byte. Files that appear later are read from the start.",
         ),
     ] = False,
+    unmatched_grace: Annotated[
+        float,
+        typer.Option(
+            "--unmatched-grace", metavar="SECONDS", min=0,
+            help="How long /healthz stays 200 while no pattern matches any file (an empty log folder "
+            "before the server's first write); then 503 until one does.",
+        ),
+    ] = 300.0,
     rules: RuleOptions = RULES,
     walk: WalkOptions = WALK,
 ) -> None:
@@ -75,7 +83,8 @@ def follow(
         msg = "follow: give exactly one of -o OUTDIR and --stdout"
         raise ConfigError(msg)
     options = Options(
-        tuple(patterns), output, state, from_end, walk.on_error, walk.engine, walk.output_format, walk.all_lines
+        tuple(patterns), output, state, from_end, walk.on_error, walk.engine, walk.output_format, walk.all_lines,
+        unmatched_grace,
     )
     try:
         follower = serve(options, rules.compile, say, config=rules.config, listen=listen, listen_any=listen_any)

@@ -19,6 +19,7 @@ from logfilter.follow.files import Files
 from logfilter.follow.health import Health
 from logfilter.follow.options import Options, Say
 from logfilter.follow.outputs import FINGERPRINT, Fingerprint
+from logfilter.follow.patterns import Unmatched
 from logfilter.follow.tail import Key
 from logfilter.sources.sniff import SNIFF_SIZE, judge
 
@@ -96,10 +97,13 @@ class Discovery:
         self.empty: set[Key] = set()  # new files with nothing in them yet
         self._told: set[str] = set()  # name clashes said once
         self._state = options.state.resolve()
+        self.unmatched = Unmatched(options.patterns, options.unmatched_grace, health, say)
+        self._matched: set[str] = set()  # the patterns that matched a file at the last look
 
     def matches(self) -> dict[Key, tuple[Path, Path]]:
         """Every followed file now: identity to (path, base of its pattern)."""
         found: dict[Key, tuple[Path, Path]] = {}
+        self._matched = set()
         for pattern, base in zip(self.options.patterns, self.bases, strict=True):
             for name in sorted(glob.glob(pattern, recursive=True)):
                 path = Path(name)
@@ -110,6 +114,7 @@ class Discovery:
                 except OSError:
                     continue  # gone since the glob saw it
                 if stat.S_ISREG(info.st_mode):
+                    self._matched.add(pattern)
                     found.setdefault((info.st_dev, info.st_ino), (path, base))
         return found
 
@@ -123,6 +128,7 @@ class Discovery:
     def look(self, now: float) -> dict[Key, tuple[Path, Path]]:
         """Find the followed files; follow renames, and start retiring the files no longer found."""
         found = self.matches()
+        self.unmatched.look(self._matched, now)
         self.empty &= set(found)
         files = self.files
         for key, tail in list(files.tails.items()):

@@ -222,11 +222,11 @@ class Follower:
             rules = load()
         except ConfigError as exc:
             self.reloads["failed"] += 1
-            self.health.rules_note(f"rules not reloaded ({exc}); the last good rules are in use")
+            self.health.note("rules", f"rules not reloaded ({exc}); the last good rules are in use")
             self.say(f"reload: {exc}; keeping the rules in use")
             return
         self.reloads["done"] += 1
-        self.health.rules_note("")
+        self.health.note("rules", "")
         self.files.reload(rules)
         self.say("reloaded the rules; each file takes them at its next message")
 
@@ -237,7 +237,7 @@ class Follower:
         seen = self._rules_file.look()
         if seen == "gone":
             note = f"rules file {printable(str(self._rules_file.path))} is gone; the last good rules are in use"
-            self.health.rules_note(note)
+            self.health.note("rules", note)
             self.say(f"warning: {note}")
         elif seen == "changed":
             self._reload = self._rules_file.load

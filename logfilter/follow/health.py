@@ -15,24 +15,28 @@ class Health:
     def __init__(self, say: Say) -> None:
         self.problems: dict[str, str] = {}
         self.state: State = "starting"
-        # Said on /healthz without making it fail: the rules file could not be reloaded and the
-        # last good rules are in use (a 503 would get the pod restarted into the bad file).
-        self.config = ""
+        # Said on /healthz without making it fail, by place: e.g. the rules file could not be
+        # reloaded and the last good rules are in use (a 503 would get the pod restarted into
+        # the bad file), or a pattern matches no file yet.
+        self.notes: dict[str, str] = {}
         self._say = say
 
     def set_state(self, state: State) -> None:
         """The follower is starting, following (/healthz passes while nothing is wrong) or stopping."""
         self.state = state
 
-    def rules_note(self, note: str) -> None:
-        """Why the last good rules are in use, said on /healthz without failing it; "" when all is well."""
-        self.config = note
+    def note(self, where: str, text: str) -> None:
+        """Say `text` on /healthz without failing it ("": nothing to say at `where` any more)."""
+        if text:
+            self.notes[where] = text
+        else:
+            self.notes.pop(where, None)
 
     def report(self) -> tuple[bool, str]:
         problems = list(self.problems.values())
         if self.state != "following" or problems:
             return False, "; ".join([self.state] if self.state != "following" else problems)
-        return True, f"following; {self.config}" if self.config else "following"
+        return True, "; ".join(["following", *self.notes.values()])
 
     def problem(self, where: str, text: str) -> None:
         """Say a problem on stderr once, and keep it for /healthz until it is gone."""

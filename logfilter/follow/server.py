@@ -91,6 +91,10 @@ class _Collector:
         yield GaugeMetricFamily(
             "logfilter_files_failed", "Files stopped at a line that could not be read (--on-error fail).", value=failed
         )
+        yield GaugeMetricFamily(
+            "logfilter_patterns_unmatched", "Patterns that match no file (a wrong mount or a typo?).",
+            value=len(follower.discovery.unmatched.since),
+        )
         lag = GaugeMetricFamily("logfilter_lag_bytes", "Bytes written to a file and not yet emitted.", labels=["file"])
         for tail in tails:
             lag.add_metric([tail.name], tail.lag())
@@ -101,7 +105,7 @@ class _Collector:
         yield reloads
         yield GaugeMetricFamily(
             "logfilter_config_stale", "1 while the last good rules are in use because the file could not be read.",
-            value=int(bool(follower.health.config)),
+            value=int("rules" in follower.health.notes),
         )
         yield CounterMetricFamily(
             "logfilter_outputs_recreated", "Outputs deleted or replaced by others, started again.",

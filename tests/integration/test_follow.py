@@ -480,3 +480,26 @@ class TestOnErrorFail:
         assert again.stop() == 0
         for name in ("a.log", "b.log"):
             assert b"CanaryPw" not in read(tmp / "clean" / name)
+
+
+class TestUnmatched:
+    @pytest.mark.slow
+    def test_a_pattern_that_matches_nothing_is_said_shown_and_counted(self, tmp: Path) -> None:
+        """Issue 20.3: a pattern matching no file is named on stderr at the start (not every second),
+        noted on /healthz and counted in /metrics; once no pattern has matched for the grace period
+        /healthz is 503; one matching pattern among several is enough for 200."""
+        follow = Follow(tmp, "--listen", "127.0.0.1:0", "--unmatched-grace", "2", patterns=("raw/*.log", "other/*.err"))
+        eventually(lambda: "pattern 'other/*.err' matches no file" in follow.stderr, what="the warning")
+        assert "warning: pattern 'raw/*.log' matches no file; waiting for one" in follow.stderr
+        status, body = follow.get("/healthz")
+        assert status == 200 and "no file matches 'raw/*.log', 'other/*.err'" in body
+        assert "logfilter_patterns_unmatched 2.0" in follow.get("/metrics")[1]
+        eventually(lambda: follow.get("/healthz")[0] == 503, what="503 after the grace period")
+        assert "no file has matched 'raw/*.log', 'other/*.err' for 2 s" in follow.get("/healthz")[1]
+        assert follow.stderr.count("pattern 'raw/*.log' matches no file") == 1  # not every second
+        (tmp / "raw/a.log").write_bytes(messages(0, 1))
+        eventually(lambda: read(tmp / "clean/a.log") == masked(messages(0, 1)), what="the output")
+        assert "pattern 'raw/*.log' matches a file now" in follow.stderr
+        assert follow.get("/healthz") == (200, "following; no file matches 'other/*.err'\n")
+        assert "logfilter_patterns_unmatched 1.0" in follow.get("/metrics")[1]
+        assert follow.stop() == 0
