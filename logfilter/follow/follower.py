@@ -134,6 +134,7 @@ class Follower:
         try:
             while not self._stop.is_set():
                 now = monotonic()
+                self.health.beat()
                 if self._reload is not None:
                     self._apply_reload()
                 if self._rescan or now >= next_scan:

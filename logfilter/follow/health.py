@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from time import monotonic
 from typing import Literal
 
 from logfilter.follow.options import Say
 
 State = Literal["starting", "following", "stopping"]
+STUCK_AFTER = 60.0  # seconds without a round of the follower's loop after which it is not alive
 
 
 class Health:
@@ -20,6 +22,22 @@ class Health:
         # the bad file), or a pattern matches no file yet.
         self.notes: dict[str, str] = {}
         self._say = say
+        self._beat = monotonic()  # when the follower's loop last went round
+
+    def beat(self) -> None:
+        """The follower's loop went round: it is alive."""
+        self._beat = monotonic()
+
+    def alive(self) -> tuple[bool, str]:
+        """Whether the follower's loop goes round (/livez): what a restart could fix, and only that.
+
+        A problem /healthz reports (a file that failed, an output that cannot be written) is
+        not fixed by a restart; a loop stuck for STUCK_AFTER seconds may be.
+        """
+        quiet = monotonic() - self._beat
+        if self.state == "following" and quiet >= STUCK_AFTER:
+            return False, f"stuck: the follower's loop has not gone round for {quiet:.0f} s"
+        return True, "alive"
 
     def set_state(self, state: State) -> None:
         """The follower is starting, following (/healthz passes while nothing is wrong) or stopping."""

@@ -447,3 +447,83 @@ class TestFollowFaults:
         assert status == 0, err
         assert rss < RSS_BOUND_MB, f"peak RSS {rss} MB"
         assert out.read_bytes() == log.read_bytes()
+
+
+def _status(pid: int) -> dict[str, int]:
+    """Threads, VmRSS and VmHWM (KiB) of a running process, from /proc."""
+    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines())
+    return {name: int(fields[name].split()[0]) for name in ("Threads", "VmRSS", "VmHWM")}
+
+
+class TestFollowServer:
+    """Issue 22.9: the sidecar's HTTP server survives its clients (real sockets, a real follower)."""
+
+    @pytest.mark.slow
+    def test_idle_slow_huge_and_vanishing_clients_leave_it_bounded_and_answering(self, tmp_path: Path) -> None:
+        """300 idle sockets, 20 clients sending large headers slowly, 10 sending 8 MiB of header at
+        once and 20 that reset mid-request: the follower's threads and peak RSS stay bounded,
+        /healthz answers a good client throughout, and nothing reaches stderr."""
+        import socket
+        import struct
+        import threading
+
+        from tests.integration.test_follow import Follow, eventually, messages
+
+        (tmp_path / "raw").mkdir()
+        (tmp_path / "raw/a.log").write_bytes(messages(0, 3))
+        follow = Follow(tmp_path, "--listen", "127.0.0.1:0")
+        try:
+            port = follow.port()
+            eventually(lambda: follow.get("/healthz")[0] == 200, what="following")
+            before = _status(follow.proc.pid)
+            stop = threading.Event()
+
+            def slow() -> None:
+                with socket.create_connection(("127.0.0.1", port)) as sock:
+                    sock.sendall(b"GET /healthz HTTP/1.1\r\n")
+                    while not stop.is_set():
+                        sock.sendall(b"X-Slow: " + b"a" * 1000 + b"\r\n")
+                        time.sleep(0.05)
+
+            def huge() -> None:
+                with socket.create_connection(("127.0.0.1", port)) as sock:
+                    sock.sendall(b"GET /healthz HTTP/1.1\r\nX-Huge: " + b"b" * (8 << 20))
+
+            def vanish() -> None:
+                sock = socket.create_connection(("127.0.0.1", port))
+                sock.sendall(b"GET /metrics HTTP/1.1\r\nHost: x")
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                sock.close()  # a reset, mid-request
+
+            def quietly(work) -> None:  # noqa: ANN001
+                try:
+                    work()
+                except OSError:
+                    pass  # the server closed it: what it should do
+
+            idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(300)]
+            workers = [threading.Thread(target=quietly, args=(work,)) for work in [slow] * 20 + [huge] * 10 + [vanish] * 20]
+            for worker in workers:
+                worker.start()
+            answered = []
+            for _ in range(10):
+                started = time.monotonic()
+                answered.append((follow.get("/healthz"), time.monotonic() - started))
+                during = _status(follow.proc.pid)
+                assert during["Threads"] <= before["Threads"], (before, during)
+                time.sleep(0.2)
+            stop.set()
+            for worker in workers:
+                worker.join(timeout=30)
+            for sock in idle:
+                sock.close()
+            after = _status(follow.proc.pid)
+            assert all(answer == (200, "following\n") and took < 3 for answer, took in answered), answered
+            assert after["Threads"] <= before["Threads"], (before, after)
+            assert after["VmHWM"] < before["VmHWM"] + 20 * 1024, (before, after)  # KiB: 20 MiB more at most
+            assert follow.get("/livez") == (200, "alive\n")
+            assert follow.stop() == 0
+            assert "Traceback" not in follow.stderr and "Exception" not in follow.stderr, follow.stderr
+        finally:
+            if follow.proc.poll() is None:
+                follow.kill()
