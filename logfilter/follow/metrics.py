@@ -77,6 +77,10 @@ class _Collector:
             "logfilter_files_failed", "Files stopped at a line that could not be read (--on-error fail).", value=failed
         )
         yield GaugeMetricFamily(
+            "logfilter_links_refused", "Matched names that link out of their pattern's folder: not followed.",
+            value=len(follower.discovery.links),
+        )
+        yield GaugeMetricFamily(
             "logfilter_patterns_unmatched", "Patterns that match no file (a wrong mount or a typo?).",
             value=len(follower.discovery.unmatched.since),
         )

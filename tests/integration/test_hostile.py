@@ -527,3 +527,77 @@ class TestFollowServer:
         finally:
             if follow.proc.poll() is None:
                 follow.kill()
+
+
+class TestFollowLinksAndModes:
+    """Issues 22.5 and 22.6 on follow's side, with a real follower."""
+
+    @pytest.mark.slow
+    def test_links_out_of_the_folder_are_not_followed_and_no_output_goes_through_a_link(self, tmp_path: Path) -> None:
+        """A followed name that links to a file outside the pattern's folder (a secret, the hash key)
+        is not followed and is named once on stderr; an output name or folder that is a link in
+        OUTDIR is not written through (503 with the reason), and nothing lands outside OUTDIR."""
+        from tests.integration.test_follow import Follow, eventually, masked, messages
+
+        raw, clean, outside = tmp_path / "raw", tmp_path / "clean", tmp_path / "outside"
+        for folder in (raw, clean, outside, raw / "sub"):
+            folder.mkdir()
+        (tmp_path / "secret.txt").write_bytes(b"Canary-Secret-1 root:x:0:0\n")
+        (tmp_path / "hash.key").write_bytes(b"Canary-Key-0123456789abcdef0123456789abcdef\n")
+        (raw / "evil.log").symlink_to(tmp_path / "secret.txt")
+        (raw / "key.log").symlink_to("../hash.key")
+        (raw / "a.log").write_bytes(messages(0, 2))
+        (raw / "b.log").write_bytes(messages(2, 1))
+        (raw / "sub/c.log").write_bytes(messages(3, 1))
+        (clean / "b.log").symlink_to(outside / "b.log")  # the output name of raw/b.log
+        (clean / "sub").symlink_to(outside)  # the folder of raw/sub/c.log's output
+        follow = Follow(tmp_path, "--listen", "127.0.0.1:0", patterns=("raw/**/*.log",))
+        try:
+            eventually(lambda: (clean / "a.log").exists() and (clean / "a.log").read_bytes() == masked(messages(0, 2)),
+                       what="the plain file's output")  # fmt: skip
+            eventually(lambda: follow.get("/healthz")[0] == 503, what="503 for the links in OUTDIR")
+            reason = follow.get("/healthz")[1]
+            assert "clean/b.log: not written: a link is on its way" in reason, reason
+            assert "clean/sub/c.log: not written: a link is on its way" in reason, reason
+            time.sleep(2.5)  # a few more looks at the patterns
+            for name in ("evil.log", "key.log"):
+                assert follow.stderr.count(f"error: raw/{name}: not followed: a link to a file outside raw/") == 1
+                assert not (clean / name).exists()
+            assert list(outside.iterdir()) == []
+            assert "logfilter_links_refused 2.0" in follow.get("/metrics")[1]
+            assert follow.stop() == 0
+        finally:
+            if follow.proc.poll() is None:
+                follow.kill()
+        written = b"".join(path.read_bytes() for path in clean.rglob("*") if path.is_file() and not path.is_symlink())
+        assert b"Canary-Secret" not in written and b"Canary-Key" not in written
+        assert "Canary" not in follow.stderr
+
+    def test_outputs_are_never_readable_by_more_users_than_their_inputs(self, tmp_path: Path) -> None:
+        """A 0600 input gives a 0600 output (an older 0644 output of it is narrowed), 0640 gives 0640."""
+        import os
+
+        from tests.integration.test_follow import Follow, eventually, masked, messages
+
+        raw, clean = tmp_path / "raw", tmp_path / "clean"
+        raw.mkdir()
+        clean.mkdir()
+        modes = {"private.log": 0o600, "group.log": 0o640, "public.log": 0o644}
+        for name, mode in modes.items():
+            (raw / name).write_bytes(messages(0, 1))
+            (raw / name).chmod(mode)
+        (clean / "private.log").write_bytes(b"")
+        (clean / "private.log").chmod(0o644)  # left by a version that made every output 0644
+        umask = os.umask(0o022)
+        try:
+            follow = Follow(tmp_path)
+        finally:
+            os.umask(umask)
+        try:
+            for name in modes:
+                eventually(lambda: (clean / name).read_bytes() == masked(messages(0, 1)), what=name)
+            assert follow.stop() == 0
+        finally:
+            if follow.proc.poll() is None:
+                follow.kill()
+        assert {name: (clean / name).stat().st_mode & 0o777 for name in modes} == modes
