@@ -601,3 +601,28 @@ class TestFollowLinksAndModes:
             if follow.proc.poll() is None:
                 follow.kill()
         assert {name: (clean / name).stat().st_mode & 0o777 for name in modes} == modes
+
+
+class TestFollowNames:
+    def test_control_characters_in_a_followed_name_are_escaped(self, tmp_path: Path) -> None:
+        """Issue 22.10, follow's side: a file name with ESC, CR and a newline reaches stderr and
+        /healthz escaped, so it can neither clear the screen nor forge a line."""
+        from tests.integration.test_follow import Follow, eventually, messages
+
+        (tmp_path / "raw").mkdir()
+        name = "evil\x1b[2J\r\nlogfilter: stopped: all clean\x07.log"
+        (tmp_path / "raw" / name).write_bytes(messages(0, 1))
+        (tmp_path / "clean" / name).mkdir(parents=True)  # its output cannot be written: a 503 naming it
+        follow = Follow(tmp_path, "--listen", "127.0.0.1:0")
+        try:
+            eventually(lambda: "evil" in follow.stderr and follow.get("/healthz")[0] == 503, what="the name said")
+            body = follow.get("/healthz")[1]
+            assert follow.stop() == 0
+        finally:
+            if follow.proc.poll() is None:
+                follow.kill()
+        err = follow.err_path.read_bytes()
+        assert b"\x1b" not in err and b"\r" not in err and b"\x07" not in err, err
+        assert all(line.startswith(b"logfilter: ") for line in err.splitlines()), err
+        assert "evil\\x1b[2J\\r\\nlogfilter: stopped: all clean\\x07.log" in follow.stderr
+        assert "\x1b" not in body and "\r" not in body and body.count("\n") == 1, body
