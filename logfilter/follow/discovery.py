@@ -21,7 +21,7 @@ from logfilter.follow.options import Options, Say
 from logfilter.follow.outputs import FINGERPRINT, Fingerprint
 from logfilter.follow.patterns import Unmatched
 from logfilter.follow.tail import Key
-from logfilter.sources.archives import printable
+from logfilter.names import printable
 from logfilter.sources.sniff import SNIFF_SIZE, judge
 
 if TYPE_CHECKING:

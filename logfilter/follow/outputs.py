@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Protocol
 
 from logfilter.errors import LogFilterError
-from logfilter.sources.archives import printable
+from logfilter.names import printable
 
 FINGERPRINT = 1024  # bytes at the start of a file that tell it from another file on the same inode
 

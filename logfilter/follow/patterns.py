@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from logfilter.follow.health import Health
 from logfilter.follow.options import Say
-from logfilter.sources.archives import printable
+from logfilter.names import printable
 
 REPEAT = 60.0  # seconds between reminders that a pattern still matches no file
 

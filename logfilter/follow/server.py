@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from logfilter.errors import ConfigError, LogFilterError
 from logfilter.follow.metrics import CONTENT_TYPE, Metrics
-from logfilter.sources.archives import escape_controls, printable
+from logfilter.names import printable
 
 if TYPE_CHECKING:
     from logfilter.follow.follower import Follower
@@ -183,7 +183,7 @@ class Server:
             return 405, b"only GET and HEAD\n", TEXT, False
         if target == b"/healthz":
             ok, reason = self._health.report()
-            reason = escape_controls(printable(reason))  # names in it, as on stderr
+            reason = printable(reason)  # the names in it, escaped as on stderr
             return (200 if ok else 503), f"{reason}\n".encode(), TEXT, method == b"HEAD"
         if target == b"/livez":
             ok, reason = self._health.alive()

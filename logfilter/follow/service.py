@@ -15,14 +15,6 @@ from logfilter.follow.follower import Follower
 from logfilter.follow.options import Options, Say
 from logfilter.follow.watch import watch
 from logfilter.rules.compiled import Rules
-from logfilter.sources.archives import escape_controls, printable
-
-
-def shown(say: Say) -> Say:
-    """`say`, with every line's file names escaped (issue 22.10): our own words hold no control
-    character and are UTF-8, so escaping the whole line escapes exactly the names in it, and a
-    name can neither act on the terminal nor forge a line."""
-    return lambda line: say(escape_controls(printable(line)))
 
 
 def serve(
@@ -42,7 +34,6 @@ def serve(
     output cannot be used, InputError under --on-error fail.
     """
     refuse_outdir_over_inputs(options.patterns, options.outdir)
-    say = shown(say)
     follower = Follower(options, load(), say)
     if config is not None:
         follower.watch_config(config, load)  # a changed file reloads as SIGHUP does
