@@ -1,4 +1,4 @@
-"""The follower's health: what is wrong now, by place, said once on stderr and kept for /healthz."""
+"""The follower's health: what is wrong now, by place, said once on stderr (/healthz); is its loop running (/livez)."""
 
 from __future__ import annotations
 

@@ -9,7 +9,8 @@ whatever the network lets through, so no client may hold more than a bounded sha
 - a request must arrive whole within TIMEOUT seconds of the connection (a client sending a
   byte at a time is cut off), its head in MAX_HEAD bytes (431 beyond), and the answer must be
   taken within the same time;
-- one request per connection (Connection: close), GET and HEAD only;
+- one request per connection (Connection: close), GET and HEAD only; after the answer, what
+  the client still sends is dropped until it closes, so a refusal (431) reaches it;
 - a client that goes away is closed quietly: nothing of it reaches stderr.
 
 Everything served is a count, a file name or a reason naming a file: never log data.
@@ -68,6 +69,7 @@ class _Connection:
     deadline: float
     received: bytearray = field(default_factory=bytearray)
     answer: memoryview | None = None  # what is left to send, once the request is read
+    sent: bool = False  # the answer went out: what the client still sends is read and dropped
 
 
 class Server:
@@ -135,9 +137,12 @@ class Server:
 
     def _ready(self, connection: _Connection, events: int) -> None:
         try:
-            if connection.answer is None and events & selectors.EVENT_READ:
+            if connection.sent:
+                if not connection.sock.recv(65536):
+                    self._close(connection)  # the client has read the answer and closed
+            elif connection.answer is None and events & selectors.EVENT_READ:
                 self._read(connection)
-            if connection.answer is not None:
+            if connection.answer is not None and not connection.sent:
                 self._write(connection)
         except OSError:
             self._close(connection)  # the client went away or reset: nothing to say about it
@@ -171,7 +176,12 @@ class Server:
             return
         connection.answer = connection.answer[sent:]
         if not connection.answer:
-            self._close(connection)
+            # Closing now, with request bytes still unread, would reset the connection and
+            # could destroy the answer before the client reads it (a 431): end our side, and
+            # drop what comes until the client closes or its deadline passes.
+            connection.sent = True
+            connection.sock.shutdown(socket.SHUT_WR)
+            self._selector.modify(connection.sock, selectors.EVENT_READ)
 
     def _answer(self, head: bytes) -> tuple[int, bytes, str, bool]:
         """Status, body, content type, and whether to send the head only, for a request head."""

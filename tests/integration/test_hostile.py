@@ -626,3 +626,39 @@ class TestFollowNames:
         assert all(line.startswith(b"logfilter: ") for line in err.splitlines()), err
         assert "evil\\x1b[2J\\r\\nlogfilter: stopped: all clean\\x07.log" in follow.stderr
         assert "\x1b" not in body and "\r" not in body and body.count("\n") == 1, body
+
+
+class TestFollowServerRequests:
+    def test_what_the_server_answers_to_odd_requests(self, tmp_path: Path) -> None:
+        """A head over 8 KiB gets 431, a POST 405, a line that is no request 400, HEAD the head only;
+        each connection is closed after its answer (issue 22.9)."""
+        import socket
+
+        from tests.integration.test_follow import Follow
+
+        (tmp_path / "raw").mkdir()
+        follow = Follow(tmp_path, "--listen", "127.0.0.1:0")
+        try:
+            port = follow.port()
+
+            def ask(request: bytes) -> bytes:
+                with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+                    try:
+                        sock.sendall(request)
+                    except OSError:
+                        pass  # closed once it had seen enough: the answer is there to read
+                    answer = b""
+                    while chunk := sock.recv(65536):
+                        answer += chunk
+                    return answer
+
+            assert ask(b"GET /healthz HTTP/1.1\r\nX: " + b"a" * 9000 + b"\r\n\r\n").startswith(b"HTTP/1.1 431 ")
+            assert ask(b"POST /healthz HTTP/1.1\r\n\r\n").startswith(b"HTTP/1.1 405 ")
+            assert ask(b"hello\r\n\r\n").startswith(b"HTTP/1.1 400 ")
+            head = ask(b"HEAD /livez HTTP/1.1\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 200 ") and head.endswith(b"\r\n\r\n") and b"alive" not in head
+            assert ask(b"GET /livez HTTP/1.0\r\n\r\n").endswith(b"\r\n\r\nalive\n")
+            assert follow.stop() == 0
+        finally:
+            if follow.proc.poll() is None:
+                follow.kill()
