@@ -27,13 +27,14 @@ Kind = Literal["file", "folder", "special"]
 @dataclass(frozen=True, slots=True)
 class Info:
     """What a batch needs to know of a file: its kind, size and modification time (None when
-    the store keeps none), and its access and modification times to copy to its output
-    (None off this machine)."""
+    the store keeps none), its access and modification times to copy to its output and
+    its mode, which limits its output's (None off this machine)."""
 
     kind: Kind
     size: int
     mtime_ns: int | None
     times_ns: tuple[int, int] | None
+    mode: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +141,7 @@ class LocalStore(LocalFiles):
     def stat(self, path: str) -> Info:
         info = os.stat(path)
         kind: Kind = "folder" if stat.S_ISDIR(info.st_mode) else "file" if stat.S_ISREG(info.st_mode) else "special"
-        return Info(kind, info.st_size, info.st_mtime_ns, (info.st_atime_ns, info.st_mtime_ns))
+        return Info(kind, info.st_size, info.st_mtime_ns, (info.st_atime_ns, info.st_mtime_ns), info.st_mode)
 
     def walk(self, root: str, given: str) -> Iterator[Entry]:
         root = str(Path(root))

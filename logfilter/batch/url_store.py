@@ -86,7 +86,7 @@ class UrlStore:
             return LOCAL.stat(where)
         details = fs.info(where)
         kind: Kind = {"file": "file", "directory": "folder"}.get(details.get("type"), "special")  # type: ignore[assignment]
-        return Info(kind, int(details["size"]), _mtime_ns(details), None)
+        return Info(kind, int(details["size"]), _mtime_ns(details), None, None)
 
     def walk(self, root: str, given: str) -> Iterator[Entry]:
         fs, top = locate(root)
@@ -122,8 +122,10 @@ class UrlStore:
 
     # --- sinks/atomic.py Files: how an AtomicFile is written here ---
 
-    def open_write(self, path: str | Path) -> BinaryIO:
+    def open_write(self, path: str | Path, mode: int | None = None) -> BinaryIO:
         fs, where = locate(str(path))
+        if self.local:  # a local file keeps the mode asked for, as on the local store
+            return LOCAL_FILES.open_write(where, mode)
         fs.makedirs(where.rpartition("/")[0], exist_ok=True)
         return fs.open(where, "wb")  # type: ignore[no-any-return]
 

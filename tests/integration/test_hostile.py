@@ -447,3 +447,73 @@ class TestFollowFaults:
         assert status == 0, err
         assert rss < RSS_BOUND_MB, f"peak RSS {rss} MB"
         assert out.read_bytes() == log.read_bytes()
+
+
+# --- Issue 22, batch side: modes, links, archives, the local cluster (tests below) ---
+
+SECRET_LOG = b"message EventRinging\n\tAttributeUserData\t[30] 00 01 00 00..\n\t\t'PASSWORD'\t'Pw-Secret-1!'\n"
+
+
+def mode_of(path: Path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+class TestOutputModes:
+    """22.6: an output is never readable by more users than its input (umask 022 as usual)."""
+
+    def test_run_output(self, tmp_path: Path, rules: Path) -> None:
+        """run -o: a 0600 input gives a 0600 output, even over an output that was 0644; 0640 keeps the group."""
+        private, shared = tmp_path / "private.log", tmp_path / "shared.log"
+        for path, mode in ((private, 0o600), (shared, 0o640)):
+            path.write_bytes(SECRET_LOG)
+            path.chmod(mode)
+        (tmp_path / "out.log").write_bytes(b"old\n")
+        (tmp_path / "out.log").chmod(0o644)
+        assert run_logfilter("run", "-c", rules, private, "-o", tmp_path / "out.log").returncode == 0
+        assert mode_of(tmp_path / "out.log") == 0o600
+        assert run_logfilter("run", "-c", rules, shared, "-o", tmp_path / "shared.out").returncode == 0
+        assert mode_of(tmp_path / "shared.out") == 0o640
+        assert run_logfilter("run", "-c", rules, shared, private, "-o", tmp_path / "both.out").returncode == 0
+        assert mode_of(tmp_path / "both.out") == 0o600
+        # A pipe has no mode of its own: the umask decides, as before.
+        assert run_logfilter("run", "-c", rules, "-o", tmp_path / "piped.out", stdin=SECRET_LOG).returncode == 0
+        assert mode_of(tmp_path / "piped.out") == 0o644
+
+    def test_batch_outputs(self, tmp_path: Path, rules: Path) -> None:
+        """batch: a file, a folder's files and an archive (itself 0600; members keep their modes as archived)."""
+        import io
+        import tarfile
+
+        (tmp_path / "in").mkdir()
+        (tmp_path / "in/a.log").write_bytes(SECRET_LOG)
+        (tmp_path / "in/a.log").chmod(0o600)
+        (tmp_path / "in/b.log").write_bytes(SECRET_LOG)
+        (tmp_path / "in/b.log").chmod(0o644)
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+            info = tarfile.TarInfo("m.log")
+            info.size, info.mode = len(SECRET_LOG), 0o664
+            archive.addfile(info, io.BytesIO(SECRET_LOG))
+        (tmp_path / "x.tgz").write_bytes(buffer.getvalue())
+        (tmp_path / "x.tgz").chmod(0o600)
+        result = run_logfilter("batch", "-c", rules, "in", "x.tgz", "-o", "out", cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert mode_of(tmp_path / "out/in/a.log") == 0o600
+        assert mode_of(tmp_path / "out/in/b.log") == 0o644
+        assert mode_of(tmp_path / "out/x.tgz") == 0o600
+        with tarfile.open(tmp_path / "out/x.tgz") as archive:
+            assert archive.getmember("m.log").mode == 0o664
+
+    def test_part_files(self, tmp_path: Path) -> None:
+        """A part is created with the output's mode, before any byte is in it, and replaces a link
+        planted under its name instead of writing through it."""
+        from logfilter.sinks.atomic import AtomicFile, part_path
+
+        elsewhere = tmp_path / "elsewhere"
+        elsewhere.write_bytes(b"untouched")
+        part_path(tmp_path / "a.log").symlink_to(elsewhere)
+        with AtomicFile(tmp_path / "a.log", mode=0o600) as out:
+            assert mode_of(Path(out.part)) == 0o600 and not Path(out.part).is_symlink()
+            out.stream.write(b"masked\n")
+            out.commit()
+        assert mode_of(tmp_path / "a.log") == 0o600 and elsewhere.read_bytes() == b"untouched"
