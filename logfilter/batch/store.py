@@ -45,7 +45,7 @@ class Entry:
     path: str  # where to read it (local links resolved, so that the state names one file one way)
     rel: str  # below the input ("" for the input itself), "/"-separated
     name: str  # for messages and the report
-    kind: Literal["file", "folder", "unlisted"] = "file"
+    kind: Literal["file", "folder", "unlisted", "outside"] = "file"  # outside: a link out of the input
     reason: str | None = None
 
 
@@ -85,8 +85,9 @@ class Store(Files, Protocol):
 
     def walk(self, root: str, given: str) -> Iterator[Entry]:
         """Every file under the input `root` (named `given` by the user), folders first in
-        order; the input itself when it is a file. Refuses (ConfigError) an input that
-        cannot be walked."""
+        order; the input itself when it is a file (followed if a link: the user named it). A
+        file in a folder reached through a link out of the folder comes as "outside". Refuses
+        (ConfigError) an input that cannot be walked."""
         ...
 
     def find(self, root: str) -> Iterator[str]:
@@ -152,6 +153,7 @@ class LocalStore(LocalFiles):
             msg = f"{printable(given)}: not a regular file or folder"
             raise ConfigError(msg)
         unlisted: list[OSError] = []
+        top = Path(root).resolve()
         for here, dirs, files in os.walk(root, onerror=unlisted.append):
             yield from _unlisted(unlisted, root)
             dirs.sort()
@@ -159,7 +161,8 @@ class LocalStore(LocalFiles):
             # A link to a folder is not walked into: it comes as a file, and is then left out.
             for name in sorted(files) + [d for d in dirs if os.path.islink(os.path.join(here, d))]:
                 path = os.path.join(here, name)
-                yield Entry(_resolved(path), Path(os.path.relpath(path, root)).as_posix(), printable(path))
+                rel, resolved = Path(os.path.relpath(path, root)).as_posix(), _resolved(path)
+                yield Entry(resolved, rel, printable(path), "outside" if outside(resolved, top) else "file")
         yield from _unlisted(unlisted, root)
 
     def find(self, root: str) -> Iterator[str]:
@@ -183,6 +186,13 @@ class LocalStore(LocalFiles):
         with AtomicFile(path, self) as out:
             out.stream.write(data)
             out.commit()
+
+
+def outside(resolved: str, top: Path) -> bool:
+    """A file reached through a link that resolves out of the input folder `top` (resolved):
+    `in/evil.log -> /etc/shadow`, or to the hash key file. A dangling link is not: it fails
+    as an input that cannot be read."""
+    return os.path.exists(resolved) and not Path(resolved).is_relative_to(top)
 
 
 def _resolved(path: str) -> str:

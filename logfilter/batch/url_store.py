@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
-from logfilter.batch.store import LOCAL, Entry, Info, Kind, is_url
+from logfilter.batch.store import LOCAL, Entry, Info, Kind, is_url, outside
 from logfilter.errors import LogFilterError
 from logfilter.sinks.atomic import LOCAL_FILES
 from logfilter.sources.archives import printable
@@ -91,9 +91,12 @@ class UrlStore:
     def walk(self, root: str, given: str) -> Iterator[Entry]:
         fs, top = locate(root)
         top = top.rstrip("/")
-        for path in sorted(fs.find(top) if fs.isdir(top) else [top]):
+        folder = fs.isdir(top)
+        for path in sorted(fs.find(top) if folder else [top]):
             source = fs.unstrip_protocol(path) if is_url(given) else path
-            yield Entry(source, path[len(top) :].lstrip("/"), printable(source))
+            # A link out of a local input folder is left out, as on the local store.
+            away = folder and is_local(fs) and outside(os.path.realpath(path), Path(top).resolve())
+            yield Entry(source, path[len(top) :].lstrip("/"), printable(source), "outside" if away else "file")
 
     def find(self, root: str) -> Iterator[str]:
         fs, top = locate(root)

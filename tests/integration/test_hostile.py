@@ -517,3 +517,49 @@ class TestOutputModes:
             out.stream.write(b"masked\n")
             out.commit()
         assert mode_of(tmp_path / "a.log") == 0o600 and elsewhere.read_bytes() == b"untouched"
+
+
+class TestLinks:
+    """22.5: links out of an input folder are left out and named; nothing is written through a link in OUTDIR."""
+
+    def test_file_links_out_of_the_input_folder(self, tmp_path: Path, rules: Path) -> None:
+        secret = tmp_path / "shadow"
+        secret.write_bytes(b"root:canary-shadow-hash:19000:0:99999:7:::\n")
+        key = tmp_path / "hash.key"
+        key.write_bytes(b"canary-hash-key-0123456789abcdef\n")
+        (tmp_path / "in/sub").mkdir(parents=True)
+        (tmp_path / "in/sub/real.log").write_bytes(SECRET_LOG)
+        (tmp_path / "in/evil.log").symlink_to(secret)
+        (tmp_path / "in/key.log").symlink_to(key)
+        (tmp_path / "in/inside.log").symlink_to("sub/real.log")  # inside the folder: followed
+        result = run_logfilter("batch", "-c", rules, "in", "-o", "out", "--report", "report.json", cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        reason = "a link to a file outside the input folder; not followed"
+        assert f"left out: in/evil.log ({reason})" in result.stderr
+        assert f"left out: in/key.log ({reason})" in result.stderr
+        written = sorted(p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*") if p.is_file())
+        assert [name for name in written if name != ".logfilter-batch.jsonl"] == ["in/inside.log", "in/sub/real.log"]
+        made = [*(tmp_path / "out").rglob("*"), tmp_path / "report.json"]
+        everything = b"".join(p.read_bytes() for p in made if p.is_file()) + result.stderr.encode()
+        assert b"canary" not in everything and b"Pw-Secret-1!" not in everything
+
+    def test_a_link_named_on_the_command_line_is_followed(self, tmp_path: Path, rules: Path) -> None:
+        """The user named it: the user's choice (its input root is the link itself)."""
+        (tmp_path / "elsewhere").mkdir()
+        (tmp_path / "elsewhere/a.log").write_bytes(SECRET_LOG)
+        (tmp_path / "a.log").symlink_to(tmp_path / "elsewhere/a.log")
+        result = run_logfilter("batch", "-c", rules, "a.log", "-o", "out", cwd=tmp_path)
+        assert result.returncode == 0 and result.stderr == "", result.stderr
+        assert b"Pw-Secret-1!" not in (tmp_path / "out/a.log").read_bytes()
+
+    def test_a_folder_link_inside_outdir(self, tmp_path: Path, rules: Path) -> None:
+        """out/in -> elsewhere: the file fails (exit 1), named; nothing lands outside OUTDIR."""
+        (tmp_path / "in").mkdir()
+        (tmp_path / "in/a.log").write_bytes(SECRET_LOG)
+        (tmp_path / "elsewhere").mkdir()
+        (tmp_path / "out").mkdir()
+        (tmp_path / "out/in").symlink_to(tmp_path / "elsewhere")
+        result = run_logfilter("batch", "-c", rules, "in", "-o", "out", cwd=tmp_path)
+        assert result.returncode == 1
+        assert "error: in/a.log: out/in is a link inside the output folder; nothing is written through it" in result.stderr
+        assert list((tmp_path / "elsewhere").iterdir()) == []
