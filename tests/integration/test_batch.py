@@ -177,6 +177,7 @@ class TestTree:
         code, stderr, _ = batch("-c", CONFIG, "logs", "sip.tgz", "-o", "out", "--keep-binary", cwd=tmp_path)
         # Files finish in any order on several cores, and so are told.
         assert (code, sorted(stderr.splitlines())) == (0, [
+            "logfilter: 5 done, 1 kept",  # the closing count (issue 20.8)
             "logfilter: kept unchanged, not masked (binary data, --keep-binary): logs/core.dmp",
             "logfilter: kept unchanged, not masked (binary data, --keep-binary): sip.tgz!sip/core",
         ])  # fmt: skip
@@ -397,6 +398,7 @@ class TestFailures:
         result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False)
         assert result.returncode == 1, result.stderr
         assert sorted(result.stderr.splitlines()) == [
+            "logfilter: 4 done, 1 failed, 1 omitted",  # the closing count (issue 20.8)
             "logfilter: error: logs/secret.log: cannot read it (Permission denied)",
             "logfilter: left out: logs/core.dmp (binary data, not a text log)",
         ]
@@ -589,10 +591,10 @@ class TestInterrupted:
 
 class TestProgress:
     def test_quiet_without_a_terminal(self, tmp_path: Path) -> None:
-        """Piped, a clean run prints nothing at all."""
+        """Piped, a clean run prints its closing count and nothing else (issue 20.8: it printed nothing at all)."""
         (tmp_path / "a.log").write_bytes(sample("tserver.log"))
         result = run_logfilter("batch", "-c", CONFIG, "a.log", "-o", "out", cwd=tmp_path)
-        assert (result.returncode, result.stdout, result.stderr) == (0, b"", "")
+        assert (result.returncode, result.stdout, result.stderr) == (0, b"", "logfilter: 1 done\n")
 
     def test_progress_bar_on_a_terminal(self, tmp_path: Path) -> None:
         """On a terminal, stderr shows files and bytes done and a closing count."""
@@ -600,3 +602,11 @@ class TestProgress:
         code, text = on_a_terminal("batch", "-c", CONFIG, "logs", "-o", "out", cwd=tmp_path, stdout=False, columns=120)
         assert code == 0
         assert "5/5 files" in text and "21.8/21.8 kB" in text and "4 done, 1 omitted" in text
+
+
+def test_summary_off_a_terminal(tmp_path: Path) -> None:
+    """Issue 20.8: piped, batch ends with its one-line count by status on stderr."""
+    make_tree(tmp_path)
+    (tmp_path / "logs/broken.log.gz").write_bytes(gzip.compress(sample("tserver.log"))[:200])
+    code, stderr, _ = batch("-c", CONFIG, "logs", "-o", "out", cwd=tmp_path)
+    assert code == 1 and stderr.splitlines()[-1] == "logfilter: 4 done, 1 failed, 1 omitted"
