@@ -59,6 +59,13 @@ def batch(
             help="With --scheduler: split text files over SIZE (default 1G) into ranges of SIZE/4.",
         ),
     ] = None,
+    state: Annotated[
+        str | None,
+        typer.Option(
+            "--state", metavar="DIR",
+            help="Where the batch state (which outputs are done, from which inputs) is kept (default: OUTDIR.logfilter beside OUTDIR).",
+        ),
+    ] = None,
     walk: WalkOptions = WALK,
 ) -> None:
     """Sanitize files, folders and archives (.gz .bz2 .xz .zip .tar .tgz) into OUTDIR, mirroring their tree.
@@ -76,7 +83,7 @@ def batch(
         settings = Settings(rules.policy(), walk.engine, walk.on_error, keep_binary, chosen, walk.all_lines)
         result = run_batch(
             inputs, outdir, settings, TerminalReporter(say), jobs=jobs, force=force, scheduler=scheduler,
-            split_size=split_size, report_path=report,
+            split_size=split_size, report_path=report, state=state,
         )  # fmt: skip
         if report is not None:
             reports.write(report, result.report)
