@@ -18,7 +18,7 @@ from logfilter.batch.outdir import is_ours
 from logfilter.batch.rewrite import Outcome
 from logfilter.batch.store import Entry, Store, is_url, store_for
 from logfilter.errors import ConfigError
-from logfilter.sources.archives import printable
+from logfilter.names import printable
 
 
 OUTSIDE = "a link to a file outside the input folder; not followed"

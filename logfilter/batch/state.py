@@ -19,7 +19,7 @@ from logfilter.batch.outdir import STATE, move_legacy_state
 from logfilter.batch.plan import Job
 from logfilter.batch.store import Store
 from logfilter.errors import LogFilterError
-from logfilter.sources.archives import printable
+from logfilter.names import printable
 
 FLUSH = 5.0  # seconds between rewrites of a state that cannot be appended to
 

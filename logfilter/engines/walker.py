@@ -27,6 +27,7 @@ from logfilter.parsing.model import KVLine, Layout, Opener, ParseFailed
 from logfilter.parsing.terminals import opener_hint_regex
 from logfilter.rules.compiled import Rules
 from logfilter.rules.filters import FilterType
+from logfilter.rules.unmatched import KeyWatch
 from logfilter.stats import Stats
 
 __all__ = ["REFERENCE", "REGEX", "Walker"]
@@ -55,6 +56,7 @@ class Walker:
         self._long_tail = b""
         self._long_size = 0
         self._opener_hint = opener_hint_regex()
+        self._keys = KeyWatch(rules, stats)
 
     @property
     def idle(self) -> bool:
@@ -210,6 +212,8 @@ class Walker:
         depth = 0
         while True:
             stats.pairs += 1
+            if self._keys.pending:  # rules that match nothing
+                self._keys.key(pair.key_raw)
             own_rule = rule_for(pair.key)
             if not pair.is_list:
                 text = handler.leaf(kv, pair, inherited or own_rule or self._rules.default, block)
