@@ -94,20 +94,21 @@ class Result:
 def run(
     inputs: list[str], outdir: str, settings: Settings, reporter: Reporter, *, jobs: int | None = None,
     force: bool = False, scheduler: str | None = None, split_size: str | None = None, report_path: Path | None = None,
-    state: str | None = None,
+    state: str | None = None, insecure_scheduler: bool = False,
 ) -> Result:  # fmt: skip
     """Sanitize the inputs into OUTDIR; ConfigError for bad usage, LogFilterError when the run
     cannot go on, Interrupted when stopped. A file that fails is in the result, not raised.
 
     `jobs`: local worker processes (default: one per core). `scheduler`: run on this Dask
     cluster instead (`local[:N]` starts one); only then may inputs and OUTDIR be URLs.
-    `split_size`: with a scheduler, text files over it are split. `report_path`: where the
+    `split_size`: with a scheduler, text files over it are split. `insecure_scheduler`: a
+    scheduler address other than tls:// is accepted (never with a hash rule). `report_path`: where the
     report will be written, refused on or inside an input or OUTDIR. `state`: the folder of the
     batch state (default: beside OUTDIR, outdir.state_folder), refused inside an input or OUTDIR.
     """
     signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM stops a batch as Ctrl-C does
     try:
-        executor = choose_executor(settings, jobs, scheduler, split_size)
+        executor = choose_executor(settings, jobs, scheduler, split_size, insecure_scheduler)
         urls = any(is_url(item) for item in [*inputs, outdir, *([state] if state else [])])
         if urls and scheduler is None:
             msg = "inputs and OUTDIR as URLs work with --scheduler only; give local paths"
@@ -128,7 +129,9 @@ def run(
         raise Interrupted(signal.SIGINT) from None
 
 
-def choose_executor(settings: Settings, jobs: int | None, scheduler: str | None, split_size: str | None) -> Executor:
+def choose_executor(
+    settings: Settings, jobs: int | None, scheduler: str | None, split_size: str | None, insecure: bool = False
+) -> Executor:
     """The local executor, or with a scheduler the cluster's (Dask is imported only then)."""
     workers = worker_count(jobs)
     if scheduler is None:
@@ -138,7 +141,7 @@ def choose_executor(settings: Settings, jobs: int | None, scheduler: str | None,
         return LocalExecutor(settings, workers)
     from logfilter.batch.cluster import ClusterExecutor  # Dask is an optional extra
 
-    return ClusterExecutor(settings, scheduler, split_size)
+    return ClusterExecutor(settings, scheduler, split_size, insecure)
 
 
 def _execute(

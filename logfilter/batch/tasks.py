@@ -153,7 +153,8 @@ def _unreadable(job: Job, exc: OSError) -> LogFilterError:
 def _rewriter(settings: Settings, rules: Rules | None, out: Store, job: Job) -> Rewriter:
     # Archive members spool beside a local output, as the output's part is; else in the worker's tmp.
     local = out.local_path(job.target)
-    return settings.rewriter(rules or compile_policy(settings.policy), local.parent if local is not None else None)
+    spool = local.parent if local is not None else None
+    return settings.rewriter(rules or compile_policy(settings.policy), spool, job.size)
 
 
 def _check_unchanged(job: Job, store: Store, outcome: Outcome) -> None:

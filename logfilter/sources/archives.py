@@ -119,6 +119,17 @@ def check_tar_end(archive: tarfile.TarFile, name: str) -> None:
             raise LogFilterError(msg)
 
 
+def refuse_overlaps(archive: zipfile.ZipFile, name: str) -> None:
+    """Raise LogFilterError when two zip entries share bytes: entries that all point at one
+    compressed bomb make it unpack once per entry (20 entries of a 229 KB zip: 1.35 GB)."""
+    end = 0
+    for info in sorted(archive.infolist(), key=lambda info: info.header_offset):
+        if info.header_offset < end:
+            msg = f"{name}: zip entries that overlap (a zip bomb?); not read"
+            raise LogFilterError(msg)
+        end = info.header_offset + 30 + info.compress_size  # its local header's fixed part and its data, at least
+
+
 def copy_stream(reader: BinaryIO, writer: BinaryIO) -> None:
     """Copy the rest of `reader` to `writer`, CHUNK bytes at a time."""
     while chunk := reader.read(CHUNK):
