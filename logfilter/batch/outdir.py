@@ -26,9 +26,11 @@ SPOOL_PREFIX = ".logfilter-spool-"
 RUN_PREFIX = ".logfilter-run-"
 
 
-def is_ours(name: str) -> bool:
-    """A file name of ours: the state, a part, a spool file or a run marker (never an input)."""
-    return name == LEGACY_STATE or is_leftover(name)
+def is_ours(path: str) -> bool:
+    """A file of ours, by its "/"-separated path: a state (in a state folder, or where older
+    versions kept it), a part, a spool file or a run marker (never an input)."""
+    folder, _, name = path.rpartition("/")
+    return name == LEGACY_STATE or is_leftover(name) or name == STATE and folder.endswith(STATE_SUFFIX)
 
 
 def is_leftover(name: str) -> bool:

@@ -88,7 +88,7 @@ def plan(inputs: Iterable[str], outdir: str, suffix: str = "", fsspec: bool = Fa
                 result.known.append(Outcome(entry.name, "folder", "failed", reason=entry.reason))
             elif entry.kind == "outside":
                 result.known.append(Outcome(entry.name, "file", "omitted", reason=OUTSIDE))
-            elif entry.kind == "file" and not is_ours(entry.name.rpartition("/")[2]):
+            elif entry.kind == "file" and not is_ours(entry.name):
                 _add(result, store, entry, out_store.join(result.outdir, top, entry.rel) + suffix, seen)
     _refuse_overwrites(result, {identity: name for name, identity in seen.items() if identity is not None})
     return result

@@ -44,14 +44,13 @@ from logfilter.sources.archives import (
 )
 from logfilter.sources.files import StreamSource
 from logfilter.sources.limits import Budget, Limits, Metered
-from logfilter.sources.tar_headers import TarHeaders
+from logfilter.sources.tar_headers import NO_DATA, TarHeaders
 from logfilter.sources.sniff import Kind, judge, sniff
 from logfilter.stats import Stats
 
 Status = Literal["done", "up-to-date", "omitted", "kept", "failed"]
 
 MAX_WARNINGS = 5  # warnings kept per file; the rest are counted
-_NO_DATA = (tarfile.LNKTYPE, tarfile.SYMTYPE, tarfile.CHRTYPE, tarfile.BLKTYPE, tarfile.DIRTYPE, tarfile.FIFOTYPE)
 _ZIP_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA)
 
 
@@ -265,7 +264,7 @@ def _compressor(kind: Kind, writer: BinaryIO, name: str, mtime: int | None) -> B
 def _no_data(info: tarfile.TarInfo, member: str) -> tarfile.TarInfo:
     """The header of a member that is not a file, to copy as it is: links, folders, devices and
     FIFOs carry no data; a type tarfile does not know may, which is neither read nor copied."""
-    if info.type not in _NO_DATA and info.size:
+    if info.type not in NO_DATA and info.size:
         msg = f"{member}: a member of an unknown tar type ({printable(info.type)}) that holds data; cannot rewrite the archive"
         raise LogFilterError(msg)
     copied = copy.copy(info)

@@ -20,7 +20,7 @@ from logfilter.sources.limits import Budget
 BLOCK = 512
 _EXTENDED = (b"L", b"K", b"x", b"g", b"X")  # read whole into memory by tarfile
 _PAX = (b"x", b"X")  # may set the size of the member after it
-_NO_DATA = (b"1", b"2", b"3", b"4", b"5", b"6")  # hard link, symlink, devices, folder, FIFO
+NO_DATA = (b"1", b"2", b"3", b"4", b"5", b"6")  # hard link, symlink, devices, folder, FIFO: tarfile reads no data
 _PAX_SIZE = re.compile(rb"(?:^|\n)\d+ size=(\d+)\n")
 
 
@@ -87,7 +87,7 @@ class TarHeaders(io.RawIOBase):
             return
         size = self._next_size if self._next_size is not None else size
         self._next_size = None
-        self._member_size = 0 if kind in _NO_DATA else size
+        self._member_size = 0 if kind in NO_DATA else size
         if kind == b"S" and block[482]:
             self._sparse = True  # extension blocks first, then the data
             return

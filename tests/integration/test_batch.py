@@ -653,3 +653,13 @@ class TestStateBesideOutdir:
         assert code == 0 and report["totals"]["up-to-date"] == 4, stderr
         assert not (tmp_path / "out/.logfilter-batch.jsonl").exists()
         assert (tmp_path / "out.logfilter/batch.jsonl").exists()
+
+
+def test_a_state_folder_among_the_inputs_is_not_an_input(tmp_path: Path) -> None:
+    """A state beside an earlier OUTDIR, inside a folder sanitized later, is skipped as the old one was."""
+    make_tree(tmp_path)
+    assert batch("-c", CONFIG, "logs", "-o", "top/clean", cwd=tmp_path)[0] == 0
+    code, stderr, _ = batch("-c", CONFIG, "top", "-o", "again", cwd=tmp_path)
+    assert code == 0, stderr
+    assert (tmp_path / "top/clean.logfilter/batch.jsonl").exists()
+    assert not (tmp_path / "again/top/clean.logfilter").exists()
