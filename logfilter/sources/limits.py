@@ -50,11 +50,13 @@ class Exceeded(LogFilterError):
 
 
 class Budget:
-    """What one input (`name`, `size` bytes on disk) has unpacked so far, against its Limits."""
+    """What one input (`name`, `size` bytes on disk) has unpacked so far, against its Limits;
+    `raisable`: the command takes OPTION (batch), else the defaults hold (scan, keys)."""
 
-    def __init__(self, limits: Limits, name: str, size: int | None) -> None:
+    def __init__(self, limits: Limits, name: str, size: int | None, raisable: bool = True) -> None:
         self.limits = limits
         self._name = name
+        self._raisable = raisable
         self._size = size
         self._unpacked = self._members = 0
 
@@ -81,7 +83,8 @@ class Budget:
             self._stop(f"holds {what}", f"header={_size(max(size, self.limits.header * 16))}")
 
     def _stop(self, what: str, raise_to: str) -> None:
-        msg = f"{self._name}: {what}; not read further (raise the limit with {OPTION} {raise_to})"
+        how = f"raise the limit with {OPTION} {raise_to}" if self._raisable else f"scan and keys use batch's default {OPTION}"
+        msg = f"{self._name}: {what}; not read further ({how})"
         raise Exceeded(msg)
 
 

@@ -721,3 +721,15 @@ class TestBoundedArchives:
         _, stderr = proc.communicate(timeout=30)
         assert proc.returncode == 143 and time.monotonic() - stopped < 5, stderr
         assert list((tmp_path / "out").rglob("*")) == []
+
+
+def test_scan_reads_archives_within_the_same_limits(tmp_path: Path) -> None:
+    """scan (and keys) read archives through the same caps: the 1 GiB long name is not-scanned at once."""
+    data = gzip_of([(tar_header(b"././@LongLink", 1 << 30, b"L"), 1), (b"a" * MB, 1024)])
+    (tmp_path / "bomb.tgz").write_bytes(data)
+    started = time.monotonic()
+    result = run_logfilter("scan", "bomb.tgz", cwd=tmp_path)
+    assert result.returncode == 1 and time.monotonic() - started < 20
+    assert result.stdout.decode().startswith(
+        "bomb.tgz: not-scanned: holds a member name or tar header of 1073741824 bytes, over the limit of 64K"
+    )
