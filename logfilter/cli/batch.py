@@ -97,7 +97,7 @@ def batch(
             msg = "--keep-binary cannot go with --format jsonl (binary data is not JSON lines)"
             raise ConfigError(msg)
         limits = Limits.parse(archive_limits) if archive_limits is not None else Limits()
-        settings = Settings(rules.policy(), walk.engine, walk.on_error, keep_binary, chosen, walk.all_lines, limits)
+        settings = Settings(rules.policy(), walk.engine, walk.on_error, keep_binary, chosen, walk.all_lines, limits=limits)
         result = run_batch(
             inputs, outdir, settings, TerminalReporter(say), jobs=jobs, force=force, scheduler=scheduler,
             split_size=split_size, report_path=report, state=state, insecure_scheduler=insecure_scheduler,
