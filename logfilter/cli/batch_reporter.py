@@ -1,7 +1,7 @@
 """What `logfilter batch` prints on stderr as it goes: progress, errors and warnings.
 
-A progress bar of files and bytes on a terminal, and the errors, files left out or kept
-unmasked, and lines failed closed.
+A progress bar of files and bytes on a terminal, the errors, files left out or kept
+unmasked, and lines failed closed, and a closing count by status.
 """
 
 from __future__ import annotations
@@ -74,14 +74,13 @@ class TerminalReporter:
             self._bar.stop()
 
     def summary(self, entries: Iterable[dict[str, object]]) -> None:
-        """A closing count by status, after a progress bar (a run without one says nothing more)."""
-        if self._bar is None:
-            return
+        """A closing count by status (`4 done, 1 omitted`), on a terminal or not: off one it is
+        the only sign of what a run did besides its exit status (issue 20.8)."""
         counts: dict[str, int] = {}
         for item in entries:
             status = str(item["status"])
             counts[status] = counts.get(status, 0) + 1
-        self._say(", ".join(f"{count} {status}" for status, count in sorted(counts.items())))
+        self._say(", ".join(f"{count} {status}" for status, count in sorted(counts.items())) or "0 files")
 
     def _count(self) -> str:
         return f"{self._done}/{self._files} files"
