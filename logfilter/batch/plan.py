@@ -20,7 +20,6 @@ from logfilter.batch.store import Entry, Store, is_url, store_for
 from logfilter.errors import ConfigError
 from logfilter.names import printable
 
-
 OUTSIDE = "a link to a file outside the input folder; not followed"
 
 

@@ -44,8 +44,8 @@ from logfilter.sources.archives import (
 )
 from logfilter.sources.files import StreamSource
 from logfilter.sources.limits import Budget, Limits, Metered
-from logfilter.sources.tar_headers import NO_DATA, TarHeaders
 from logfilter.sources.sniff import Kind, judge, sniff
+from logfilter.sources.tar_headers import NO_DATA, TarHeaders
 from logfilter.stats import Stats
 
 Status = Literal["done", "up-to-date", "omitted", "kept", "failed"]

@@ -21,14 +21,17 @@ from typing import Protocol
 from logfilter.batch.local import LocalExecutor, worker_count
 from logfilter.batch.outdir import state_folder, sweep
 from logfilter.batch.plan import Job, Plan, plan
-from logfilter.batch.report import entry, report
+from logfilter.batch.report import entry, report, rules_met
 from logfilter.batch.rewrite import Outcome
 from logfilter.batch.settings import Settings
 from logfilter.batch.state import State
 from logfilter.batch.store import is_url
 from logfilter.errors import ConfigError
 from logfilter.reports import refuse_over_inputs
+from logfilter.rules.compiled import Rules
+from logfilter.rules.unmatched import Unmatched
 from logfilter.sinks.lock import locked
+from logfilter.stats import Stats
 
 Entry = dict[str, object]
 
@@ -54,8 +57,8 @@ class Reporter(Protocol):
         """The work has ended, or was interrupted."""
         ...
 
-    def summary(self, entries: Iterable[Entry]) -> None:
-        """The run is over: every file's report entry."""
+    def summary(self, entries: Iterable[Entry], unmatched: Sequence[Unmatched] = ()) -> None:
+        """The run is over: every file's report entry, and the rules that matched no key in any file."""
         ...
 
 
@@ -121,8 +124,8 @@ def run(
             _refuse_inside("--report", report_path, [local_out] if local_out else [])
         if local_state is not None:
             _refuse_inside("--state", local_state, [*work.roots, *([local_out] if local_out else [])])
-        entries = _execute(work, settings, executor, force, reporter, folder)
-        return Result(entries, report(entries, settings, work.outdir))
+        entries, unmatched = _execute(work, settings, executor, force, reporter, folder)
+        return Result(entries, report(entries, settings, work.outdir, unmatched))
     except Interrupted:
         raise
     except KeyboardInterrupt:
@@ -146,10 +149,11 @@ def choose_executor(
 
 def _execute(
     work: Plan, settings: Settings, executor: Executor, force: bool, reporter: Reporter, folder: str
-) -> list[Entry]:
+) -> tuple[list[Entry], list[Unmatched]]:
     """Run the plan under the locks of OUTDIR and of the state `folder`; return the report
-    entries, by input name."""
+    entries, by input name, and the rules that matched no key in any file read."""
     entries = {outcome.name: entry(outcome, None) for outcome in work.known}
+    met = Stats()  # which rules met a key, over every file: this run's and those up to date
     for outcome in work.known:
         reporter.tell(outcome)
     with _locked(work.store.local_path(work.outdir)), _locked(work.store.local_path(folder), private=True):
@@ -162,10 +166,12 @@ def _execute(
                 todo.append(job)
             else:
                 entries[job.name] = {**recorded, "status": "up-to-date"}
+                met.add(rules_met(recorded))
         state.invalidate(todo)
 
         def on_outcome(job: Job, outcome: Outcome) -> None:
             entries[job.name] = item = entry(outcome, job.target)
+            met.add(outcome.stats)
             if outcome.status in ("done", "kept"):
                 state.record(job, fingerprint, item)
             else:  # left out or failed: an output a former run made is stale now
@@ -182,8 +188,9 @@ def _execute(
         finally:
             reporter.stop()
         state.compact()
-        reporter.summary(entries.values())
-    return [entries[name] for name in sorted(entries)]
+        unmatched = met.unmatched_rules(Rules(settings.policy))
+        reporter.summary(entries.values(), unmatched)
+    return [entries[name] for name in sorted(entries)], unmatched
 
 
 def _refuse_inside(what: str, path: Path, folders: list[Path]) -> None:

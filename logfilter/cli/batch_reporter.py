@@ -7,13 +7,17 @@ unmasked, and lines failed closed, and a closing count by status.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from logfilter.batch.rewrite import Outcome
+from logfilter.cli.printing import MAX_WARNINGS
+from logfilter.names import printable
 
 if TYPE_CHECKING:
     from rich.progress import Progress
+
+    from logfilter.rules.unmatched import Unmatched
 
 
 class TerminalReporter:
@@ -73,9 +77,14 @@ class TerminalReporter:
         if self._bar is not None:
             self._bar.stop()
 
-    def summary(self, entries: Iterable[dict[str, object]]) -> None:
-        """A closing count by status (`4 done, 1 omitted`), on a terminal or not: off one it is
-        the only sign of what a run did besides its exit status (issue 20.8)."""
+    def summary(self, entries: Iterable[dict[str, object]], unmatched: Sequence[Unmatched] = ()) -> None:
+        """The rules that matched no key in any file (issue 20.1), then a closing count by status
+        (`4 done, 1 omitted`), on a terminal or not: off one it is the only sign of what a run
+        did besides its exit status (issue 20.8)."""
+        for rule in unmatched[:MAX_WARNINGS]:
+            self._say(f"warning: {rule.message()}")
+        if len(unmatched) > MAX_WARNINGS:
+            self._say(f"warning: {len(unmatched) - MAX_WARNINGS} more rules matched no key in the files read")
         counts: dict[str, int] = {}
         for item in entries:
             status = str(item["status"])
@@ -90,7 +99,7 @@ class TerminalReporter:
             self._say(message)
             return
         try:
-            self._bar.console.print(f"logfilter: {message}", markup=False, highlight=False, soft_wrap=True)
+            self._bar.console.print(f"logfilter: {printable(message)}", markup=False, highlight=False, soft_wrap=True)
         except OSError:
             pass
 

@@ -612,6 +612,41 @@ def test_summary_off_a_terminal(tmp_path: Path) -> None:
     assert code == 1 and stderr.splitlines()[-1] == "logfilter: 4 done, 1 failed, 1 omitted"
 
 
+class TestUnmatchedRules:
+    """Issue 20.1, batch: a rule that matches no key in any file is named in the report and on stderr."""
+
+    CONFIG = "[log-filter]\ndefault-filter-type=copy\n[log-filter-data]\nPassword=hide\nCardNumber=unhide-last,4\n"
+
+    def test_named_with_the_key_it_meant_and_not_for_rules_met(self, tmp_path: Path) -> None:
+        (tmp_path / "in").mkdir()
+        (tmp_path / "in/a.log").write_bytes(sample("tserver.log"))
+        (tmp_path / "in/b.log").write_bytes(sample("tserver.log"))
+        (tmp_path / "f.ini").write_text(self.CONFIG)
+        code, stderr, report = batch("-c", "f.ini", "in", "-o", "out", cwd=tmp_path)
+        assert code == 0, stderr
+        assert report["unmatched_rules"] == [
+            {"key": "Password", "filter_type": "hide", "origin": "f.ini:4", "likely": ["PASSWORD"]}
+        ]
+        assert report["totals"]["rules_met"] == ["CardNumber"]
+        assert stderr.splitlines() == [
+            "logfilter: warning: f.ini:4: the rule Password=hide matched no key in the logs read; did you mean "
+            "PASSWORD? (keys match case and spelling exactly)",
+            "logfilter: 2 done",
+        ]
+
+    def test_files_up_to_date_count_as_read(self, tmp_path: Path) -> None:
+        """A re-run that redoes one file still knows the rules the files it kept met."""
+        (tmp_path / "in").mkdir()
+        (tmp_path / "in/a.log").write_bytes(sample("tserver.log"))
+        (tmp_path / "f.ini").write_text(self.CONFIG)
+        batch("-c", "f.ini", "in", "-o", "out", cwd=tmp_path)
+        (tmp_path / "in/b.log").write_bytes(b"\tAttributeUserData\t[20] 00 01 00 00..\n\t\t'Other'\t'x'\n")
+        code, stderr, report = batch("-c", "f.ini", "in", "-o", "out", cwd=tmp_path)
+        assert code == 0, stderr
+        assert [item["key"] for item in report["unmatched_rules"]] == ["Password"]  # CardNumber met in a.log
+        assert stderr.splitlines()[-1] == "logfilter: 1 done, 1 up-to-date"
+
+
 class TestStateBesideOutdir:
     """Issue 20.5: OUTDIR holds only the sanitized mirror; the state (input paths, times) lives beside it."""
 
