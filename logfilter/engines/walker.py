@@ -1,9 +1,17 @@
 """The walker: the block logic every command shares, line by line; what becomes of each pair is its handler's.
 
-It owns which lines belong to a KV block (blocks.py) and the lists open in it, values left
-open over several lines (parsing/events.py), lines longer than the framer holds, failing
-closed, and the counts of lines, messages, pairs and failed lines. It never needs a later
-line to decide about an earlier one, so each line can be written as soon as it is complete.
+It owns which lines belong to a KV block and where it ends (blocks.py), the lists open in
+it, values left open over several lines (parsing/events.py), lines longer than the framer
+holds, failing closed, and the counts of lines, messages, pairs and failed lines. It never
+needs a later line to decide about an earlier one, so each line can be written as soon as
+it is complete.
+
+A block ends only where a real event starts (blocks.ends). Any other line that does not
+belong to it by its indentation (an empty line, a line at column 0, one back at the opener's
+indentation) is doubtful: it ends a block that has read every pair its header announced
+(Block.complete) when the value before it came out as it went in (an empty line: always);
+otherwise it goes on with that value, in clear under copy (treatment.goes_on_in_clear), else
+failed closed, and the pairs after it stay in the block.
 
     walker = Walker(rules, stats, RenderHandler(rules, stats), REGEX, on_failure)
     walker.feed(lines, lineno, out)    # whole lines; process(line): one line; overlong(part)
@@ -18,13 +26,17 @@ from __future__ import annotations
 
 from typing import final
 
-from logfilter.engines.blocks import DROP, FAILED_CLOSED, NORMAL, OPAQUE, TAB_STOP, Block, Frame, belongs, split_eol, width
+from logfilter.engines.blocks import (
+    DROP, FAILED_CLOSED, NORMAL, OPAQUE, TAB_STOP, Block, Frame, belongs, ends, pair_like, split_eol, width,
+)  # fmt: skip
 from logfilter.engines.handler import REFERENCE, REGEX, Handler, OnFailure, Parser, defined
 from logfilter.framing import HEAD, MORE
 from logfilter.parsing import events
 from logfilter.parsing.events import WHITESPACE
 from logfilter.parsing.lark_parser import ParseFailed, message_header_regex, opener_hint_regex
 from logfilter.parsing.model import KVLine, Layout, Opener
+from logfilter.parsing.regex_parser import unread_opener
+from logfilter.rules import treatment
 from logfilter.rules.compiled import Rules
 from logfilter.rules.filters import FilterType
 from logfilter.stats import Stats
@@ -44,8 +56,8 @@ class Walker:
         self._on_failure = on_failure
         # The hooks the handler defines; one it leaves to Handler's default is not called at all.
         self._emit, self._kv_read, self._kv_done = defined(handler, "emit", "kv_line", "kv_line_done")
-        self._told_free, self._told_open, self._told_close, self._told_list = defined(
-            handler, "free_line", "block_opened", "block_closed", "list_opened"
+        self._told_free, self._told_open, self._told_close, self._told_list, self._told_continued = defined(
+            handler, "free_line", "block_opened", "block_closed", "list_opened", "continued"
         )
         self.block: Block | None = None  # the open KV block (read-only outside the walker), or None
         # The quote that ends a value a failed line left open: lines until then fail closed.
@@ -69,7 +81,14 @@ class Walker:
 
     @property
     def inside_value(self) -> bool:
-        """Whether the next line may continue a value or an overlong line: no fresh walker goes on alike."""
+        """Whether the next line may go on with a value, an overlong line, or the open block even
+        if it is empty or at column 0 (a doubtful line): no fresh walker goes on alike."""
+        block = self.block
+        return self.value_open or block is not None and not (block.complete and self._in_clear(block, b"") is not False)
+
+    @property
+    def value_open(self) -> bool:
+        """Whether a value a failed line left open, or an overlong line, goes on: the next line is its."""
         return self._awaiting is not None or self._long != 0
 
     def feed(self, data: bytes, lineno: int, out: list[bytes]) -> int:
@@ -124,22 +143,34 @@ class Walker:
             if belongs(block, body):
                 out = self._kv_line(block, body, eol, lineno)
                 return out if self._emit is None else self._emit(out)
+            if not self._ends(block, body):
+                out = self._goes_on(block, body, eol, lineno)
+                return out if self._emit is None else self._emit(out)
             self.close_block()
-        self._free_line(body, lineno)
-        return line if self._emit is None else self._emit(line)
+        new = self._free_line(body, lineno)
+        out = line if new is None else new + eol
+        return out if self._emit is None else self._emit(out)
 
     # -- what the fast path drives, besides step
-    def open_line(self, body: bytes) -> None:
-        """Open a block if free line `body` is an opener (its message header is counted by the caller)."""
-        opener = self._opener(body)
-        if opener is not None:
-            self._open(opener, body)
-
     def open_block(self, layout: Layout, indent: int, attribute: str, body: bytes) -> None:
         """Open a block whose opener line `body` was found in bulk, indented to column `indent`."""
-        self.block = Block(layout, indent, attribute)
+        self.block = Block(layout, indent, attribute, header=body)
         if self._told_open is not None:
             self._told_open(self.block, body)
+
+    def read_in_bulk(self, pairs: int, last: bytes | None, inherited: FilterType | None) -> None:
+        """The fast path read `pairs` top-level pairs of the open block in bulk; `last`: the leaf
+        line it read last (under its list's rule `inherited`), when no line was read after it."""
+        block = self.block
+        assert block is not None
+        block.read += pairs
+        if last is not None:
+            try:
+                kv = self._parser.kv_line(split_eol(last)[0].decode("utf-8", "surrogateescape"), block.layout)
+            except ParseFailed:  # a run reads leaf lines only: not reached
+                block.took(None, damaged=True)
+                return
+            block.took((kv, kv.pair, inherited or self._rules.rule_for(kv.pair.key) or self._rules.default))
 
     def close_block(self) -> None:
         """End the open block: the line at hand does not belong to it."""
@@ -152,21 +183,73 @@ class Walker:
         """Close the lists a line of the open block at `column` is not in; return the innermost open one."""
         return self.block.enter(column)  # type: ignore[union-attr]
 
-    def _free_line(self, body: bytes, lineno: int, tell: bool = True) -> None:
-        """Count a message header; tell the handler (unless not `tell`); open a block at an opener."""
+    def _free_line(self, body: bytes, lineno: int, tell: bool = True) -> bytes | None:
+        """Count a message header; tell the handler (unless not `tell`); open a block at an opener.
+
+        Returns the line's new body when it fails closed (an opener the grammar does not read), else None.
+        """
         if self._headers.search(body):
             self._stats.messages += 1
         opener = self._opener(body)
         if tell and self._told_free is not None:
             self._told_free(body, lineno, opener)
-        if opener is not None:
-            self._open(opener, body)
+        if opener is None:
+            return None
+        self._open(opener, body)
+        if not opener.unread:
+            return None
+        self.block.took(None, damaged=True)  # type: ignore[union-attr]
+        self._failed(lineno, opener.attribute)
+        return body[: len(body) - len(body.lstrip(WHITESPACE))] + FAILED_CLOSED
 
     def _opener(self, body: bytes) -> Opener | None:
-        # Only lines naming a KV attribute (or KVList:) can open a block: parse those alone.
+        # Only lines naming a KV attribute (or KVList:) can open a block: parse those alone. One
+        # that names an attribute where an opener would and is not read as one opens a block
+        # all the same: its pairs must never pass.
         if self._opener_hint.search(body):
-            return self._parser.opener(body.decode("utf-8", "surrogateescape"))
+            text = body.decode("utf-8", "surrogateescape")
+            return self._parser.opener(text) or unread_opener(text)
         return None
+
+    def _ends(self, block: Block, body: bytes) -> bool:
+        """Whether a line (no line ending) that does not belong to the open block ends it.
+
+        A real event start does (blocks.ends), and so does an empty line (it ends a message,
+        formats.md §2), unless the header announced pairs that have not come and the block is
+        damaged or has read nothing: a log pasted from a web page has blank lines between its
+        lines. Any other line is doubtful: it ends a block that read every pair its header
+        announced, unless the value before it did not come out as it went in, and a block that
+        has read nothing yet when it does not look like a pair; else it goes on with the block.
+        """
+        if ends(body):
+            return True
+        if not body:
+            return block.complete or not (block.damaged or block.read == 0)
+        clear = self._in_clear(block, b"")
+        if block.complete and clear is not False:
+            return True
+        return clear is None and block.read == 0 and not pair_like(body)
+
+    def _in_clear(self, block: Block, more: bytes) -> bool | None:
+        """Whether line `more` may go on in clear with the block's last value; None: no value was read."""
+        if block.hidden:
+            return False
+        if block.last is None:
+            return None
+        kv, pair, chosen = block.last
+        return treatment.goes_on_in_clear(self._rules, kv, pair, chosen, more)
+
+    def _goes_on(self, block: Block, body: bytes, eol: bytes, lineno: int) -> bytes:
+        """A doubtful line that does not end the block: it goes on with the value before it."""
+        if not body or body.strip(WHITESPACE) == FAILED_CLOSED:
+            return body + eol  # nothing in it to mask: an empty line, or a line logfilter failed closed
+        if self._in_clear(block, body):
+            if self._told_continued is not None:
+                self._told_continued(body, lineno, block)
+            return body + eol
+        block.took(None, damaged=True)  # and so the lines that go on with it
+        self._failed(lineno, block.attribute)
+        return body[: len(body) - len(body.lstrip(WHITESPACE))] + FAILED_CLOSED + eol
 
     def _open(self, opener: Opener, body: bytes) -> None:
         self.open_block(opener.layout, width(opener.indent.encode()), opener.attribute, body)
@@ -187,6 +270,7 @@ class Walker:
         column = width(body[:lead])
         top = block.enter(column)
         if top is not None and top.mode == DROP:
+            block.took(None, hidden=True)
             return b""
         if top is not None and top.mode == OPAQUE:
             return self._fail(block, body[:lead], eol, column, lineno, body)
@@ -194,6 +278,8 @@ class Walker:
             kv = self._parser.kv_line(body.decode("utf-8", "surrogateescape"), block.layout)
         except ParseFailed:
             return self._fail(block, body[:lead], eol, column, lineno, body)
+        if top is None:
+            block.read += 1  # a top-level pair: the header counts these (formats.md §5)
         step = TAB_STOP if body[lead - 1] == 9 else 1
         out = self._pairs(kv, top.inherited if top else None, column, step, block)
         return b"" if out is None else out.encode("utf-8", "surrogateescape") + eol
@@ -213,7 +299,9 @@ class Walker:
             stats.pairs += 1
             own_rule = rule_for(pair.key)
             if not pair.is_list:
-                text = handler.leaf(kv, pair, inherited or own_rule or self._rules.default, block)
+                chosen = inherited or own_rule or self._rules.default
+                block.took((kv, pair, chosen))
+                text = handler.leaf(kv, pair, chosen, block)
                 if text is None:
                     # A skipped first sub-pair leaves `'key'(list) ` on its list's line.
                     return "".join(parts) if depth else None
@@ -222,6 +310,7 @@ class Walker:
             # A rule on a list key wins over every rule inside the list.
             rule = inherited if inherited is not None else own_rule
             if rule is not None and rule.action == "skip":
+                block.took(None, hidden=True)
                 handler.list_skipped(pair, rule, block)
                 frames.append(Frame(column + depth * step, None, DROP))
                 return "".join(parts) if depth else None
@@ -230,6 +319,7 @@ class Walker:
                 self._told_list(pair, frames[-1], block)
             parts += (pair.key_raw, pair.sep)
             if pair.sub is None:
+                block.took(None)  # no value on the line
                 break
             inherited, pair, depth = rule, pair.sub, depth + 1
         parts.append(kv.trail)
@@ -243,6 +333,7 @@ class Walker:
 
     def _fail(self, block: Block, indent: bytes, eol: bytes, column: int, lineno: int, body: bytes = b"") -> bytes:
         self._failed(lineno, block.attribute)
+        block.took(None, damaged=True)
         # Deeper lines may continue what could not be read: they fail closed too; and so do
         # the lines of a value it left open, wherever they start (parsing/events.py).
         block.frames.append(Frame(column, None, OPAQUE))
@@ -301,11 +392,16 @@ class Walker:
             placeholder = self._fail(block, head[:lead], b"", width(head[:lead]), lineno)
             self._awaiting = None  # decided at the line's end
             return placeholder
-        self._handler.long_line(head, lineno, True)
         self._long_quote = None
+        if block is not None and not self._ends(block, head):  # a doubtful line that goes on with the block
+            self._handler.long_line(head, lineno, False)
+            block.took(None, damaged=True)
+            self._failed(lineno, block.attribute)
+            return head[:lead] + FAILED_CLOSED
+        opener = self._opener(head)
+        self._handler.long_line(head, lineno, opener is None or not opener.unread)
         self.close_block()
-        self._free_line(head, lineno, tell=False)  # the handler was told: long_line
-        return None
+        return self._free_line(head, lineno, tell=False)  # reads the opener again: overlong lines are rare
 
     def flush(self, ended: bool) -> bytes:
         """Output the handler holds for lines already walked; `ended`: no line read after this continues them."""

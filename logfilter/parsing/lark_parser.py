@@ -63,20 +63,32 @@ class _ToModel(Transformer):
         return KVLine("psdk", indent, pair, str(trail[0]) if trail else "", True)
 
     def c_opener(self, children: list[Token]) -> Opener:
-        indent = str(children[0]) if children[0].type == "WS" else ""
+        indent = str(children[0]) if children[0].type == "BLANKS" else ""
         attribute = next(str(t) for t in children if t.type == "KV_ATTRIBUTE")
         return Opener("c", indent, attribute)
 
     def psdk_opener(self, children: list[Token]) -> Opener:
         (line,) = children
         text = str(line)
-        indent = text[: len(text) - len(text.lstrip(" \t"))]
+        indent = leading_blanks(text)
         # The name goes into messages on stderr: only a known attribute name, never line text.
         named = _kv_attribute().match(text, len(indent))
         return Opener("psdk", indent, named.group() if named else "KVList")
 
     def opener(self, children: list[Opener]) -> Opener:
         return children[0]
+
+
+def leading_blanks(text: str) -> str:
+    """The blanks (any Unicode blank but a line ending: the BLANKS terminal) that `text` starts with."""
+    return text[: len(text) - len(text.lstrip(blank_chars()))]
+
+
+@cache
+def blank_chars() -> str:
+    """Every character the BLANKS terminal matches (all of them are below U+3001)."""
+    blanks = re.compile(terminal_regex("BLANKS"))
+    return "".join(char for char in map(chr, range(0x3001)) if blanks.fullmatch(char))
 
 
 def _split_indent(children: list) -> tuple[str, list]:

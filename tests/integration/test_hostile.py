@@ -342,7 +342,8 @@ class TestDamagedArchives:
         source.write_bytes(compress(OPEN + b"\t\t'PASSWORD'\t'A'\n") + compress(b"\t\t'PASSWORD'\t'B'\nend\n"))
         assert run_logfilter("batch", "-c", rules, source, "-o", tmp_path / "out").returncode == 0
         done = (tmp_path / "out" / source.name).read_bytes()
-        assert (bz2 if kind == "bzip2" else lzma).decompress(done) == OPEN + b"\t\t'PASSWORD'\t'****'\n" * 2 + b"end\n"
+        # `end` starts no event: it goes on with the hidden PASSWORD, so it fails closed (issue 22).
+        assert (bz2 if kind == "bzip2" else lzma).decompress(done) == OPEN + b"\t\t'PASSWORD'\t'****'\n" * 2 + b"'****'\n"
 
 
 class TestFollowFaults:
