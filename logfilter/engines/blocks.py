@@ -4,8 +4,8 @@ A line belongs to the open block when it is not empty, starts with a blank, and 
 with a quote or is indented deeper than the opener (formats.md §2). Columns count tab stops
 every 8. A line that does not belong ends the block only where a real event starts (`ends`:
 a log event at column 0, the message's next attribute); any other such line is doubtful,
-and the walker (walker.py) decides with the pair count the header announced (`Block.complete`)
-and the value before it. The walker keeps the Block and its Frames; handlers only read them.
+and the pair count the header announced (`Block.complete`) and the value before it decide
+(`ended_by`). The walker (walker.py) keeps the Block and its Frames; handlers only read them.
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from functools import cache
 
 from logfilter.parsing.events import WHITESPACE, announced, blank_bytes, starts_event
 from logfilter.parsing.model import KVLine, Layout, Pair
+from logfilter.rules import treatment
+from logfilter.rules.compiled import Rules
 from logfilter.rules.filters import FilterType
 
 FAILED_CLOSED = b"'****'"  # what is left of a KV line that failed closed
@@ -140,6 +142,41 @@ def ends(body: bytes) -> bool:
     if body[:1] in _BLANK_STARTS:
         return body.lstrip(WHITESPACE).startswith(b"Attribute")
     return starts_event(body)
+
+
+def ended_by(block: Block, body: bytes, rules: Rules) -> bool:
+    """Whether a line (no line ending) that does not belong to the open block ends it.
+
+    A real event start does (`ends`), and so does an empty line (it ends a message, formats.md
+    §2), unless the header announced pairs that have not come and the block is damaged or has
+    read nothing: a log pasted from a web page has blank lines between its lines. Any other
+    line is doubtful: it ends a block that read every pair its header announced, unless the
+    value before it did not come out as it went in, and a block that has read nothing yet
+    when it does not look like a pair; else it goes on with the block (the walker's).
+    """
+    if ends(body):
+        return True
+    if not body:
+        return block.complete or not (block.damaged or block.read == 0)
+    if settled(block, rules):
+        return True
+    return block.last is None and not block.hidden and block.read == 0 and not pair_like(body)
+
+
+def settled(block: Block, rules: Rules) -> bool:
+    """Whether every line that does not belong to the block ends it: it read all its announced
+    pairs, and its last value (if any) came out as it went in. A walk started fresh after it goes on alike."""
+    return block.complete and clear_after(block, rules, b"") is not False
+
+
+def clear_after(block: Block, rules: Rules, more: bytes) -> bool | None:
+    """Whether line `more` may go on in clear with the block's last value; None: no value was read."""
+    if block.hidden:
+        return False
+    if block.last is None:
+        return None
+    kv, pair, chosen = block.last
+    return treatment.goes_on_in_clear(rules, kv, pair, chosen, more)
 
 
 def pair_like(body: bytes) -> bool:

@@ -4,14 +4,8 @@ It owns which lines belong to a KV block and where it ends (blocks.py), the list
 it, values left open over several lines (parsing/events.py), lines longer than the framer
 holds, failing closed, and the counts of lines, messages, pairs and failed lines. It never
 needs a later line to decide about an earlier one, so each line can be written as soon as
-it is complete.
-
-A block ends only where a real event starts (blocks.ends). Any other line that does not
-belong to it by its indentation (an empty line, a line at column 0, one back at the opener's
-indentation) is doubtful: it ends a block that has read every pair its header announced
-(Block.complete) when the value before it came out as it went in (an empty line: always);
-otherwise it goes on with that value, in clear under copy (treatment.goes_on_in_clear), else
-failed closed, and the pairs after it stay in the block.
+it is complete. A line that does not belong to the open block and does not end it
+(blocks.ended_by) goes on with the value before it: in clear under copy, else failed closed.
 
     walker = Walker(rules, stats, RenderHandler(rules, stats), REGEX, on_failure)
     walker.feed(lines, lineno, out)    # whole lines; process(line): one line; overlong(part)
@@ -27,16 +21,16 @@ from __future__ import annotations
 from typing import final
 
 from logfilter.engines.blocks import (
-    DROP, FAILED_CLOSED, NORMAL, OPAQUE, TAB_STOP, Block, Frame, belongs, ends, pair_like, split_eol, width,
+    DROP, FAILED_CLOSED, OPAQUE, TAB_STOP, Block, Frame, belongs, clear_after, ended_by, settled, split_eol, width,
 )  # fmt: skip
 from logfilter.engines.handler import REFERENCE, REGEX, Handler, OnFailure, Parser, defined
+from logfilter.engines.pairs import LinePairs
 from logfilter.framing import HEAD, MORE
 from logfilter.parsing import events
 from logfilter.parsing.events import WHITESPACE
 from logfilter.parsing.lark_parser import ParseFailed, message_header_regex, opener_hint_regex
-from logfilter.parsing.model import KVLine, Layout, Opener
+from logfilter.parsing.model import Layout, Opener
 from logfilter.parsing.regex_parser import unread_opener
-from logfilter.rules import treatment
 from logfilter.rules.compiled import Rules
 from logfilter.rules.filters import FilterType
 from logfilter.stats import Stats
@@ -56,9 +50,10 @@ class Walker:
         self._on_failure = on_failure
         # The hooks the handler defines; one it leaves to Handler's default is not called at all.
         self._emit, self._kv_read, self._kv_done = defined(handler, "emit", "kv_line", "kv_line_done")
-        self._told_free, self._told_open, self._told_close, self._told_list, self._told_continued = defined(
-            handler, "free_line", "block_opened", "block_closed", "list_opened", "continued"
+        self._told_free, self._told_open, self._told_close, self._told_continued = defined(
+            handler, "free_line", "block_opened", "block_closed", "continued"
         )
+        self._line_pairs = LinePairs(rules, stats, handler)
         self.block: Block | None = None  # the open KV block (read-only outside the walker), or None
         # The quote that ends a value a failed line left open: lines until then fail closed.
         self._awaiting: bytes | None = None
@@ -83,8 +78,7 @@ class Walker:
     def inside_value(self) -> bool:
         """Whether the next line may go on with a value, an overlong line, or the open block even
         if it is empty or at column 0 (a doubtful line): no fresh walker goes on alike."""
-        block = self.block
-        return self.value_open or block is not None and not (block.complete and self._in_clear(block, b"") is not False)
+        return self.value_open or self.block is not None and not settled(self.block, self._rules)
 
     @property
     def value_open(self) -> bool:
@@ -143,7 +137,7 @@ class Walker:
             if belongs(block, body):
                 out = self._kv_line(block, body, eol, lineno)
                 return out if self._emit is None else self._emit(out)
-            if not self._ends(block, body):
+            if not ended_by(block, body, self._rules):
                 out = self._goes_on(block, body, eol, lineno)
                 return out if self._emit is None else self._emit(out)
             self.close_block()
@@ -170,7 +164,7 @@ class Walker:
             except ParseFailed:  # a run reads leaf lines only: not reached
                 block.took(None, damaged=True)
                 return
-            block.took((kv, kv.pair, inherited or self._rules.rule_for(kv.pair.key) or self._rules.default))
+            block.took((kv, kv.pair, self._line_pairs.chosen(kv.pair, inherited)))
 
     def close_block(self) -> None:
         """End the open block: the line at hand does not belong to it."""
@@ -195,12 +189,11 @@ class Walker:
             self._told_free(body, lineno, opener)
         if opener is None:
             return None
-        self._open(opener, body)
+        self.open_block(opener.layout, width(opener.indent.encode()), opener.attribute, body)
         if not opener.unread:
             return None
         self.block.took(None, damaged=True)  # type: ignore[union-attr]
-        self._failed(lineno, opener.attribute)
-        return body[: len(body) - len(body.lstrip(WHITESPACE))] + FAILED_CLOSED
+        return self._masked(body, b"", lineno, opener.attribute)
 
     def _opener(self, body: bytes) -> Opener | None:
         # Only lines naming a KV attribute (or KVList:) can open a block: parse those alone. One
@@ -211,48 +204,16 @@ class Walker:
             return self._parser.opener(text) or unread_opener(text)
         return None
 
-    def _ends(self, block: Block, body: bytes) -> bool:
-        """Whether a line (no line ending) that does not belong to the open block ends it.
-
-        A real event start does (blocks.ends), and so does an empty line (it ends a message,
-        formats.md §2), unless the header announced pairs that have not come and the block is
-        damaged or has read nothing: a log pasted from a web page has blank lines between its
-        lines. Any other line is doubtful: it ends a block that read every pair its header
-        announced, unless the value before it did not come out as it went in, and a block that
-        has read nothing yet when it does not look like a pair; else it goes on with the block.
-        """
-        if ends(body):
-            return True
-        if not body:
-            return block.complete or not (block.damaged or block.read == 0)
-        clear = self._in_clear(block, b"")
-        if block.complete and clear is not False:
-            return True
-        return clear is None and block.read == 0 and not pair_like(body)
-
-    def _in_clear(self, block: Block, more: bytes) -> bool | None:
-        """Whether line `more` may go on in clear with the block's last value; None: no value was read."""
-        if block.hidden:
-            return False
-        if block.last is None:
-            return None
-        kv, pair, chosen = block.last
-        return treatment.goes_on_in_clear(self._rules, kv, pair, chosen, more)
-
     def _goes_on(self, block: Block, body: bytes, eol: bytes, lineno: int) -> bytes:
         """A doubtful line that does not end the block: it goes on with the value before it."""
         if not body or body.strip(WHITESPACE) == FAILED_CLOSED:
             return body + eol  # nothing in it to mask: an empty line, or a line logfilter failed closed
-        if self._in_clear(block, body):
+        if clear_after(block, self._rules, body):
             if self._told_continued is not None:
                 self._told_continued(body, lineno, block)
             return body + eol
         block.took(None, damaged=True)  # and so the lines that go on with it
-        self._failed(lineno, block.attribute)
-        return body[: len(body) - len(body.lstrip(WHITESPACE))] + FAILED_CLOSED + eol
-
-    def _open(self, opener: Opener, body: bytes) -> None:
-        self.open_block(opener.layout, width(opener.indent.encode()), opener.attribute, body)
+        return self._masked(body, eol, lineno, block.attribute)
 
     def _kv_line(self, block: Block, body: bytes, eol: bytes, lineno: int) -> bytes:
         read = body if self._kv_read is None else self._kv_read(body, lineno, block)
@@ -281,55 +242,19 @@ class Walker:
         if top is None:
             block.read += 1  # a top-level pair: the header counts these (formats.md §5)
         step = TAB_STOP if body[lead - 1] == 9 else 1
-        out = self._pairs(kv, top.inherited if top else None, column, step, block)
+        out = self._line_pairs.walk(kv, top.inherited if top else None, column, step, block)
         return b"" if out is None else out.encode("utf-8", "surrogateescape") + eol
-
-    def _pairs(self, kv: KVLine, inherited: FilterType | None, column: int, step: int, block: Block) -> str | None:
-        """The new line text, or None when the whole line is dropped.
-
-        A list opened at chain position `depth` of a line at `column` owns the later lines
-        indented deeper than `column + depth * step` (one TAB, or one space, per level).
-        """
-        stats, handler, frames = self._stats, self._handler, block.frames
-        rule_for = self._rules.rule_for
-        parts = [kv.indent]
-        pair = kv.pair
-        depth = 0
-        while True:
-            stats.pairs += 1
-            own_rule = rule_for(pair.key)
-            if not pair.is_list:
-                chosen = inherited or own_rule or self._rules.default
-                block.took((kv, pair, chosen))
-                text = handler.leaf(kv, pair, chosen, block)
-                if text is None:
-                    # A skipped first sub-pair leaves `'key'(list) ` on its list's line.
-                    return "".join(parts) if depth else None
-                parts.append(text)
-                break
-            # A rule on a list key wins over every rule inside the list.
-            rule = inherited if inherited is not None else own_rule
-            if rule is not None and rule.action == "skip":
-                block.took(None, hidden=True)
-                handler.list_skipped(pair, rule, block)
-                frames.append(Frame(column + depth * step, None, DROP))
-                return "".join(parts) if depth else None
-            frames.append(Frame(column + depth * step, rule, NORMAL, pair.key))
-            if self._told_list is not None:
-                self._told_list(pair, frames[-1], block)
-            parts += (pair.key_raw, pair.sep)
-            if pair.sub is None:
-                block.took(None)  # no value on the line
-                break
-            inherited, pair, depth = rule, pair.sub, depth + 1
-        parts.append(kv.trail)
-        return "".join(parts)
 
     def _failed(self, lineno: int, attribute: str) -> None:
         self._stats.failed_closed += 1
         self._handler.failed(lineno, attribute)
         if self._on_failure is not None:
             self._on_failure(lineno, attribute)
+
+    def _masked(self, body: bytes, eol: bytes, lineno: int, attribute: str) -> bytes:
+        """A line that fails closed whole: its indentation and FAILED_CLOSED, counted and told."""
+        self._failed(lineno, attribute)
+        return body[: len(body) - len(body.lstrip(WHITESPACE))] + FAILED_CLOSED + eol
 
     def _fail(self, block: Block, indent: bytes, eol: bytes, column: int, lineno: int, body: bytes = b"") -> bytes:
         self._failed(lineno, block.attribute)
@@ -342,13 +267,11 @@ class Walker:
 
     def _continued(self, block: Block, body: bytes, eol: bytes, lineno: int) -> bytes:
         """A line after a failed line that left a value open: masked, up to the line closing it."""
-        stripped = body.lstrip(WHITESPACE)
-        if not stripped:
+        if not body.lstrip(WHITESPACE):
             return body + eol  # no data on it; the value may go on after it
         if events.closes(body, self._awaiting):  # type: ignore[arg-type]
             self._awaiting = None
-        self._failed(lineno, block.attribute)
-        return body[: len(body) - len(stripped)] + FAILED_CLOSED + eol
+        return self._masked(body, eol, lineno, block.attribute)
 
     def overlong(self, piece: bytes, part: int, lineno: int) -> bytes:
         """The output for one part (HEAD, MORE or END, framing.py) of a line longer than the framer holds.
@@ -383,8 +306,7 @@ class Walker:
         if block is not None and self._awaiting is not None and not events.starts_event(head):
             self._handler.long_line(head, lineno, False)
             self._long_quote, self._awaiting = self._awaiting, None
-            self._failed(lineno, block.attribute)
-            return head[:lead] + FAILED_CLOSED
+            return self._masked(head, b"", lineno, block.attribute)
         self._awaiting = None
         if block is not None and belongs(block, head):
             self._handler.long_line(head, lineno, False)
@@ -393,11 +315,10 @@ class Walker:
             self._awaiting = None  # decided at the line's end
             return placeholder
         self._long_quote = None
-        if block is not None and not self._ends(block, head):  # a doubtful line that goes on with the block
+        if block is not None and not ended_by(block, head, self._rules):  # a doubtful line: it goes on with the block
             self._handler.long_line(head, lineno, False)
             block.took(None, damaged=True)
-            self._failed(lineno, block.attribute)
-            return head[:lead] + FAILED_CLOSED
+            return self._masked(head, b"", lineno, block.attribute)
         opener = self._opener(head)
         self._handler.long_line(head, lineno, opener is None or not opener.unread)
         self.close_block()
