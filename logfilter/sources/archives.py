@@ -27,7 +27,7 @@ from typing import BinaryIO
 from logfilter.errors import LogFilterError
 from logfilter.sources.files import CHUNK
 from logfilter.sources.multistream import bzip2_reader, xz_reader
-from logfilter.sources.sniff import SNIFF_SIZE, judge, sniff
+from logfilter.sources.sniff import SNIFF_SIZE, judge, read_tail, sniff
 
 MAX_DEPTH = 4  # archives in archives, at most
 SPOOL = 64 << 20  # bytes of an archive member held in memory; beyond, in a hidden file
@@ -59,7 +59,7 @@ def texts(reader: BinaryIO, name: str, spool_dir: Path | None = None, depth: int
     one of DAMAGE from the stream's reads.
     """
     head = read_head(reader)
-    kind = sniff(head)
+    kind = sniff(head, tail=read_tail(reader) if depth == 0 else None)  # a zip with text in front is a zip
     if depth > MAX_DEPTH and kind not in ("text", "binary"):
         msg = f"{name}: archives nested more than {MAX_DEPTH} deep"
         raise LogFilterError(msg)

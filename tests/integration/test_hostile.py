@@ -4,11 +4,13 @@ a one-line error and a non-zero exit where it must stop, never a traceback or a 
 from __future__ import annotations
 
 import bz2
+import io
 import lzma
 import signal
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -643,3 +645,83 @@ class TestUntagMultiLine:
         data = b"\t\t'Notes'\t<#'open\nCanaryHidden\n10:26:01.560 Trc 04541 next <#'x'#> event\nfree\n"
         result = run_logfilter("untag", stdin=data)
         assert result.stdout == b"\t\t'Notes'\t****\n****\n10:26:01.560 Trc 04541 next '****' event\nfree\n"
+
+
+def _late(kind: str) -> bytes:
+    """samples/tserver.log twice over, then a stretch that is no text log, then the log again."""
+    text = (SAMPLES / "tserver.log").read_bytes() * 2
+    stretch = {
+        "binary": bytes(range(256)) * 64,
+        "utf-16": (OPEN + b"\t\t'PASSWORD'\t'CanaryWide'\n").decode().encode("utf-16-le") * 40,
+        "cr-only": (OPEN + b"\t\t'PASSWORD'\t'CanaryCr'\n").replace(b"\n", b"\r") * 200,
+    }[kind]
+    return text + stretch + text
+
+
+def _sfx() -> bytes:
+    """A zip with 13 KB of text in front of it, as a self-extracting bundle is."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("urs.log", OPEN + b"\t\t'PASSWORD'\t'CanaryZipped'\n")
+    return (b"12:00:00.000 Std 00000 installer stub text\n" * 310)[:13000] + buffer.getvalue()
+
+
+class TestWholeFile:
+    """Issue 22.4: what a file is, judged on all of it, by every door."""
+
+    @pytest.mark.parametrize("kind", ["binary", "utf-16", "cr-only"])
+    def test_a_stretch_after_a_text_head_stops_run_and_untag(self, tmp_path: Path, rules: Path, kind: str) -> None:
+        """run and untag, from a file or a pipe: exit 2, one line saying where, nothing of the stretch written."""
+        data = _late(kind)
+        path = tmp_path / "late.log"
+        path.write_bytes(data)
+        for args, stdin in ((["run", "-c", rules, path], None), (["run", "-c", rules], data), (["untag", path], None)):
+            result = run_logfilter(*args, stdin=stdin)
+            assert result.returncode == 2 and "not a text log" in result.stderr and "from byte" in result.stderr
+            assert b"Canary" not in result.stdout.replace(b"\x00", b"") and len(result.stdout) < len(data) // 2
+
+    @pytest.mark.parametrize("kind", ["binary", "utf-16", "cr-only"])
+    def test_batch_follow_and_scan_leave_it_out(self, tmp_path: Path, rules: Path, kind: str) -> None:
+        """batch leaves the file out with the reason, follow stops following it, scan reports it not scanned."""
+        data = _late(kind)
+        batch = masked("batch", rules, data, tmp_path)
+        assert batch.returncode == 0 and "from byte" in batch.stderr and not batch.stdout
+        follow = masked("follow", rules, data, tmp_path)
+        assert "not followed" in follow.stderr and b"Canary" not in follow.stdout.replace(b"\x00", b"")
+        code, findings = scan(rules, data, tmp_path)
+        assert code == 1 and any(finding["detector"] == "not-scanned" for finding in findings)
+
+    def test_keys_and_preview_stop_there_too(self, tmp_path: Path, rules: Path) -> None:
+        """keys and run --preview judge all of the file as run does: they say where, and exit non-zero."""
+        path = tmp_path / "late.log"
+        path.write_bytes(_late("utf-16"))
+        keys = run_logfilter("keys", path)
+        assert keys.returncode != 0 and "from byte" in keys.stderr and "not a text log" in keys.stderr
+        preview = run_logfilter("run", "-c", rules, "--preview", "--i-know-this-prints-data", path)
+        assert (preview.returncode, preview.stdout) == (2, b"") and "from byte" in preview.stderr
+
+    def test_a_zip_with_text_in_front_is_the_zip_it_is(self, tmp_path: Path, rules: Path) -> None:
+        """A self-extracting bundle: batch masks its member, scan finds the member's password, run refuses it
+        (from a file before writing anything; from a pipe where its records show)."""
+        data = _sfx()
+        path = tmp_path / "bundle.log"
+        path.write_bytes(data)
+        batch = run_logfilter("batch", "-c", rules, path, "-o", tmp_path / "out")
+        assert batch.returncode == 0, batch.stderr
+        with zipfile.ZipFile(tmp_path / "out" / "bundle.log") as archive:
+            assert archive.read("urs.log") == OPEN + b"\t\t'PASSWORD'\t'****'\n"
+        code, findings = scan(rules, data, tmp_path)
+        assert code == 1 and [finding["key"] for finding in findings] == ["PASSWORD"]
+        from_file = run_logfilter("run", "-c", rules, path)
+        assert (from_file.returncode, from_file.stdout) == (2, b"") and "zip data" in from_file.stderr
+        piped = run_logfilter("run", "-c", rules, stdin=data)
+        assert piped.returncode == 2 and "zip data" in piped.stderr and b"PK\x03\x04" not in piped.stdout
+
+    def test_keep_binary_never_keeps_a_file_with_kv_blocks(self, tmp_path: Path, rules: Path) -> None:
+        """A text log with one NUL in its head is binary, but --keep-binary leaves it out: it holds KV blocks."""
+        (tmp_path / "in").mkdir()
+        (tmp_path / "in" / "nul.log").write_bytes(b"a\x00b\n" + OPEN + b"\t\t'PASSWORD'\t'CanaryKept'\n")
+        (tmp_path / "in" / "core.dmp").write_bytes(b"\x7fELF\x00\x01" * 100)
+        result = run_logfilter("batch", "-c", rules, tmp_path / "in", "-o", tmp_path / "out", "--keep-binary")
+        assert result.returncode == 0 and "never kept unmasked" in result.stderr
+        assert not (tmp_path / "out" / "in" / "nul.log").exists() and (tmp_path / "out" / "in" / "core.dmp").exists()
