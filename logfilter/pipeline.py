@@ -3,7 +3,7 @@
     source ─> sniff (sources/sniff.py) ─> BoundedFramer (framing.py) ─> walk ─> sink
 
 The judgement is of all of the input: its head (and a file's trailer) before anything is
-written, then every chunk after it (sources/watch.py), before anything of that chunk is framed.
+written, then every chunk after it (sources/chunk_judge.py), before anything of that chunk is framed.
 
 Every command goes through it. `run` (run and batch) builds each input's walk in the
 registry (engines/registry.py); scan, keys and preview call `walk_input` with their own
@@ -25,7 +25,7 @@ from logfilter.rules.compiled import Rules
 from logfilter.sinks import Sink
 from logfilter.sources.files import CHUNK, FileSource, Source, StdinSource
 from logfilter.sources.sniff import LONGEST_OPENER_WORD, SNIFF_SIZE, Verdict, holds_kv, judge, read_tail
-from logfilter.sources.watch import Watch
+from logfilter.sources.chunk_judge import ChunkJudge
 from logfilter.stats import Stats
 
 __all__ = ["InputStream", "NotALog", "copy_kept", "failure_reporter", "refusal", "run", "walk_input"]
@@ -73,7 +73,7 @@ class InputStream:
         self._judge_at_end = judge_at_end
         self._tail = tail
         # What follows a whole head is judged chunk by chunk (a restart past the head: from there).
-        self._watch: Watch | None = Watch(self._head) if len(self._head) == SNIFF_SIZE else None
+        self._chunks: ChunkJudge | None = ChunkJudge(self._head) if len(self._head) == SNIFF_SIZE else None
 
     def frame(self, chunk: bytes) -> list[Part]:
         """The whole lines and line parts `chunk` completes.
@@ -84,14 +84,14 @@ class InputStream:
         A partial head is judged as sniff.judge(partial=True) does.
         """
         rest = chunk
-        if self._watch is None:
+        if self._chunks is None:
             rest = chunk[SNIFF_SIZE - len(self._head) :]
             self._head += chunk[: SNIFF_SIZE - len(self._head)]
             self._judge(partial=len(self._head) < SNIFF_SIZE)
             if len(self._head) == SNIFF_SIZE:
-                self._watch = Watch(self._head)
-        if rest and self._watch is not None:
-            verdict = self._watch.feed(rest)
+                self._chunks = ChunkJudge(self._head)
+        if rest and self._chunks is not None:
+            verdict = self._chunks.feed(rest)
             if verdict is not None:
                 raise self._refuse(verdict)
         return self._framer.feed(chunk)

@@ -2,10 +2,10 @@
 
 `judge` is the one judgement of an input's head (its first SNIFF_SIZE bytes), and of its
 trailer when the input is a file: a zip's end-of-central-directory record at its end makes
-it the archive it is, whatever text is in front (a self-extracting bundle). `Watch` (watch.py) judges
-the bytes after the head as the loop (pipeline.py) reads them, chunk by chunk: a stretch of
-binary data, UTF-16 text, an archive's records or CR-only lines after a text head is no text
-log either. Every front door (run, untag, follow, batch, scan, keys, preview, batch ranges)
+it the archive it is, whatever text is in front (a self-extracting bundle). A ChunkJudge
+(chunk_judge.py) judges the bytes after the head as the loop (pipeline.py) reads them, chunk
+by chunk: a stretch of binary data, UTF-16 text, an archive's records or CR-only lines after
+a text head is no text log either. Every front door (run, untag, follow, batch, scan, keys, preview, batch ranges)
 asks these and words its refusal from the Verdict. A compressed or archived log, or binary
 data, would pass through unread and so unmasked; so would UTF-16/UTF-32 text (its KV lines
 do not read as such) and text with CR-only line ends (one endless line).
@@ -25,7 +25,7 @@ from typing import BinaryIO, Literal
 
 SNIFF_SIZE = 8192  # the bytes at the start of an input that are judged (its sniffed head)
 # A file's last bytes that are judged: a zip's end record with a comment of up to 1 KiB (a
-# longer comment is rare; such a zip's records are still found as the input is read, Watch).
+# longer comment is rare; such a zip's records are still found as the input is read, chunk_judge.py).
 TRAILER_SIZE = 22 + 1024
 
 Kind = Literal["text", "gzip", "bzip2", "xz", "zip", "tar", "binary"]
@@ -49,7 +49,7 @@ CR_ONLY = "text with CR-only line ends, which logfilter does not read (tr '\\r' 
 class Verdict:
     """What an input is. `cr_only`: its lines end with CR alone. `head`: the bytes judged.
 
-    `offset`: where a stretch that is no text log starts after a text head (Watch), or None
+    `offset`: where a stretch that is no text log starts after a text head (chunk_judge.py), or None
     when the head (or the trailer) decided.
     """
 

@@ -1,11 +1,11 @@
-"""sources/watch.py: what follows a text head is judged the same however the input is read (issue 22.4)."""
+"""sources/chunk_judge.py: what follows a text head is judged the same however the input is read (issue 22.4)."""
 
 from __future__ import annotations
 
 import pytest
 
 from logfilter.sources.sniff import SNIFF_SIZE, Verdict
-from logfilter.sources.watch import Watch
+from logfilter.sources.chunk_judge import ChunkJudge
 from tests.conftest import SAMPLES
 
 LOG = (SAMPLES / "tserver.log").read_bytes() * 3
@@ -19,10 +19,10 @@ STRETCHES = {
 
 
 def watched(data: bytes, size: int) -> Verdict | None:
-    """The first verdict of a Watch fed `data` after its head in chunks of `size` bytes."""
-    watch = Watch(data[:SNIFF_SIZE])
+    """The first verdict of a ChunkJudge fed `data` after its head in chunks of `size` bytes."""
+    judge = ChunkJudge(data[:SNIFF_SIZE])
     for at in range(SNIFF_SIZE, len(data), size):
-        verdict = watch.feed(data[at : at + size])
+        verdict = judge.feed(data[at : at + size])
         if verdict is not None:
             return verdict
     return None

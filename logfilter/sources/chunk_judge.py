@@ -1,6 +1,6 @@
 """Judging the bytes after an input's text head as they go by: a stretch that is no text log stops it.
 
-sniff.judge decides on an input's head (and a file's trailer); a Watch goes on from there for
+sniff.judge decides on an input's head (and a file's trailer); a ChunkJudge goes on from there for
 the loop (pipeline.py), chunk by chunk, with the same verdicts (sniff.Verdict, its `offset`
 saying where the stretch starts).
 """
@@ -17,7 +17,7 @@ _CONTROLS = bytes(range(0x01, 0x09)) + bytes(range(0x0E, 0x1B)) + bytes(range(0x
 _ARCHIVE_RECORD = re.compile(rb"PK(?:\x03\x04|\x01\x02|\x05\x06|\x06\x06|\x06\x07|\x07\x08)|ustar(?:\x00|  \x00)")
 
 
-class Watch:
+class ChunkJudge:
     """Judges the bytes after an input's head as they go by, chunk by chunk (the loop's, pipeline.py).
 
     A text head may be followed by what is no text log: binary data (a core dump, compressed
