@@ -21,7 +21,7 @@ from logfilter.pipeline import run
 from logfilter.rules.compiled import compile_policy
 from logfilter.rules.config import load_policy
 from logfilter.rules.filters import parse_filter_type
-from logfilter.sinks import NullSink
+from logfilter.sinks.streams import NullSink
 
 KV_LINES = [
     ("c", "\t\t'RTargetRuleSelected'\t'RouteToAgentGroup_Sales_Tier2'"),

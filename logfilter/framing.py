@@ -33,7 +33,7 @@ class BoundedFramer:
         """The whole lines and line parts this chunk completes, in order.
 
         A line is overlong when its text (without the LF) is longer than max_line, however the
-        reads cut it: its head is always its first max_line + 1 bytes, so what the engine
+        reads cut it: its head is always its first max_line + 1 bytes, so what the walk
         decides never depends on the size of the reads.
         """
         parts: list[Part] = []

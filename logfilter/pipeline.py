@@ -7,7 +7,7 @@ written, then every chunk after it (sources/chunk_judge.py), before anything of 
 
 Every command goes through it. `run` (run and batch) builds each input's walk in the
 registry (engines/registry.py); scan, keys and preview call `walk_input` with their own
-handler's walk and a NullSink, and read their results from the handler; untag walks with
+handler's walk and a NullSink, and read their results from the handler; `untag` walks with
 its own Walk (engines/untag.py). Follow drives the same InputStream for each followed file,
 framing as the file grows and walking at split points (follow/tail.py).
 """
@@ -18,17 +18,20 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import BinaryIO, Literal, Protocol
 
 from logfilter.engines.handler import OnFailure, Walk
-from logfilter.engines.registry import Choice, EngineName, Format
+from logfilter.engines.registry import FATES, EngineName, Format, WalkChoice
+from logfilter.engines.untag import ADVICE as UNTAG_ADVICE
+from logfilter.engines.untag import TagPair, UntagStats, untag_walk
 from logfilter.errors import ConfigError, InputError, LogFilterError
 from logfilter.framing import END, LINES, MAX_LINE, REST, BoundedFramer, Part
 from logfilter.rules.compiled import Rules
-from logfilter.sinks import Sink
+from logfilter.rules.filters import FilterType
+from logfilter.sinks.streams import Sink
+from logfilter.sources.chunk_judge import ChunkJudge
 from logfilter.sources.files import CHUNK, FileSource, Source, StdinSource
 from logfilter.sources.sniff import LONGEST_OPENER_WORD, SNIFF_SIZE, Verdict, holds_kv, judge, read_tail
-from logfilter.sources.chunk_judge import ChunkJudge
 from logfilter.stats import Stats
 
-__all__ = ["InputStream", "NotALog", "copy_kept", "failure_reporter", "refusal", "run", "walk_input"]
+__all__ = ["InputStream", "NotALog", "copy_kept", "failure_reporter", "refusal", "run", "untag", "walk_input"]
 
 OnError = Literal["redact", "fail"]
 Warn = Callable[[str], None]
@@ -56,17 +59,17 @@ class Counts(Protocol):
 class InputStream:
     """One input on its way through the loop: its head judged as it arrives, framed, walked.
 
-    `frame` and `walk` are two steps, so follow can hold framed lines until a split point.
+    `frame` and `walk_parts` are two steps, so follow can hold framed lines until a split point.
     `head`: the input's first bytes already seen (a restart inside them); `judge_at_end`: an
     input shorter than the head is judged whole at its end (not a followed file, which may grow);
     `tail`: a file's last bytes (sniff.read_tail), judged with its head.
     """
 
     def __init__(
-        self, engine: Walk, refuse: Refuse, max_line: int = MAX_LINE, head: bytes = b"", judge_at_end: bool = True,
+        self, walk: Walk, refuse: Refuse, max_line: int = MAX_LINE, head: bytes = b"", judge_at_end: bool = True,
         tail: bytes | None = None,
     ) -> None:  # fmt: skip
-        self.engine = engine  # follow swaps in a new one at a split point when the rules change
+        self.walk = walk  # follow swaps in a new one at a split point when the rules change
         self._refuse = refuse
         self._framer = BoundedFramer(max_line)
         self._head = head[:SNIFF_SIZE]
@@ -102,20 +105,20 @@ class InputStream:
             self._judge(partial=False)  # the whole input, shorter than a head, seen as one
         return self._framer.finish()
 
-    def walk(self, parts: Iterable[Part], lineno: int, out: list[bytes]) -> int:
+    def walk_parts(self, parts: Iterable[Part], lineno: int, out: list[bytes]) -> int:
         """Append the walk's output for `parts` (the first line is `lineno`) to `out`; return the lines read.
 
         Output for the lines before a failure that raises is already in `out`.
         """
-        engine, done = self.engine, 0
+        walk, done = self.walk, 0
         for kind, data in parts:
             if kind == LINES:
-                done += engine.feed(data, lineno + done, out)
+                done += walk.feed(data, lineno + done, out)
             elif kind == REST:
-                out.append(engine.process(data, lineno + done))
+                out.append(walk.process(data, lineno + done))
                 done += 1
             else:
-                out.append(engine.overlong(data, kind, lineno + done))
+                out.append(walk.overlong(data, kind, lineno + done))
                 done += kind == END
         return done
 
@@ -159,7 +162,7 @@ def copy_kept(reader: BinaryIO, writer: BinaryIO) -> str | None:
 
 
 def walk_input(
-    source: Source, engine: Walk, sink: Sink, counts: Counts, *, max_line: int = MAX_LINE, advice: str = ADVICE
+    source: Source, walk: Walk, sink: Sink, counts: Counts, *, max_line: int = MAX_LINE, advice: str = ADVICE
 ) -> Iterator[None]:
     """The loop over one input; yields after the output of each chunk is written (a caller may stop there).
 
@@ -167,7 +170,7 @@ def walk_input(
     it is complete. An InputError from the walk stops it, the output before the line that
     raised written first.
     """
-    stream = InputStream(engine, refusal(source.name, advice), max_line, tail=tail_of(source))
+    stream = InputStream(walk, refusal(source.name, advice), max_line, tail=tail_of(source))
     lineno = 0
     for chunk in source.chunks():
         parts = stream.frame(chunk)
@@ -176,17 +179,17 @@ def walk_input(
             continue
         out: list[bytes] = []
         try:
-            lineno += stream.walk(parts, lineno + 1, out)
+            lineno += stream.walk_parts(parts, lineno + 1, out)
         except InputError:
             _write(sink, b"".join(out), counts)  # everything before the line that stopped the run
             raise
-        _write(sink, b"".join(out), counts, engine.mid_line)
+        _write(sink, b"".join(out), counts, walk.mid_line)
         yield
     out = []
-    stream.walk(stream.finish(), lineno + 1, out)
+    stream.walk_parts(stream.finish(), lineno + 1, out)
     if out:
         _write(sink, b"".join(out), counts)
-    held = engine.flush(True)
+    held = walk.flush(True)
     if held:
         _write(sink, held, counts)
 
@@ -212,7 +215,7 @@ def run(
     memory stays bounded whatever the input.
     """
     stats = stats if stats is not None else Stats()
-    choice = Choice(engine, output_format, all_lines)
+    choice = WalkChoice(engine, output_format, all_lines)
     for source in sources:
         name = source.name
         on_failure = failure_reporter(lambda lineno, name=name: f"{name}:{lineno}", on_error, warn, choice.fate)
@@ -221,8 +224,31 @@ def run(
     return stats
 
 
+def untag(
+    sources: Iterable[Source],
+    pairs: Iterable[TagPair],
+    filter_type: FilterType | None,
+    sink: Sink,
+    *,
+    warn: Warn = lambda message: None,
+    stats: UntagStats | None = None,
+) -> UntagStats:
+    """Untag every source in order into the sink, flushing after every chunk; return the counts.
+
+    A tag with no closing tag on its line, and a line too long to read whole, are reported
+    through `warn` by input and line, never by content (engines/untag.py:untag_walk).
+    """
+    stats = stats if stats is not None else UntagStats()
+    pairs = tuple(pairs)
+    for source in sources:
+        walk = untag_walk(source.name, pairs, filter_type, stats, warn)
+        for _written in walk_input(source, walk, sink, stats, advice=UNTAG_ADVICE):
+            pass  # every input is read to its end
+    return stats
+
+
 def failure_reporter(
-    where: Callable[[int], str], on_error: OnError, warn: Warn, fate: str = "masked it whole"
+    where: Callable[[int], str], on_error: OnError, warn: Warn, fate: str = FATES["tlib"].one
 ) -> OnFailure:
     """What a walk calls for a KV line it cannot parse: stop with InputError, or warn.
 

@@ -5,25 +5,23 @@ What goes in a report is counts, names and settings, never a value; the commands
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import orjson
 
-from logfilter.errors import ConfigError, LogFilterError
-from logfilter.sinks import AtomicFile
+from logfilter.errors import ConfigError
+from logfilter.sinks.atomic import AtomicFile
+from logfilter.sinks.streams import std
 
 
 def write(path: Path, content: Mapping[str, object]) -> None:
     """Write `content` as indented JSON to `path` (- is stdout), whole or not at all."""
     data = orjson.dumps(content, option=orjson.OPT_INDENT_2) + b"\n"
     if str(path) == "-":
-        if sys.stdout is None:
-            msg = "<stdout>: standard output is closed"
-            raise LogFilterError(msg)
-        sys.stdout.buffer.write(data)
-        sys.stdout.flush()
+        stdout = std("stdout")
+        stdout.buffer.write(data)
+        stdout.flush()
     elif path.exists() and not path.is_file():
         path.write_bytes(data)  # a device or a pipe (/dev/stdout): write to it, never replace it
     else:

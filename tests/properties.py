@@ -22,11 +22,11 @@ from pathlib import Path
 from logfilter.errors import ConfigError
 from logfilter.framing import MAX_LINE
 from logfilter.parsing import lark_parser, regex_parser
-from logfilter.parsing.lark_parser import ParseFailed
+from logfilter.parsing.model import ParseFailed
 from logfilter.pipeline import run
 from logfilter.rules.compiled import compile_policy
 from logfilter.rules.config import load_policy
-from logfilter.sinks import StreamSink
+from logfilter.sinks.streams import StreamSink
 
 CANARY = b"Zq8CanaryXw"
 # Longer than the smaller line bound run_path uses (64): such a line goes to the engine in parts.
@@ -44,9 +44,12 @@ DEFAULTS = ("copy", "hide", "skip", "tag", "unhide-last,2")
 OPENER_HINT = re.compile(rb"Attribute(?:UserData|Extensions|Reasons?)|KVList:")
 
 
-class _Chunks:
-    def __init__(self, data: bytes, size: int) -> None:
-        self.name, self._data, self._size = "<fuzz>", data, size
+class Chunks:
+    """A source (as pipeline.run reads one) that hands out `data` in chunks of `size` bytes; the
+    unit tests read through it too."""
+
+    def __init__(self, data: bytes, size: int, name: str = "<test>") -> None:
+        self.name, self._data, self._size = name, data, size
 
     def chunks(self) -> Iterator[bytes]:
         for start in range(0, len(self._data), self._size):
@@ -83,7 +86,7 @@ def _mask(data: bytes, default: str, engine: str, chunk: int, max_line: int) -> 
     chain = compile_policy(load_policy(None, default, ("PASSWORD=hide", "Notes=hide")))
     buffer = io.BytesIO()
     try:
-        stats = run([_Chunks(data, chunk)], chain, StreamSink(buffer, "<memory>"), engine=engine, max_line=max_line)  # type: ignore[arg-type]
+        stats = run([Chunks(data, chunk, "<fuzz>")], chain, StreamSink(buffer, "<memory>"), engine=engine, max_line=max_line)  # type: ignore[arg-type]
     except ConfigError as exc:  # binary data (NUL bytes in the head): refused where it shows
         assert CANARY not in buffer.getvalue() and "not a text log" in str(exc)
         return b"", {}

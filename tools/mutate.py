@@ -103,7 +103,7 @@ def environment(copy: Path) -> dict[str, str]:
 def check_imports(python: str, copy: Path, env: dict[str, str]) -> None:
     """Fail unless `logfilter`, and its grammars, come from the copy, from its folder and from elsewhere
     (the tests start `python -m logfilter` in temporary folders)."""
-    probe = "import logfilter, logfilter.grammar as g; print(logfilter.__file__); print(g.grammar_path('tlib'))"
+    probe = "import logfilter, logfilter.parsing.grammar as g; print(logfilter.__file__); print(g.grammar_path('tlib'))"
     for cwd in (copy, Path(tempfile.gettempdir())):
         out = subprocess.run([python, "-c", probe], cwd=cwd, env=env, capture_output=True, text=True, check=True)
         for line in out.stdout.split():
@@ -151,7 +151,7 @@ def main() -> int:
         mutations = [replace(m, tests=tuple(args.tests), select="") for m in mutations]
     if args.list:
         for mutation in mutations:
-            print(f"{mutation.name:34} {mutation.file:24} {mutation.description}")
+            print(f"{mutation.name:34} {mutation.file:30} {mutation.description}")
         return 0
     if not mutations:
         sys.exit("mutate: no mutation matches")

@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
-from logfilter.engines.blocks import FAILED_CLOSED, Block
+from logfilter.engines.blocks import FAILED_KV_LINE, Block
 from logfilter.engines.handler import Handler
 from logfilter.engines.untag import DEFAULT_PAIR, TagPair, Untagger
 from logfilter.parsing.events import WHITESPACE
@@ -116,7 +116,7 @@ class ScanHandler(Handler):
 
     def kv_line(self, body: bytes, lineno: int, block: Block) -> bytes | None:
         self._at = lineno
-        if body.strip(WHITESPACE) == FAILED_CLOSED:
+        if body.strip(WHITESPACE) == FAILED_KV_LINE:
             return None  # a line logfilter failed closed: nothing left of it
         self._attribute = block.attribute
         failed = self._untag.stats.failed_closed

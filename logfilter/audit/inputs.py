@@ -19,7 +19,7 @@ from logfilter.engines.walker import Walker
 from logfilter.errors import LogFilterError
 from logfilter.pipeline import walk_input
 from logfilter.rules.compiled import Rules
-from logfilter.sinks import NullSink
+from logfilter.sinks.streams import NullSink
 from logfilter.sources.archives import DAMAGE, damage, printable, texts
 from logfilter.sources.files import StreamSource
 from logfilter.stats import Stats

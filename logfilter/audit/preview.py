@@ -20,7 +20,7 @@ from logfilter.parsing.model import KVLine, Pair
 from logfilter.pipeline import walk_input
 from logfilter.rules.compiled import Rules
 from logfilter.rules.filters import FilterType
-from logfilter.sinks import NullSink
+from logfilter.sinks.streams import NullSink
 from logfilter.sources.archives import escape_controls
 from logfilter.sources.files import Source
 from logfilter.stats import Stats

@@ -96,7 +96,7 @@ class ClusterExecutor:
 
         Local paths are sent absolute (a worker's cwd is not ours). KeyboardInterrupt removes
         the run's marker in `outdir` (so a task already running writes no output; see
-        sinks.AtomicFile), cancels what has not run, and stops a local cluster. The bytes read
+        sinks/atomic.py AtomicFile), cancels what has not run, and stops a local cluster. The bytes read
         are not followed (`progress` is not called).
         """
         from distributed import as_completed

@@ -1,6 +1,6 @@
 """What a batch keeps in OUTDIR besides the outputs, and the sweep of what a run left behind.
 
-The state file (state.py), hidden part files of outputs not yet complete (sinks.AtomicFile),
+The state file (state.py), hidden part files of outputs not yet complete (sinks/atomic.py AtomicFile),
 spool files of archive members (rewrite.py), and the marker of a cluster run in progress. A
 run sweeps the parts, spools and markers a killed run left, under the lock of OUTDIR (none
 on an object store: one run per OUTDIR there is the operator's to keep).
@@ -12,7 +12,7 @@ import uuid
 
 from logfilter.batch.store import Store
 from logfilter.errors import LogFilterError
-from logfilter.sinks import PART_SUFFIX
+from logfilter.sinks.atomic import PART_SUFFIX
 
 STATE = ".logfilter-batch.jsonl"
 SPOOL_PREFIX = ".logfilter-spool-"
@@ -40,7 +40,7 @@ def sweep(store: Store, outdir: str) -> int:
 
 
 def start_run(store: Store, outdir: str) -> str:
-    """Create this run's marker in OUTDIR (see sinks.AtomicFile's `run`); return its path, for `end_run`."""
+    """Create this run's marker in OUTDIR (see sinks/atomic.py AtomicFile's `run`); return its path, for `end_run`."""
     marker = store.join(outdir, f"{RUN_PREFIX}{uuid.uuid4().hex[:16]}")
     try:
         store.open_write(marker).close()

@@ -2,7 +2,7 @@
 
 A range begins at a line that starts a log event (a time stamp, a message header or a KV
 attribute at column 0; parsing/events.starts_event): such a line ends any KV block (engines/blocks.belongs)
-and any value left open over several lines (parsing/events.py), so an engine started fresh there
+and any value left open over several lines (parsing/events.py), so a walk started fresh there
 goes on exactly as the one that read everything before it, and the ranges masked apart and concatenated are the
 bytes of the file masked whole. A line longer than SNIFF_SIZE is never a cut. A cut is also moved
 on past a line whose first 8 KiB would not sniff as text (a NUL, an archive's magic), so every range is masked as the text it is.

@@ -24,11 +24,11 @@ from pathlib import Path
 from typing import BinaryIO, Literal
 
 from logfilter.batch.outdir import SPOOL_PREFIX
-from logfilter.engines.registry import Choice
+from logfilter.engines.registry import WalkChoice
 from logfilter.errors import LogFilterError
 from logfilter.pipeline import NotALog, OnError, copy_kept, run
 from logfilter.rules.compiled import Rules
-from logfilter.sinks import StreamSink
+from logfilter.sinks.streams import StreamSink
 from logfilter.sources.archives import (
     DAMAGE,
     DECOMPRESSORS,
@@ -68,7 +68,7 @@ class Rewriter:
     """Rewrites one input (a stream) into one output stream under the compiled Rules."""
 
     def __init__(
-        self, rules: Rules, *, choice: Choice, on_error: OnError, keep_binary: bool, spool_dir: Path | None
+        self, rules: Rules, *, choice: WalkChoice, on_error: OnError, keep_binary: bool, spool_dir: Path | None
     ) -> None:
         """`choice`: the engine and output format; --format jsonl reads only text logs."""
         self._choice = choice

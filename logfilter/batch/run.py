@@ -28,7 +28,7 @@ from logfilter.batch.state import State
 from logfilter.batch.store import is_url
 from logfilter.errors import ConfigError
 from logfilter.reports import refuse_over_inputs
-from logfilter.sinks import locked
+from logfilter.sinks.lock import locked
 
 Entry = dict[str, object]
 

@@ -14,7 +14,7 @@ import orjson
 
 from logfilter import __version__
 from logfilter.batch.rewrite import Rewriter
-from logfilter.engines.registry import Choice, EngineName, Format
+from logfilter.engines.registry import EngineName, Format, WalkChoice
 from logfilter.pipeline import OnError
 from logfilter.rules.compiled import Rules
 from logfilter.rules.config import Policy, hash_key_id
@@ -51,7 +51,7 @@ class Settings:
     def rewriter(self, rules: Rules, spool_dir: Path | None) -> Rewriter:
         """The Rewriter of one file under these settings (local worker or cluster task)."""
         return Rewriter(
-            rules, choice=Choice(self.engine, self.output_format, self.all_lines), on_error=self.on_error,
+            rules, choice=WalkChoice(self.engine, self.output_format, self.all_lines), on_error=self.on_error,
             keep_binary=self.keep_binary, spool_dir=spool_dir,
         )  # fmt: skip
 

@@ -1,7 +1,7 @@
 """Where a batch reads and writes: one interface over the local disk and fsspec URLs.
 
 The plan walks inputs and compares places through it, the state reads and writes its
-journal through it, and outputs are written through it (it is a `sinks.Files`). A path is
+journal through it, and outputs are written through it (it is a `sinks/atomic.py` Files). A path is
 a local path or a URL, as the user wrote it or as the store's walk found it; each store
 is asked only about paths of its own. `store_for` picks the store: the local disk for a
 path, fsspec for a URL (s3://, gs://, file://, ...). fsspec is an optional extra, imported
@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import BinaryIO, Literal, Protocol
 
 from logfilter.errors import ConfigError
-from logfilter.sinks import AtomicFile, Files, LocalFiles
+from logfilter.sinks.atomic import AtomicFile, Files, LocalFiles
 from logfilter.sources.archives import printable
 
 Kind = Literal["file", "folder", "special"]

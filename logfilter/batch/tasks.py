@@ -22,7 +22,7 @@ from logfilter.batch.settings import Settings
 from logfilter.batch.store import Info, Store, store_for
 from logfilter.errors import LogFilterError
 from logfilter.rules.compiled import Rules, compile_policy
-from logfilter.sinks import AtomicFile
+from logfilter.sinks.atomic import AtomicFile
 from logfilter.sources.files import CHUNK
 
 T = TypeVar("T")

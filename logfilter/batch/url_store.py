@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from logfilter.batch.store import LOCAL, Entry, Info, Kind, is_url
 from logfilter.errors import LogFilterError
-from logfilter.sinks import LOCAL_FILES
+from logfilter.sinks.atomic import LOCAL_FILES
 from logfilter.sources.archives import printable
 
 if TYPE_CHECKING:
@@ -120,7 +120,7 @@ class UrlStore:
         fs.makedirs(where.rpartition("/")[0], exist_ok=True)
         fs.pipe_file(where, data)  # one put: the old file or the new one
 
-    # --- sinks.Files: how an AtomicFile is written here ---
+    # --- sinks/atomic.py Files: how an AtomicFile is written here ---
 
     def open_write(self, path: str | Path) -> BinaryIO:
         fs, where = locate(str(path))

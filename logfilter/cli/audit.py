@@ -13,9 +13,10 @@ from logfilter.audit.keys import KeyInventory
 from logfilter.audit.scan import Scanner, describe, scan_paths
 from logfilter.cli.command import Command, commands
 from logfilter.cli.options import REPORT, RULES, RuleOptions, shared_options
-from logfilter.cli.printing import say, silence_stdout, std
+from logfilter.cli.printing import say, silence_stdout
 from logfilter.cli.types import Choice, InputPath
 from logfilter.rules.detect import NAMES as DETECTORS
+from logfilter.sinks.streams import std
 
 app = commands()
 KEYS_FORMAT = Choice("--format", ("text", "json"))

@@ -1,13 +1,10 @@
-"""What the command line tells the user: `logfilter: ...` lines on stderr, and the standard streams."""
+"""What the command line tells the user: `logfilter: ...` lines on stderr, and stdout silenced once its reader is gone."""
 
 from __future__ import annotations
 
 import os
 import sys
 from collections.abc import Callable
-from typing import TextIO
-
-from logfilter.errors import LogFilterError
 
 MAX_WARNINGS = 20
 
@@ -34,15 +31,6 @@ def capped_warnings(more: str) -> Callable[[str], None]:
             say(f"warning: {more}")
 
     return warn
-
-
-def std(name: str) -> TextIO:
-    """sys.stdin or sys.stdout; a LogFilterError when the process was started with it closed."""
-    stream = getattr(sys, name)
-    if stream is None:
-        msg = f"<{name}>: standard {name[3:]}put is closed"
-        raise LogFilterError(msg)
-    return stream
 
 
 def silence_stdout() -> None:

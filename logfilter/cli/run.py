@@ -17,15 +17,16 @@ from logfilter.cli.command import Command, commands
 from logfilter.cli.options import RULES, WALK, RuleOptions, WalkOptions, shared_options
 from logfilter.cli.printing import capped_warnings, say, silence_stdout
 from logfilter.cli.types import InputFile, WholeNumber
+from logfilter.engines.registry import FATES
 from logfilter.engines.untag import DEFAULT_PAIR, config_pairs, parse_tags
-from logfilter.engines.untag import run as run_untag
 from logfilter.errors import ConfigError, LogFilterError
 from logfilter.pipeline import run as run_pipeline
+from logfilter.pipeline import untag as run_untag
 from logfilter.rules.compiled import Rules
 from logfilter.rules.config import read_config
 from logfilter.rules.filters import HIDE, FilterType, FilterTypeError, parse_filter_type
 from logfilter.rules.hashing import read_key
-from logfilter.sinks import StreamSink, set_aside
+from logfilter.sinks.streams import StreamSink, set_aside, std
 from logfilter.sources.files import FileSource, Source, StdinSource
 
 app = commands()
@@ -77,7 +78,7 @@ def run(
         output_format=walk.output_format, all_lines=walk.all_lines,
     ))  # fmt: skip
     if counts.failed_closed:
-        fate = "left out" if walk.output_format == "jsonl" else "masked whole"
+        fate = FATES[walk.output_format].many  # the warnings' words for it are the registry's too
         say(f"{counts.failed_closed} lines inside KV blocks could not be parsed and were {fate}")
     if stats:
         say(counts.summary())
@@ -151,10 +152,11 @@ def _stream(inputs: list[str] | None, output: str | None, work: Callable[[list[S
 
 def _sink(output: str | None, sources: list[Source]) -> StreamSink:
     if output is None or output == "-":
-        if sys.stdout is None:  # started with stdout closed (`>&-`)
-            msg = "<stdout>: standard output is closed; give -o FILE"
-            raise LogFilterError(msg)
-        return StreamSink(sys.stdout.buffer, "<stdout>")
+        try:
+            stdout = std("stdout")
+        except LogFilterError as exc:  # started with stdout closed (`>&-`)
+            raise LogFilterError(f"{exc}; give -o FILE") from None
+        return StreamSink(stdout.buffer, "<stdout>")
     target = Path(output)
     for source in sources:
         if isinstance(source, FileSource) and target.exists() and target.samefile(source.path):

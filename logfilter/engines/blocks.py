@@ -20,7 +20,7 @@ from logfilter.rules import treatment
 from logfilter.rules.compiled import Rules
 from logfilter.rules.filters import FilterType
 
-FAILED_CLOSED = b"'****'"  # what is left of a KV line that failed closed
+FAILED_KV_LINE = b"'****'"  # what is left of a KV line that failed closed: a quoted value (untag's is FAILED_TEXT)
 NORMAL, DROP, OPAQUE = 0, 1, 2  # a list; a skipped list or line; what cannot be read
 TAB_STOP = 8
 _QUOTE = ord("'")

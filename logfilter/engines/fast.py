@@ -6,7 +6,7 @@ lists, blank or unreadable lines, the line after a block), and at values that ch
   the leaf lines after it; a clean block (no line a rule changes, and the message's next
   attribute line after it) is counted and copied whole. A line naming a KV attribute before
   that opener, or any opener line the bulk pattern does not match, goes to the walker.
-  Message headers are counted once per chunk (HEADER_HINTS);
+  Message headers are found once per chunk (events.header_lines);
 - inside a block, one `match` of regex_parser.run_regex consumes the leaf KV lines that
   share a list (or none), rendered by rules/treatment.row_renderer; only the lines whose key
   has a rule that changes it are visited (every line, when the default changes values);
@@ -29,7 +29,7 @@ from logfilter.engines.render import RenderHandler
 from logfilter.engines.walker import REGEX, Walker
 from logfilter.errors import InputError
 from logfilter.parsing import regex_parser
-from logfilter.parsing.lark_parser import message_header_regex
+from logfilter.parsing.events import header_lines
 from logfilter.parsing.model import Layout
 from logfilter.rules import treatment
 from logfilter.rules.compiled import Rules
@@ -40,9 +40,6 @@ _ENCODING = ("utf-8", "surrogateescape")
 # Indentations seen inside lists get a compiled run pattern each, up to this many per
 # engine; past it (a damaged or hostile log) their lines go through the walker.
 MAX_INDENTS = 64
-_QUOTE = 39
-# Every MESSAGE_HEADER match contains one of these (its two alternatives); see the tests.
-HEADER_HINTS = (b"essage ", b"' ('")
 KVLIST = b"KVList:"
 
 
@@ -52,7 +49,6 @@ class FastEngine:
     def __init__(self, rules: Rules, stats: Stats, on_failure: OnFailure) -> None:
         self._rules, self._stats = rules, stats
         self._walker = Walker(rules, stats, RenderHandler(rules, stats), REGEX, on_failure)
-        self._headers = message_header_regex()
         self._runs = {"c": regex_parser.run_regex("c"), "psdk": regex_parser.run_regex("psdk")}
         self._tuples = {"c": regex_parser.row_tuple_regex("c"), "psdk": regex_parser.row_tuple_regex("psdk")}
         self._renders: dict[int, treatment.Render] = {}  # by id(rule): the rules hold every rule
@@ -102,7 +98,7 @@ class FastEngine:
         self._next_block: re.Match[bytes] | None = None
         self._next_block_from = len(buf)  # nothing cached yet
         self._next_attribute = -1
-        self._header_lines = self._find_header_lines()
+        self._header_lines = header_lines(buf)  # the line starts with a message header, in order
         self._bulk_end = -1
         pos, end = 1, len(buf)
         walker = self._walker
@@ -224,24 +220,6 @@ class FastEngine:
         """Count the message headers on the free lines in [start, end) (whole lines)."""
         headers = self._header_lines
         self._stats.messages += bisect_left(headers, end) - bisect_left(headers, start)
-
-    def _find_header_lines(self) -> list[int]:
-        """The start of every line of the chunk with a MESSAGE_HEADER match, in order."""
-        buf, search = self._buf, self._headers.search
-        checked: dict[int, bool] = {}
-        for hint in HEADER_HINTS:
-            at = buf.find(hint)
-            while at >= 0:
-                line_start = buf.rfind(b"\n", 0, at) + 1
-                line_end = buf.find(b"\n", at)
-                if line_start not in checked:
-                    # A match contains a hint and starts at most two bytes before the first
-                    # one; a match anchored at the line start needs the search to start there.
-                    offset = at - line_start
-                    line = buf[line_start:line_end]
-                    checked[line_start] = bool(search(line, offset - 2 if offset > 2 and line[0] != _QUOTE else 0))
-                at = buf.find(hint, line_end)
-        return sorted(line_start for line_start, header in checked.items() if header)
 
     # ------------------------------------------------------------ inside blocks
 

@@ -21,8 +21,7 @@ import orjson
 
 from logfilter.engines.blocks import Block, Frame
 from logfilter.engines.handler import Handler
-from logfilter.parsing.events import WHITESPACE, continues_message
-from logfilter.parsing.lark_parser import message_header_regex
+from logfilter.parsing.events import WHITESPACE, continues_message, message_header
 from logfilter.parsing.model import KVLine, Opener, Pair
 from logfilter.rules import treatment
 from logfilter.rules.compiled import Rules
@@ -81,7 +80,6 @@ class JsonHandler(Handler):
         self._rules, self._stats = rules, stats
         self._file = printable(name)
         self._all_lines = all_lines
-        self._headers = message_header_regex()
         self._out: list[bytes] = []
         self._lineno = 0
         self._message: Json | None = None
@@ -119,7 +117,7 @@ class JsonHandler(Handler):
     # -- messages -----------------------------------------------------------------------------
     def _outside(self, body: bytes, opener: Opener | None) -> None:
         """A line while no message is open: it starts one, opens a block, or is a free line."""
-        header = self._headers.search(body)
+        header = message_header(body)
         if header is not None:
             event = self._pending if body.startswith(b"message ") else None
             if event is None:

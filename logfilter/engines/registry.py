@@ -26,8 +26,22 @@ Format = Literal["tlib", "jsonl"]
 
 
 @dataclass(frozen=True, slots=True)
-class Choice:
-    """An engine and an output format, as the user chose them."""
+class Fate:
+    """What becomes of a KV line that fails closed, in an output format's words."""
+
+    one: str  # in a warning about one line: `...; masked it whole (failed closed)`
+    many: str  # in the count at the end: `N lines ... could not be parsed and were masked whole`
+
+
+FATES: dict[Format, Fate] = {
+    "tlib": Fate("masked it whole", "masked whole"),
+    "jsonl": Fate("left it out", "left out"),  # the JSON objects leave the line out
+}
+
+
+@dataclass(frozen=True, slots=True)
+class WalkChoice:
+    """An engine and an output format, as the user chose them: what each input's walk is built from."""
 
     engine: EngineName = "fast"
     output_format: Format = "tlib"
@@ -36,7 +50,7 @@ class Choice:
     @property
     def fate(self) -> str:
         """What becomes of a KV line that fails closed, in the words of the warnings."""
-        return "left it out" if self.output_format == "jsonl" else "masked it whole"
+        return FATES[self.output_format].one
 
     def build(self, name: str, rules: Rules, stats: Stats, on_failure: OnFailure) -> Walk:
         """The walk of the input called `name` (JSON objects carry it)."""

@@ -10,8 +10,9 @@ too, up to the one that closes it (hidden up to its closing tag), the next log e
 are read as usual. What a filter type does to a tagged value is rules/treatment.py's, as for a pair.
 
 Tags may be on any line, so untag is no pair handler of the walker: UntagWalk is a second
-implementation of the Walk protocol the loop (pipeline.py) drives. A line longer than the
-bound cannot be read whole, so where a tagged value on it ends is unknown: it is hidden whole.
+implementation of the Walk protocol the loop drives (pipeline.untag, beside pipeline.run). A
+line longer than the bound cannot be read whole, so where a tagged value on it ends is
+unknown: it is hidden whole.
 """
 
 from __future__ import annotations
@@ -28,22 +29,22 @@ from logfilter.framing import HEAD, MORE
 from logfilter.parsing.events import WHITESPACE, starts_event
 from logfilter.parsing.model import Layout
 from logfilter.parsing.regex_parser import token
-from logfilter.pipeline import walk_input
 from logfilter.rules import treatment
 from logfilter.rules.config import read_config
 from logfilter.rules.filters import DEFAULT_POSTFIX, DEFAULT_PREFIX, HIDDEN, MAX_TAG_LENGTH, FilterType
-from logfilter.sinks import Sink
-from logfilter.sources.files import Source
 
 TagPair = tuple[str, str]
 DEFAULT_PAIR: TagPair = (DEFAULT_PREFIX, DEFAULT_POSTFIX)
-FAILED_CLOSED = HIDDEN.encode()
+# What replaces the text untag fails closed on (the rest of a line after a tag that does not
+# close, a line too long to read), unquoted: it is no KV value (the walker's is FAILED_KV_LINE).
+FAILED_TEXT = HIDDEN.encode()
 _SUPPRESSED = treatment.SUPPRESSED.encode()
 _QUOTES = (b"'", b'"')
 _CR = ord("\r")
 
-# Called with the line number of a tag that has no closing tag on its line.
-OnFailure = Callable[[int], None]
+# Called with the line number of a tag that has no closing tag on its line, or of a line too long
+# to read whole: untag hid what it could not read (failed closed). The walker's is handler.OnFailure.
+OnUntagFailure = Callable[[int], None]
 Warn = Callable[[str], None]
 ADVICE = "decompress it first, e.g. zcat app.log.gz | logfilter untag"
 
@@ -120,7 +121,7 @@ class Untagger:
         pairs: Iterable[TagPair],
         filter_type: FilterType | None = None,
         stats: UntagStats | None = None,
-        on_failure: OnFailure = lambda lineno: None,
+        on_failure: OnUntagFailure = lambda lineno: None,
     ) -> None:
         self.stats = stats if stats is not None else UntagStats()
         self._filter_type = None if filter_type is not None and filter_type.action == "copy" else filter_type
@@ -179,7 +180,7 @@ class Untagger:
                 counted = start
                 self.stats.failed_closed += 1
                 self._on_failure(lineno)
-                out += (data[copied:start], FAILED_CLOSED)
+                out += (data[copied:start], FAILED_TEXT)
                 copied = at = end
                 if self._filter_type is not None:  # it hides values: the value's next lines too
                     self._open = (quote, postfixes[match.group()])
@@ -230,7 +231,7 @@ class Untagger:
                 self._open = None
                 break  # the line is read as usual
             lead = len(body) - len(body.lstrip(WHITESPACE))
-            out += (data[copied : start + lead], FAILED_CLOSED)
+            out += (data[copied : start + lead], FAILED_TEXT)
             if close is not None:  # what follows the closing tag is read as usual
                 self._open = None
                 return close[1]
@@ -285,7 +286,7 @@ def _close(data: bytes, start: int, end: int, postfixes: tuple[bytes, ...], quot
 class UntagWalk:
     """Untag as a walk for the loop: whole lines through the Untagger, overlong lines hidden whole."""
 
-    def __init__(self, untagger: Untagger, on_long: OnFailure) -> None:
+    def __init__(self, untagger: Untagger, on_long: OnUntagFailure) -> None:
         self._untagger = untagger
         self._on_long = on_long
         self._long = False
@@ -319,7 +320,7 @@ class UntagWalk:
             stats.failed_closed += 1
             self._on_long(lineno)
             self._long, self._tail = True, piece[-2:]
-            return piece[: len(piece) - len(piece.lstrip(WHITESPACE))] + FAILED_CLOSED
+            return piece[: len(piece) - len(piece.lstrip(WHITESPACE))] + FAILED_TEXT
         self._tail = (self._tail + piece)[-2:]
         if part == MORE:
             return b""
@@ -330,32 +331,19 @@ class UntagWalk:
         return b""
 
 
-def run(
-    sources: Iterable[Source],
-    pairs: Iterable[TagPair],
-    filter_type: FilterType | None,
-    sink: Sink,
-    *,
-    warn: Warn = lambda message: None,
-    stats: UntagStats | None = None,
-) -> UntagStats:
-    """Untag every source in order into the sink, flushing after every chunk; return the counts.
+def untag_walk(
+    name: str, pairs: tuple[TagPair, ...], filter_type: FilterType | None, stats: UntagStats, warn: Warn
+) -> UntagWalk:
+    """The walk of the input called `name` for the loop (pipeline.untag).
 
     A tag with no closing tag on its line, and a line too long to read whole, are reported
     through `warn` by input and line, never by content.
     """
-    stats = stats if stats is not None else UntagStats()
-    pairs = tuple(pairs)
-    for source in sources:
-        name = source.name
 
-        def on_failure(lineno: int, name: str = name) -> None:
-            warn(f"{name}:{lineno}: a tag opened with no closing tag on the line; hid the rest of the line (failed closed)")
+    def on_failure(lineno: int) -> None:
+        warn(f"{name}:{lineno}: a tag opened with no closing tag on the line; hid the rest of the line (failed closed)")
 
-        def on_long(lineno: int, name: str = name) -> None:
-            warn(f"{name}:{lineno}: a line too long to read whole; hid it whole (failed closed)")
+    def on_long(lineno: int) -> None:
+        warn(f"{name}:{lineno}: a line too long to read whole; hid it whole (failed closed)")
 
-        walk = UntagWalk(Untagger(pairs, filter_type, stats, on_failure), on_long)
-        for _written in walk_input(source, walk, sink, stats, advice=ADVICE):
-            pass  # every input is read to its end
-    return stats
+    return UntagWalk(Untagger(pairs, filter_type, stats, on_failure), on_long)

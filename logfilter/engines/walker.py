@@ -21,16 +21,16 @@ from __future__ import annotations
 from typing import final
 
 from logfilter.engines.blocks import (
-    DROP, FAILED_CLOSED, OPAQUE, TAB_STOP, Block, Frame, belongs, clear_after, ended_by, settled, split_eol, width,
+    DROP, FAILED_KV_LINE, OPAQUE, TAB_STOP, Block, Frame, belongs, clear_after, ended_by, settled, split_eol, width,
 )  # fmt: skip
 from logfilter.engines.handler import REFERENCE, REGEX, Handler, OnFailure, Parser, defined
 from logfilter.engines.pairs import LinePairs
 from logfilter.framing import HEAD, MORE
 from logfilter.parsing import events
 from logfilter.parsing.events import WHITESPACE
-from logfilter.parsing.lark_parser import ParseFailed, message_header_regex, opener_hint_regex
-from logfilter.parsing.model import Layout, Opener
+from logfilter.parsing.model import Layout, Opener, ParseFailed
 from logfilter.parsing.regex_parser import unread_opener
+from logfilter.parsing.terminals import opener_hint_regex
 from logfilter.rules.compiled import Rules
 from logfilter.rules.filters import FilterType
 from logfilter.stats import Stats
@@ -61,7 +61,6 @@ class Walker:
         self._long_quote: bytes | None = None
         self._long_tail = b""
         self._long_size = 0
-        self._headers = message_header_regex()
         self._opener_hint = opener_hint_regex()
 
     @property
@@ -182,7 +181,7 @@ class Walker:
 
         Returns the line's new body when it fails closed (an opener the grammar does not read), else None.
         """
-        if self._headers.search(body):
+        if events.message_header(body) is not None:
             self._stats.messages += 1
         opener = self._opener(body)
         if tell and self._told_free is not None:
@@ -206,7 +205,7 @@ class Walker:
 
     def _goes_on(self, block: Block, body: bytes, eol: bytes, lineno: int) -> bytes:
         """A doubtful line that does not end the block: it goes on with the value before it."""
-        if not body or body.strip(WHITESPACE) == FAILED_CLOSED:
+        if not body or body.strip(WHITESPACE) == FAILED_KV_LINE:
             return body + eol  # nothing in it to mask: an empty line, or a line logfilter failed closed
         if clear_after(block, self._rules, body):
             if self._told_continued is not None:
@@ -252,9 +251,9 @@ class Walker:
             self._on_failure(lineno, attribute)
 
     def _masked(self, body: bytes, eol: bytes, lineno: int, attribute: str) -> bytes:
-        """A line that fails closed whole: its indentation and FAILED_CLOSED, counted and told."""
+        """A line that fails closed whole: its indentation and FAILED_KV_LINE, counted and told."""
         self._failed(lineno, attribute)
-        return body[: len(body) - len(body.lstrip(WHITESPACE))] + FAILED_CLOSED + eol
+        return body[: len(body) - len(body.lstrip(WHITESPACE))] + FAILED_KV_LINE + eol
 
     def _fail(self, block: Block, indent: bytes, eol: bytes, column: int, lineno: int, body: bytes = b"") -> bytes:
         self._failed(lineno, block.attribute)
@@ -263,7 +262,7 @@ class Walker:
         # the lines of a value it left open, wherever they start (parsing/events.py).
         block.frames.append(Frame(column, None, OPAQUE))
         self._awaiting = events.opened(body)
-        return indent + FAILED_CLOSED + eol
+        return indent + FAILED_KV_LINE + eol
 
     def _continued(self, block: Block, body: bytes, eol: bytes, lineno: int) -> bytes:
         """A line after a failed line that left a value open: masked, up to the line closing it."""

@@ -91,8 +91,8 @@ class Discovery:
     def __init__(self, options: Options, files: Files, restarts: Restarts, health: Health, say: Say) -> None:
         self.options, self.files, self.restarts, self.health, self.say = options, files, restarts, health, say
         self.bases = [pattern_base(pattern) for pattern in options.patterns]
-        self.candidates: dict[Key, float] = {}  # new files that may be copies: since when seen
-        self.refused: set[Key] = set()  # compressed or binary files: said once, never followed
+        self._candidates: dict[Key, float] = {}  # new files that may be copies: since when seen
+        self._refused: set[Key] = set()  # compressed or binary files: said once, never followed
         self.empty: set[Key] = set()  # new files with nothing in them yet
         self._told: set[str] = set()  # name clashes said once
         self._state = options.state.resolve()
@@ -139,7 +139,7 @@ class Discovery:
             except OSError:
                 gone = True
             if beside is not None and not gone:
-                files.moved(tail, beside, files.names[key].with_name(beside.name))
+                files.moved(tail, beside, files.name_of(key).with_name(beside.name))
                 files.start_retiring(tail, now, "renamed to a name not followed")
             else:
                 files.start_retiring(tail, now, "deleted" if gone else "moved away")
@@ -149,21 +149,26 @@ class Discovery:
         """Take up the files `found` that are not followed yet."""
         if first:  # checkpointed files first: a new file must not take an output they still own
             for key, (path, base) in found.items():
-                if key in self.restarts.saved:
+                if self.restarts.has_checkpoint(key):
                     self._discover(key, path, base, now, first)
             self.restarts.resume_missing(set(found))
         for key, (path, base) in found.items():
             if key not in self.files.tails:
                 self._discover(key, path, base, now, first)
-        seen = {f"open:{path}" for path, _ in found.values()}
-        for where in [where for where in self.health.problems if where.startswith("open:")]:
-            if where not in seen:  # the file is gone
-                self.health.solved(where)
+        self.health.solved_except("open:", {f"open:{path}" for path, _ in found.values()})  # the files gone
+
+    def copy_found(self, key: Key) -> None:
+        """The new file `key` is the copy of a truncated file, read as such: no longer waited on."""
+        self._candidates.pop(key, None)
+
+    def never_follow(self, key: Key) -> None:
+        """The file `key` is no text log: it is not followed, nor looked at again."""
+        self._refused.add(key)
 
     def _discover(self, key: Key, path: Path, base: Path, now: float, first: bool) -> None:
         rel = _rel_of(path, base)
         files = self.files
-        owner = next((files.tails[other] for other, name in files.names.items() if name == rel), None)
+        owner = files.owner_of(rel)
         if files.outdir is not None and owner is not None:
             # A file of that name is being finished (its output goes first), or another
             # pattern's file has the same name (said once; use separate followers).
@@ -171,7 +176,7 @@ class Discovery:
                 self._told.add(str(path))
                 self.say(f"error: {path}: not followed: its output name {rel} is taken by {owner.path}")
             return
-        if key in self.refused:
+        if key in self._refused:
             return
         where = f"open:{path}"
         try:
@@ -189,7 +194,7 @@ class Discovery:
                 return
             self.empty.discard(key)
             if self._not_text(fd, path):
-                self.refused.add(key)
+                self._refused.add(key)
                 os.close(fd)
                 return
             self.restarts.take_up(key, fd, path, rel, first)
@@ -215,10 +220,10 @@ class Discovery:
                 and size <= os.fstat(tail.fd).st_size
                 and os.pread(tail.fd, len(head), 0) == head
             ):
-                since = self.candidates.setdefault(key, now)
+                since = self._candidates.setdefault(key, now)
                 if now - since < COPY_WAIT:
                     return True
-        self.candidates.pop(key, None)
+        self._candidates.pop(key, None)
         return False
 
     def _not_text(self, fd: int, path: Path) -> bool:

@@ -1,4 +1,4 @@
-"""The files being followed: each one's Tail, its output and output name, and the engine it is read with."""
+"""The files being followed: each one's Tail, its output and output name, and the walk it is read with."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 from time import monotonic
 
 from logfilter.engines.handler import OnFailure, Walk
-from logfilter.engines.registry import Choice
+from logfilter.engines.registry import WalkChoice
 from logfilter.errors import LogFilterError
 from logfilter.follow import state
 from logfilter.follow.health import Health
@@ -17,19 +17,19 @@ from logfilter.follow.outputs import Checkpoint, FileOutput, Output, StdoutOutpu
 from logfilter.follow.tail import Key, Tail
 from logfilter.pipeline import failure_reporter
 from logfilter.rules.compiled import Rules
-from logfilter.sinks import part_path
+from logfilter.sinks.atomic import part_path
 from logfilter.sources.archives import printable
 from logfilter.stats import Stats
 
 MAX_NOTES = 5  # lines failed closed noted on stderr per file; the rest are counted
 
 
-def choice(options: Options) -> Choice:
+def choice(options: Options) -> WalkChoice:
     """The engine and output format the followed files are read with (engines/registry.py)."""
-    return Choice(options.engine, options.output_format, options.all_lines)
+    return WalkChoice(options.engine, options.output_format, options.all_lines)
 
 
-def build_engine(options: Options, rules: Rules, stats: Stats, on_failure: OnFailure, file: str) -> Walk:
+def build_walk(options: Options, rules: Rules, stats: Stats, on_failure: OnFailure, file: str) -> Walk:
     """The walk a followed file is read with (`file`: its name, for the JSON objects)."""
     return choice(options).build(file, rules, stats, on_failure)
 
@@ -42,7 +42,7 @@ class Files:
     ) -> None:
         self.options, self.rules, self.stats, self.health, self.say = options, rules, stats, health, say
         self.tails: dict[Key, Tail] = {}
-        self.names: dict[Key, Path] = {}  # output name (relative to OUTDIR) of each tail
+        self._names: dict[Key, Path] = {}  # output name (relative to OUTDIR) of each tail
         self.outdir = options.outdir.resolve() if options.outdir else None
         self.rotations: dict[str, int] = {"renamed": 0, "truncated": 0, "deleted": 0, "new": 0}
         self.outputs_recreated = 0  # outputs deleted or replaced by someone else, started again
@@ -61,17 +61,26 @@ class Files:
             output = self._stdout
         else:
             output = FileOutput(self.output_path(rel), keep=at.out if not fresh else 0)
-        tail = Tail(path, fd, key, output, self.engine(key, path), self.stats, at)
-        tail.quiet_since = monotonic()
-        if self._stdout is not None:
-            tail.intent = lambda end: self._intent(tail, end)
+        intent = self._intent if self._stdout is not None else None
+        tail = Tail(path, fd, key, output, self.walk_for(key, path), self.stats, at, quiet_since=monotonic(), intent=intent)
         self.tails[key] = tail
-        self.names[key] = rel
+        self._names[key] = rel
         return tail
 
-    def _intent(self, tail: Tail, end: int) -> None:
-        # Before records go to stdout, the state says they may have gone: a restart counts them.
-        tail.sent = end
+    def name_of(self, key: Key) -> Path:
+        """The output name (relative to OUTDIR) of the followed file `key`."""
+        return self._names[key]
+
+    def owner_of(self, rel: Path) -> Tail | None:
+        """The followed file whose output is named `rel`, if any."""
+        return next((self.tails[key] for key, name in self._names.items() if name == rel), None)
+
+    def rotated(self, kind: str) -> None:
+        """Count a rotation for /metrics: renamed, truncated, deleted or new."""
+        self.rotations[kind] += 1
+
+    def _intent(self) -> None:
+        # Before records go to stdout, the state says they may have gone (tail.sent): a restart counts them.
         self._save(False)
 
     def output_path(self, rel: Path) -> Path:
@@ -79,8 +88,8 @@ class Files:
         assert self.outdir is not None
         return self.outdir / (f"{rel}.jsonl" if self.options.output_format == "jsonl" else rel)
 
-    def engine(self, key: Key, path: Path | None = None) -> Walk:
-        """A new engine for the file `key`, with the rules in use; its failed lines noted up to MAX_NOTES."""
+    def walk_for(self, key: Key, path: Path | None = None) -> Walk:
+        """A new walk for the file `key`, with the rules in use; its failed lines noted up to MAX_NOTES."""
 
         def name() -> str:
             tail = self.tails.get(key)
@@ -95,49 +104,49 @@ class Files:
 
         fate = choice(self.options).fate  # as run says it
         on_failure = failure_reporter(lambda lineno: f"{name()}:{lineno}", self.options.on_error, warn, fate)
-        return build_engine(self.options, self.rules, self.stats, on_failure, str(path) if path is not None else name())
+        return build_walk(self.options, self.rules, self.stats, on_failure, str(path) if path is not None else name())
 
     def reload(self, rules: Rules) -> None:
         """Read with `rules` from now on: each file takes them at its next split point."""
         self.rules = rules
         for tail in self.tails.values():
-            tail.next_engine = self.engine(tail.key)
+            tail.walk_from_next_split(self.walk_for(tail.key))
 
     def moved(self, tail: Tail, path: Path, rel: Path) -> None:
         """The file is now at `path`; with -o, its output is renamed to `rel`."""
         if path != tail.path:
             self.say(f"{tail.path}: renamed to {path}")
-            self.rotations["renamed"] += 1
-        tail.path = path
-        if self.outdir is not None and rel != self.names[tail.key]:
+            self.rotated("renamed")
+        tail.renamed(path)
+        if self.outdir is not None and rel != self._names[tail.key]:
             self._move_output(tail, rel)
             self._save(False)  # a restart must look for the output under its new name
 
     def _move_output(self, tail: Tail, rel: Path) -> None:
         assert isinstance(tail.output, FileOutput) and self.outdir is not None
         for other in self.tails.values():  # a chain of renames: move the one in the way aside
-            if other is not tail and self.names[other.key] == rel and isinstance(other.output, FileOutput):
+            if other is not tail and self._names[other.key] == rel and isinstance(other.output, FileOutput):
                 aside = part_path(other.output.path)
                 other.output.rename(aside)
         tail.output.rename(self.output_path(rel))
-        self.names[tail.key] = rel
+        self._names[tail.key] = rel
 
     def rekey(self, tail: Tail, fd: int, key: Key) -> None:
         """The tail reads the file open on `fd` now (the copy of the one it read)."""
         old = tail.key
         del self.tails[old]
-        tail.fd, tail.key = fd, key
+        tail.reads(fd, key)
         self.tails[key] = tail
-        self.names[key] = self.names.pop(old)
+        self._names[key] = self._names.pop(old)
         self._notes[key] = self._notes.pop(old, 0)
 
     def start_retiring(self, tail: Tail, now: float, why: str) -> None:
         """The file is no longer under a followed name: it is read to its end, then finished."""
         if tail.retiring is None:
-            tail.retiring = now
+            tail.retire(now)
             self.say(f"{tail.path}: {why}; reading it to its end")
             if why == "deleted":
-                self.rotations["deleted"] += 1
+                self.rotated("deleted")
 
     def close(self, tail: Tail) -> None:
         os.close(tail.fd)
@@ -147,7 +156,7 @@ class Files:
         """Close the file and its output, and follow it no more."""
         self.close(tail)
         del self.tails[tail.key]
-        self.names.pop(tail.key, None)
+        self._names.pop(tail.key, None)
 
     def problem(self, tail: Tail, exc: Exception) -> None:
         """The file cannot be read or its output written now: said once, on /healthz until it passes."""
@@ -164,18 +173,15 @@ class Files:
             self.say(f"warning: {printable(str(output.path))}: the output was deleted or replaced; writing it again from here")
             output.close()
             try:
-                tail.output = FileOutput(output.path, keep=0)
+                tail.output_replaced(FileOutput(output.path, keep=0))  # a restart re-sends what went since
             except LogFilterError as exc:
-                tail.output = output  # writes fail and are retried; /healthz says why
-                self.health.problem(f"io:{tail.key}", str(exc))
+                self.health.problem(f"io:{tail.key}", str(exc))  # the old output stays: writes fail and are retried
                 continue
-            at = tail.checkpoint
-            tail.checkpoint = Checkpoint(at.offset, at.line, 0)  # a restart re-sends what went since
             self.outputs_recreated += 1
 
     def entries(self) -> list[dict[str, object]]:
         """Each file's entry in the state file."""
-        return [state.entry(tail, self.names[tail.key]) for tail in self.tails.values()]
+        return [state.entry(tail, self._names[tail.key]) for tail in self.tails.values()]
 
     def sync(self) -> None:
         """Flush the outputs to disk (before the checkpoints that count on them)."""

@@ -5,7 +5,7 @@ by name, so rotation is a change of name to keep up with:
 
 - a new file under a followed name (a Genesys segment, or the file after a rotation) is
   followed from its start (discovery.py, restarts.py);
-- a rename (logrotate) keeps the file's reader and engine; with -o, its output is renamed
+- a rename (logrotate) keeps the file's reader and walk; with -o, its output is renamed
   the same way (files.py). A file no longer under a followed name, renamed away or deleted,
   is read to its end while it is still open, then finished (rotation.py);
 - a truncation (copytruncate) is met by finishing the old text from its copy beside it,
@@ -29,14 +29,13 @@ from logfilter.follow.discovery import Discovery
 from logfilter.follow.files import Files
 from logfilter.follow.health import Health
 from logfilter.follow.options import Options, Say
-from logfilter.follow.outputs import FINGERPRINT, Fingerprint
 from logfilter.follow.restarts import Restarts
 from logfilter.follow.rotation import Rotation
 from logfilter.follow.state import StateFile
 from logfilter.follow.tail import Key, NotText, Tail
 from logfilter.follow.watch import RulesFile
 from logfilter.rules.compiled import Rules
-from logfilter.sinks import locked
+from logfilter.sinks.lock import locked
 from logfilter.sources.archives import printable
 from logfilter.sources.files import CHUNK
 from logfilter.stats import Stats
@@ -65,7 +64,7 @@ class Follower:
         self._wake = threading.Event()
         self._rescan = True
         self._reload: Callable[[], Rules] | None = None
-        self._rules: RulesFile | None = None  # watched rules file
+        self._rules_file: RulesFile | None = None  # the rules file watched (watch_config), if any
 
     # -- what /metrics and the file watcher read ----------------------------------------------
     @property
@@ -97,7 +96,7 @@ class Follower:
     # -- control, from signal handlers and file events ---------------------------------------
     def watch_config(self, path: Path, load: Callable[[], Rules]) -> None:
         """Reload the rules when `path` changes (as SIGHUP does); keep them when it goes away."""
-        self._rules = RulesFile(path, load)
+        self._rules_file = RulesFile(path, load)
 
     def stop(self) -> None:
         self._stop.set()
@@ -129,7 +128,7 @@ class Follower:
         self.restarts.load()
         self._scan(first=True)
         self._save(durable=True)
-        self.health.state = "following"
+        self.health.set_state("following")
         next_scan = monotonic() + SCAN
         try:
             while not self._stop.is_set():
@@ -150,7 +149,7 @@ class Follower:
                     self._wake.wait(TICK)
                     self._wake.clear()
         finally:
-            self.health.state = "stopping"
+            self.health.set_state("stopping")
             self._drain()
 
     def _drain(self) -> None:
@@ -194,8 +193,7 @@ class Follower:
             self.files.problem(tail, exc)
             return False
         self.health.solved(f"io:{tail.key}")
-        if tail.fingerprint.size < min(tail.size, FINGERPRINT):
-            tail.fingerprint = Fingerprint.of(tail.fd)  # the file was shorter than a fingerprint
+        tail.refresh_fingerprint()  # the file may have been shorter than a fingerprint
         return more
 
     def _scan(self, first: bool = False) -> None:
@@ -216,24 +214,25 @@ class Follower:
             rules = load()
         except ConfigError as exc:
             self.reloads["failed"] += 1
-            self.health.config = f"rules not reloaded ({exc}); the last good rules are in use"
+            self.health.rules_note(f"rules not reloaded ({exc}); the last good rules are in use")
             self.say(f"reload: {exc}; keeping the rules in use")
             return
         self.reloads["done"] += 1
-        self.health.config = ""
+        self.health.rules_note("")
         self.files.reload(rules)
         self.say("reloaded the rules; each file takes them at its next message")
 
     def _check_config(self) -> None:
         """Reload a rules file that changed; say once that it went away (the rules in use stay)."""
-        if self._rules is None:
+        if self._rules_file is None:
             return
-        seen = self._rules.look()
+        seen = self._rules_file.look()
         if seen == "gone":
-            self.health.config = f"rules file {printable(str(self._rules.path))} is gone; the last good rules are in use"
-            self.say(f"warning: {self.health.config}")
+            note = f"rules file {printable(str(self._rules_file.path))} is gone; the last good rules are in use"
+            self.health.rules_note(note)
+            self.say(f"warning: {note}")
         elif seen == "changed":
-            self._reload = self._rules.load
+            self._reload = self._rules_file.load
 
     # -- checkpoints ------------------------------------------------------------------------
     def _save(self, durable: bool) -> None:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from logfilter.follow.options import Say
+
+State = Literal["starting", "following", "stopping"]
 
 
 class Health:
@@ -10,11 +14,19 @@ class Health:
 
     def __init__(self, say: Say) -> None:
         self.problems: dict[str, str] = {}
-        self.state = "starting"  # starting, following, stopping
+        self.state: State = "starting"
         # Said on /healthz without making it fail: the rules file could not be reloaded and the
         # last good rules are in use (a 503 would get the pod restarted into the bad file).
         self.config = ""
         self._say = say
+
+    def set_state(self, state: State) -> None:
+        """The follower is starting, following (/healthz passes while nothing is wrong) or stopping."""
+        self.state = state
+
+    def rules_note(self, note: str) -> None:
+        """Why the last good rules are in use, said on /healthz without failing it; "" when all is well."""
+        self.config = note
 
     def report(self) -> tuple[bool, str]:
         problems = list(self.problems.values())
@@ -30,3 +42,8 @@ class Health:
 
     def solved(self, where: str) -> None:
         self.problems.pop(where, None)
+
+    def solved_except(self, prefix: str, still: set[str]) -> None:
+        """The problems at places starting with `prefix` are gone, but for those in `still`."""
+        for where in [where for where in self.problems if where.startswith(prefix) and where not in still]:
+            del self.problems[where]

@@ -148,7 +148,7 @@ class StdoutOutput:
 
 @dataclass(slots=True)
 class Checkpoint:
-    """A point with no KV block open (a split point, or where the engine is idle) whose output
+    """A point with no KV block open (a split point, or where the walk is idle) whose output
     is written: where a restart resumes."""
 
     offset: int  # input bytes before it

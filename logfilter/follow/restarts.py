@@ -18,8 +18,7 @@ from logfilter.follow.options import Options, Say
 from logfilter.follow.outputs import Checkpoint, FileOutput
 from logfilter.follow.state import Saved, StateFile
 from logfilter.follow.tail import Key
-from logfilter.parsing.events import last_event
-from logfilter.parsing.lark_parser import message_header_regex
+from logfilter.parsing.events import header_lines, last_event
 from logfilter.sources.files import CHUNK
 
 
@@ -28,16 +27,20 @@ class Restarts:
 
     def __init__(self, options: Options, files: Files, state: StateFile, say: Say) -> None:
         self.options, self.files, self.state, self.say = options, files, state, say
-        self.saved: dict[Key, Saved] = {}  # checkpoints of files not taken up yet
+        self._saved: dict[Key, Saved] = {}  # checkpoints of files not taken up yet
         self.resent = 0  # records sent to stdout again after a restart
 
     def load(self) -> None:
         """Read the checkpoints (a ConfigError for a state file that is not ours or is damaged)."""
-        self.saved = self.state.load()
+        self._saved = self.state.load()
+
+    def has_checkpoint(self, key: Key) -> bool:
+        """Whether the file `key` was checkpointed and is not taken up yet."""
+        return key in self._saved
 
     def take_up(self, key: Key, fd: int, path: Path, rel: Path, first: bool) -> None:
         """Follow the text file open on `fd`: from its checkpoint, if it is the file checkpointed."""
-        saved = self.saved.pop(key, None)
+        saved = self._saved.pop(key, None)
         if saved is not None and saved.is_in(fd):
             self._resume(key, fd, path, rel, saved)
             return
@@ -46,7 +49,8 @@ class Restarts:
         from_end = first and self.options.from_end and self.state.new  # later files: all of them
         at = _end_split(fd) if from_end else Checkpoint(0, 0, 0)
         self.files.open(key, fd, path, rel, at, fresh=True)
-        self.files.rotations["new"] += not first
+        if not first:
+            self.files.rotated("new")
         self.say(f"following {path}" + (f" from line {at.line + 1}" if at.line else ""))
 
     def _resume(self, key: Key, fd: int, path: Path, rel: Path, saved: Saved) -> None:
@@ -64,7 +68,7 @@ class Restarts:
                 files.moved(tail, path, rel)
         else:
             files.open(key, fd, path, rel, at, fresh=False)
-        again = _count_records(fd, at.offset, saved.sent) if files.to_stdout else 0
+        again = _header_lines(fd, at.offset, saved.sent) if files.to_stdout else 0
         self.resent += again
         note = f"; sending {again} messages again (sent before the stop, maybe only in part)" if again else ""
         self.say(f"resuming {path} at line {at.line + 1}{note}")
@@ -81,7 +85,7 @@ class Restarts:
 
     def resume_missing(self, found: set[Key]) -> None:
         """Checkpointed files no longer under a followed name: finish them if they can be found."""
-        for key, saved in self.saved.items():
+        for key, saved in self._saved.items():
             if key in found:
                 continue  # under a followed name, and not taken in yet: the next scan will
             beside = find_inode(saved.path.parent, key)
@@ -95,7 +99,7 @@ class Restarts:
             if saved.checkpoint.offset < saved.size:
                 self.say(f"{saved.path}: gone while logfilter was stopped; what was written after line "
                          f"{saved.checkpoint.line + 1} was not read")  # fmt: skip
-        self.saved = {}
+        self._saved = {}
 
 
 def _open(path: Path) -> int | None:
@@ -130,11 +134,11 @@ def _count_lines(fd: int, end: int) -> int:
     return sum(chunk.count(b"\n") for chunk in _chunks(fd, 0, end))
 
 
-def _count_records(fd: int, start: int, end: int) -> int:
-    """Message headers in a range of a file: the records a restart sends again."""
-    headers = message_header_regex()
-    data = b"".join(_chunks(fd, start, end))
-    return sum(1 for line in data.split(b"\n") if headers.search(line))
+def _header_lines(fd: int, start: int, end: int) -> int:
+    """Lines with a message header in a range of a file, inside KV blocks too: the messages a
+    restart sends again, counted in the bytes before any walk (which would need the rules and
+    the block state there), so a value that reads like a header counts: never too few."""
+    return len(header_lines(b"".join(_chunks(fd, start, end))))
 
 
 def _chunks(fd: int, start: int, end: int) -> Iterator[bytes]:

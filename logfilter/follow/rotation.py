@@ -26,21 +26,21 @@ class Rotation:
     def truncated(self, tail: Tail, now: float) -> None:
         """Finish the text before the truncation (from its copy, if one is beside it); start over."""
         files = self.files
-        files.rotations["truncated"] += 1
+        files.rotated("truncated")
         copy = find_copy(tail.path.parent, tail.fingerprint, tail.offset, exclude=set(files.tails))
-        fd, key, path, rel = tail.fd, tail.key, tail.path, files.names[tail.key]
+        fd, key, path, rel = tail.fd, tail.key, tail.path, files.name_of(tail.key)
         if copy is None:
             # What was read of the old text goes out; nothing more is read of it, because the
             # bytes at the old offsets may already be new text.
             self.say(f"{path}: truncated; following it from its start (no copy of the old text beside it)")
             tail.end_text()
-            tail.restart(fd, key, files.engine(key))
+            tail.restart(fd, key, files.walk_for(key))
             return
         cpath, cfd, ckey = copy
         self.say(f"{path}: truncated; finishing its old text from its copy {cpath}")
-        self.discovery.candidates.pop(ckey, None)
+        self.discovery.copy_found(ckey)
         files.rekey(tail, cfd, ckey)
-        files.moved(tail, cpath, files.names[ckey].with_name(cpath.name))
+        files.moved(tail, cpath, files.name_of(ckey).with_name(cpath.name))
         tail.step(now, budget=1 << 40)
         files.open(key, fd, path, rel, Checkpoint(0, 0, 0), fresh=True)
         if ckey not in self.discovery.matches():
@@ -68,5 +68,5 @@ class Rotation:
         except (LogFilterError, OSError):
             pass
         self.say(str(exc))
-        self.discovery.refused.add(tail.key)
+        self.discovery.never_follow(tail.key)
         self.files.drop(tail)

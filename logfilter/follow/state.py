@@ -18,7 +18,7 @@ from logfilter.errors import ConfigError
 from logfilter.follow.options import Options
 from logfilter.follow.outputs import Checkpoint, Fingerprint
 from logfilter.follow.tail import Key, Tail
-from logfilter.sinks import AtomicFile
+from logfilter.sinks.atomic import AtomicFile
 
 VERSION = 1
 _FIELDS = {"dev": int, "ino": int, "fp": str, "fp_size": int, "path": str, "output": str,

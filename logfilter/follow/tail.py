@@ -20,7 +20,7 @@ from pathlib import Path
 
 from logfilter.engines.handler import Walk
 from logfilter.errors import InputError, LogFilterError
-from logfilter.follow.outputs import Checkpoint, Fingerprint, Output
+from logfilter.follow.outputs import FINGERPRINT, Checkpoint, Fingerprint, Output
 from logfilter.framing import END, HEAD, LINES, REST, Part
 from logfilter.parsing.events import is_split, last_split
 from logfilter.pipeline import InputStream
@@ -40,22 +40,32 @@ class NotText(LogFilterError):
 
 
 class Tail:
-    """One input file being followed into one Output through one engine.
+    """One input file being followed into one Output through one walk.
 
     The file is read by offset (pread), so a rename does not disturb it and a deleted file
     is read to its end while it is open.
     """
 
     def __init__(
-        self, path: Path, fd: int, key: Key, output: Output, engine: Walk, stats: Stats, at: Checkpoint
+        self,
+        path: Path,
+        fd: int,
+        key: Key,
+        output: Output,
+        walk: Walk,
+        stats: Stats,
+        at: Checkpoint,
+        *,
+        quiet_since: float = 0.0,
+        intent: Callable[[], None] | None = None,
     ) -> None:
         self.path, self.fd, self.key = path, fd, key
         self.fingerprint = Fingerprint.of(fd)
         self.output, self.stats = output, stats
         # A restart inside the head goes on judging it from the bytes already read.
         head = os.pread(fd, min(at.offset, SNIFF_SIZE), 0) if at.offset else b""
-        self.stream = InputStream(engine, self._refuse, head=head, judge_at_end=False)
-        self.next_engine: Walk | None = None  # new rules, taken at the next split point
+        self.stream = InputStream(walk, self._refuse, head=head, judge_at_end=False)
+        self.next_walk: Walk | None = None  # new rules, taken at the next split point
         self.parts: list[Part] = []  # framed and not yet taken (a failed write stops taking)
         self.held: list[bytes] = []  # whole lines read and not yet emitted
         self.held_size = 0
@@ -65,12 +75,12 @@ class Tail:
         self.line = at.line  # input lines whose output is written
         self.checkpoint = at
         self.size = at.offset  # the file's size when last looked at
-        self.quiet_since = 0.0  # when the file last grew
+        self.quiet_since = quiet_since  # when the file last grew
         self.retiring: float | None = None  # since when it is no longer under a followed name
         self.failed = False  # stopped by an unparsable line under --on-error fail
-        self.unflushed = False  # lines went into the engine with no flush after them (jsonl holds them)
+        self.unflushed = False  # lines went into the walk with no flush after them (jsonl holds them)
         self.sent = 0  # input offset that records handed to the output may reach (stdout)
-        self.intent: Callable[[int], None] | None = None  # told that before a write
+        self.intent = intent  # told before a write that moves `sent` (stdout)
         self._unwritten: tuple[bytes, int, int, bool] | None = None
 
     @property
@@ -78,13 +88,40 @@ class Tail:
         return printable(str(self.path))
 
     @property
-    def engine(self) -> Walk:
+    def walk(self) -> Walk:
         """The walk of this file (the stream's)."""
-        return self.stream.engine
+        return self.stream.walk
 
-    @engine.setter
-    def engine(self, engine: Walk) -> None:
-        self.stream.engine = engine
+    @walk.setter
+    def walk(self, walk: Walk) -> None:
+        self.stream.walk = walk
+
+    def renamed(self, path: Path) -> None:
+        """The file is at `path` now (it is read by its descriptor: nothing else changes)."""
+        self.path = path
+
+    def reads(self, fd: int, key: Key) -> None:
+        """Read the file open on `fd`, known as `key`, from now on (the copy of the one read so far)."""
+        self.fd, self.key = fd, key
+
+    def retire(self, now: float) -> None:
+        """The file is no longer under a followed name since `now`: it is read to its end, then finished."""
+        self.retiring = now
+
+    def walk_from_next_split(self, walk: Walk) -> None:
+        """Take `walk` (new rules) at the next split point."""
+        self.next_walk = walk
+
+    def output_replaced(self, output: Output) -> None:
+        """Write to `output` (a new file under the old output's name) from here on: a restart re-sends what went since."""
+        self.output = output
+        at = self.checkpoint
+        self.checkpoint = Checkpoint(at.offset, at.line, 0)
+
+    def refresh_fingerprint(self) -> None:
+        """Fingerprint the file again if it was shorter than a fingerprint when last taken."""
+        if self.fingerprint.size < min(self.size, FINGERPRINT):
+            self.fingerprint = Fingerprint.of(self.fd)
 
     def lag(self) -> int:
         """Input bytes not yet emitted."""
@@ -140,19 +177,19 @@ class Tail:
         for kind, rest in self.stream.finish():
             if kind == REST:
                 out: list[bytes] = []
-                self.stream.walk([(kind, rest)], self.line + 1, out)
-                self._unwritten = (b"".join(out) + self.engine.flush(True), len(rest), 1, True)
+                self.stream.walk_parts([(kind, rest)], self.line + 1, out)
+                self._unwritten = (b"".join(out) + self.walk.flush(True), len(rest), 1, True)
                 self._write_unwritten()
             else:
                 self.parts.append((kind, rest))
                 self._take_parts()
 
-    def restart(self, fd: int, key: Key, engine: Walk) -> None:
+    def restart(self, fd: int, key: Key, walk: Walk) -> None:
         """Start over on a file that was truncated: the same output, a fresh walk, from byte 0."""
-        self.fd, self.key, self.next_engine = fd, key, None
+        self.fd, self.key, self.next_walk = fd, key, None
         self.sent = 0
         self.fingerprint = Fingerprint.of(fd)
-        self.stream, self.parts = InputStream(engine, self._refuse, judge_at_end=False), []
+        self.stream, self.parts = InputStream(walk, self._refuse, judge_at_end=False), []
         self.held, self.held_size, self.split = [], 0, -1
         self.offset = self.emitted = self.line = self.size = 0
         self.checkpoint = Checkpoint(0, 0, self.output.end)
@@ -175,7 +212,7 @@ class Tail:
             del self.parts[0]
             out: list[bytes] = []
             try:
-                self.stream.walk([(kind, data)], self.line + 1, out)
+                self.stream.walk_parts([(kind, data)], self.line + 1, out)
             except InputError:
                 self.failed = True  # stopped at this line's head: nothing more is read or emitted
                 raise
@@ -209,21 +246,21 @@ class Tail:
         # A split point inside a value left open (or an overlong line) is no record boundary:
         # there the new rules would start with no block open, and its lines would pass in clear.
         if (
-            self.next_engine is not None
-            and not self.engine.inside_value
+            self.next_walk is not None
+            and not self.walk.inside_value
             and (self.checkpoint.offset == self.emitted or is_split(data))
         ):
-            self.engine, self.next_engine = self.next_engine, None  # new rules start at a split point
+            self.walk, self.next_walk = self.next_walk, None  # new rules start at a split point
         out: list[bytes] = []
         try:
-            lines = self.stream.walk([(LINES, data)], self.line + 1, out) if data else 0
-            if not flush or at_split and self.engine.inside_value:
+            lines = self.stream.walk_parts([(LINES, data)], self.line + 1, out) if data else 0
+            if not flush or at_split and self.walk.inside_value:
                 at_split, self.unflushed = False, True  # the value, and its message, go on after it
             else:
-                out.append(self.engine.flush(at_split))  # what an engine of whole messages (jsonl) holds
+                out.append(self.walk.flush(at_split))  # what a walk of whole messages (jsonl) holds
                 self.unflushed = False
         except InputError:
-            self.failed = True  # its engine stopped inside a line: nothing more is read or emitted
+            self.failed = True  # its walk stopped inside a line: nothing more is read or emitted
             done = b"".join(out)  # the lines before the one that stopped it
             self.output.write(done)
             self.stats.wrote(done)
@@ -232,17 +269,18 @@ class Tail:
         self._write_unwritten()
 
     def _write_unwritten(self) -> None:
-        """Write the output the engine made last; if that fails, keep it for the next try."""
+        """Write the output the walk made last; if that fails, keep it for the next try."""
         if self._unwritten is None:
             return
         data, size, lines, at_split = self._unwritten
         if self.intent is not None:
-            self.intent(self.emitted + size)
+            self.sent = self.emitted + size
+            self.intent()
         self.output.write(data)  # raises LogFilterError
         self._unwritten = None
-        self.stats.wrote(data, self.engine.mid_line)
+        self.stats.wrote(data, self.walk.mid_line)
         self.emitted += size
         self.line += lines
-        # No block open: a fresh engine would go on alike (unless a value is left open).
-        if (at_split or self.engine.idle) and not self.engine.inside_value:
+        # No block open: a fresh walk would go on alike (unless a value is left open).
+        if (at_split or self.walk.idle) and not self.walk.inside_value:
             self.checkpoint = Checkpoint(self.emitted, self.line, self.output.end)

@@ -16,6 +16,9 @@
   start of an empty line, or of a column-0 line that does not continue the message before it.
 - `continues_message`: whether a line outside KV blocks goes on with the message before it,
   for the JSON lines output.
+- Message headers (`message_header`, `header_lines`): a line outside KV blocks with the
+  grammar's MESSAGE_HEADER starts a message; the walker and the fast path count those, the
+  JSON lines name the message by it, and a follow restart counts the lines it sends again.
 """
 
 from __future__ import annotations
@@ -23,10 +26,13 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from logfilter.parsing.lark_parser import blank_chars, message_header_regex, terminal_regex
+from logfilter.parsing.terminals import blank_chars, message_header_regex, terminal_regex
 
 # A line starting with any of these is indented; one made only of them carries no data.
 WHITESPACE = b" \t\r\v\f"
+# Every MESSAGE_HEADER match contains one of these (its two alternatives; tests hold it so).
+HEADER_HINTS = (b"essage ", b"' ('")
+_QUOTE = 39
 # A split point: an empty line, or a line at column 0 that is not the PSDK's `message attributes:`
 # or `Attribute...` line, nor the C `message X` line printed under its event line (formats.md).
 _SPLIT = re.compile(rb"\r?\n|(?!message |Attribute)[^ \t\r\v\f\n]")
@@ -133,6 +139,41 @@ def continues_message(body: bytes) -> bool:
     if body[0] in WHITESPACE or body.startswith(b"Attribute"):
         return True
     return body.startswith(b"message ") and message_header_regex().search(body) is None
+
+
+def message_header(body: bytes) -> re.Match[bytes] | None:
+    """The message header on a line (no line ending), or None.
+
+    Only a line outside KV blocks starts a message with it (the walker counts those); inside a
+    block the same text is part of a value.
+    """
+    return message_header_regex().search(body)
+
+
+def header_lines(data: bytes) -> list[int]:
+    """Where each line of `data` with a message header starts, in order, inside KV blocks or not.
+
+    The same lines as `message_header` finds line by line, but only lines holding one of
+    HEADER_HINTS are searched: the fast path finds a chunk's headers at once this way, then
+    counts those on free lines.
+    """
+    search = message_header_regex().search
+    checked: dict[int, bool] = {}
+    for hint in HEADER_HINTS:
+        at = data.find(hint)
+        while at >= 0:
+            line_start = data.rfind(b"\n", 0, at) + 1
+            line_end = data.find(b"\n", at)
+            if line_end < 0:
+                line_end = len(data)  # the last line, unended
+            if line_start not in checked:
+                # A match contains a hint and starts at most two bytes before the first
+                # one; a match anchored at the line start needs the search to start there.
+                offset = at - line_start
+                line = data[line_start:line_end]
+                checked[line_start] = bool(search(line, offset - 2 if offset > 2 and line[0] != _QUOTE else 0))
+            at = data.find(hint, line_end)
+    return sorted(line_start for line_start, header in checked.items() if header)
 
 
 def last_split(data: bytes) -> int:

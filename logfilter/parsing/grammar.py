@@ -1,4 +1,4 @@
-"""Finds the grammars shipped with logfilter and builds Lark parsers from them, once."""
+"""Finds the grammars shipped with logfilter and builds Lark parsers, or reads their terminals, from them."""
 
 from __future__ import annotations
 
@@ -26,6 +26,16 @@ def grammar_path(name: str) -> Path:
 @cache
 def _grammar_text(name: str) -> str:
     return grammar_path(name).read_text(encoding="utf-8")
+
+
+def terminals(name: str) -> dict[str, str]:
+    """The terminals of grammars/<name>.lark as regular expressions, by name; no parser is built.
+
+    Lark reads the grammar in lexer-only mode (parser=None): the terminals come out as they
+    do for a parser, without the parse tables.
+    """
+    lexer_only = Lark(_grammar_text(name), parser=None, lexer="basic")
+    return {terminal.name: terminal.pattern.to_regexp() for terminal in lexer_only.terminals}
 
 
 def build(name: str, start: tuple[str, ...], transformer: Transformer | None = None) -> Lark:

@@ -1,25 +1,18 @@
 """The reference parser: Lark reads one KV line, or a candidate block opener, into model objects.
 
-The grammar's terminals as regular expressions (`terminal_regex`) are read from its parser here.
+The grammar's terminals as regular expressions are terminals.py's: they need no parser.
 """
 
 from __future__ import annotations
 
-import re
 from functools import cache
 
 from lark import Lark, Token, Transformer
 from lark.exceptions import LarkError
 
 from logfilter.parsing.grammar import build
-from logfilter.parsing.model import KVLine, Layout, Opener, Pair, Value
-
-# The kind of value each value terminal carries.
-VALUE_KINDS = {"QUOTED": "str", "DQUOTED": "str", "INT": "int", "BINARY": "bin"}
-
-
-class ParseFailed(Exception):
-    """The line is not of the shape the grammar expects. Carries no input text."""
+from logfilter.parsing.model import KVLine, Layout, Opener, Pair, ParseFailed, Value
+from logfilter.parsing.terminals import VALUE_KINDS, kv_attribute_regex, leading_blanks
 
 
 class _ToModel(Transformer):
@@ -72,23 +65,11 @@ class _ToModel(Transformer):
         text = str(line)
         indent = leading_blanks(text)
         # The name goes into messages on stderr: only a known attribute name, never line text.
-        named = _kv_attribute().match(text, len(indent))
+        named = kv_attribute_regex().match(text, len(indent))
         return Opener("psdk", indent, named.group() if named else "KVList")
 
     def opener(self, children: list[Opener]) -> Opener:
         return children[0]
-
-
-def leading_blanks(text: str) -> str:
-    """The blanks (any Unicode blank but a line ending: the BLANKS terminal) that `text` starts with."""
-    return text[: len(text) - len(text.lstrip(blank_chars()))]
-
-
-@cache
-def blank_chars() -> str:
-    """Every character the BLANKS terminal matches (all of them are below U+3001)."""
-    blanks = re.compile(terminal_regex("BLANKS"))
-    return "".join(char for char in map(chr, range(0x3001)) if blanks.fullmatch(char))
 
 
 def _split_indent(children: list) -> tuple[str, list]:
@@ -98,9 +79,13 @@ def _split_indent(children: list) -> tuple[str, list]:
     return "", children
 
 
+# The start rules of grammars/tlib.lark this parser reads lines with (`header`: for its terminal).
+START = ("opener", "c_line", "psdk_line", "header")
+
+
 @cache
 def _parser() -> Lark:
-    return build("tlib", ("opener", "c_line", "psdk_line", "header"), _ToModel())
+    return build("tlib", START, _ToModel())
 
 
 def parse_kv_line(text: str, layout: Layout) -> KVLine:
@@ -117,25 +102,3 @@ def parse_opener(text: str) -> Opener | None:
         return _parser().parse(text, start="opener")
     except LarkError:
         return None
-
-
-@cache
-def message_header_regex() -> re.Pattern[bytes]:
-    """The MESSAGE_HEADER terminal as a bytes regex, for counting messages in free lines."""
-    return re.compile(terminal_regex("MESSAGE_HEADER").encode())
-
-
-@cache
-def _kv_attribute() -> re.Pattern[str]:
-    return re.compile(terminal_regex("KV_ATTRIBUTE"))
-
-
-@cache
-def opener_hint_regex() -> re.Pattern[bytes]:
-    """Bytes every opener contains (a KV attribute name or `KVList:`): a cheap test before parsing."""
-    return re.compile(f"{terminal_regex('KV_ATTRIBUTE')}|KVList:".encode())
-
-
-def terminal_regex(name: str) -> str:
-    """The regular expression of one terminal of grammars/tlib.lark, as written there."""
-    return _parser().get_terminal(name).pattern.to_regexp()

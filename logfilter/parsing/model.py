@@ -9,6 +9,10 @@ ValueKind = Literal["str", "int", "bin"]
 Layout = Literal["c", "psdk"]
 
 
+class ParseFailed(Exception):
+    """The line is not of the shape the grammar expects (either parser says so). Carries no input text."""
+
+
 @dataclass(frozen=True, slots=True)
 class Value:
     """A value token as printed: `'text'`, `"text"`, `115` or `[8] 4a 42 37 01..`."""

@@ -16,8 +16,9 @@ from __future__ import annotations
 import re
 from functools import cache, lru_cache
 
-from logfilter.parsing.lark_parser import VALUE_KINDS, ParseFailed, leading_blanks, terminal_regex
-from logfilter.parsing.model import KVLine, Layout, Opener, Pair, Value, ValueKind
+from logfilter.parsing.events import WHITESPACE
+from logfilter.parsing.model import KVLine, Layout, Opener, Pair, ParseFailed, Value, ValueKind
+from logfilter.parsing.terminals import VALUE_KINDS, leading_blanks, terminal_regex
 
 
 @cache

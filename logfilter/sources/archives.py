@@ -1,11 +1,10 @@
 """What an input holds, read through compression and archives, and the helpers that read it.
 
 `texts` yields every text log an input holds (scan, keys). Compressed data (gzip, bzip2, xz)
-is read through its decompressor, an archive (zip, tar) member by member, recursively.
-Binary means a NUL byte in the first 8 KiB (as git decides) that is not part of a run of
-NULs: a log padded with zeros after a crash is still a log; UTF-16 text, images and core
-dumps are binary, and some of it (sniff.Verdict.unreadable) may be a log logfilter cannot read. Batch
-rewrites the same kinds (batch/rewrite.py) with the readers here.
+is read through its decompressor, an archive (zip, tar) member by member, recursively. What
+is a text log, compressed, archived, binary or unreadable is sources/sniff.py's to judge
+(`judge`, `sniff`), for every stream read here. Batch rewrites the same kinds
+(batch/rewrite.py) with the readers here.
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ import pytest
 from logfilter.pipeline import run
 from logfilter.rules.compiled import compile_policy
 from logfilter.rules.config import load_policy
-from logfilter.sinks import StreamSink
+from logfilter.sinks.streams import StreamSink
 from logfilter.sources.files import StreamSource
 from tests.conftest import SAMPLES, canaries, case_args, golden_cases, on_a_terminal, run_logfilter
 

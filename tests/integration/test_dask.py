@@ -12,7 +12,7 @@ from pathlib import Path
 import orjson
 import pytest
 
-from logfilter.sinks import PART_SUFFIX
+from logfilter.sinks.atomic import PART_SUFFIX
 from tests.conftest import SAMPLES, run_logfilter
 from tests.integration.test_batch import make_tree, make_zip
 from tests.integration.test_dask_safety import cluster

@@ -25,7 +25,8 @@ import orjson
 import pytest
 
 from logfilter.batch.outdir import RUN_PREFIX, SPOOL_PREFIX
-from logfilter.sinks import PART_SUFFIX, locked
+from logfilter.sinks.atomic import PART_SUFFIX
+from logfilter.sinks.lock import locked
 from tests.conftest import SAMPLES, run_logfilter
 
 pytest.importorskip("distributed")

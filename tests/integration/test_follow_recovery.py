@@ -19,7 +19,7 @@ import pytest
 from logfilter.pipeline import run
 from logfilter.rules.compiled import compile_policy
 from logfilter.rules.config import load_policy
-from logfilter.sinks import StreamSink
+from logfilter.sinks.streams import StreamSink
 from tests.conftest import run_logfilter
 from tests.integration.test_follow import FILTER, Follow, append, eventually, messages, read
 from tests.integration.test_follow import tmp as tmp  # noqa: PLC0414 - the fixture, shared

@@ -22,7 +22,8 @@ from logfilter.pipeline import run
 from logfilter.rules.compiled import compile_policy
 from logfilter.rules.config import load_policy
 from logfilter.rules.filters import parse_filter_type
-from logfilter.sinks import AtomicFile, StreamSink, part_path
+from logfilter.sinks.atomic import AtomicFile, part_path
+from logfilter.sinks.streams import StreamSink
 from logfilter.sources.files import StreamSource
 from logfilter.sources.sniff import sniff
 from logfilter.stats import Stats
@@ -117,7 +118,7 @@ MASK_LOG = """
 import io
 from logfilter.pipeline import run
 from logfilter.rules.compiled import compile_policy
-from logfilter.sinks import StreamSink
+from logfilter.sinks.streams import StreamSink
 from logfilter.sources.files import StreamSource
 policy, log = it
 out = io.BytesIO()

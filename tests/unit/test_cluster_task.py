@@ -11,7 +11,7 @@ from logfilter.batch.settings import Settings
 from logfilter.batch.store import store_for
 from logfilter.errors import ConfigError
 from logfilter.rules.config import load_policy
-from logfilter.sinks import PART_SUFFIX
+from logfilter.sinks.atomic import PART_SUFFIX
 from tests.conftest import SAMPLES, run_logfilter
 
 pytest.importorskip("fsspec")

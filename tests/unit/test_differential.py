@@ -9,7 +9,6 @@ from __future__ import annotations
 import importlib.util
 import io
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,9 +19,10 @@ from logfilter.errors import ConfigError, InputError
 from logfilter.pipeline import run
 from logfilter.rules.compiled import Rules, compile_policy
 from logfilter.rules.config import load_policy
-from logfilter.sinks import StreamSink
+from logfilter.sinks.streams import StreamSink
 from logfilter.sources.sniff import SNIFF_SIZE, sniff
 from tests.conftest import GOLDEN, ROOT, SAMPLES, case_args, golden_cases, load_keyed_policy
+from tests.properties import Chunks
 from tests.strategies import block, log_text, policy_args
 
 CHUNKS = (1 << 20, 61, 7)
@@ -37,21 +37,12 @@ EXTRA_POLICIES = [
 DETECT_POLICIES = [("copy", (), "all"), ("tag", ("PASSWORD=hide", "NAME=copy"), "pan,email"), ("hide", (), "all"), ("copy", ("PASSWORD=hash",), "all")]
 
 
-class _Chunks:
-    def __init__(self, data: bytes, size: int) -> None:
-        self.name, self._data, self._size = "<test>", data, size
-
-    def chunks(self) -> Iterator[bytes]:
-        for start in range(0, len(self._data), self._size):
-            yield self._data[start : start + self._size]
-
-
 def mask(data: bytes, chain: Rules, engine: str, chunk: int, on_error: str = "redact") -> tuple:
     """Output bytes, counts and warnings of one engine; an InputError ends the output early."""
     buffer, warnings = io.BytesIO(), []
     try:
         stats = run(
-            [_Chunks(data, chunk)], chain, StreamSink(buffer, "<memory>"),
+            [Chunks(data, chunk)], chain, StreamSink(buffer, "<memory>"),
             on_error=on_error, warn=warnings.append, engine=engine,  # type: ignore[arg-type]
         )
     except InputError as exc:

@@ -14,26 +14,26 @@ from logfilter.errors import ConfigError
 from logfilter.pipeline import failure_reporter, run
 from logfilter.rules.compiled import Rules, compile_policy
 from logfilter.rules.config import load_policy
-from logfilter.sinks import StreamSink
+from logfilter.sinks.streams import StreamSink
 from logfilter.sources.sniff import SNIFF_SIZE, sniff
 from logfilter.stats import Stats
 from tests.conftest import SAMPLES, case_args, golden_cases, load_keyed_policy
 from tests.jsonl_oracle import check_values, objects
+from tests.properties import Chunks
 from tests.strategies import kv_log, log_text, policy_args
-from tests.unit.test_differential import _Chunks
 
 
 def _run(data: bytes, chain: Rules, chunk: int = 1 << 20, engine: str = "fast", all_lines: bool = True) -> tuple:
     """(output bytes, counts) of run in jsonl format."""
     buffer = io.BytesIO()
-    stats = run([_Chunks(data, chunk)], chain, StreamSink(buffer, "<memory>"),
+    stats = run([Chunks(data, chunk)], chain, StreamSink(buffer, "<memory>"),
                 engine=engine, output_format="jsonl", all_lines=all_lines)  # fmt: skip
     return buffer.getvalue(), stats
 
 
 def _tlib(data: bytes, chain: Rules) -> bytes:
     buffer = io.BytesIO()
-    run([_Chunks(data, 1 << 20)], chain, StreamSink(buffer, "<memory>"))
+    run([Chunks(data, 1 << 20)], chain, StreamSink(buffer, "<memory>"))
     return buffer.getvalue()
 
 
@@ -181,7 +181,7 @@ class TestHostile:
         long_kv = b"\t\t'Notes'\t'" + b"S" * 300 + b"'\n"
         data = self.OPENER + long_kv + b"\t\t'PASSWORD'\t'pw'\n" + long_free + b"10:00:00 next\n"
         buffer = io.BytesIO()
-        stats = run([_Chunks(data, 64)], chain, StreamSink(buffer, "<memory>"), output_format="jsonl", all_lines=True, max_line=100)
+        stats = run([Chunks(data, 64)], chain, StreamSink(buffer, "<memory>"), output_format="jsonl", all_lines=True, max_line=100)
         items = objects(buffer.getvalue())
         # The column-0 lines after the block start no event: they go on with it (issue 22), and after
         # PASSWORD (hidden) they fail closed, the overlong one whole.
@@ -217,6 +217,6 @@ def test_left_out_is_the_same_whatever_the_reads() -> None:
     sizes = set()
     for chunk in (7, 4096):
         buffer = io.BytesIO()
-        run([_Chunks(data, chunk)], _chain(), StreamSink(buffer, "<memory>"), output_format="jsonl", all_lines=True, max_line=32)
+        run([Chunks(data, chunk)], _chain(), StreamSink(buffer, "<memory>"), output_format="jsonl", all_lines=True, max_line=32)
         sizes.add(objects(buffer.getvalue())[0]["left_out"])
     assert sizes == {105}

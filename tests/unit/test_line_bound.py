@@ -16,12 +16,12 @@ from logfilter.audit.keys import KeyInventory
 from logfilter.audit.preview import examples, render
 from logfilter.audit.scan import Scanner
 from logfilter.engines.untag import DEFAULT_PAIR
-from logfilter.engines.untag import run as untag_run
 from logfilter.framing import MAX_LINE
+from logfilter.pipeline import untag as untag_run
 from logfilter.rules.compiled import compile_policy
 from logfilter.rules.config import load_policy
 from logfilter.rules.filters import HIDE
-from logfilter.sinks import StreamSink
+from logfilter.sinks.streams import StreamSink
 from logfilter.sources.files import StreamSource
 
 CANARY = b"Zq8LongLine"

@@ -1,4 +1,4 @@
-"""follow/tail.py: split points, and checkpoints from which a fresh engine writes exactly what follows."""
+"""follow/tail.py: split points, and checkpoints from which a fresh walk writes exactly what follows."""
 
 from __future__ import annotations
 

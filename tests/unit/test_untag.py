@@ -1,9 +1,8 @@
-"""Untagger and untag.run: examples of each treatment, and round trips through `run` with tag()."""
+"""Untagger and pipeline.untag: examples of each treatment, and round trips through `run` with tag()."""
 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -11,13 +10,14 @@ from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 from logfilter.engines.untag import DEFAULT_PAIR, TagPair, Untagger, UntagStats, config_pairs, parse_tags
-from logfilter.engines.untag import run as untag_run
 from logfilter.errors import ConfigError
 from logfilter.pipeline import run
+from logfilter.pipeline import untag as untag_run
 from logfilter.rules.compiled import compile_policy
 from logfilter.rules.config import Policy, Rule
 from logfilter.rules.filters import HIDE, parse_filter_type
-from logfilter.sinks import StreamSink
+from logfilter.sinks.streams import StreamSink
+from tests.properties import Chunks
 from tests.strategies import LIST_KEY, TAG_KEYS, TAG_STRINGS, kv_log
 
 COMMENT: TagPair = ("<!--", "-->")
@@ -30,19 +30,10 @@ def untag(data: bytes, filter_type: str | None = "hide", pairs: tuple[TagPair, .
     return Untagger(pairs, chosen).feed(data)
 
 
-class _Chunks:
-    def __init__(self, data: bytes, size: int, name: str = "<test>") -> None:
-        self.name, self._data, self._size = name, data, size
-
-    def chunks(self) -> Iterator[bytes]:
-        for start in range(0, len(self._data), self._size):
-            yield self._data[start : start + self._size]
-
-
 def untag_chunked(data: bytes, filter_type: str | None, pairs: tuple[TagPair, ...], size: int) -> tuple[bytes, UntagStats]:
     buffer = io.BytesIO()
     chosen = None if filter_type is None else parse_filter_type(filter_type)
-    stats = untag_run([_Chunks(data, size)], pairs, chosen, StreamSink(buffer, "<memory>"))
+    stats = untag_run([Chunks(data, size)], pairs, chosen, StreamSink(buffer, "<memory>"))
     return buffer.getvalue(), stats
 
 
@@ -50,7 +41,7 @@ def run_policy(data: bytes, default: str, rules: dict[str, str]) -> bytes:
     """`logfilter run` through the Python API, with no line failing closed."""
     policy = Policy(parse_filter_type(default), tuple(Rule(k, parse_filter_type(v), "test") for k, v in rules.items()))
     buffer = io.BytesIO()
-    stats = run([_Chunks(data, 1 << 20)], compile_policy(policy), StreamSink(buffer, "<memory>"))
+    stats = run([Chunks(data, 1 << 20)], compile_policy(policy), StreamSink(buffer, "<memory>"))
     assert stats.failed_closed == 0
     return buffer.getvalue()
 
@@ -180,7 +171,7 @@ class TestRun:
             warnings: list[str] = []
             chosen = parse_filter_type("hide")
             buffer = io.BytesIO()
-            stats = untag_run([_Chunks(data, size, "app.log")], BOTH, chosen, StreamSink(buffer, "m"), warn=warnings.append)
+            stats = untag_run([Chunks(data, size, "app.log")], BOTH, chosen, StreamSink(buffer, "m"), warn=warnings.append)
             assert buffer.getvalue() == b"a\nb\n\t'K'\t****\nc ****\nd ****\n"
             assert warnings == [
                 f"app.log:{n}: a tag opened with no closing tag on the line; hid the rest of the line (failed closed)"

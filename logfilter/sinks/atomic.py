@@ -1,88 +1,18 @@
-"""Where output bytes go: a stream, a file that appears only when complete, or nowhere.
+"""A file that appears under its name only when complete: a batch output, a report or a checkpoint.
 
-A stream is stdout or a file (run, untag). A file that appears only when complete is a batch
-output, a report or a checkpoint, on a local disk or an object store. Nowhere is the NullSink
-of scan, keys and preview (and of the benchmarks).
+On a local disk or an object store (through the `Files` a batch store is); written to a hidden
+part beside it (`part_path`), then put under its name whole.
 """
 
 from __future__ import annotations
 
-import fcntl
 import os
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO, Protocol, Self, overload
 
-from logfilter.errors import ConfigError, LogFilterError
-
-
-class Sink(Protocol):
-    def write(self, data: bytes) -> None: ...
-    def flush(self) -> None: ...
-    def close(self) -> None: ...
-
-
-class StreamSink:
-    """Writes to a binary stream, flushing whenever the pipeline has no more input at hand."""
-
-    def __init__(self, stream: BinaryIO, name: str, owned: bool = False, live: bool = True) -> None:
-        self._stream = stream
-        self._name = name
-        self._owned = owned
-        self._live = live  # flush after every chunk read; batch leaves it to the stream
-
-    @classmethod
-    def to_path(cls, path: Path) -> StreamSink:
-        try:
-            return cls(open(path, "wb"), str(path), owned=True)
-        except OSError as exc:
-            msg = f"{path}: cannot write the output ({exc.strerror or exc})"
-            raise LogFilterError(msg) from None
-
-    def write(self, data: bytes) -> None:
-        try:
-            self._stream.write(data)
-        except BrokenPipeError:
-            raise
-        except OSError as exc:
-            msg = f"{self._name}: cannot write the output ({exc.strerror or exc})"
-            raise LogFilterError(msg) from None
-
-    def flush(self) -> None:
-        if self._live:
-            self._flush()
-
-    def _flush(self) -> None:
-        try:
-            self._stream.flush()
-        except BrokenPipeError:
-            raise
-        except OSError as exc:
-            msg = f"{self._name}: cannot write the output ({exc.strerror or exc})"
-            raise LogFilterError(msg) from None
-
-    def close(self) -> None:
-        self._flush()
-        if self._owned:
-            self._stream.close()
-
-
-def set_aside(path: Path) -> Path | None:
-    """Rename a regular file that stopped short to `<name>.incomplete` (removed if that fails),
-    so that no output that stopped on an error looks complete; return the new path, if any."""
-    if not path.is_file():
-        return None  # a device or a pipe (/dev/full, /dev/stdout): nothing stays behind
-    aside = path.with_name(f"{path.name}.incomplete")
-    try:
-        os.replace(path, aside)
-        return aside
-    except OSError:
-        path.unlink(missing_ok=True)
-        return None
-
+from logfilter.errors import LogFilterError
 
 PART_SUFFIX = ".logfilter-part"
 
@@ -234,37 +164,3 @@ def fsync_folder(folder: str | Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-@contextmanager
-def locked(folder: Path, lock: Path | None = None) -> Iterator[None]:
-    """Create `folder` and hold an exclusive lock on it (or on the file `lock`); refuse if held."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd = os.open(lock, os.O_RDONLY | os.O_CREAT, 0o644) if lock else os.open(folder, os.O_RDONLY)
-    except OSError as exc:
-        what = "the lock file" if lock else "the output folder"
-        msg = f"{lock or folder}: cannot create {what} ({exc.strerror})"
-        raise LogFilterError(msg) from None
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            msg = f"{lock or folder}: another logfilter (batch or follow) is using it"
-            raise ConfigError(msg) from None
-        yield
-    finally:
-        os.close(fd)
-
-
-class NullSink:
-    """Discards everything: the sink of scan, keys and preview, which read their handler instead; benchmarks."""
-
-    def write(self, data: bytes) -> None:
-        pass
-
-    def flush(self) -> None:
-        pass
-
-    def close(self) -> None:
-        pass

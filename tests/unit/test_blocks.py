@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 
 import pytest
 from hypothesis import given
@@ -12,12 +11,14 @@ from hypothesis import strategies as st
 from logfilter.engines.render import RenderHandler
 from logfilter.engines.walker import REFERENCE, Walker
 from logfilter.framing import LINES, BoundedFramer, Part
-from logfilter.parsing.lark_parser import ParseFailed, parse_kv_line, parse_opener
+from logfilter.parsing.lark_parser import parse_kv_line, parse_opener
+from logfilter.parsing.model import ParseFailed
 from logfilter.pipeline import run
 from logfilter.rules.compiled import compile_policy
 from logfilter.rules.config import load_policy
-from logfilter.sinks import StreamSink
+from logfilter.sinks.streams import StreamSink
 from logfilter.stats import Stats
+from tests.properties import Chunks
 
 OPEN = b"\tAttributeUserData\t[561] 00 14 00 00..\n"
 
@@ -46,20 +47,11 @@ def mask(data: bytes, default: str = "hide", keys: tuple[str, ...] = ()) -> tupl
     return b"".join(out), stats
 
 
-class _Chunks:
-    def __init__(self, data: bytes, size: int) -> None:
-        self.name, self._data, self._size = "<memory>", data, size
-
-    def chunks(self) -> Iterator[bytes]:
-        for start in range(0, len(self._data), self._size):
-            yield self._data[start : start + self._size]
-
-
 def mask_bounded(data: bytes, engine: str, chunk: int = 1 << 20, max_line: int = 64) -> tuple[bytes, Stats]:
     """`data` read in chunks through the whole pipeline (lines over `max_line` bytes go by parts), Notes=hide."""
     buffer = io.BytesIO()
     rules = compile_policy(load_policy(None, "copy", ("Notes=hide",)))
-    stats = run([_Chunks(data, chunk)], rules, StreamSink(buffer, "<memory>"), engine=engine, max_line=max_line)  # type: ignore[arg-type,list-item]
+    stats = run([Chunks(data, chunk, "<memory>")], rules, StreamSink(buffer, "<memory>"), engine=engine, max_line=max_line)  # type: ignore[arg-type,list-item]
     return buffer.getvalue(), stats
 
 

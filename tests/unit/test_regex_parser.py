@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import pytest
 from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
-from logfilter.parsing import lark_parser, regex_parser
-from logfilter.parsing.lark_parser import ParseFailed
+from logfilter.parsing import lark_parser, regex_parser, terminals
+from logfilter.parsing.grammar import build
+from logfilter.parsing.model import ParseFailed
 from tests.strategies import any_kv_line, c_line, noise_line, psdk_line
-from tests.unit.test_engine import ERROR_EXAMPLES
+from tests.unit.test_blocks import ERROR_EXAMPLES
 
 
 def lark_kv(text: str, layout: str) -> object:
@@ -79,7 +81,7 @@ KEY_AS_FIRST_WRITTEN = r"'(?:[^'\r\n]|'(?![ \t]|\(list\)))*'"
 def test_key_terminal_takes_what_its_first_form_took(text: str) -> None:
     import re
 
-    old, new = re.compile(KEY_AS_FIRST_WRITTEN), re.compile(lark_parser.terminal_regex("KEY"))
+    old, new = re.compile(KEY_AS_FIRST_WRITTEN), re.compile(terminals.terminal_regex("KEY"))
     for start in range(len(text)):
         first, now = old.match(text, start), new.match(text, start)
         assert (first and first.span()) == (now and now.span())
@@ -91,13 +93,32 @@ def test_key_terminal_takes_what_its_first_form_took(text: str) -> None:
 @example("'RequestAttachUserData' ('30')")
 @example("Message EventAgentNotReady received")
 def test_every_header_match_holds_a_hint(text: str) -> None:
-    """fast.py checks only lines holding a HEADER_HINTS literal: every header match must hold one."""
-    from logfilter.engines.fast import HEADER_HINTS
+    """events.header_lines searches only lines holding a HEADER_HINTS literal: every header match must hold one."""
+    from logfilter.parsing.events import HEADER_HINTS
 
     for candidate in (text, "message Event" + text, "'Event" + text + "' ('1')"):
-        found = lark_parser.message_header_regex().search(candidate.encode("utf-8", "surrogateescape"))
+        found = terminals.message_header_regex().search(candidate.encode("utf-8", "surrogateescape"))
         if found is not None:
             assert any(hint in found.group() for hint in HEADER_HINTS), candidate
+
+
+HEADER_LINES = ["message EventRinging", "\tmessage RequestX", "'EventX' ('3')", "x 'EventX' ('3')", "Message Event"]
+
+
+@settings(max_examples=400)
+@given(st.lists(noise_line | st.sampled_from(HEADER_LINES), max_size=12), st.sampled_from(["", "\n", "\r\n"]))
+def test_header_lines_are_the_lines_with_a_message_header(lines: list[str], end: str) -> None:
+    """events.header_lines (the fast path, follow's restarts) finds what message_header finds line by line."""
+    from logfilter.parsing.events import header_lines, message_header
+
+    data = "\n".join(lines).encode("utf-8", "surrogateescape") + end.encode()
+    starts, expected = 0, []
+    for line in data.split(b"\n"):
+        if message_header(line) is not None:
+            expected.append(starts)
+        starts += len(line) + 1
+    assert header_lines(data) == expected
+    assert header_lines(b"\n" + data) == [start + 1 for start in expected]  # as the fast path calls it
 
 
 @settings(max_examples=800)
@@ -110,6 +131,13 @@ def test_every_psdk_opener_holds_kvlist(text: str) -> None:
     from logfilter.engines.fast import KVLIST
 
     for candidate in (text, text + " KVList:", "KVList:" + text):
-        found = re.compile(lark_parser.terminal_regex("PSDK_KVLIST_LINE")).match(candidate)
+        found = re.compile(terminals.terminal_regex("PSDK_KVLIST_LINE")).match(candidate)
         if found is not None:
             assert KVLIST.decode() in found.group(), candidate
+
+
+def test_terminals_are_the_reference_parsers() -> None:
+    """terminals.py reads the grammar without building a parser: each terminal as the parser has it."""
+    parser = build("tlib", lark_parser.START)
+    for terminal in parser.terminals:
+        assert terminals.terminal_regex(terminal.name) == terminal.pattern.to_regexp(), terminal.name

@@ -9,7 +9,7 @@ import pytest
 
 from logfilter.batch.ranges import Range, cuts, join
 from logfilter.batch.rewrite import Outcome, Rewriter
-from logfilter.engines.registry import Choice
+from logfilter.engines.registry import WalkChoice
 from logfilter.parsing.events import starts_event
 from logfilter.rules.compiled import compile_policy
 from logfilter.rules.config import load_policy
@@ -26,7 +26,7 @@ def corpus() -> bytes:
 def rewrite(data: bytes, name: str = "big.log") -> tuple[bytes, Outcome]:
     chain = compile_policy(load_policy(CONFIG))
     out = io.BytesIO()
-    rewriter = Rewriter(chain, choice=Choice("fast"), on_error="redact", keep_binary=False, spool_dir=Path("."))
+    rewriter = Rewriter(chain, choice=WalkChoice("fast"), on_error="redact", keep_binary=False, spool_dir=Path("."))
     outcome = rewriter.rewrite(io.BytesIO(data), out, name)
     return out.getvalue(), outcome
 
