@@ -29,7 +29,7 @@ from logfilter.engines.render import RenderHandler
 from logfilter.engines.walker import REGEX, Walker
 from logfilter.errors import InputError
 from logfilter.parsing import regex_parser
-from logfilter.parsing.events import header_lines
+from logfilter.parsing.events import WHITESPACE, header_lines
 from logfilter.parsing.model import Layout
 from logfilter.rules import treatment
 from logfilter.rules.compiled import Rules
@@ -41,6 +41,7 @@ _ENCODING = ("utf-8", "surrogateescape")
 # engine; past it (a damaged or hostile log) their lines go through the walker.
 MAX_INDENTS = 64
 KVLIST = b"KVList:"
+_BLANK_LINE = WHITESPACE + b"\n"  # what a line that holds only blanks is made of
 
 
 class FastEngine:
@@ -306,8 +307,10 @@ class FastEngine:
         buf = self._buf
         self._line_no += buf.count(b"\n", self._line_pos, start)
         self._line_pos = start
-        self._bulk_end = -1  # the walker reads a line after the last run
         line = buf[start:end]
+        if self._bulk_end >= 0 and not line.strip(_BLANK_LINE):
+            self._tell_bulk()  # a line of blanks leaves the value before it the last: the walker must know it
+        self._bulk_end = -1  # the walker reads a line after the last run
         try:
             new = self._walker.step(line, self._line_no)
         except InputError:

@@ -545,6 +545,17 @@ class TestBlockEnds:
             assert masked_run(rules, announced_more, engine)[1] == announced_more.replace(b"'p'", b"'****'")
 
 
+    def test_a_line_of_blanks_keeps_the_value_before_it(self, rules: Path) -> None:
+        """A line of blanks in a block leaves the value before it the one a doubtful line goes on with:
+        copied after a copied value, failed closed after a hidden one, by both engines (the fast path's runs too)."""
+        tail = b" \n'and more'\n"
+        copied = b"\tAttributeUserData\t[561] 00 14 00 00..\n\t'K'\t'v'\n\t'K'\t'w'\n" + tail
+        hidden = b"\tAttributeUserData\t[561] 00 14 00 00..\n\t'K'\t'v'\n\t'PASSWORD'\t'p'\n" + tail
+        for engine in ENGINES:
+            assert masked_run(rules, copied, engine)[1] == copied
+            assert masked_run(rules, hidden, engine)[1] == hidden.replace(b"'p'", b"'****'").replace(b"'and more'", b"'****'")
+
+
 class TestLineEndings:
     """Issue 22.2: any run of CRs before the LF ends the line; opener-like lines never let pairs pass."""
 
