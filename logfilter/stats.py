@@ -1,8 +1,15 @@
-"""Counts of what a run did: bytes, lines, messages, pairs per treatment. Counts, never values."""
+"""Counts of what a run did: bytes, lines, messages, pairs per treatment, keys met. Counts and names, never values."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+from itertools import islice
+from typing import TYPE_CHECKING
+
+from logfilter.rules.unmatched import MAX_KEYS_SEEN, Unmatched, unmatched
+
+if TYPE_CHECKING:
+    from logfilter.rules.compiled import Rules
 
 
 @dataclass(slots=True)
@@ -13,7 +20,11 @@ class Stats:
     or skipped) by filter type text, then by key as printed (quoted, raw bytes).
     `detected` counts the pairs a detector caught in a value a rule would have left in
     clear (they count in none of copied, masked, tagged, skipped); `detections` holds them
-    by detector, then by key. Keys are names, never values; nothing here holds a value.
+    by detector, then by key. `rules_met` holds the keys of the rules (as the configuration
+    writes them) that met a key in a KV block, and `keys_seen` some of the keys met (quoted, as
+    printed; at most MAX_KEYS_SEEN): together they say which rules matched nothing and what
+    they may have meant (`unmatched_rules`; rules/unmatched.py KeyWatch fills them). Keys are
+    names, never values; nothing here holds a value.
     """
 
     bytes_in: int = 0
@@ -30,6 +41,15 @@ class Stats:
     detected: int = 0
     changed: dict[str, dict[bytes, int]] = field(default_factory=dict)
     detections: dict[str, dict[bytes, int]] = field(default_factory=dict)
+    # A sample for suggestions: which keys it holds depends on where a walk started (a batch
+    # range, a follow restart), so two Stats of the same log compare equal whatever it holds.
+    keys_seen: set[bytes] = field(default_factory=set, compare=False)
+    rules_met: set[str] = field(default_factory=set)
+
+    def unmatched_rules(self, rules: Rules) -> list[Unmatched]:
+        """The rules that matched no key met so far, each with the keys it probably meant
+        (rules/unmatched.py); none when no KV pair was read at all."""
+        return unmatched(rules, self)
 
     def count_change(self, filter_type: str, key: bytes) -> None:
         """Count one pair that `filter_type` changed."""
@@ -57,6 +77,10 @@ class Stats:
                 mine = mine_all.setdefault(name, {})
                 for key, count in keys.items():
                     mine[key] = mine.get(key, 0) + count
+        self.rules_met |= other.rules_met
+        room = MAX_KEYS_SEEN - len(self.keys_seen)
+        if room > 0:
+            self.keys_seen.update(islice(other.keys_seen - self.keys_seen, room))
 
     def by_filter_type(self) -> dict[str, int]:
         """Changed pairs per filter type, e.g. {"hide": 12, "skip": 3}."""
@@ -79,6 +103,7 @@ class Stats:
         counts: dict[str, object] = {name: getattr(self, name) for name in COUNTERS}
         counts["changed"] = {text: dict(keys) for text, keys in self.changed.items()}
         counts["detections"] = {name: dict(keys) for name, keys in self.detections.items()}
+        counts["rules_met"] = sorted(self.rules_met)
         return counts
 
     def summary(self) -> str:
@@ -102,4 +127,4 @@ def _by_key(table: dict[str, dict[bytes, int]]) -> dict[str, dict[str, int]]:
 
 
 # The additive counters, in report order.
-COUNTERS = tuple(f.name for f in fields(Stats) if f.name not in ("changed", "detections"))
+COUNTERS = tuple(f.name for f in fields(Stats) if f.name not in ("changed", "detections", "keys_seen", "rules_met"))

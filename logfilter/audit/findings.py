@@ -24,13 +24,13 @@ from dataclasses import asdict, dataclass
 from logfilter.engines.blocks import FAILED_KV_LINE, Block
 from logfilter.engines.handler import Handler
 from logfilter.engines.untag import DEFAULT_PAIR, TagPair, Untagger
+from logfilter.names import escape_controls
 from logfilter.parsing.events import WHITESPACE
 from logfilter.parsing.model import KVLine, Opener, Pair
 from logfilter.rules import treatment
 from logfilter.rules.compiled import Rules
 from logfilter.rules.detect import preview
 from logfilter.rules.filters import HIDDEN, FilterType
-from logfilter.sources.archives import escape_controls
 
 _ENCODING = ("utf-8", "surrogateescape")
 

@@ -17,10 +17,11 @@ from typing import BinaryIO
 from logfilter.engines.handler import Handler
 from logfilter.engines.walker import Walker
 from logfilter.errors import LogFilterError
+from logfilter.names import printable
 from logfilter.pipeline import walk_input
 from logfilter.rules.compiled import Rules
 from logfilter.sinks.streams import NullSink
-from logfilter.sources.archives import DAMAGE, damage, printable, texts
+from logfilter.sources.archives import DAMAGE, damage, texts
 from logfilter.sources.files import StreamSource
 from logfilter.stats import Stats
 

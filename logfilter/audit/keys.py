@@ -15,12 +15,14 @@ from typing import BinaryIO
 from logfilter.audit.inputs import InputResult, Inputs, collect
 from logfilter.engines.blocks import Block, Frame, inherited_from
 from logfilter.engines.handler import Handler
+from logfilter.names import printable
 from logfilter.parsing.model import KVLine, Pair
 from logfilter.rules import treatment
 from logfilter.rules.compiled import Rules
 from logfilter.rules.filters import FilterType
-from logfilter.sources.archives import escape_controls
+from logfilter.rules.unmatched import Unmatched
 from logfilter.sources.files import StreamSource
+from logfilter.stats import Stats
 
 CLASSES = ("digits", "letters", "space", "other")
 _ENCODING = ("utf-8", "surrogateescape")
@@ -169,6 +171,13 @@ class KeyInventory:
         finally:
             self.unparsable += handler.unparsable
 
+    def unmatched_rules(self) -> list[Unmatched]:
+        """The rules that matched no key in the inputs read, with the keys each probably meant."""
+        totals = Stats()
+        for result in self.inputs:
+            totals.add(result.stats)
+        return totals.unmatched_rules(self._rules)
+
     def sorted_shapes(self) -> list[KeyShape]:
         """Attribute by attribute; what a list holds right after the list."""
         return [self.shapes[where] for where in sorted(self.shapes, key=lambda w: (w[0], (*w[1], w[2])))]
@@ -182,6 +191,7 @@ class KeyInventory:
                 for r in self.inputs
             ],
             "keys": [shape.as_dict() for shape in self.sorted_shapes()],
+            "unmatched_rules": [rule.as_dict() for rule in self.unmatched_rules()],
             "unparsable_lines": self.unparsable,
         }
 
@@ -215,4 +225,4 @@ def _json_text(key: str) -> str:
 
 def _text(key: str) -> str:
     """A key for the terminal: undecodable bytes and control characters escaped."""
-    return escape_controls(_json_text(key))
+    return printable(key.encode(*_ENCODING))

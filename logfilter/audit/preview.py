@@ -16,12 +16,12 @@ from logfilter.engines.blocks import Block, split_eol
 from logfilter.engines.handler import Handler
 from logfilter.engines.render import RenderHandler
 from logfilter.engines.walker import Walker
+from logfilter.names import escape_controls, printable
 from logfilter.parsing.model import KVLine, Pair
 from logfilter.pipeline import walk_input
 from logfilter.rules.compiled import Rules
 from logfilter.rules.filters import FilterType
 from logfilter.sinks.streams import NullSink
-from logfilter.sources.archives import escape_controls
 from logfilter.sources.files import Source
 from logfilter.stats import Stats
 
@@ -107,7 +107,7 @@ def _examples(source: Source, rules: Rules) -> Iterator[Example]:
 
 def render(example: Example) -> list[str]:
     """Lines for the terminal: each KV line as `-` before and `+` after, or `=` when unchanged."""
-    lines = [f"{example.name}:{example.changes[0].lineno}:"]
+    lines = [f"{printable(example.name)}:{example.changes[0].lineno}:"]
     attribute = None
     for change in example.changes:
         if change.attribute != attribute:

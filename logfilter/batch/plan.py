@@ -18,7 +18,7 @@ from logfilter.batch.outdir import is_ours
 from logfilter.batch.rewrite import Outcome
 from logfilter.batch.store import Entry, Store, store_for
 from logfilter.errors import ConfigError
-from logfilter.sources.archives import printable
+from logfilter.names import printable
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from logfilter import __version__
 from logfilter.batch.rewrite import Outcome
 from logfilter.batch.settings import Settings
-from logfilter.sources.archives import printable
+from logfilter.names import printable
 from logfilter.stats import COUNTERS, Stats
 
 

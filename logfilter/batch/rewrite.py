@@ -26,6 +26,7 @@ from typing import BinaryIO, Literal
 from logfilter.batch.outdir import SPOOL_PREFIX
 from logfilter.engines.registry import WalkChoice
 from logfilter.errors import LogFilterError
+from logfilter.names import printable
 from logfilter.pipeline import NotALog, OnError, copy_kept, run
 from logfilter.rules.compiled import Rules
 from logfilter.sinks.streams import StreamSink
@@ -38,7 +39,6 @@ from logfilter.sources.archives import (
     check_tar_end,
     copy_stream,
     damage,
-    printable,
     read_head,
 )
 from logfilter.sources.files import StreamSource

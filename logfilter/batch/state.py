@@ -18,7 +18,7 @@ from logfilter.batch.outdir import STATE
 from logfilter.batch.plan import Job
 from logfilter.batch.store import Store
 from logfilter.errors import LogFilterError
-from logfilter.sources.archives import printable
+from logfilter.names import printable
 
 FLUSH = 5.0  # seconds between rewrites of a state that cannot be appended to
 

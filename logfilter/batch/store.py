@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import BinaryIO, Literal, Protocol
 
 from logfilter.errors import ConfigError
+from logfilter.names import printable
 from logfilter.sinks.atomic import AtomicFile, Files, LocalFiles
-from logfilter.sources.archives import printable
 
 Kind = Literal["file", "folder", "special"]
 

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from logfilter.batch.store import LOCAL, Entry, Info, Kind, is_url
 from logfilter.errors import LogFilterError
+from logfilter.names import printable
 from logfilter.sinks.atomic import LOCAL_FILES
-from logfilter.sources.archives import printable
 
 if TYPE_CHECKING:
     from fsspec import AbstractFileSystem

@@ -22,6 +22,7 @@ from typer.exceptions import TyperException
 from logfilter import __version__
 from logfilter.cli.command import SETTINGS
 from logfilter.errors import LogFilterError
+from logfilter.names import printable
 
 # Each command, in the order --help lists them, and the module (in logfilter.cli) it is in.
 COMMANDS = {"run": "run", "batch": "batch", "follow": "follow", "scan": "audit", "keys": "audit", "untag": "run"}
@@ -102,5 +103,5 @@ def entry() -> None:
 
 
 def _error(message: str, code: int) -> int:
-    sys.stderr.write(f"error: {message}\n")
+    sys.stderr.write(f"error: {printable(message)}\n")  # a name in it may hold control characters
     return code

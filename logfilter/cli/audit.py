@@ -13,7 +13,7 @@ from logfilter.audit.keys import KeyInventory
 from logfilter.audit.scan import Scanner, describe, scan_paths
 from logfilter.cli.command import Command, commands
 from logfilter.cli.options import REPORT, RULES, RuleOptions, shared_options
-from logfilter.cli.printing import say, silence_stdout
+from logfilter.cli.printing import say, silence_stdout, tell_unmatched
 from logfilter.cli.types import Choice, InputPath
 from logfilter.rules.detect import NAMES as DETECTORS
 from logfilter.sinks.streams import std
@@ -115,6 +115,7 @@ def keys(
             say(f"{result.name}: not read: {result.reason}")
     if inventory.unparsable:
         say(f"{inventory.unparsable} lines inside KV blocks could not be read; their keys are not listed")
+    tell_unmatched(inventory.unmatched_rules())
     if any(result.status != "scanned" for result in inventory.inputs):
         raise typer.Exit(1)
 

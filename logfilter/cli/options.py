@@ -1,7 +1,7 @@
 """The flags several commands share, declared once, as groups a command takes whole.
 
-A command takes `rules: RuleOptions` for -c/--config, --default, --key and --ignore-key-case,
-and `walk: WalkOptions` for --on-error, --engine, --format and --all-lines. Under
+A command takes `rules: RuleOptions` for -c/--config, --default, --key, --ignore-key-case and
+--verbose, and `walk: WalkOptions` for --on-error, --engine, --format and --all-lines. Under
 `@shared_options`, Typer sees the group's flags in the command's signature where that
 parameter is, and the command is called with the group built from them.
 """
@@ -11,13 +11,14 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar, get_args, get_type_hints
 
 import typer
 
+from logfilter.cli.printing import say
 from logfilter.cli.types import Choice, FileName
 from logfilter.engines.registry import EngineName, Format
 from logfilter.errors import ConfigError
@@ -48,6 +49,10 @@ KeyOption = Annotated[
 ]
 IgnoreCaseOption = Annotated[
     bool, typer.Option("--ignore-key-case", help="Match rule keys to log keys ignoring case.")
+]
+VerboseOption = Annotated[
+    bool,
+    typer.Option("--verbose", help="Also name the sections of -c FILE that are not logfilter's (they are ignored)."),
 ]
 OnErrorOption = Annotated[
     OnError,
@@ -84,6 +89,7 @@ class RuleOptions:
     default: DefaultOption = None
     key: KeyOption = None
     ignore_key_case: IgnoreCaseOption = False
+    verbose: VerboseOption = False
 
     @property
     def empty(self) -> bool:
@@ -91,10 +97,13 @@ class RuleOptions:
         return self.config is None and self.default is None and not self.key
 
     def policy(self, **settings: Any) -> Policy:
-        """The policy these flags describe (`settings`: load_policy's keyword arguments)."""
+        """The policy these flags describe (`settings`: load_policy's keyword arguments); its
+        warnings, and with --verbose the file's ignored sections, said on stderr."""
         from logfilter.rules.config import load_policy
 
-        return load_policy(self.config, self.default, self.key or (), self.ignore_key_case, **settings)
+        policy = load_policy(self.config, self.default, self.key or (), self.ignore_key_case, **settings)
+        tell_about(policy.warnings, self.config, policy.ignored_sections if self.verbose else ())
+        return policy
 
     def compile(self, **settings: Any) -> Rules:
         """The policy, compiled (the Rules a walk asks)."""
@@ -116,6 +125,14 @@ class WalkOptions:
         if self.all_lines and self.output_format != "jsonl":
             msg = "--all-lines needs --format jsonl (the tlib format writes every line anyway)"
             raise ConfigError(msg)
+
+
+def tell_about(warnings: Iterable[str], config: Path | None, ignored: Iterable[str]) -> None:
+    """Say a configuration's warnings, and the sections of its file that were ignored."""
+    for warning in warnings:
+        say(f"warning: {warning}")
+    if ignored:
+        say(f"{config}: ignored the sections that are not logfilter's: {', '.join(ignored)}")
 
 
 RULES, WALK = RuleOptions(), WalkOptions()  # the defaults a command's group parameter names

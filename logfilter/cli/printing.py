@@ -1,18 +1,28 @@
-"""What the command line tells the user: `logfilter: ...` lines on stderr, and stdout silenced once its reader is gone."""
+"""What the command line tells the user: `logfilter: ...` lines on stderr, and stdout silenced once its reader is gone.
+
+Every line written on stderr goes through `names.printable` here (and the error line in
+cli/__init__.py): a file or key name that reached a message raw cannot act on the terminal.
+"""
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from logfilter.names import printable
+
+if TYPE_CHECKING:
+    from logfilter.rules.unmatched import Unmatched
 
 MAX_WARNINGS = 20
 
 
 def say(message: str) -> None:
-    """One `logfilter: <message>` line on stderr."""
+    """One `logfilter: <message>` line on stderr, control characters escaped."""
     try:
-        sys.stderr.write(f"logfilter: {message}\n")
+        sys.stderr.write(f"logfilter: {printable(message)}\n")
         sys.stderr.flush()
     except OSError:
         pass  # stderr closed (`2>&1 | head -1`): the work goes on, only the telling stops
@@ -31,6 +41,14 @@ def capped_warnings(more: str) -> Callable[[str], None]:
             say(f"warning: {more}")
 
     return warn
+
+
+def tell_unmatched(rules: Sequence[Unmatched]) -> None:
+    """A warning for each rule that matched no key (the first MAX_WARNINGS, then how many more)."""
+    for rule in rules[:MAX_WARNINGS]:
+        say(f"warning: {rule.message()}")
+    if len(rules) > MAX_WARNINGS:
+        say(f"warning: {len(rules) - MAX_WARNINGS} more rules matched no key in the logs read")
 
 
 def silence_stdout() -> None:

@@ -13,19 +13,20 @@ from logfilter.audit.preview import DEFAULT_MESSAGES
 from logfilter.audit.preview import MAX_MESSAGES as MAX_PREVIEW
 from logfilter.audit.preview import examples as preview_examples
 from logfilter.audit.preview import render as render_preview
+from logfilter.audit.tagged import TagSpotter, shown
 from logfilter.cli.command import Command, commands
-from logfilter.cli.options import RULES, WALK, RuleOptions, WalkOptions, shared_options
-from logfilter.cli.printing import capped_warnings, say, silence_stdout
+from logfilter.cli.options import RULES, WALK, RuleOptions, VerboseOption, WalkOptions, shared_options, tell_about
+from logfilter.cli.printing import capped_warnings, say, silence_stdout, tell_unmatched
 from logfilter.cli.types import InputFile, WholeNumber
 from logfilter.engines.registry import FATES
-from logfilter.engines.untag import DEFAULT_PAIR, config_pairs, parse_tags
+from logfilter.engines.untag import DEFAULT_PAIR, UntagStats, config_pairs, parse_tags
 from logfilter.errors import ConfigError, LogFilterError
 from logfilter.pipeline import run as run_pipeline
 from logfilter.pipeline import untag as run_untag
 from logfilter.rules.compiled import Rules
 from logfilter.rules.config import read_config
 from logfilter.rules.filters import HIDE, FilterType, FilterTypeError, parse_filter_type
-from logfilter.rules.hashing import read_key
+from logfilter.rules.hashing import read_key, weakness
 from logfilter.sinks.streams import StreamSink, set_aside, std
 from logfilter.sources.files import FileSource, Source, StdinSource
 
@@ -80,6 +81,7 @@ def run(
     if counts.failed_closed:
         fate = FATES[walk.output_format].many  # the warnings' words for it are the registry's too
         say(f"{counts.failed_closed} lines inside KV blocks could not be parsed and were {fate}")
+    tell_unmatched(counts.unmatched_rules(compiled))
     if stats:
         say(counts.summary())
 
@@ -109,19 +111,37 @@ def untag(
     ] = None,
     output: OutputOption = None,
     stats: StatsOption = False,
+    verbose: VerboseOption = False,
 ) -> None:
     """Hide the values that tag() marked, on any line: <#'8410'#> becomes '****'.
 
-    A tag with no closing tag on its line hides the rest of the line (failed closed).
+    A tag with no closing tag on its line hides the rest of the line (failed closed). Values
+    still wrapped in <!--,--> or <**,**> (the vendor's examples) when untag was not given those
+    tags make it fail (exit 1): run it again with --tags or -c.
     """
     chosen = _untag_filter_type(strip, filter_type, config)
     pairs = [DEFAULT_PAIR, *(parse_tags(text) for text in tags or ())]
     if config is not None:
         pairs += config_pairs(config)
+        if verbose:
+            tell_about((), config, read_config(config)[0].ignored)
     warn = capped_warnings("more tags failed closed; they are counted, not listed")
-    counts = _stream(inputs, output, lambda sources, sink: run_untag(sources, pairs, chosen, sink, warn=warn))
+    retagged = [(chosen.prefix, chosen.postfix)] if chosen is not None and chosen.action == "tag" else []
+
+    def work(sources: list[Source], sink: StreamSink) -> UntagStats:
+        spotter = TagSpotter(sink, pairs + retagged)
+        counts = run_untag(sources, pairs, chosen, spotter, warn=warn)
+        spotter.check()  # values tagged with a known pair untag was not given: fail, the output set aside
+        return counts
+
+    counts = _stream(inputs, output, work)
     if counts.failed_closed:
         say(f"{counts.failed_closed} tags with no closing tag on their line: the rest of each such line was hidden")
+    if not counts.tagged and not tags and config is None:
+        say(
+            f"no tagged value found: untag looked for {shown(DEFAULT_PAIR)}, the Genesys default; for a log tagged "
+            "with other tags, give them: --tags PREFIX,POSTFIX, or -c with the rules file that tagged it"
+        )
     if stats:
         say(counts.summary("tags stripped" if chosen is None else chosen.text))
 
@@ -219,7 +239,9 @@ def _untag_filter_type(strip: bool, text: str | None, config: Path | None) -> Fi
         if not chosen.is_hash:
             return chosen
         options = read_config(config)[0] if config is not None else None
-        return chosen.keyed(read_key(options and options.hash_key_file, options and options.hash_key_where))
+        secret = read_key(options and options.hash_key_file, options and options.hash_key_where)
+        tell_about([weak] if (weak := weakness(secret)) else [], None, ())
+        return chosen.keyed(secret)
     except FilterTypeError as exc:
-        msg = f"--filter-type {text!r}: {exc}"
+        msg = f"--filter-type: {exc}"
         raise ConfigError(msg) from None

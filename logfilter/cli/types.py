@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Generic, NoReturn, TypeVar
 
 from logfilter.errors import ConfigError
+from logfilter.names import printable
 
 T = TypeVar("T")
 
@@ -73,11 +74,11 @@ class InputFile(ParamType[str]):
             return value
         path = Path(value)
         if not path.exists():
-            self.fail(f"{value}: no such input file")
+            self.fail(f"{printable(value)}: no such input file")
         if path.is_dir():
-            self.fail(f"{value}: is a folder; run reads files (use batch for folders)")
+            self.fail(f"{printable(value)}: is a folder; run reads files (use batch for folders)")
         if not os.access(path, os.R_OK):
-            self.fail(f"{value}: input file is not readable")
+            self.fail(f"{printable(value)}: input file is not readable")
         return value
 
 
@@ -88,8 +89,6 @@ class InputPath(ParamType[str]):
 
     def convert(self, value: str) -> str:
         if value != "-" and not Path(value).exists():
-            from logfilter.sources.archives import printable  # only to say what is wrong
-
             self.fail(f"{printable(value)}: no such input file or folder")
         return value
 
@@ -103,7 +102,7 @@ class Folder(ParamType[Path]):
     def convert(self, value: str | Path) -> Path:
         path = Path(value)
         if path.exists() and not path.is_dir():
-            self.fail(f"{value}: {self.metavar} is not a folder")
+            self.fail(f"{printable(value)}: {self.metavar} is not a folder")
         return path
 
 

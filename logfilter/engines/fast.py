@@ -34,6 +34,7 @@ from logfilter.parsing.model import Layout
 from logfilter.rules import treatment
 from logfilter.rules.compiled import Rules
 from logfilter.rules.filters import FilterType
+from logfilter.rules.unmatched import KeyWatch
 from logfilter.stats import Stats
 
 _ENCODING = ("utf-8", "surrogateescape")
@@ -65,6 +66,7 @@ class FastEngine:
         self._bulk_pairs = 0
         self._bulk_end = -1
         self._bulk_inherited: FilterType | None = None
+        self._keys = KeyWatch(rules, stats)  # the rules whose keys the rows handled in bulk meet
         # Visit every leaf line when the default changes values, keys fold case or detectors
         # look at every value; otherwise only lines whose key has a rule other than copy.
         self._lookup = self._folded_lookup if rules.ignore_key_case else self._exact.get
@@ -91,6 +93,8 @@ class FastEngine:
         self._stats.lines += lines
         # A leading LF makes every line start follow an LF, so patterns can start with one.
         buf = b"\n" + data
+        if self._keys.pending:
+            self._keys.chunk(buf)
         self._buf, self._out, self._last = buf, out, 1
         self._line_pos, self._line_no = 1, lineno
         # Where the next KVList:, opener scan and attribute name are (valid while ahead of
@@ -175,6 +179,8 @@ class FastEngine:
         self._count_headers(pos, rows_start)  # the free lines and the opener line
         if found_block.group("clean") is not None:
             count = buf.count(b"\n", rows_start, found_block.end())
+            if self._keys.busy:
+                self._keys.rows(buf, rows_start - 1, found_block.end())
             self._stats.pairs += count
             self._stats.copied += count
             return found_block.end()
@@ -268,6 +274,8 @@ class FastEngine:
         buf, stats = self._buf, self._stats
         count = buf.count(b"\n", start, end)
         stats.pairs += count
+        if self._keys.busy:
+            self._keys.rows(buf, start - 1, end)
         if inherited is not None and inherited.action == "copy" and self._rules.detectors is None:
             stats.copied += count
             return count

@@ -21,12 +21,12 @@ import orjson
 
 from logfilter.engines.blocks import Block, Frame
 from logfilter.engines.handler import Handler
+from logfilter.names import printable
 from logfilter.parsing.events import WHITESPACE, continues_message, message_header
 from logfilter.parsing.model import KVLine, Opener, Pair
 from logfilter.rules import treatment
 from logfilter.rules.compiled import Rules
 from logfilter.rules.filters import FilterType
-from logfilter.sources.archives import printable
 from logfilter.stats import Stats
 
 MAX_DEPTH = 32  # lists nested in one KV block, as JSON objects; deeper ones are flattened into the 32nd

@@ -14,6 +14,7 @@ from logfilter.engines.handler import Handler, defined
 from logfilter.parsing.model import KVLine, Pair
 from logfilter.rules.compiled import Rules
 from logfilter.rules.filters import FilterType
+from logfilter.rules.unmatched import KeyWatch
 from logfilter.stats import Stats
 
 
@@ -23,6 +24,7 @@ class LinePairs:
     def __init__(self, rules: Rules, stats: Stats, handler: Handler) -> None:
         self._rules, self._stats, self._handler = rules, stats, handler
         (self._told_list,) = defined(handler, "list_opened")
+        self._keys = KeyWatch(rules, stats)  # the rules whose keys the walk meets
 
     def chosen(self, pair: Pair, inherited: FilterType | None) -> FilterType:
         """The rule of leaf `pair`: its list's (`inherited`), its own, or the default."""
@@ -41,6 +43,8 @@ class LinePairs:
         depth = 0
         while True:
             stats.pairs += 1
+            if self._keys.pending:  # rules that match nothing
+                self._keys.key(pair.key_raw)
             own_rule = rule_for(pair.key)
             if not pair.is_list:
                 chosen = inherited or own_rule or self._rules.default

@@ -15,10 +15,10 @@ from logfilter.follow.health import Health
 from logfilter.follow.options import Options, Say
 from logfilter.follow.outputs import Checkpoint, FileOutput, Output, StdoutOutput
 from logfilter.follow.tail import Key, Tail
+from logfilter.names import printable
 from logfilter.pipeline import failure_reporter
 from logfilter.rules.compiled import Rules
 from logfilter.sinks.atomic import part_path
-from logfilter.sources.archives import printable
 from logfilter.stats import Stats
 
 MAX_NOTES = 5  # lines failed closed noted on stderr per file; the rest are counted

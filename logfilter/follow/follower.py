@@ -34,9 +34,9 @@ from logfilter.follow.rotation import Rotation
 from logfilter.follow.state import StateFile
 from logfilter.follow.tail import Key, NotText, Tail
 from logfilter.follow.watch import RulesFile
+from logfilter.names import printable
 from logfilter.rules.compiled import Rules
 from logfilter.sinks.lock import locked
-from logfilter.sources.archives import printable
 from logfilter.sources.files import CHUNK
 from logfilter.stats import Stats
 

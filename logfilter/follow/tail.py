@@ -22,9 +22,9 @@ from logfilter.engines.handler import Walk
 from logfilter.errors import InputError, LogFilterError
 from logfilter.follow.outputs import FINGERPRINT, Checkpoint, Fingerprint, Output
 from logfilter.framing import END, HEAD, LINES, REST, Part
+from logfilter.names import printable
 from logfilter.parsing.events import is_split, last_split
 from logfilter.pipeline import InputStream
-from logfilter.sources.archives import printable
 from logfilter.sources.files import CHUNK
 from logfilter.sources.sniff import SNIFF_SIZE, Verdict
 from logfilter.stats import Stats

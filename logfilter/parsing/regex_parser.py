@@ -241,6 +241,12 @@ def run_regex(layout: Layout, indent: bytes | None = None) -> re.Pattern[bytes]:
 
 
 @cache
+def row_keys_regex() -> re.Pattern[bytes]:
+    """The KEY of each leaf line of a run (row_regex lines): findall from the LF before the run."""
+    return re.compile(_b(f"\n{token('WS')}({token('KEY')})"))
+
+
+@cache
 def leaf_indent_regex() -> re.Pattern[bytes]:
     """The indentation (WS token) of a line whose next token may be a KEY."""
     return re.compile(_b(f"{token('WS')}(?={terminal_regex('KEY')})"))

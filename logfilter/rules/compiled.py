@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from logfilter.rules.config import Policy
 from logfilter.rules.detect import Detectors, detectors
 from logfilter.rules.filters import FilterType
@@ -14,7 +16,7 @@ class Rules:
     `detectors` recognizes something in the value (rules/treatment.py).
     """
 
-    __slots__ = ("default", "detect_rule", "detectors", "ignore_key_case", "rule_for", "rules")
+    __slots__ = ("_folded", "_quoted", "default", "detect_rule", "detectors", "ignore_key_case", "origins", "rule_for", "rules")
 
     def __init__(self, policy: Policy) -> None:
         self.default: FilterType = policy.default
@@ -25,6 +27,11 @@ class Rules:
         self.ignore_key_case = policy.ignore_key_case
         # Each key's own rule, by key as written in the configuration.
         self.rules: dict[str, FilterType] = {rule.key: rule.filter_type for rule in policy.rules}
+        # Where each rule is written (file:line, or --key), for the report of rules that match nothing.
+        self.origins: dict[str, str] = {rule.key: rule.origin for rule in policy.rules}
+        # Each rule's key by the key token it matches (quoted, as printed), and by its folded name.
+        self._quoted = {f"'{key}'".encode("utf-8", "surrogateescape"): key for key in self.rules}
+        self._folded = {key.casefold(): key for key in self.rules}
         if policy.ignore_key_case:
             folded = {rule.key.casefold(): rule.filter_type for rule in policy.rules}
 
@@ -34,6 +41,15 @@ class Rules:
             self.rule_for = rule_for
         else:
             self.rule_for = self.rules.get
+
+    def met(self, keys: Iterable[bytes]) -> set[str]:
+        """The rules (their keys, as the configuration writes them) that `keys` (quoted, as printed) match."""
+        if not self.ignore_key_case:
+            quoted = self._quoted
+            return {quoted[key] for key in keys if key in quoted}
+        folded = self._folded
+        names = (key[1:-1].decode("utf-8", "surrogateescape").casefold() for key in keys)
+        return {folded[name] for name in names if name in folded}
 
 
 def compile_policy(policy: Policy) -> Rules:

@@ -1,19 +1,29 @@
-"""Reads [log-filter] / [log-filter-data] option text and CLI overrides into a Policy."""
+"""Reads [log-filter] / [log-filter-data] option text and CLI overrides into a Policy.
+
+The file may be a server's whole option export: sections that are not logfilter's
+(`[TServer]`, `[log]`, ...) are ignored, and named when asked (`--verbose`); a section that
+looks meant for logfilter (`[Log-Filter]`, `[log-filtre]`, `[log-filter-datas]`) is refused.
+"""
 
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from logfilter.errors import ConfigError
+from logfilter.names import printable
 from logfilter.rules.detect import DetectorError, parse_names
 from logfilter.rules.filters import COPY, HIDE, FilterType, FilterTypeError, parse_filter_type
-from logfilter.rules.hashing import Secret, read_key
+from logfilter.rules.hashing import Secret, read_key, weakness
+from logfilter.rules.spelling import nearest
 
 FILTER_SECTION = "log-filter"
 DATA_SECTION = "log-filter-data"
+# logfilter's sections, the one list of them: any other section is some other program's and
+# is ignored, unless it looks like one of these (then it is refused, with a did-you-mean).
 SECTIONS = (FILTER_SECTION, DATA_SECTION)
 FILTER_OPTIONS = ("default-filter-type", "detect", "detect-filter-type", "hash-key-file")
 
@@ -38,6 +48,10 @@ class Policy:
     # rule would leave in clear (copy, tag).
     detect: tuple[str, ...] = ()
     detect_filter_type: FilterType = HIDE
+    # What the command line tells the user about this configuration: the sections of the file
+    # it ignored (`[TServer] (line 1)`, said with --verbose) and warnings (a weak hash key).
+    ignored_sections: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +64,8 @@ class Options:
     # hash-key-file: the path (relative to the file's folder) and where it was written.
     hash_key_file: Path | None = None
     hash_key_where: str | None = None
+    # Sections that are not logfilter's, as `[name] (line N)`: ignored.
+    ignored: tuple[str, ...] = ()
 
 
 def _parse(text: str, where: str, option: str) -> FilterType:
@@ -65,14 +81,14 @@ def read_config(path: Path) -> tuple[Options, list[Rule]]:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        msg = f"{path}: cannot read the configuration file ({exc.strerror or exc})"
+        msg = f"{printable(path)}: cannot read the configuration file ({exc.strerror or exc})"
         raise ConfigError(msg) from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        msg = f"{path}: the configuration file is not UTF-8 text"
+        msg = f"{printable(path)}: the configuration file is not UTF-8 text"
         raise ConfigError(msg) from None
-    options, rules = _read_lines(text.splitlines(), str(path))
+    options, rules = _read_lines(text.splitlines(), printable(path))
     if options.hash_key_file is not None:
         options = replace(options, hash_key_file=path.parent / options.hash_key_file)
     return options, rules
@@ -81,6 +97,7 @@ def read_config(path: Path) -> tuple[Options, list[Rule]]:
 def _read_lines(lines: Iterable[str], name: str) -> tuple[Options, list[Rule]]:
     options: dict[str, object] = {}
     rules: list[Rule] = []
+    ignored: list[str] = []
     seen: dict[tuple[str, str], int] = {}
     section: str | None = None
     for number, line in enumerate(lines, start=1):
@@ -90,18 +107,18 @@ def _read_lines(lines: Iterable[str], name: str) -> tuple[Options, list[Rule]]:
             continue
         if stripped.startswith("["):
             if not stripped.endswith("]"):
-                msg = f"{where}: a section header must look like [log-filter]"
+                msg = f"{where}: a section header must look like [{FILTER_SECTION}]"
                 raise ConfigError(msg)
             section = stripped[1:-1].strip()
             if section not in SECTIONS:
-                msg = f"{where}: unknown section [{section}]"
-                guess = difflib.get_close_matches(section, SECTIONS, n=1)
-                msg += f"; did you mean [{guess[0]}]?" if guess else f"; expected one of: [{FILTER_SECTION}], [{DATA_SECTION}]"
-                raise ConfigError(msg)
+                _refuse_near_miss(section, where)
+                ignored.append(f"[{printable(section)}] (line {number})")
             continue
         if section is None:
             msg = f"{where}: option outside a section; put it under [{FILTER_SECTION}] or [{DATA_SECTION}]"
             raise ConfigError(msg)
+        if section not in SECTIONS:
+            continue  # another program's option: not read at all
         key, equals, value = stripped.partition("=")
         key = key.strip()
         if not equals or not key:
@@ -127,7 +144,23 @@ def _read_lines(lines: Iterable[str], name: str) -> tuple[Options, list[Rule]]:
                 options[field] = _parse(value, where, f"[{section}] {key}")
         else:
             rules.append(Rule(key, _parse(value, where, f"[{section}] {key}"), where))
-    return Options(**options), rules  # type: ignore[arg-type]
+    return Options(**options, ignored=tuple(ignored)), rules  # type: ignore[arg-type]
+
+
+def _refuse_near_miss(section: str, where: str) -> None:
+    """Refuse a section that looks meant for logfilter: another case or separator, a few edits
+    off, or named `log-filter...`; a section of another program passes (it is ignored)."""
+    spelled = re.sub(r"[\s_.]+", "-", section.casefold())
+    guess = spelled if spelled in SECTIONS else nearest(spelled, SECTIONS)
+    if guess is None and not spelled.replace("-", "").startswith("logfilter"):
+        return
+    msg = f"{where}: unknown section [{printable(section)}]"
+    if guess is None:
+        guesses = difflib.get_close_matches(spelled, SECTIONS, n=1)
+        guess = guesses[0] if guesses else None
+    ours = ", ".join(f"[{name}]" for name in SECTIONS)
+    msg += f"; did you mean [{guess}]?" if guess else f"; logfilter reads {ours}"
+    raise ConfigError(msg)
 
 
 def parse_detect(text: str, where: str) -> tuple[str, ...]:
@@ -174,9 +207,11 @@ def load_policy(
     says_nothing = options.default is None and not options.detect and not rules
     if config is not None and says_nothing and default is None and not keys and detect is None:
         msg = (
-            f"{config}: sets no default-filter-type and no [{DATA_SECTION}] rule, so nothing would be "
+            f"{printable(config)}: sets no default-filter-type and no [{DATA_SECTION}] rule, so nothing would be "
             "masked; add rules, or use --default copy to copy everything on purpose"
         )
+        if options.ignored:
+            msg += f" (the sections it has are not logfilter's: {', '.join(options.ignored)})"
         raise ConfigError(msg)
     chosen = _parse(default, "--default", "default-filter-type") if default is not None else options.default
     names = parse_detect(detect, "--detect") if detect is not None else options.detect or ()
@@ -187,7 +222,8 @@ def load_policy(
     if ignore_key_case:
         _refuse_case_clashes(rules)
     policy = Policy(
-        chosen or COPY, tuple(by_key.values()), ignore_key_case, names, options.detect_filter_type or HIDE
+        chosen or COPY, tuple(by_key.values()), ignore_key_case, names, options.detect_filter_type or HIDE,
+        options.ignored,
     )
     return with_hash_key(policy, options.hash_key_file, options.hash_key_where) if keyed else policy
 
@@ -201,11 +237,13 @@ def with_hash_key(policy: Policy, key_file: Path | None, where: str | None) -> P
     if not any(ft.is_hash for ft in _filter_types(policy)):
         return policy
     secret = read_key(key_file, where)
+    weak = weakness(secret)
     return replace(
         policy,
         default=_bound(policy.default, secret),
         rules=tuple(replace(rule, filter_type=_bound(rule.filter_type, secret)) for rule in policy.rules),
         detect_filter_type=_bound(policy.detect_filter_type, secret),
+        warnings=policy.warnings + ((weak,) if weak is not None else ()),
     )
 
 

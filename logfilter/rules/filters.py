@@ -6,6 +6,7 @@ Counts are characters of the decoded value text (an undecodable byte counts as o
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
@@ -15,9 +16,11 @@ from lark import Lark, Transformer
 from lark.exceptions import LarkError, VisitError
 
 from logfilter.errors import ConfigError
+from logfilter.names import printable
 from logfilter.parsing.grammar import build
 from logfilter.parsing.model import Layout, Value
 from logfilter.rules.hashing import DEFAULT_LENGTH, MAX_LENGTH, MIN_LENGTH, Secret, pseudonym, token_regex
+from logfilter.rules.spelling import nearest
 
 Mask = Callable[[str], str]
 Action = Literal["copy", "mask", "skip", "tag"]
@@ -235,16 +238,58 @@ def _parser() -> Lark:
 def parse_filter_type(text: str) -> FilterType:
     """Parse option text such as `unhide-last,4` or `tag(<!--,-->)`; empty text is copy.
 
-    Raises FilterTypeError with a message that names what is allowed.
+    Raises FilterTypeError with a message that quotes the text, says what is wrong and what
+    is allowed, and suggests the nearest valid spelling when there is one.
     """
     if not text.strip():
         return COPY
     try:
         return _parser().parse(text)
-    except VisitError as exc:
-        if isinstance(exc.orig_exc, FilterTypeError):
-            raise exc.orig_exc from None
-        raise
-    except LarkError:
-        msg = f"unknown filter type; expected one of: {EXPECTED}"
+    except (FilterTypeError, VisitError) as exc:
+        wrong = exc.orig_exc if isinstance(exc, VisitError) else exc
+        if not isinstance(wrong, FilterTypeError):
+            raise
+        msg = f"filter type {_quoted(text)}: {wrong}"
         raise FilterTypeError(msg) from None
+    except LarkError:
+        msg = f"unknown filter type {_quoted(text)}{_hint(text.strip())}; expected one of: {EXPECTED}"
+        raise FilterTypeError(msg) from None
+
+
+def _quoted(text: str) -> str:
+    return f'"{printable(text.strip())}"'
+
+
+# Every filter type's name; the partial ones take `,N`.
+_NAMES = ("copy", "hide", "skip", "tag", "hash", *_PARTIALS)
+# A name, then what follows it: a count written otherwise than `,N` (`unhide-last 4`, `hide-first:2`)...
+_NAME_AND_COUNT = re.compile(r"([A-Za-z_-]+?)[\s,:;=/._-]*([0-9]+)")
+_NAME_AND_REST = re.compile(r"([A-Za-z_-]*)(.*)", re.DOTALL)
+
+
+def _hint(text: str) -> str:
+    """What is wrong with option text the grammar refused, and the nearest valid spelling:
+    `: what` and/or ` (did you mean ...?)`, or ''."""
+    if text.count("(") > text.count(")"):
+        fixed = text + ")"
+        return ': missing ")"' + (f" (did you mean {fixed}?)" if _parses(fixed) else "")
+    counted = _NAME_AND_COUNT.fullmatch(text)
+    if counted is not None:
+        name = nearest(counted.group(1).replace("_", "-"), _PARTIALS)
+        if name is not None:
+            return f" (did you mean {name},{int(counted.group(2))}?)"
+    head, rest = _NAME_AND_REST.fullmatch(text).groups()  # type: ignore[union-attr]  # always matches
+    name = nearest(head.replace("_", "-"), _NAMES)
+    if name in _PARTIALS and not rest:
+        return f": {name} needs a count N, as in {name},4"
+    if name is not None and _parses(name + rest):
+        return f" (did you mean {name}{rest}?)"
+    return ""
+
+
+def _parses(text: str) -> bool:
+    try:
+        _parser().parse(text)
+    except (LarkError, VisitError, FilterTypeError):
+        return False
+    return True

@@ -12,8 +12,6 @@ from __future__ import annotations
 import gzip
 import io
 import lzma
-import os
-import re
 import tarfile
 import tempfile
 import zipfile
@@ -24,6 +22,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from logfilter.errors import LogFilterError
+from logfilter.names import printable
 from logfilter.sources.files import CHUNK
 from logfilter.sources.multistream import bzip2_reader, xz_reader
 from logfilter.sources.sniff import SNIFF_SIZE, judge, read_tail, sniff
@@ -97,21 +96,6 @@ def texts(reader: BinaryIO, name: str, spool_dir: Path | None = None, depth: int
     except DAMAGE as exc:
         msg = f"{name}: cannot read it as {kind} data ({damage(exc)})"
         raise LogFilterError(msg) from None
-
-
-_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_CONTROLS_BUT_TAB = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
-
-
-def escape_controls(text: str, keep_tabs: bool = False) -> str:
-    """Text for a terminal: control characters as escapes (`\\x1b`), so none acts on it."""
-    pattern = _CONTROLS_BUT_TAB if keep_tabs else _CONTROLS
-    return pattern.sub(lambda hit: hit.group().encode("unicode_escape").decode(), text)
-
-
-def printable(name: str) -> str:
-    """A file name as text for messages and JSON: bytes that are not UTF-8 as \\x escapes."""
-    return os.fsencode(name).decode("utf-8", "backslashreplace")
 
 
 def read_head(reader: BinaryIO) -> bytes:

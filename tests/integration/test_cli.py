@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_logfilter
+from tests.conftest import SAMPLES, run_logfilter
 
 OPEN = b"\tAttributeUserData\t[561] 00 14 00 00..\n"
 MESSAGE = b"message RequestAttachUserData\n" + OPEN + b"\t\t'PASSWORD'\t'hunter2-canary'\n\tAttributeConnID\t006c\n"
@@ -107,12 +107,12 @@ class TestErrors:
         assert "Traceback" not in result.stderr
 
     def test_bad_config_file_names_file_and_line(self, tmp_path: Path) -> None:
-        """A bad rule in the file is reported with file, line, option and the allowed types."""
+        """A bad rule in the file is reported with file, line, option, its text, the nearest valid spelling and the allowed types."""
         (tmp_path / "f.ini").write_text("[log-filter-data]\n\nPASSWORD=hdie\n")
         result = run_logfilter("run", "-c", "f.ini", cwd=tmp_path)
         assert result.returncode == 2
-        assert result.stderr.startswith("error: f.ini:3: [log-filter-data] PASSWORD: unknown filter type; "
-                                        "expected one of: copy, hide, hide-first,N")
+        assert result.stderr.startswith('error: f.ini:3: [log-filter-data] PASSWORD: unknown filter type "hdie" '
+                                        "(did you mean hide?); expected one of: copy, hide, hide-first,N")
 
     def test_on_error_fail_exit_3(self, ini: Path) -> None:
         """--on-error fail stops at the first unparsable KV line with exit 3; earlier lines are written."""
@@ -175,3 +175,24 @@ class TestLive:
             shell=True, executable="/bin/bash", capture_output=True, timeout=120, check=False)
         assert pipeline.stdout.splitlines() == [b"message RequestAttachUserData", b"rc=0"]
         assert pipeline.stderr == b""
+
+
+class TestRulesThatMatchNothing:
+    """Issue 20, item 1: `Password=hide` where the log says PASSWORD masked nothing, silently."""
+
+    def test_run_names_the_rule_and_the_key_it_meant(self, tmp_path: Path) -> None:
+        """At the end of run, stderr names each rule that matched no key, where it is written and the key it meant."""
+        ini = tmp_path / "filter.ini"
+        ini.write_text("[log-filter]\ndefault-filter-type=copy\n[log-filter-data]\nPassword=hide\nCardNumber=unhide-last,4\n")
+        result = run_logfilter("run", "-c", "filter.ini", "--key", "Emial=hide", SAMPLES / "tserver.log", cwd=tmp_path)
+        assert result.returncode == 0
+        assert result.stderr == (
+            "logfilter: warning: filter.ini:4: the rule Password=hide matched no key in the logs read; "
+            "did you mean PASSWORD? (keys match case and spelling exactly)\n"
+            "logfilter: warning: --key: the rule Emial=hide matched no key in the logs read; "
+            "did you mean EMAIL or Email? (keys match case and spelling exactly)\n"
+        )
+
+    def test_rules_that_match_say_nothing(self, ini: Path) -> None:
+        """A run whose every rule met its key prints nothing more."""
+        assert run_logfilter("run", "-c", ini, stdin=MESSAGE).stderr == ""

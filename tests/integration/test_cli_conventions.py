@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from logfilter import __version__
@@ -24,7 +26,7 @@ def test_h_is_help(command: list[str]) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["run", "--bogus"], "error: No such option: --bogus"),
+        (["run", "--bogus-flag"], "error: No such option: --bogus-flag"),
         (["follow", "raw/*.log", "-o", "out"], "error: Missing option '--state'."),
         (["batch", "-o", "out"], "error: Missing argument 'INPUT'."),
         (["rn"], "error: No such command 'rn'. Did you mean 'run'?"),
@@ -42,6 +44,14 @@ def test_help_shows_choices_and_names_not_python_types() -> None:
     text = run_logfilter("run", "--help").stdout.decode()
     assert "--on-error [redact|fail]" in text and "--format [tlib|jsonl]" in text and "INPUT..." in text
     assert "<str>" not in text and "<list[str]>" not in text and "[[INPUT]...]" not in text
+
+
+@pytest.mark.parametrize("command", ["run", "batch", "follow", "scan", "keys", "untag"])
+def test_no_python_type_in_any_help(command: str) -> None:
+    """Issue 20, item 8: no command's help shows a Python or Click type name, or a doubled bracket; each has --verbose."""
+    text = run_logfilter(command, "--help").stdout.decode()
+    assert not re.search(r"<(str|int|float|bool|path|list|tuple|dict)\b|\[\[|\b(TEXT|INTEGER|BOOLEAN|PATH|FLOAT)\b", text), text
+    assert "--verbose" in text  # every command that reads a rules file names its ignored sections on demand
 
 
 def test_no_command_shows_help_on_stderr() -> None:

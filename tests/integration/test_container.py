@@ -52,12 +52,12 @@ CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "logf
 CACHED_ROOTFS = CACHE / f"debian-python-{SUITE}-{BASE_KEY}.tar"
 
 UID = 10001  # the Containerfile's USER and the manifest's runAsUser
-# One C message per n: Password and SSN (hidden by the ConfigMap's filter.ini) carry canaries.
+# One C message per n: PASSWORD and SSN (hidden by the ConfigMap's filter.ini) carry canaries.
 MESSAGE = (
     "@10:26:01.5600 [0] 8.1.103.74 distribute_event: message EventRinging\n"
     "\tAttributeThisDN\t'{n}'\n"
     "\tAttributeUserData\t[561] 00 14 00 00..\n"
-    "\t\t'Password'\t'CanaryPw{n}x'\n"
+    "\t\t'PASSWORD'\t'CanaryPw{n}x'\n"
     "\t\t'SSN'\t'CanarySsn{n}x'\n"
     "\t\t'RTenant'\t'Resources'\n"
     "\tAttributeConnID\t006c029a6685d004\n"
@@ -340,7 +340,7 @@ class TestImage:
         metrics = sidecar.metrics()
         assert metrics["logfilter_messages_total"] == 40
         assert metrics["logfilter_input_bytes_total"] == first.stat().st_size + second.stat().st_size
-        assert metrics['logfilter_values_masked_total{filter_type="hide"}'] == 80  # Password and SSN
+        assert metrics['logfilter_values_masked_total{filter_type="hide"}'] == 80  # PASSWORD and SSN
         assert metrics["logfilter_files_followed"] == 2
         assert metrics["logfilter_healthy"] == 1
 

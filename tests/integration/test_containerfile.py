@@ -24,7 +24,9 @@ CANARIES = (b"S3cretCanary77", b"S3cretCanary88")
 
 def message(secret: bytes, event: bytes = b"EventRinging") -> bytes:
     return (b"@10:26:01.5600 [0] 8.1.103.74 distribute_event: message " + event + b"\n"
-            b"\tAttributeUserData\t[561] 00 14 00 00..\n\t\t'Password'\t'" + secret + b"'\n"
+            b"\tAttributeUserData\t[561] 00 14 00 00..\n\t\t'PASSWORD'\t'" + secret + b"'\n"
+            # Each key the ConfigMap names is here (no rule matches nothing), the others already masked.
+            b"\t\t'CardNumber'\t'************1111'\n\t\t'SSN'\t'****'\n"
             b"\t\t'RTenant'\t'Resources'\n\tAttributeConnID\t006c029a6685d004\n"
             b"12:00:00.000 Std 00000 next event\n")
 
@@ -184,7 +186,7 @@ class TestManifest:
             assert containers()["logfilter"][probe]["httpGet"] == {"path": "/healthz", "port": port}
 
     def test_configmap_rules_mask(self, tmp_path: Path) -> None:
-        """The ConfigMap's filter.ini loads and hides Password under `logfilter run`."""
+        """The ConfigMap's filter.ini loads and hides PASSWORD under `logfilter run`; each of its rules matches."""
         ini = tmp_path / "filter.ini"
         ini.write_text(manifest("ConfigMap")["data"]["filter.ini"])
         result = run_logfilter("run", "-c", ini, stdin=message(CANARIES[0]))

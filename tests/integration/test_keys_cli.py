@@ -71,3 +71,15 @@ def test_lists_nested_thousands_deep_make_a_few_rows() -> None:
     rows = orjson.loads(result.stdout)["keys"]
     assert len(rows) == 34 and max(row["count"] for row in rows) == 20_000 - 32
     assert all(len(row["path"]) <= 32 for row in rows)
+
+
+def test_rules_that_match_nothing_are_shown() -> None:
+    """Issue 20, item 1: keys says which rules matched no key, and the keys they probably meant (JSON: unmatched_rules)."""
+    result = run_logfilter("keys", "--key", "Password=hide", "--key", "CardNumber=hide", SAMPLES / "tserver.log")
+    assert result.returncode == 0
+    assert result.stderr == (
+        "logfilter: warning: --key: the rule Password=hide matched no key in the logs read; "
+        "did you mean PASSWORD? (keys match case and spelling exactly)\n"
+    )
+    data = orjson.loads(run_logfilter("keys", "--key", "Password=hide", "--format", "json", SAMPLES / "tserver.log").stdout)
+    assert data["unmatched_rules"] == [{"key": "Password", "filter_type": "hide", "origin": "--key", "likely": ["PASSWORD"]}]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import GOLDEN, run_logfilter
+from tests.conftest import GOLDEN, SAMPLES, run_logfilter
 
 TAGGED = GOLDEN / "spec-03-default-tags" / "expected.log"
 PLAIN = GOLDEN / "spec-03-default-tags" / "input.log"
@@ -88,11 +88,58 @@ class TestUntag:
         assert pipeline.stderr == b""
 
 
+class TestNeverSilent:
+    """Issue 20, item 2: `run -c samples/filter.ini ... | untag` left six <!--'name'--> values in clear, exit 0."""
+
+    def readme_pipe(self, *args: str | Path) -> tuple[bytes, object]:
+        tagged = run_logfilter("run", "-c", SAMPLES / "filter.ini", SAMPLES / "tserver.log").stdout
+        assert tagged.count(b"<!--'") == 6
+        return tagged, run_logfilter("untag", *args, stdin=tagged)
+
+    def test_values_left_tagged_with_a_known_pair_fail(self, tmp_path: Path) -> None:
+        """Without -c or --tags, values still wrapped in <!--,--> stop untag (exit 1) saying how to give the tags;
+        -o is set aside as FILE.incomplete."""
+        _, result = self.readme_pipe()
+        assert result.returncode == 1  # type: ignore[attr-defined]
+        assert result.stderr == (  # type: ignore[attr-defined]
+            "error: 6 values tagged with <!--,--> are still in clear in the output (the first on line 45 of it): "
+            "untag hides only the tags it is given (<#,#> unless told); run it again with --tags '<!--,-->', "
+            "or with -c and the rules file that tagged the log\n"
+        )
+        _, kept = self.readme_pipe("-o", tmp_path / "out.log")
+        assert kept.returncode == 1 and not (tmp_path / "out.log").exists()  # type: ignore[attr-defined]
+        assert (tmp_path / "out.log.incomplete").exists()
+
+    @pytest.mark.parametrize("args", [["-c", str(SAMPLES / "filter.ini")], ["--tags", "<!--,-->"]])
+    def test_with_the_files_tags_or_the_pair_they_are_hidden(self, args: list[str]) -> None:
+        """With -c (the file's tag rules) or --tags, every value is hidden, exit 0, nothing said."""
+        _, result = self.readme_pipe(*args)
+        assert (result.returncode, result.stderr) == (0, "")  # type: ignore[attr-defined]
+        assert b"<!--" not in result.stdout  # type: ignore[attr-defined]
+
+    def test_no_tag_at_all_is_said(self) -> None:
+        """A log with no tagged value under the defaults: untag says what it looked for and how to give other tags."""
+        result = run_logfilter("untag", PLAIN)
+        assert (result.returncode, result.stdout) == (0, PLAIN.read_bytes())
+        assert result.stderr == (
+            "logfilter: no tagged value found: untag looked for <#,#>, the Genesys default; for a log tagged with "
+            "other tags, give them: --tags PREFIX,POSTFIX, or -c with the rules file that tagged it\n"
+        )
+
+    def test_what_is_not_a_tagged_value(self) -> None:
+        """An HTML comment in a SIP body is no tagged value, and values re-tagged on purpose are not either."""
+        sip = b"<?xml version='1.0'?><!-- a note --><body/>\n  <!-- indented note -->\n"
+        assert run_logfilter("untag", "--tags", "<**,**>", stdin=sip).returncode == 0
+        retagged = run_logfilter("untag", "--filter-type", "tag(<!--,-->)", stdin=MESSAGE.replace(b"<!--", b"<#").replace(b"-->", b"#>"))
+        assert retagged.returncode == 0 and retagged.stdout.count(b"<!--") == 2
+
+
 USAGE_ERRORS = [
     (["--strip", "--filter-type", "hide"], "give at most one of --strip and --filter-type"),
     (["--tags", "abc"], "--tags 'abc': expected PREFIX,POSTFIX"),
     (["--tags", "<#,"], "expected PREFIX,POSTFIX"),
-    (["--filter-type", "hdie"], "--filter-type 'hdie': unknown filter type; expected one of: copy, hide"),
+    (["--filter-type", "hdie"], '--filter-type: unknown filter type "hdie" (did you mean hide?); expected one of: copy, hide'),
+    (["--filter-type", "unhide-last 4"], '--filter-type: unknown filter type "unhide-last 4" (did you mean unhide-last,4?)'),
     (["-c", "missing.ini"], "missing.ini: cannot read the configuration file"),
     (["nothere.log"], "nothere.log: no such input file"),
 ]

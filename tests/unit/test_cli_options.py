@@ -86,12 +86,12 @@ class TestSharedOptions:
     def test_typer_sees_each_groups_flags_in_its_place(self) -> None:
         """The signature Typer reads has the groups' flags where the group parameters were."""
         names = list(inspect.signature(shared_options(command)).parameters)
-        assert names == ["inputs", "config", "default", "key", "ignore_key_case",
+        assert names == ["inputs", "config", "default", "key", "ignore_key_case", "verbose",
                          "on_error", "engine", "output_format", "all_lines"]  # fmt: skip
 
     def test_the_command_gets_the_groups_built(self) -> None:
         """The command is called with one object per group, built from its flags."""
-        flags = {"config": None, "default": "hide", "key": ["A=copy"], "ignore_key_case": True,
+        flags = {"config": None, "default": "hide", "key": ["A=copy"], "ignore_key_case": True, "verbose": False,
                  "on_error": "fail", "engine": "fast", "output_format": "jsonl", "all_lines": True}  # fmt: skip
         assert shared_options(command)(inputs=["-"], **flags) == (
             ["-"], RuleOptions(None, "hide", ["A=copy"], True), WalkOptions("fail", "fast", "jsonl", True)

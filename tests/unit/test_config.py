@@ -52,12 +52,12 @@ class TestReading:
 
 
 ERRORS = [
-    ("[log-filter]\ndefault-filter-type=hdie\n", "filter.ini:2: \\[log-filter\\] default-filter-type: unknown filter type; expected one of: copy, hide"),
+    ("[log-filter]\ndefault-filter-type=hdie\n", 'filter.ini:2: \\[log-filter\\] default-filter-type: unknown filter type "hdie" \\(did you mean hide\\?\\); expected one of: copy, hide'),
     ("[log-filter-data]\nPASSWORD=hdie\n", "filter.ini:2: \\[log-filter-data\\] PASSWORD: unknown filter type"),
     ("[log-filter-data]\nPASSWORD=hide-first,0\n", "filter.ini:2: .*at least 1"),
     ("[log-filter]\ndefault-filter-type=tag(12345678901234567,x)\n", "filter.ini:2: .*prefix longer than 16"),
     ("[log-filtre]\n", "filter.ini:1: unknown section \\[log-filtre\\]; did you mean \\[log-filter\\]\\?"),
-    ("[TServer]\n", "unknown section \\[TServer\\]"),
+    ("[TServer]\n", "sets no default-filter-type .* \\(the sections it has are not logfilter's: \\[TServer\\] \\(line 1\\)\\)"),
     ("PASSWORD=hide\n", "filter.ini:1: option outside a section"),
     ("[log-filter]\nfilter-type=hide\n", "unknown option filter-type"),
     ("[log-filter-data]\nPASSWORD\n", "filter.ini:2: .*expected OPTION=VALUE"),
@@ -93,3 +93,88 @@ class TestErrors:
         path = write(tmp_path, "[log-filter-data]\nPASSWORD=hide\npassword=copy\n")
         with pytest.raises(ConfigError, match="clashes with PASSWORD"):
             load_policy(path, ignore_key_case=True)
+
+
+# Issue 20, item 8: a filter type that is not one names the option (file:line, or the flag), quotes
+# the text, and suggests the nearest valid spelling.
+FILTER_TYPE_HINTS = [
+    ("[log-filter-data]\nPASSWORD=unhide-last 4\n",
+     'filter.ini:2: \\[log-filter-data\\] PASSWORD: unknown filter type "unhide-last 4" \\(did you mean unhide-last,4\\?\\)'),
+    ("[log-filter-data]\nPASSWORD=hdie\n", 'PASSWORD: unknown filter type "hdie" \\(did you mean hide\\?\\)'),
+    ("[log-filter-data]\nName=tag(<,>\n", 'filter.ini:2: .* Name: unknown filter type "tag\\(<,>": missing "\\)" \\(did you mean tag\\(<,>\\)\\?\\)'),
+    ("[log-filter]\ndefault-filter-type=HIDE\n", 'default-filter-type: unknown filter type "HIDE" \\(did you mean hide\\?\\)'),
+    ("[log-filter-data]\nPIN=unhide-last\n", '"unhide-last": unhide-last needs a count N, as in unhide-last,4'),
+    ("[log-filter-data]\nPIN=hide_frist:2\n", '"hide_frist:2" \\(did you mean hide-first,2\\?\\)'),
+    ("[log-filter-data]\nPIN=hide-first,0\n", 'filter.ini:2: .* PIN: filter type "hide-first,0": .*at least 1'),
+]
+
+
+class TestFilterTypeHints:
+    @pytest.mark.parametrize(("text", "message"), FILTER_TYPE_HINTS)
+    def test_in_the_file(self, tmp_path: Path, text: str, message: str) -> None:
+        """A bad filter type in the file is quoted, with file:line, key and the nearest valid spelling."""
+        with pytest.raises(ConfigError, match=message):
+            load_policy(write(tmp_path, text))
+
+    @pytest.mark.parametrize(
+        ("default", "key", "message"),
+        [
+            ("unhide-last 4", None, '--default: default-filter-type: unknown filter type "unhide-last 4" \\(did you mean unhide-last,4\\?\\)'),
+            (None, "PASSWORD=hdie", '--key: PASSWORD: unknown filter type "hdie" \\(did you mean hide\\?\\)'),
+            (None, "Name=tag(<,>", '--key: Name: unknown filter type "tag\\(<,>": missing "\\)"'),
+        ],
+    )
+    def test_in_flags(self, default: str | None, key: str | None, message: str) -> None:
+        """--default and --key name the flag and suggest the same way."""
+        with pytest.raises(ConfigError, match=message):
+            load_policy(None, default, [key] if key else [])
+
+
+# Issue 20, item 4: a server's whole option export is read: other programs' sections are ignored.
+EXPORT = """[TServer]
+; the server's own options, any text at all
+dn-scope = switch
+password=secret-of-the-server
+[log]
+verbose = all
+all = /genesys/logs/SIPServer
+[log-extended]
+level-reassign-14005 = alarm
+[log-filter]
+default-filter-type=copy
+[log-filter-data]
+PASSWORD=hide
+[agent-reservation]
+request-collection-time=100 msec
+"""
+
+
+class TestOptionExport:
+    def test_other_sections_are_ignored_and_listed(self, tmp_path: Path) -> None:
+        """[TServer], [log], [log-extended]... are ignored, whatever they hold, and listed for --verbose."""
+        policy = load_policy(write(tmp_path, EXPORT))
+        assert (policy.default.text, [(r.key, r.filter_type.text, r.origin) for r in policy.rules]) == (
+            "copy", [("PASSWORD", "hide", f"{tmp_path}/filter.ini:13")])
+        assert policy.ignored_sections == (
+            "[TServer] (line 1)", "[log] (line 5)", "[log-extended] (line 8)", "[agent-reservation] (line 14)")
+
+    @pytest.mark.parametrize(
+        ("section", "message"),
+        [
+            ("log-filtre", "filter.ini:1: unknown section \\[log-filtre\\]; did you mean \\[log-filter\\]\\?"),
+            ("Log-Filter", "unknown section \\[Log-Filter\\]; did you mean \\[log-filter\\]\\?"),
+            ("LOG_FILTER_DATA", "unknown section \\[LOG_FILTER_DATA\\]; did you mean \\[log-filter-data\\]\\?"),
+            ("log-filter-datas", "unknown section \\[log-filter-datas\\]; did you mean \\[log-filter-data\\]\\?"),
+            ("logfilter", "did you mean \\[log-filter\\]\\?"),
+            ("log-filter-attributs", "unknown section \\[log-filter-attributs\\]"),
+        ],
+    )
+    def test_near_misses_are_refused(self, tmp_path: Path, section: str, message: str) -> None:
+        """A section that looks meant for logfilter is refused with a did-you-mean, never ignored."""
+        with pytest.raises(ConfigError, match=message):
+            load_policy(write(tmp_path, f"[{section}]\nPASSWORD=hide\n[log-filter]\ndefault-filter-type=copy\n"))
+
+    def test_a_malformed_header_is_refused_in_any_section(self, tmp_path: Path) -> None:
+        """A header missing its bracket is refused even after another program's section: it may be ours."""
+        with pytest.raises(ConfigError, match="filter.ini:3: a section header must look like"):
+            load_policy(write(tmp_path, "[TServer]\nx=1\n[log-filter-data\nPASSWORD=hide\n"))

@@ -33,6 +33,8 @@ EXTRA_POLICIES = [
     ("unhide-first,2", ("PASSWORD=copy", "ACCOUNT=hide")),
     ("hash", ("PASSWORD=copy", "CUSTOMER=hash(10)", "RTR=skip")),
     ("copy", ("PASSWORD=hash(8)", "CUSTOMER=hash", "CardNumber=hide")),
+    # Rules that match nothing (another case, a typo) and copy rules: rules_met must agree too.
+    ("copy", ("Password=hide", "CardNumbr=hide", "RECORD_ID=", "CUSTOMER=")),
 ]
 DETECT_POLICIES = [("copy", (), "all"), ("tag", ("PASSWORD=hide", "NAME=copy"), "pan,email"), ("hide", (), "all"), ("copy", ("PASSWORD=hash",), "all")]
 

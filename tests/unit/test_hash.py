@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 from pathlib import Path
 
 import pytest
@@ -237,3 +238,50 @@ class TestKeySources:
         with pytest.raises(ConfigError, match="hash-key-file: expected the path"):
             load_policy(config(tmp_path, "[log-filter]\ndefault-filter-type=hash\nhash-key-file=\n"))
 
+
+
+class TestKeyFileTrust:
+    """Issue 22, item 11: a key file others could change, or a key anyone could guess, is not used."""
+
+    @pytest.mark.usefixtures("no_env_key")
+    @pytest.mark.parametrize("mode", [0o620, 0o602, 0o622, 0o660])
+    def test_key_file_others_can_write_is_refused(self, tmp_path: Path, mode: int) -> None:
+        """A key file group or others can write is refused (they could swap in a key they know)."""
+        path = key_file(tmp_path, mode=mode)
+        ini = config(tmp_path, f"[log-filter]\ndefault-filter-type=hash\nhash-key-file={path}\n")
+        with pytest.raises(ConfigError, match=f"can be (read and )?changed by group or others \\(mode {mode:04o}\\)"):
+            load_policy(ini)
+
+    @pytest.mark.usefixtures("no_env_key")
+    @pytest.mark.skipif(os.geteuid() != 0, reason="giving a file to another user needs root")
+    def test_key_file_of_another_user_is_refused(self, tmp_path: Path) -> None:
+        """A key file another user owns is refused, naming its owner; root's own files are trusted."""
+        path = key_file(tmp_path, mode=0o400)
+        os.chown(path, 4242, -1)
+        ini = config(tmp_path, f"[log-filter]\ndefault-filter-type=hash\nhash-key-file={path}\n")
+        with pytest.raises(ConfigError, match="belongs to another user \\(uid 4242\\)"):
+            load_policy(ini)
+        os.chown(path, 0, -1)
+        assert load_policy(ini).default.is_hash
+
+    @pytest.mark.parametrize("key", [b"a" * 16, b"ab" * 8, b"abc" * 20, b"0" * 40, b"passwordpassword"])
+    def test_keys_with_little_entropy_are_refused(self, monkeypatch: pytest.MonkeyPatch, key: bytes) -> None:
+        """Sixteen `a`s, or any repeated pattern under 28 bits by estimate, is refused from either source."""
+        monkeypatch.setenv(ENV_VAR, key.decode())
+        with pytest.raises(ConfigError, match=f"the hash key in {ENV_VAR} is too easy to guess"):
+            load_policy(None, "hash")
+
+    @pytest.mark.usefixtures("no_env_key")
+    def test_a_key_file_of_sixteen_as_is_refused(self, tmp_path: Path) -> None:
+        """The key file is held to the same measure as the environment."""
+        key_file(tmp_path, b"a" * 16 + b"\n")
+        with pytest.raises(ConfigError, match="hash.key is too easy to guess .*openssl rand -hex 32"):
+            load_policy(config(tmp_path, "[log-filter]\ndefault-filter-type=hash\nhash-key-file=hash.key\n"))
+
+    @pytest.mark.parametrize(("key", "weak"), [(b"deadbeefcafef00d", True), (b"0f3a9c1e77b2d4a8", True),
+                                               (KEY, False), (b"9f2c1a7be04d33c1e8a05b6f72d4c3a1b0e9d8f7a6b5c4d3e2f1a0b9c8d7e6f5", False)])
+    def test_weak_keys_are_warned_about(self, monkeypatch: pytest.MonkeyPatch, key: bytes, weak: bool) -> None:
+        """A key under 64 bits by estimate is used with a warning (the policy carries it); never the key in it."""
+        monkeypatch.setenv(ENV_VAR, key.decode())
+        warnings = load_policy(None, "hash").warnings
+        assert [("weak" in text, key.decode() in text) for text in warnings] == ([(True, False)] if weak else [])
