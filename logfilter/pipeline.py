@@ -257,10 +257,12 @@ def failure_reporter(
     """
 
     def on_failure(lineno: int, attribute: str) -> None:
+        # A KV line names its block; a line an identity rule reads names itself (`SIP From header`).
+        what = attribute if " " in attribute else f"line in an {attribute} block"
         if on_error == "fail":
-            msg = f"{where(lineno)}: unparsable line in an {attribute} block; stopped (--on-error fail)"
+            msg = f"{where(lineno)}: unparsable {what}; stopped (--on-error fail)"
             raise InputError(msg)
-        warn(f"{where(lineno)}: unparsable line in an {attribute} block; {fate} (failed closed)")
+        warn(f"{where(lineno)}: unparsable {what}; {fate} (failed closed)")
 
     return on_failure
 

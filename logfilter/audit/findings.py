@@ -8,6 +8,11 @@ Findings, per value of a KV block:
   clear: a tag rule is satisfied by it, a masking rule is not;
 - a detector's name: a detector recognizes something in a value no `rule` finding names;
 - `unparsable`: a line inside a block that cannot be read, so cannot be vouched for.
+With [log-filter-attributes] / [log-filter-sip] rules, the identities of the lines they name
+(identity/reader.py) are read the same way: `rule` when a rule would mask one that is in
+clear, a detector's name when one recognizes something in one, `unparsable` when such a line
+cannot be read (and is not what logfilter leaves of one it failed closed). A line with tags
+that cannot be read is a tag rule's output: a finding only under another rule.
 With `--everywhere`, the other lines are searched by the detectors too (the head of a line
 too long to hold, as well), after time stamps, ConnIDs and the lines of diagnostic
 attributes (ids, DNs, times, sequence numbers) are set aside. A finding names the file,
@@ -24,6 +29,7 @@ from dataclasses import asdict, dataclass
 from logfilter.engines.blocks import FAILED_KV_LINE, Block
 from logfilter.engines.handler import Handler
 from logfilter.engines.untag import DEFAULT_PAIR, TagPair, Untagger
+from logfilter.identity.reader import Found
 from logfilter.names import escape_controls
 from logfilter.parsing.events import WHITESPACE
 from logfilter.parsing.model import KVLine, Opener, Pair
@@ -101,6 +107,7 @@ class ScanHandler(Handler):
         self._attribute = ""
         # Tags around a value are not part of it: strip them before the line is read.
         self._untag = Untagger(tag_pairs(rules))
+        self._tag_prefixes = {prefix.encode(*_ENCODING) for prefix, _postfix in tag_pairs(rules)}
 
     def free_line(self, body: bytes, lineno: int, opener: Opener | None) -> None:
         self._at = lineno
@@ -145,6 +152,41 @@ class ScanHandler(Handler):
     def failed(self, lineno: int, attribute: str) -> None:
         self._report(Finding(self._name, lineno, "unparsable", attribute=attribute,
                              reason="cannot read this line of a KV block; check it by hand"))  # fmt: skip
+
+    def identity_line(self, found: Found, lineno: int) -> bytes | None:
+        """A line an identity rule reads: each identity in clear is a finding. free_line (--everywhere)
+        is then told the line with them blanked out, so they are not found twice."""
+        self._at, rule, body = lineno, found.rule, found.body
+        where = "a SIP message" if found.label.startswith("sip:") else "an attribute line"
+        if found.failed is not None and rule is not None and any(tag in body for tag in self._tag_prefixes):
+            # Tags in a URI are not SIP syntax: a tag rule's own output. Tagged values are in clear.
+            if rule.action != "tag":
+                self._attribute = where
+                self._found("rule", b"", Pair(f"'{found.label}'", ""), rule)
+            return body
+        if found.failed is not None:
+            reason = "cannot read this line where an identity rule applies; check it by hand"
+            self._report(Finding(self._name, lineno, "unparsable", key=found.label, attribute=where, reason=reason))
+            return body
+        if rule is None:
+            return body
+        self._attribute = where
+        key = Pair(f"'{found.label}'", "")
+        if rule.action == "skip":
+            self._found("rule", b"", key, rule)  # the line should not be there
+            return None
+        detectors = self._rules.detectors
+        for span in found.spans:
+            raw = body[span.start : span.end]
+            if treatment.value_in_clear(raw.decode(*_ENCODING), rule, span.kind == "value" or span.quoted):
+                self._found("rule", b"", key, rule)
+            elif detectors is not None:
+                for hit in detectors.hits(raw):
+                    self._found(hit.detector, raw[hit.start : hit.end], key)
+        blanked = bytearray(body)
+        for span in found.spans:
+            blanked[span.start : span.end] = b" " * (span.end - span.start)
+        return bytes(blanked)
 
     def emit(self, out: bytes) -> bytes:
         return b""  # scan writes no log

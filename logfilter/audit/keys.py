@@ -3,7 +3,9 @@
 Logs are read by the one loop and the walker (regex_parser.py's parser) with a KeysHandler,
 so nesting paths and rule inheritance (a rule on a list key covers everything in it) are
 those of masking. A value's shape is counts, lengths, character classes and kinds; never a
-value, never a prefix of one. Inputs are read as scan reads them (audit/inputs.py).
+value, never a prefix of one. Inputs are read as scan reads them (audit/inputs.py). With
+[log-filter-attributes] / [log-filter-sip] rules, each attribute and header they name is a
+key too, under `[log-filter-attributes]` or `[log-filter-sip]`, its identities its values.
 """
 
 from __future__ import annotations
@@ -15,11 +17,13 @@ from typing import BinaryIO
 from logfilter.audit.inputs import InputResult, Inputs, collect
 from logfilter.engines.blocks import Block, Frame, inherited_from
 from logfilter.engines.handler import Handler
+from logfilter.identity.reader import Found
 from logfilter.names import printable
 from logfilter.parsing.model import KVLine, Pair
 from logfilter.rules import treatment
 from logfilter.rules.compiled import Rules
 from logfilter.rules.filters import FilterType
+from logfilter.rules.identity_rules import ATTRIBUTES_SECTION, SIP_SECTION
 from logfilter.rules.unmatched import Unmatched
 from logfilter.sources.files import StreamSource
 from logfilter.stats import Stats
@@ -134,6 +138,26 @@ class KeysHandler(Handler):
         else:
             shape.add("bin", None)
         return None
+
+    def identity_line(self, found: Found, lineno: int) -> bytes | None:
+        """An attribute or SIP line an identity rule names: its identities are the values of that key."""
+        rule = found.rule
+        if found.failed is not None:
+            self.unparsable += 1
+        if rule is None or found.failed is not None or found.kind not in ("attribute", "start", "header"):
+            return found.body
+        section = ATTRIBUTES_SECTION if found.kind == "attribute" else SIP_SECTION
+        where = (f"[{section}]", (), found.label.removeprefix("sip:"))
+        shape = self._shapes.get(where)
+        if shape is None:
+            shape = self._shapes[where] = KeyShape(*where, rule.text, "rule")
+        if rule.action == "skip":
+            shape.add("line", None)
+        for span in found.spans:
+            text = found.body[span.start : span.end].decode(*_ENCODING)
+            kind = span.kind if span.kind != "value" else "str" if span.quoted and text[:1] in "'\"" else "int"
+            shape.add(kind, text[1:-1] if kind == "str" or span.quoted else text)
+        return found.body
 
     def emit(self, out: bytes) -> bytes:
         return b""  # keys writes no log

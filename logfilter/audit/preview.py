@@ -3,8 +3,9 @@
 It prints original values, so cli/run.py shows it only on a terminal unless told otherwise.
 The input goes through the one loop and the walker (regex_parser.py's parser) with a
 PreviewHandler, which renders each pair as `run` does (render.py) and keeps each KV line's
-before and after, so what is shown is what `run` writes. Reading stops (the loop is left)
-once enough messages are collected.
+before and after, so what is shown is what `run` writes. Lines that [log-filter-attributes]
+rules name are shown with their message; each SIP message a [log-filter-sip] rule reads is a
+message of its own. Reading stops (the loop is left) once enough messages are collected.
 """
 
 from __future__ import annotations
@@ -16,11 +17,14 @@ from logfilter.engines.blocks import Block, split_eol
 from logfilter.engines.handler import Handler
 from logfilter.engines.render import RenderHandler
 from logfilter.engines.walker import Walker
+from logfilter.identity.reader import SIP_KINDS, Found
+from logfilter.identity.reader import render as render_identity
 from logfilter.names import escape_controls, printable
 from logfilter.parsing.model import KVLine, Pair
 from logfilter.pipeline import walk_input
 from logfilter.rules.compiled import Rules
 from logfilter.rules.filters import FilterType
+from logfilter.rules.identity_rules import ATTRIBUTES_SECTION, SIP_SECTION
 from logfilter.sinks.streams import NullSink
 from logfilter.sources.files import Source
 from logfilter.stats import Stats
@@ -52,8 +56,9 @@ class PreviewHandler(Handler):
 
     def __init__(self, rules: Rules, stats: Stats) -> None:
         self._render = RenderHandler(rules, stats)
-        self._stats = stats
-        self.seen: list[tuple[int, Change]] = []  # (message number, change)
+        self._rules, self._stats = rules, stats
+        self._sip = 0  # SIP messages seen: each is a message of its own
+        self.seen: list[tuple[object, Change]] = []  # (message number, change)
 
     def leaf(self, kv: KVLine, pair: Pair, chosen: FilterType, block: Block) -> str | None:
         return self._render.leaf(kv, pair, chosen, block)
@@ -65,6 +70,16 @@ class PreviewHandler(Handler):
         if body.strip():
             after = split_eol(out)[0] if out else None
             self.seen.append((self._stats.messages, Change(lineno, block.attribute, body, after)))
+
+    def identity_line(self, found: Found, lineno: int) -> bytes | None:
+        out = render_identity(found, self._rules, self._stats)
+        sip = found.kind in SIP_KINDS
+        self._sip += found.kind == "intro"
+        if found.rule is not None or found.failed is not None:
+            message = ("sip", self._sip) if sip else self._stats.messages
+            heading = f"[{SIP_SECTION if sip else ATTRIBUTES_SECTION}]"
+            self.seen.append((message, Change(lineno, heading, found.body, out)))
+        return out
 
     def emit(self, out: bytes) -> bytes:
         return b""  # the before and after are kept, not written
@@ -84,7 +99,7 @@ def examples(sources: Iterable[Source], rules: Rules, count: int = DEFAULT_MESSA
 def _examples(source: Source, rules: Rules) -> Iterator[Example]:
     stats = Stats()
     handler = PreviewHandler(rules, stats)
-    current: tuple[int, Example] | None = None
+    current: tuple[object, Example] | None = None
 
     def collect() -> Iterator[Example]:
         nonlocal current

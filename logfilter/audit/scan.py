@@ -99,6 +99,7 @@ def describe(rules: Rules, everywhere: bool) -> dict[str, object]:
         "log-filter-data": {key: rule.text for key, rule in rules.rules.items()},
         "detect": list(rules.detectors.names) if rules.detectors is not None else [],
         "everywhere": everywhere,
+        **rules.identity.describe(),  # [log-filter-attributes], [log-filter-sip], when configured
     }
 
 

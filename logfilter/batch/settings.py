@@ -44,6 +44,8 @@ class Settings:
             "keep-binary": self.keep_binary,
             "format": self.output_format,
             "all-lines": self.all_lines,
+            # When configured: a changed identity rule redoes every output (nothing, else: fingerprints stay).
+            **self.policy.identity.describe(),
             # Which key the hash rules use (an id, never the key): a new key redoes every output.
             **({"hash-key-id": key_id} if (key_id := hash_key_id(self.policy)) else {}),
         }

@@ -15,7 +15,15 @@ from logfilter.audit.preview import examples as preview_examples
 from logfilter.audit.preview import render as render_preview
 from logfilter.audit.tagged import TagSpotter, shown
 from logfilter.cli.command import Command, commands
-from logfilter.cli.options import RULES, WALK, RuleOptions, VerboseOption, WalkOptions, shared_options, tell_about
+from logfilter.cli.options import (
+    RULES,
+    WALK,
+    RuleOptions,
+    VerboseOption,
+    WalkOptions,
+    shared_options,
+    tell_about,
+)
 from logfilter.cli.printing import capped_warnings, say, silence_stdout, tell_unmatched
 from logfilter.cli.types import InputFile, WholeNumber
 from logfilter.engines.registry import FATES
@@ -80,7 +88,8 @@ def run(
     ))  # fmt: skip
     if counts.failed_closed:
         fate = FATES[walk.output_format].many  # the warnings' words for it are the registry's too
-        say(f"{counts.failed_closed} lines inside KV blocks could not be parsed and were {fate}")
+        where = "inside KV blocks" + (" or read by identity rules" if compiled.identity else "")
+        say(f"{counts.failed_closed} lines {where} could not be parsed and were {fate}")
     tell_unmatched(counts.unmatched_rules(compiled))
     if stats:
         say(counts.summary())

@@ -28,6 +28,7 @@ from logfilter.engines.handler import OnFailure
 from logfilter.engines.render import RenderHandler
 from logfilter.engines.walker import REGEX, Walker
 from logfilter.errors import InputError
+from logfilter.identity.reader import line_hint
 from logfilter.parsing import regex_parser
 from logfilter.parsing.events import WHITESPACE, header_lines
 from logfilter.parsing.model import Layout
@@ -74,6 +75,8 @@ class FastEngine:
         self._changing = _changing_keys(rules) if not self._every_row else None
         # Whole clean blocks are skipped in one match when few lines change.
         self._scan = None if self._every_row else regex_parser.block_scan_regex(_changing_names(rules))
+        # [log-filter-attributes] / [log-filter-sip] (identity/): the lines their reader may need go to the walker.
+        self._identity_hint = line_hint(rules)
 
     idle = property(lambda self: self._walker.idle)
     mid_line = property(lambda self: self._walker.mid_line)
@@ -103,6 +106,7 @@ class FastEngine:
         self._next_block: re.Match[bytes] | None = None
         self._next_block_from = len(buf)  # nothing cached yet
         self._next_attribute = -1
+        self._next_identity = -1
         self._header_lines = header_lines(buf)  # the line starts with a message header, in order
         self._bulk_end = -1
         pos, end = 1, len(buf)
@@ -112,6 +116,10 @@ class FastEngine:
             while pos < end:
                 block = walker.block
                 if block is None:
+                    if self._identity_hint is not None:
+                        pos = self._identity_free(pos, end)
+                        inside = walker.value_open
+                        continue
                     pos = self._free(pos, end)
                     continue
                 if inside:  # a value a failed line left open: line by line
@@ -166,9 +174,9 @@ class FastEngine:
         buf = self._buf
         if self._next_kvlist < pos:
             found = buf.find(KVLIST, pos)
-            self._next_kvlist = found if found >= 0 else end
+            self._next_kvlist = found if found >= 0 else len(buf)  # not `end`, which identity rules may cut short
         found_block = self._scan_from(pos)
-        if found_block is None or self._next_kvlist < found_block.start("rows"):
+        if found_block is None or self._next_kvlist < found_block.start("rows") or found_block.end() > end:
             return self._free_line_by_line(pos, end)
         if self._next_attribute < pos:
             hit = self._attribute.search(buf, pos)
@@ -186,6 +194,17 @@ class FastEngine:
             return found_block.end()
         self._open_c(found_block, found_block.start() + 1, rows_start)
         return rows_start
+
+    def _identity_free(self, pos: int, end: int) -> int:
+        """Free lines under identity rules: a line their reader may need (a listed attribute's, a SIP
+        introducer, any while a SIP message or a value is open) goes to the walker; those before it as ever."""
+        buf = self._buf
+        if self._next_identity < pos:
+            hit = self._identity_hint.search(buf, pos - 1)  # type: ignore[union-attr]
+            self._next_identity = buf.rfind(b"\n", 0, hit.start() + 1) + 1 if hit is not None else end
+        if self._next_identity > pos and not self._walker.inside_value:
+            return self._free(pos, self._next_identity)  # never past it
+        return self._slow(pos, buf.index(b"\n", pos) + 1)
 
     def _open_c(self, opener: re.Match[bytes], start: int, end: int) -> None:
         """Open a C block from a match with the opener's indent and attribute groups (its line: [start, end))."""
@@ -208,7 +227,7 @@ class FastEngine:
         buf = self._buf
         if self._next_attribute < pos:
             hit = self._attribute.search(buf, pos)
-            self._next_attribute = hit.start() if hit is not None else end
+            self._next_attribute = hit.start() if hit is not None else len(buf)
         start = min(self._next_attribute, self._next_kvlist)
         if start >= end:
             self._count_headers(pos, end)

@@ -15,7 +15,8 @@ for each pair on it `list_opened` / `list_skipped` / `leaf`, then `kv_line_done`
 cannot be read, or a line of a value left open, is `failed`. A doubtful line (blocks.py) that
 goes on with a value that came out as it went in is `continued`; with any other, `failed`. A line longer than the framer
 holds is `long_line` at its head (before the walker acts on it) and `long_line_end` at its
-end. Every line's output (as `run` writes it) goes through `emit`, which says what the walk
+end. With identity rules, a line they read (or a line of a SIP message) is `identity_line`
+first. Every line's output (as `run` writes it) goes through `emit`, which says what the walk
 writes; `flush` writes what the handler still holds.
 
 Every method has a do-nothing default, so a handler defines only what it needs; a handler
@@ -32,6 +33,7 @@ from logfilter.parsing.model import KVLine, Layout, Opener
 
 if TYPE_CHECKING:
     from logfilter.engines.blocks import Block, Frame
+    from logfilter.identity.reader import Found
     from logfilter.parsing.model import Pair
     from logfilter.rules.filters import FilterType
 
@@ -92,6 +94,12 @@ class Handler:
 
     def long_line_end(self, lineno: int, free: bool, size: int) -> None:
         """The overlong line ended; `size`: its length without the line ending."""
+
+    def identity_line(self, found: Found, lineno: int) -> bytes | None:
+        """A line outside blocks that a [log-filter-attributes] / [log-filter-sip] rule reads, or a line
+        of a SIP message (identity/reader.py): its output body, which free_line is then told (None:
+        removed). Left undefined, the walker renders it as `run` writes it (identity.reader.render)."""
+        return found.body
 
     def emit(self, out: bytes) -> bytes:
         """What the walk writes for output `out` (a line, or a part of an overlong line, as run writes it)."""

@@ -10,7 +10,9 @@ C print's `message X` line under its event line (`... Trc 04541 RequestX receive
 starts at that event line. It goes on over the lines that continue it
 (events.continues_message) and ends at an empty line or any other line at column 0. A KV
 block opened outside any message makes a message with no name. The other lines are written
-as `{"file", "line", "text"}` objects with `all_lines`, and are dropped otherwise.
+as `{"file", "line", "text"}` objects with `all_lines`, and are dropped otherwise. With
+[log-filter-sip] rules each SIP message is an object of its own (identity/jsonl.py), and an
+attribute line a [log-filter-attributes] rule reads is in `attributes` as `run` writes it.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ import orjson
 
 from logfilter.engines.blocks import Block, Frame
 from logfilter.engines.handler import Handler
+from logfilter.identity.jsonl import SipObjects
+from logfilter.identity.reader import SIP_KINDS, Found, render
 from logfilter.names import printable
 from logfilter.parsing.events import WHITESPACE, continues_message, message_header
 from logfilter.parsing.model import KVLine, Opener, Pair
@@ -88,13 +92,39 @@ class JsonHandler(Handler):
         self._block: Block | None = None  # the open KV block
         self._root: Json | None = None  # its object
         self._lists: list[tuple[Frame, Json, str]] = []  # its open lists: frame, object, key
+        self._sip = SipObjects(self._file)
+        self._in_sip = False  # the free line told next is a SIP message's, already in its object
 
     @property
     def holding(self) -> bool:
-        return self._message is not None or self._pending is not None or self._continuing is not None
+        return self._message is not None or self._pending is not None or self._continuing is not None or self._sip.open
+
+    def identity_line(self, found: Found, lineno: int) -> bytes | None:
+        self._lineno = lineno
+        out = render(found, self._rules, self._stats)
+        if found.kind in SIP_KINDS:
+            if found.kind == "intro":  # a column-0 line: the message before it has ended
+                self._end_message()
+                self._continuing = None
+                self._write_pending()
+            self._write_sip(self._sip.take(found, out, lineno))
+            self._in_sip = out is not None
+            return out
+        if found.failed is not None:
+            self._ensure_message()["failed_closed"] += 1  # type: ignore[operator]
+            return None  # left out, as a KV line that fails closed
+        return out  # free_line files the attribute as run writes it
+
+    def _write_sip(self, item: Json | None) -> None:
+        if item is not None:
+            self._write(item)
 
     def free_line(self, body: bytes, lineno: int, opener: Opener | None) -> None:
         self._lineno = lineno
+        if self._in_sip:
+            self._in_sip = False
+            return
+        self._write_sip(self._sip.end())  # a line that is not part of a SIP message ends it
         if self._message is not None or self._continuing is not None:
             if continues_message(body):
                 self._ensure_message()
@@ -111,6 +141,7 @@ class JsonHandler(Handler):
             self._end_message()
         if ended:
             self._continuing = None
+        self._write_sip(self._sip.end() if ended else self._sip.pause())
         self._write_pending()
         return self.emit(b"")
 
@@ -264,6 +295,7 @@ class JsonHandler(Handler):
         self._lineno = lineno
         if free:
             self.block_closed()
+            self._write_sip(self._sip.end())
             self._end_message()
             self._continuing = None
             self._write_pending()

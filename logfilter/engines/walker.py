@@ -6,6 +6,8 @@ holds, failing closed, and the counts of lines, messages, pairs and failed lines
 needs a later line to decide about an earlier one, so each line can be written as soon as
 it is complete. A line that does not belong to the open block and does not end it
 (blocks.ended_by) goes on with the value before it: in clear under copy, else failed closed.
+Lines outside blocks that [log-filter-attributes] / [log-filter-sip] rules read go to its
+IdentityReader (identity/reader.py) first.
 
     walker = Walker(rules, stats, RenderHandler(rules, stats), REGEX, on_failure)
     walker.feed(lines, lineno, out)    # whole lines; process(line): one line; overlong(part)
@@ -26,6 +28,7 @@ from logfilter.engines.blocks import (
 from logfilter.engines.handler import REFERENCE, REGEX, Handler, OnFailure, Parser, defined
 from logfilter.engines.pairs import LinePairs
 from logfilter.framing import HEAD, MORE
+from logfilter.identity.reader import Found, IdentityReader, render
 from logfilter.parsing import events
 from logfilter.parsing.events import WHITESPACE
 from logfilter.parsing.model import Layout, Opener, ParseFailed
@@ -62,11 +65,14 @@ class Walker:
         self._long_tail = b""
         self._long_size = 0
         self._opener_hint = opener_hint_regex()
+        # Lines outside blocks that [log-filter-attributes] / [log-filter-sip] rules read (identity/): None without such rules.
+        self._identity = IdentityReader(rules, lambda body: self._opener(body) is not None) if rules.identity else None
+        (self._told_identity,) = defined(handler, "identity_line")
 
     @property
     def idle(self) -> bool:
         """Whether nothing is open or held: a walker started fresh here would go on alike."""
-        return self.block is None and self._awaiting is None and not self._long and not self._handler.holding
+        return self.block is None and not self.inside_value and not self._handler.holding
 
     @property
     def mid_line(self) -> bool:
@@ -81,13 +87,14 @@ class Walker:
 
     @property
     def value_open(self) -> bool:
-        """Whether a value a failed line left open, or an overlong line, goes on: the next line is its."""
-        return self._awaiting is not None or self._long != 0
+        """Whether a value a failed line left open, an overlong line, or a message an identity rule
+        reads goes on: the next line is its."""
+        return self._awaiting is not None or self._long != 0 or self._identity is not None and self._identity.open
 
     def feed(self, data: bytes, lineno: int, out: list[bytes]) -> int:
         """Append the output for `data` (whole lines; the first is line `lineno`) to `out`; return the
         lines read. Output for lines before a failure that raises is already in `out`."""
-        if not self._handler.reads_free_lines:
+        if not self._handler.reads_free_lines and self._identity is None:
             return self._feed_blocks(data, lineno, out)
         lines = data.split(b"\n")
         lines.pop()  # data ends with a line feed
@@ -140,14 +147,32 @@ class Walker:
                 out = self._goes_on(block, body, eol, lineno)
                 return out if self._emit is None else self._emit(out)
             self.close_block()
+        if self._identity is not None:
+            found = self._identity.read(body, lineno)
+            if found is not None:
+                return self._identity_line(found, eol, lineno)
         new = self._free_line(body, lineno)
         out = line if new is None else new + eol
         return out if self._emit is None else self._emit(out)
+
+    def _identity_line(self, found: Found, eol: bytes, lineno: int) -> bytes:
+        """A line an identity rule reads, or a line of a SIP message: rendered (by the handler, if it
+        renders them itself), then a free line as it comes out; a line that failed closed is counted."""
+        if found.failed is not None:
+            self._failed(lineno, found.what, in_block=False)
+        told = self._told_identity
+        out = render(found, self._rules, self._stats) if told is None else told(found, lineno)
+        if out is None:
+            return self._write(b"")
+        new = self._free_line(out, lineno)
+        return self._write((out if new is None else new) + eol)
 
     # -- what the fast path drives, besides step
     def open_block(self, layout: Layout, indent: int, attribute: str, body: bytes) -> None:
         """Open a block whose opener line `body` was found in bulk, indented to column `indent`."""
         self.block = Block(layout, indent, attribute, header=body)
+        if self._identity is not None:
+            self._identity.reset()
         if self._told_open is not None:
             self._told_open(self.block, body)
 
@@ -244,9 +269,10 @@ class Walker:
         out = self._line_pairs.walk(kv, top.inherited if top else None, column, step, block)
         return b"" if out is None else out.encode("utf-8", "surrogateescape") + eol
 
-    def _failed(self, lineno: int, attribute: str) -> None:
+    def _failed(self, lineno: int, attribute: str, in_block: bool = True) -> None:
         self._stats.failed_closed += 1
-        self._handler.failed(lineno, attribute)
+        if in_block:  # an identity line's failure is told on its Found (identity/reader.py)
+            self._handler.failed(lineno, attribute)
         if self._on_failure is not None:
             self._on_failure(lineno, attribute)
 
@@ -318,6 +344,12 @@ class Walker:
             self._handler.long_line(head, lineno, False)
             block.took(None, damaged=True)
             return self._masked(head, b"", lineno, block.attribute)
+        kept = self._identity.long_head(head) if self._identity is not None else None
+        if kept is not None:  # a line an identity rule reads, too long to read: it fails closed whole
+            self._handler.long_line(head, lineno, False)
+            self.close_block()
+            self._failed(lineno, "line too long to read where an identity rule applies", in_block=False)
+            return kept
         opener = self._opener(head)
         self._handler.long_line(head, lineno, opener is None or not opener.unread)
         self.close_block()

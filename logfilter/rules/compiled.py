@@ -16,7 +16,10 @@ class Rules:
     `detectors` recognizes something in the value (rules/treatment.py).
     """
 
-    __slots__ = ("_folded", "_quoted", "default", "detect_rule", "detectors", "ignore_key_case", "origins", "rule_for", "rules")
+    __slots__ = (
+        "_folded", "_quoted", "default", "detect_rule", "detectors", "identity", "ignore_key_case", "origins",
+        "rule_for", "rules",
+    )
 
     def __init__(self, policy: Policy) -> None:
         self.default: FilterType = policy.default
@@ -25,6 +28,8 @@ class Rules:
         self.detectors: Detectors | None = detectors(policy.detect) if policy.detect else None
         self.detect_rule: FilterType = policy.detect_filter_type
         self.ignore_key_case = policy.ignore_key_case
+        # [log-filter-attributes] / [log-filter-sip], read by identity/reader.py; empty: nothing reads those lines.
+        self.identity = policy.identity
         # Each key's own rule, by key as written in the configuration.
         self.rules: dict[str, FilterType] = {rule.key: rule.filter_type for rule in policy.rules}
         # Where each rule is written (file:line, or --key), for the report of rules that match nothing.

@@ -18,13 +18,15 @@ from logfilter.names import printable
 from logfilter.rules.detect import DetectorError, parse_names
 from logfilter.rules.filters import COPY, HIDE, FilterType, FilterTypeError, parse_filter_type
 from logfilter.rules.hashing import Secret, read_key, weakness
+from logfilter.rules.identity_rules import SECTIONS as IDENTITY_SECTIONS
+from logfilter.rules.identity_rules import Collector, IdentityRules
 from logfilter.rules.spelling import nearest
 
 FILTER_SECTION = "log-filter"
 DATA_SECTION = "log-filter-data"
 # logfilter's sections, the one list of them: any other section is some other program's and
 # is ignored, unless it looks like one of these (then it is refused, with a did-you-mean).
-SECTIONS = (FILTER_SECTION, DATA_SECTION)
+SECTIONS = (FILTER_SECTION, DATA_SECTION, *IDENTITY_SECTIONS)
 FILTER_OPTIONS = ("default-filter-type", "detect", "detect-filter-type", "hash-key-file")
 
 
@@ -52,6 +54,8 @@ class Policy:
     # it ignored (`[TServer] (line 1)`, said with --verbose) and warnings (a weak hash key).
     ignored_sections: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    # [log-filter-attributes] and [log-filter-sip] (rules/identity_rules.py): empty, nothing reads those lines.
+    identity: IdentityRules = IdentityRules()
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +70,7 @@ class Options:
     hash_key_where: str | None = None
     # Sections that are not logfilter's, as `[name] (line N)`: ignored.
     ignored: tuple[str, ...] = ()
+    identity: IdentityRules = IdentityRules()  # [log-filter-attributes] and [log-filter-sip]
 
 
 def _parse(text: str, where: str, option: str) -> FilterType:
@@ -99,6 +104,7 @@ def _read_lines(lines: Iterable[str], name: str) -> tuple[Options, list[Rule]]:
     rules: list[Rule] = []
     ignored: list[str] = []
     seen: dict[tuple[str, str], int] = {}
+    identity = Collector()
     section: str | None = None
     for number, line in enumerate(lines, start=1):
         where = f"{name}:{number}"
@@ -142,8 +148,12 @@ def _read_lines(lines: Iterable[str], name: str) -> tuple[Options, list[Rule]]:
             else:
                 field = "default" if key == "default-filter-type" else "detect_filter_type"
                 options[field] = _parse(value, where, f"[{section}] {key}")
+        elif section in IDENTITY_SECTIONS:
+            identity.add(section, key, _parse(value, where, f"[{section}] {key}"), where)
         else:
             rules.append(Rule(key, _parse(value, where, f"[{section}] {key}"), where))
+    if identity.rules():
+        options["identity"] = identity.rules()
     return Options(**options, ignored=tuple(ignored)), rules  # type: ignore[arg-type]
 
 
@@ -204,7 +214,7 @@ def load_policy(
         )
         raise ConfigError(msg)
     options, rules = read_config(config) if config is not None else (Options(), [])
-    says_nothing = options.default is None and not options.detect and not rules
+    says_nothing = options.default is None and not options.detect and not rules and not options.identity
     if config is not None and says_nothing and default is None and not keys and detect is None:
         msg = (
             f"{printable(config)}: sets no default-filter-type and no [{DATA_SECTION}] rule, so nothing would be "
@@ -224,6 +234,7 @@ def load_policy(
     policy = Policy(
         chosen or COPY, tuple(by_key.values()), ignore_key_case, names, options.detect_filter_type or HIDE,
         options.ignored,
+        identity=options.identity,
     )
     return with_hash_key(policy, options.hash_key_file, options.hash_key_where) if keyed else policy
 
@@ -244,6 +255,7 @@ def with_hash_key(policy: Policy, key_file: Path | None, where: str | None) -> P
         rules=tuple(replace(rule, filter_type=_bound(rule.filter_type, secret)) for rule in policy.rules),
         detect_filter_type=_bound(policy.detect_filter_type, secret),
         warnings=policy.warnings + ((weak,) if weak is not None else ()),
+        identity=policy.identity.bound(lambda filter_type: _bound(filter_type, secret)),
     )
 
 
@@ -257,7 +269,8 @@ def hash_key_id(policy: Policy) -> str | None:
 
 
 def _filter_types(policy: Policy) -> list[FilterType]:
-    return [policy.default, policy.detect_filter_type, *(rule.filter_type for rule in policy.rules)]
+    return [policy.default, policy.detect_filter_type, *(rule.filter_type for rule in policy.rules),
+            *policy.identity.filter_types()]  # fmt: skip
 
 
 def _fold(key: str, ignore_case: bool) -> str:

@@ -18,7 +18,8 @@ change by filter type and key; a pair the net caught counts as a detection inste
 that goes on with its value come out as it is?); `row_renderer` compiles the same
 decisions into a bytes renderer per rule for the fast path's runs of leaf lines; `in_clear`
 is scan's reading (is a value not in the form its rule leaves it?); untag applies `effect`
-and `value_bytes` to the values it finds.
+and `value_bytes` to the values it finds. `treat_value` and `value_in_clear` do the same for
+one value outside KV blocks (identity/reader.py: a listed attribute's, a SIP identity).
 """
 
 from __future__ import annotations
@@ -116,6 +117,36 @@ def goes_on_in_clear(rules: Rules, kv: KVLine, pair: Pair, chosen: FilterType, m
     return first(more) is None
 
 
+def treat_value(rules: Rules, stats: Stats, raw: str, rule: FilterType, counted_as: str, layout: Layout = "c",
+                token: bool = True) -> str | None:  # fmt: skip
+    """The new text of one value outside KV blocks (a listed attribute's, a SIP identity), counted;
+    None: the detectors' net caught it and its rule is skip (the caller removes the line).
+
+    `token`: a value token as printed (`'+1415'`, `"Jane"`, `115`), masked as a pair's value is;
+    else a bare piece of text inside other syntax (a URI's user part, a display name without
+    quotes), masked as the text between a value's quotes is, so `hash` gives one token for one
+    number wherever it is. A skip rule is the caller's to apply. `hide` is `****` in either
+    print: `[output suppressed]` is the PSDK's form for pairs only. `counted_as` is the key the
+    counts show, quoted (`'AttributeANI'`, `'sip:From'`).
+    """
+    caught = None
+    if watched(rules, rule):
+        caught = rules.detectors.first(raw.encode(*_ENCODING))  # type: ignore[union-attr]
+        if caught is not None:
+            stats.count_detection(caught, counted_as.encode(*_ENCODING))
+            rule = rules.detect_rule
+    what = effect(rule, "c")  # never SUPPRESS
+    if caught is None:
+        count(stats, what, rule, counted_as)
+    if what == COPY:
+        return raw
+    if what == SKIP:
+        return None
+    if token or what == TAG:
+        return rule.apply(Value(value_kind(raw.encode(*_ENCODING)) if token else "str", raw), layout)
+    return rule.apply(Value("str", f"'{raw}'"))[1:-1]  # the text between the quotes, masked
+
+
 def in_clear(layout: Layout, pair: Pair, rule: FilterType) -> bool:
     """Whether a value is not in the form `rule` leaves it (scan): a rule's masks are idempotent."""
     what = effect(rule, layout)
@@ -124,6 +155,12 @@ def in_clear(layout: Layout, pair: Pair, rule: FilterType) -> bool:
     if what != MASK:
         return False  # copy keeps it; tag marks it for someone else to hide
     return not rule.is_applied(pair.value)  # type: ignore[arg-type]
+
+
+def value_in_clear(raw: str, rule: FilterType, token: bool = True) -> bool:
+    """`in_clear` for a value outside KV blocks, read as `treat_value` reads it."""
+    value = Value(value_kind(raw.encode(*_ENCODING)), raw) if token else Value("str", f"'{raw}'")
+    return in_clear("c", Pair("", "", value), rule)
 
 
 def quoted_by_layout(rule: FilterType, raw: bytes) -> bool:
