@@ -135,13 +135,15 @@ def belongs(block: Block, body: bytes) -> bool:
 def ends(body: bytes) -> bool:
     """Whether a line that does not belong to the open block (no line ending) surely ends it.
 
-    A column-0 line that starts a log event (parsing/events.starts_event) does, and so does an
-    indented line naming an attribute, as the message's next attribute line (`→AttributeConnID→...`).
+    A column-0 line that starts a log event (parsing/events.starts_event) does, and so does a
+    line naming an attribute, as the message's next attribute line (`→AttributeConnID→...`):
+    indented, or at column 0 with a blank after the name (`AttributeANI→'+1718...'`, a line
+    pasted with its indentation lost, which an identity rule reads as the attribute line it is).
     An empty line, or any other, is doubtful: the walker decides (walker.py).
     """
     if body[:1] in _BLANK_STARTS:
         return body.lstrip(WHITESPACE).startswith(b"Attribute")
-    return starts_event(body)
+    return starts_event(body) or _ATTRIBUTE_LINE.match(body) is not None
 
 
 def ended_by(block: Block, body: bytes, rules: Rules) -> bool:
@@ -187,6 +189,7 @@ def pair_like(body: bytes) -> bool:
 
 
 _BLANK_STARTS = tuple(bytes([blank]) for blank in WHITESPACE)
+_ATTRIBUTE_LINE = re.compile(rb"Attribute[A-Z][A-Za-z0-9_]*[ \t]")  # an attribute line's start, its name and a blank
 
 
 @cache
