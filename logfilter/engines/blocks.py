@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cache
 
+from logfilter.identity.sip import introduces
 from logfilter.parsing.events import WHITESPACE, announced, blank_bytes, starts_event
 from logfilter.parsing.model import KVLine, Layout, Pair
 from logfilter.rules import treatment
@@ -138,12 +139,13 @@ def ends(body: bytes) -> bool:
     A column-0 line that starts a log event (parsing/events.starts_event) does, and so does a
     line naming an attribute, as the message's next attribute line (`→AttributeConnID→...`):
     indented, or at column 0 with a blank after the name (`AttributeANI→'+1718...'`, a line
-    pasted with its indentation lost, which an identity rule reads as the attribute line it is).
+    pasted with its indentation lost, which an identity rule reads as the attribute line it is);
+    or a SIP introducer at column 0 (`... Sending ... >>>>>`, identity/sip.introduces).
     An empty line, or any other, is doubtful: the walker decides (walker.py).
     """
     if body[:1] in _BLANK_STARTS:
         return body.lstrip(WHITESPACE).startswith(b"Attribute")
-    return starts_event(body) or _ATTRIBUTE_LINE.match(body) is not None
+    return starts_event(body) or _ATTRIBUTE_LINE.match(body) is not None or introduces(body)
 
 
 def ended_by(block: Block, body: bytes, rules: Rules) -> bool:
