@@ -19,7 +19,9 @@ from logfilter.follow.files import Files
 from logfilter.follow.health import Health
 from logfilter.follow.options import Options, Say
 from logfilter.follow.outputs import FINGERPRINT, Fingerprint
+from logfilter.follow.patterns import Unmatched
 from logfilter.follow.tail import Key
+from logfilter.names import printable
 from logfilter.sources.sniff import SNIFF_SIZE, judge
 
 if TYPE_CHECKING:
@@ -72,7 +74,7 @@ def find_copy(folder: Path, fingerprint: Fingerprint, offset: int, exclude: set[
         return None
     for entry in entries:
         try:
-            if not entry.is_file() or entry.stat().st_size < offset:
+            if entry.is_symlink() or not entry.is_file() or entry.stat().st_size < offset:
                 continue
             fd = os.open(entry.path, os.O_RDONLY | os.O_CLOEXEC)
         except OSError:
@@ -96,11 +98,19 @@ class Discovery:
         self.empty: set[Key] = set()  # new files with nothing in them yet
         self._told: set[str] = set()  # name clashes said once
         self._state = options.state.resolve()
+        self.unmatched = Unmatched(options.patterns, options.unmatched_grace, health, say)
+        self._matched: set[str] = set()  # the patterns that matched a file at the last look
+        # Names that lead out of their pattern's folder (a link to /etc/shadow or to the hash
+        # key): never followed, said once while they stay.
+        self.links: dict[Path, Path] = {}  # to the folder of the pattern it matched
 
     def matches(self) -> dict[Key, tuple[Path, Path]]:
         """Every followed file now: identity to (path, base of its pattern)."""
         found: dict[Key, tuple[Path, Path]] = {}
+        self._matched = set()
+        links: dict[Path, Path] = {}
         for pattern, base in zip(self.options.patterns, self.bases, strict=True):
+            real_base = base.resolve()
             for name in sorted(glob.glob(pattern, recursive=True)):
                 path = Path(name)
                 if self._ours(path):
@@ -109,8 +119,17 @@ class Discovery:
                     info = os.stat(path)
                 except OSError:
                     continue  # gone since the glob saw it
-                if stat.S_ISREG(info.st_mode):
-                    found.setdefault((info.st_dev, info.st_ino), (path, base))
+                if not stat.S_ISREG(info.st_mode):
+                    continue
+                self._matched.add(pattern)
+                if not path.resolve().is_relative_to(real_base):
+                    links[path] = base  # reached through a link out of the pattern's folder: not a log of ours
+                    continue
+                found.setdefault((info.st_dev, info.st_ino), (path, base))
+        for path, base in sorted(links.items()):
+            if path not in self.links:
+                self.say(f"error: {printable(str(path))}: not followed: a link to a file outside {printable(str(base))}/")
+        self.links = links
         return found
 
     def _ours(self, path: Path) -> bool:
@@ -123,6 +142,7 @@ class Discovery:
     def look(self, now: float) -> dict[Key, tuple[Path, Path]]:
         """Find the followed files; follow renames, and start retiring the files no longer found."""
         found = self.matches()
+        self.unmatched.look(self._matched, now)
         self.empty &= set(found)
         files = self.files
         for key, tail in list(files.tails.items()):
@@ -185,6 +205,10 @@ class Discovery:
             self.health.problem(where, f"{path}: cannot read ({exc.strerror})")
             return
         try:
+            info = os.fstat(fd)
+            if (info.st_dev, info.st_ino) != key:  # replaced since the look (a link swapped?): look again
+                os.close(fd)
+                return
             if self._copy_of_followed(key, fd, path, now):
                 os.close(fd)
                 return

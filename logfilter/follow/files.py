@@ -19,6 +19,7 @@ from logfilter.names import printable
 from logfilter.pipeline import failure_reporter
 from logfilter.rules.compiled import Rules
 from logfilter.sinks.atomic import part_path
+from logfilter.sinks.modes import mode_for
 from logfilter.stats import Stats
 
 MAX_NOTES = 5  # lines failed closed noted on stderr per file; the rest are counted
@@ -49,6 +50,8 @@ class Files:
         self._save = save  # the state, written (durably if asked) when it changed
         self._stdout = StdoutOutput() if options.outdir is None else None
         self._notes: dict[Key, int] = {}
+        self._umask = os.umask(0o077)  # read it (there is no other way), then put it back
+        os.umask(self._umask)
 
     @property
     def to_stdout(self) -> bool:
@@ -60,12 +63,16 @@ class Files:
         if self._stdout is not None:
             output = self._stdout
         else:
-            output = FileOutput(self.output_path(rel), keep=at.out if not fresh else 0)
+            output = self._file_output(self.output_path(rel), fd, keep=at.out if not fresh else 0)
         intent = self._intent if self._stdout is not None else None
         tail = Tail(path, fd, key, output, self.walk_for(key, path), self.stats, at, quiet_since=monotonic(), intent=intent)
         self.tails[key] = tail
         self._names[key] = rel
         return tail
+
+    def _file_output(self, path: Path, fd: int, keep: int) -> FileOutput:
+        """The output at `path` of the input open on `fd`: readable by no more users than the input."""
+        return FileOutput(path, keep, mode=mode_for(os.fstat(fd).st_mode, self._umask), root=self.outdir)
 
     def name_of(self, key: Key) -> Path:
         """The output name (relative to OUTDIR) of the followed file `key`."""
@@ -157,6 +164,15 @@ class Files:
         self.close(tail)
         del self.tails[tail.key]
         self._names.pop(tail.key, None)
+        self.health.solved(f"failed:{tail.key}")
+
+    def fail(self, tail: Tail) -> None:
+        """The file stopped at an unparsable line (--on-error fail): it is read no more, and
+        /healthz says why until it goes (renamed away, deleted, truncated, or its state entry
+        removed); the sidecar goes on with the other files, and a restart does not fail it again."""
+        at = tail.checkpoint
+        tail.checkpoint = Checkpoint(at.offset, at.line, tail.output.end)  # the lines before it are kept
+        self.health.problem(f"failed:{tail.key}", f"{tail.failure}; {tail.name} is not followed any more")
 
     def problem(self, tail: Tail, exc: Exception) -> None:
         """The file cannot be read or its output written now: said once, on /healthz until it passes."""
@@ -173,7 +189,7 @@ class Files:
             self.say(f"warning: {printable(str(output.path))}: the output was deleted or replaced; writing it again from here")
             output.close()
             try:
-                tail.output_replaced(FileOutput(output.path, keep=0))  # a restart re-sends what went since
+                tail.output_replaced(self._file_output(output.path, tail.fd, keep=0))  # a restart re-sends what went since
             except LogFilterError as exc:
                 self.health.problem(f"io:{tail.key}", str(exc))  # the old output stays: writes fail and are retried
                 continue

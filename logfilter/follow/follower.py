@@ -115,7 +115,8 @@ class Follower:
     def run(self) -> None:
         """Follow until stop(); then emit what is complete, checkpoint and return.
 
-        Raises InputError under --on-error fail, after checkpointing what came before.
+        A file stopped by an unparsable line under --on-error fail is not read any more
+        (Files.fail); the others go on.
         """
         opts = self.options
         with locked(opts.state.parent, opts.state.with_name(f".{opts.state.name}.lock")):
@@ -133,6 +134,7 @@ class Follower:
         try:
             while not self._stop.is_set():
                 now = monotonic()
+                self.health.beat()
                 if self._reload is not None:
                     self._apply_reload()
                 if self._rescan or now >= next_scan:
@@ -166,6 +168,8 @@ class Follower:
                 tail.drain()
             except BrokenPipeError:
                 break  # nobody reads stdout any more; the checkpoint stands
+            except InputError:
+                self.files.fail(tail)
             except (LogFilterError, OSError) as exc:
                 self.files.problem(tail, exc)
         self._save(durable=True)
@@ -175,6 +179,10 @@ class Follower:
     def _step(self, tail: Tail, now: float, truncation_only: bool = False) -> bool:
         """Check the file for truncation, then (unless `truncation_only`) read and emit what it grew by."""
         try:
+            if tail.failed:
+                if tail.truncated() or not tail.fingerprint.matches(tail.fd):
+                    self.rotation.truncated(tail, now)  # new text: followed again from its start
+                return False
             if tail.truncated() or tail.retiring is None and not tail.fingerprint.matches(tail.fd):
                 self.rotation.truncated(tail, now)
                 return True
@@ -185,8 +193,9 @@ class Follower:
             self.rotation.refuse(tail, exc)
             return False
         except InputError:
+            self.files.fail(tail)
             self._save(durable=True)
-            raise
+            return False
         except BrokenPipeError:
             raise
         except (LogFilterError, OSError) as exc:
@@ -214,11 +223,11 @@ class Follower:
             rules = load()
         except ConfigError as exc:
             self.reloads["failed"] += 1
-            self.health.rules_note(f"rules not reloaded ({exc}); the last good rules are in use")
+            self.health.note("rules", f"rules not reloaded ({exc}); the last good rules are in use")
             self.say(f"reload: {exc}; keeping the rules in use")
             return
         self.reloads["done"] += 1
-        self.health.rules_note("")
+        self.health.note("rules", "")
         self.files.reload(rules)
         self.say("reloaded the rules; each file takes them at its next message")
 
@@ -229,7 +238,7 @@ class Follower:
         seen = self._rules_file.look()
         if seen == "gone":
             note = f"rules file {printable(str(self._rules_file.path))} is gone; the last good rules are in use"
-            self.health.rules_note(note)
+            self.health.note("rules", note)
             self.say(f"warning: {note}")
         elif seen == "changed":
             self._reload = self._rules_file.load

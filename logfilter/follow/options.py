@@ -24,3 +24,4 @@ class Options:
     engine: EngineName = "fast"
     output_format: Format = "tlib"
     all_lines: bool = False
+    unmatched_grace: float = 300.0  # seconds before no pattern matching any file turns /healthz 503

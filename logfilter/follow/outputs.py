@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import os
 import sys
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Protocol
 
 from logfilter.errors import LogFilterError
+from logfilter.names import printable
 
 FINGERPRINT = 1024  # bytes at the start of a file that tell it from another file on the same inode
 
@@ -46,18 +48,35 @@ class Output(Protocol):
 
 
 class FileOutput:
-    """A sanitized file in OUTDIR, written at known offsets so that a restart can cut it back."""
+    """A sanitized file in OUTDIR, written at known offsets so that a restart can cut it back.
 
-    def __init__(self, path: Path, keep: int | None = 0) -> None:
-        """Open `path`; keep its first `keep` bytes (None: all of them) and write after them."""
-        self.path = path
+    Never written through a link: a link in OUTDIR (the file's name, or a folder on its way)
+    would send the output out of OUTDIR. Its mode is `mode` (sinks.modes.mode_for of its
+    input's), set again on every open: an output is never readable by more users than its input.
+    """
+
+    def __init__(self, path: Path, keep: int | None = 0, *, mode: int = 0o600, root: Path | None = None) -> None:
+        """Open `path` (under the folder `root`, if given); keep its first `keep` bytes (None: all
+        of them) and write after them."""
+        self.path, self._root = path, root
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            self._make_folder(path)
+            self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_CLOEXEC | os.O_NOFOLLOW, mode)
+            os.fchmod(self._fd, mode)
             self.end = os.fstat(self._fd).st_size if keep is None else keep
             os.ftruncate(self._fd, self.end)
         except OSError as exc:
             raise self._error(exc) from None
+
+    def _make_folder(self, path: Path) -> None:
+        """Make the folder of `path`, refusing a link on its way under `root` (ELOOP)."""
+        if self._root is not None:
+            at = self._root
+            for part in path.parent.relative_to(self._root).parts:
+                at = at / part
+                if at.is_symlink():
+                    raise OSError(errno.ELOOP, "a link")
+        path.parent.mkdir(parents=True, exist_ok=True)
 
     @staticmethod
     def size_of(path: Path) -> int:
@@ -97,8 +116,8 @@ class FileOutput:
 
     def rename(self, path: Path) -> None:
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(self.path, path)
+            self._make_folder(path)
+            os.replace(self.path, path)  # a link at `path` is replaced, not followed
         except OSError as exc:
             raise self._error(exc) from None
         self.path = path
@@ -107,6 +126,9 @@ class FileOutput:
         os.close(self._fd)
 
     def _error(self, exc: OSError) -> LogFilterError:
+        if exc.errno == errno.ELOOP:
+            msg = f"{printable(str(self.path))}: not written: a link is on its way (outputs are never written through links)"
+            return LogFilterError(msg)
         return LogFilterError(f"{self.path}: cannot write the output ({exc.strerror or exc})")
 
 

@@ -41,6 +41,9 @@ class Restarts:
     def take_up(self, key: Key, fd: int, path: Path, rel: Path, first: bool) -> None:
         """Follow the text file open on `fd`: from its checkpoint, if it is the file checkpointed."""
         saved = self._saved.pop(key, None)
+        if saved is not None and saved.failed and saved.is_in(fd):
+            self._still_failed(key, fd, path, saved)
+            return
         if saved is not None and saved.is_in(fd):
             self._resume(key, fd, path, rel, saved)
             return
@@ -72,6 +75,16 @@ class Restarts:
         self.resent += again
         note = f"; sending {again} messages again (sent before the stop, maybe only in part)" if again else ""
         self.say(f"resuming {path} at line {at.line + 1}{note}")
+
+    def _still_failed(self, key: Key, fd: int, path: Path, saved: Saved) -> None:
+        """A file that stopped at a line it could not read is not read again: it would stop there again.
+
+        It is kept, failed, with its output whole, until it is renamed away, deleted or
+        truncated, or its state entry is removed.
+        """
+        tail = self.files.open(key, fd, path, saved.output, saved.checkpoint, fresh=False)
+        tail.failure = saved.failed
+        self.files.fail(tail)
 
     def _copied_while_stopped(self, saved: Saved, path: Path) -> None:
         """A checkpointed file was truncated while we were stopped: finish its text from its copy."""

@@ -7,7 +7,7 @@ as its head arrived: refused.
 
 from __future__ import annotations
 
-from logfilter.errors import LogFilterError
+from logfilter.errors import InputError, LogFilterError
 from logfilter.follow.discovery import Discovery, find_copy
 from logfilter.follow.files import Files
 from logfilter.follow.options import Say
@@ -27,6 +27,12 @@ class Rotation:
         """Finish the text before the truncation (from its copy, if one is beside it); start over."""
         files = self.files
         files.rotated("truncated")
+        if tail.failed:  # nothing more of its old text is read: it stopped at a line it could not read
+            self.say(f"{tail.name}: truncated; following it again from its start")
+            files.health.solved(f"failed:{tail.key}")
+            tail.failure = ""
+            tail.restart(tail.fd, tail.key, files.walk_for(tail.key))
+            return
         copy = find_copy(tail.path.parent, tail.fingerprint, tail.offset, exclude=set(files.tails))
         fd, key, path, rel = tail.fd, tail.key, tail.path, files.name_of(tail.key)
         if copy is None:
@@ -49,12 +55,19 @@ class Rotation:
     def retire(self, now: float) -> None:
         """Finish the files no longer followed once they have been quiet for RETIRE_AFTER."""
         for tail in list(self.files.tails.values()):
-            if tail.retiring is None or tail.failed or now - max(tail.retiring, tail.quiet_since) < RETIRE_AFTER:
+            if tail.retiring is None or now - max(tail.retiring, tail.quiet_since) < RETIRE_AFTER:
+                continue
+            if tail.failed:  # it stopped at a line it could not read; it is gone from the followed names now
+                self.say(f"{tail.name}: no longer followed (it had stopped at a line that could not be read)")
+                self.files.drop(tail)
                 continue
             try:
                 tail.finish()
             except BrokenPipeError:
                 raise
+            except InputError:
+                self.files.fail(tail)
+                continue
             except (LogFilterError, OSError) as exc:
                 self.files.problem(tail, exc)
                 continue

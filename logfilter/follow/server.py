@@ -1,4 +1,17 @@
-"""`follow --listen`: GET /healthz and GET /metrics (Prometheus text format), on a thread of their own.
+"""`follow --listen`: GET /healthz, /livez and /metrics, served by one thread that survives its clients.
+
+The server lives beside the follower in a pod limited to a few hundred MiB, reachable by
+whatever the network lets through, so no client may hold more than a bounded share of it:
+
+- one thread and one selector serve every connection: idle sockets cost a file descriptor,
+  not a thread;
+- at most MAX_CONNECTIONS are open; a new one closes the oldest still waiting for its request;
+- a request must arrive whole within TIMEOUT seconds of the connection (a client sending a
+  byte at a time is cut off), its head in MAX_HEAD bytes (431 beyond), and the answer must be
+  taken within the same time;
+- one request per connection (Connection: close), GET and HEAD only; after the answer, what
+  the client still sends is dropped until it closes, so a refusal (431) reaches it;
+- a client that goes away is closed quietly: nothing of it reaches stderr.
 
 Everything served is a count, a file name or a reason naming a file: never log data.
 """
@@ -6,32 +19,26 @@ Everything served is a count, a file name or a reason naming a file: never log d
 from __future__ import annotations
 
 import ipaddress
+import selectors
 import socket
 import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass, field
+from time import monotonic
 from typing import TYPE_CHECKING
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
-
 from logfilter.errors import ConfigError, LogFilterError
+from logfilter.follow.metrics import CONTENT_TYPE, Metrics
+from logfilter.names import printable
 
 if TYPE_CHECKING:
     from logfilter.follow.follower import Follower
 
-# (metric name without _total, help, Stats field)
-_COUNTERS = (
-    ("logfilter_input_bytes", "Bytes read from the followed files.", "bytes_in"),
-    ("logfilter_output_bytes", "Bytes written to the outputs.", "bytes_out"),
-    ("logfilter_input_lines", "Lines read and processed.", "lines"),
-    ("logfilter_output_lines", "Lines written to the outputs.", "lines_out"),
-    ("logfilter_messages", "T-Library message headers seen.", "messages"),
-    ("logfilter_kv_pairs", "Key-value pairs seen in KV blocks.", "pairs"),
-    ("logfilter_pairs_skipped", "Key-value pairs removed by skip.", "skipped"),
-    ("logfilter_lines_failed_closed", "Unparsable lines in KV blocks, masked whole.", "failed_closed"),
-)
-_DETECTED = ("logfilter_values_detected", "Values a detector caught where the rule would have left them in clear.")
+MAX_CONNECTIONS = 64  # open at once; about 10 KiB each at most
+MAX_HEAD = 8192  # bytes of request line and headers
+TIMEOUT = 5.0  # seconds from a connection to its answer taken
+TEXT = "text/plain; charset=utf-8"
+REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed",
+           431: "Request Header Fields Too Large", 503: "Service Unavailable"}  # fmt: skip
 
 
 def parse_listen(text: str, allow_any: bool) -> tuple[str, int, socket.AddressFamily]:
@@ -56,101 +63,149 @@ def parse_listen(text: str, allow_any: bool) -> tuple[str, int, socket.AddressFa
     return address, int(port), family
 
 
-class _Collector:
-    """Reads the follower's counts at each scrape; the follower never waits for it."""
-
-    def __init__(self, follower: Follower) -> None:
-        self._follower = follower
-
-    def collect(self) -> Iterator[Metric]:
-        follower = self._follower
-        stats = follower.stats
-        for name, text, field in _COUNTERS:
-            yield CounterMetricFamily(name, text, value=getattr(stats, field))
-        masked = CounterMetricFamily(
-            "logfilter_values_masked", "Values masked or tagged, by filter type.", labels=["filter_type"]
-        )
-        for filter_type, count in stats.by_filter_type().items():
-            if filter_type != "skip":
-                masked.add_metric([filter_type], count)
-        yield masked
-        detected = CounterMetricFamily(*_DETECTED, labels=["detector"])
-        for detector, count in stats.by_detector().items():
-            detected.add_metric([detector], count)
-        yield detected
-        yield CounterMetricFamily(
-            "logfilter_messages_resent", "Messages sent to stdout again after a restart.", value=follower.resent
-        )
-        rotations = CounterMetricFamily("logfilter_rotations", "Rotations seen, by kind.", labels=["kind"])
-        for kind, count in sorted(follower.rotations.items()):
-            rotations.add_metric([kind], count)
-        yield rotations
-        tails = list(follower.tails.values())
-        yield GaugeMetricFamily("logfilter_files_followed", "Files being followed.", value=len(tails))
-        lag = GaugeMetricFamily("logfilter_lag_bytes", "Bytes written to a file and not yet emitted.", labels=["file"])
-        for tail in tails:
-            lag.add_metric([tail.name], tail.lag())
-        yield lag
-        reloads = CounterMetricFamily("logfilter_config_reloads", "Rules reloads, by result.", labels=["result"])
-        for result, count in sorted(follower.reloads.items()):
-            reloads.add_metric([result], count)
-        yield reloads
-        yield GaugeMetricFamily(
-            "logfilter_config_stale", "1 while the last good rules are in use because the file could not be read.",
-            value=int(bool(follower.health.config)),
-        )
-        yield CounterMetricFamily(
-            "logfilter_outputs_recreated", "Outputs deleted or replaced by others, started again.",
-            value=follower.outputs_recreated,
-        )
-        ok, _ = follower.health.report()
-        yield GaugeMetricFamily("logfilter_healthy", "1 while following with no problem, else 0.", value=int(ok))
+@dataclass(slots=True)
+class _Connection:
+    sock: socket.socket
+    deadline: float
+    received: bytearray = field(default_factory=bytearray)
+    answer: memoryview | None = None  # what is left to send, once the request is read
+    sent: bool = False  # the answer went out: what the client still sends is read and dropped
 
 
 class Server:
-    """The HTTP endpoints of one follower."""
+    """The HTTP endpoints of one follower, on a thread of their own."""
 
     def __init__(self, follower: Follower, host: str, port: int, family: socket.AddressFamily) -> None:
-        registry = CollectorRegistry(auto_describe=False)
-        registry.register(_Collector(follower))  # type: ignore[arg-type]
-        health = follower.health
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
-                path = self.path.split("?", 1)[0]
-                if path == "/healthz":
-                    ok, reason = health.report()
-                    self._send(200 if ok else 503, f"{reason}\n".encode(), "text/plain; charset=utf-8")
-                elif path == "/metrics":
-                    self._send(200, generate_latest(registry), CONTENT_TYPE_LATEST)
-                else:
-                    self._send(404, b"not found: try /healthz or /metrics\n", "text/plain; charset=utf-8")
-
-            def _send(self, status: int, body: bytes, kind: str) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", kind)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-                pass  # requests are not logged: stderr is for what happens to the logs
-
-        class HTTPServer(ThreadingHTTPServer):
-            address_family = family
-            daemon_threads = True
-
+        self._health = follower.health
+        self._metrics = Metrics(follower)
         try:
-            self._http = HTTPServer((host, port), Handler)
+            self._listener = socket.create_server((host, port), family=family, backlog=MAX_CONNECTIONS)
         except OSError as exc:
             msg = f"--listen {host}:{port}: cannot listen ({exc.strerror})"
             raise LogFilterError(msg) from None
-        self.address = self._http.server_address[:2]
-        self._thread = threading.Thread(target=self._http.serve_forever, name="logfilter-http", daemon=True)
+        self._listener.setblocking(False)
+        self.address = self._listener.getsockname()[:2]
+        self._connections: dict[socket.socket, _Connection] = {}  # oldest first
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(self._listener, selectors.EVENT_READ)
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._selector.register(self._wake_r, selectors.EVENT_READ)
+        self._stopping = False
+        self._thread = threading.Thread(target=self._serve, name="logfilter-http", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
 
     def stop(self) -> None:
-        self._http.shutdown()
-        self._http.server_close()
+        self._stopping = True
+        self._wake_w.send(b"x")
+        self._thread.join(timeout=5)
+        for connection in list(self._connections.values()):
+            self._close(connection)
+        for sock in (self._listener, self._wake_r, self._wake_w):
+            sock.close()
+        self._selector.close()
+
+    # -- the loop ---------------------------------------------------------------------------
+    def _serve(self) -> None:
+        while not self._stopping:
+            for key, events in self._selector.select(timeout=1.0):
+                sock = key.fileobj
+                if sock is self._listener:
+                    self._accept()
+                elif sock is not self._wake_r:
+                    connection = self._connections.get(sock)  # type: ignore[call-overload]
+                    if connection is not None:
+                        self._ready(connection, events)
+            now = monotonic()
+            for connection in [c for c in self._connections.values() if c.deadline <= now]:
+                self._close(connection)  # too slow: sending its request, or taking the answer
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                sock, _ = self._listener.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                return  # e.g. out of file descriptors: the client is refused, the server goes on
+            if len(self._connections) >= MAX_CONNECTIONS:
+                self._close(next(iter(self._connections.values())))  # the oldest is the likeliest idle
+            sock.setblocking(False)
+            self._connections[sock] = _Connection(sock, monotonic() + TIMEOUT)
+            self._selector.register(sock, selectors.EVENT_READ)
+
+    def _ready(self, connection: _Connection, events: int) -> None:
+        try:
+            if connection.sent:
+                if not connection.sock.recv(65536):
+                    self._close(connection)  # the client has read the answer and closed
+            elif connection.answer is None and events & selectors.EVENT_READ:
+                self._read(connection)
+            if connection.answer is not None and not connection.sent:
+                self._write(connection)
+        except OSError:
+            self._close(connection)  # the client went away or reset: nothing to say about it
+
+    def _read(self, connection: _Connection) -> None:
+        data = connection.sock.recv(4096)
+        if not data:
+            self._close(connection)
+            return
+        connection.received += data
+        end = connection.received.find(b"\r\n\r\n")
+        if end < 0:
+            end = connection.received.find(b"\n\n")
+        if 0 <= end < MAX_HEAD:
+            status, body, kind, head_only = self._answer(bytes(connection.received[:end]))
+        elif len(connection.received) >= MAX_HEAD:
+            status, body, kind, head_only = 431, b"request head too large\n", TEXT, False
+        else:
+            return  # more of the head is to come
+        connection.received = bytearray()
+        head = (f"HTTP/1.1 {status} {REASONS[status]}\r\nContent-Type: {kind}\r\n"
+                f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n").encode()  # fmt: skip
+        connection.answer = memoryview(head if head_only else head + body)
+        self._selector.modify(connection.sock, selectors.EVENT_WRITE)
+
+    def _write(self, connection: _Connection) -> None:
+        assert connection.answer is not None
+        try:
+            sent = connection.sock.send(connection.answer)
+        except BlockingIOError:
+            return
+        connection.answer = connection.answer[sent:]
+        if not connection.answer:
+            # Closing now, with request bytes still unread, would reset the connection and
+            # could destroy the answer before the client reads it (a 431): end our side, and
+            # drop what comes until the client closes or its deadline passes.
+            connection.sent = True
+            connection.sock.shutdown(socket.SHUT_WR)
+            self._selector.modify(connection.sock, selectors.EVENT_READ)
+
+    def _answer(self, head: bytes) -> tuple[int, bytes, str, bool]:
+        """Status, body, content type, and whether to send the head only, for a request head."""
+        parts = head.split(b"\n", 1)[0].split()
+        if len(parts) != 3 or not parts[2].startswith(b"HTTP/"):
+            return 400, b"bad request\n", TEXT, False
+        method, target = parts[0], parts[1].split(b"?", 1)[0]
+        if method not in (b"GET", b"HEAD"):
+            return 405, b"only GET and HEAD\n", TEXT, False
+        if target == b"/healthz":
+            ok, reason = self._health.report()
+            reason = printable(reason)  # the names in it, escaped as on stderr
+            return (200 if ok else 503), f"{reason}\n".encode(), TEXT, method == b"HEAD"
+        if target == b"/livez":
+            ok, reason = self._health.alive()
+            return (200 if ok else 503), f"{reason}\n".encode(), TEXT, method == b"HEAD"
+        if target == b"/metrics":
+            return 200, self._metrics.render(), CONTENT_TYPE, method == b"HEAD"
+        return 404, b"not found: try /healthz, /livez or /metrics\n", TEXT, method == b"HEAD"
+
+    def _close(self, connection: _Connection) -> None:
+        self._connections.pop(connection.sock, None)
+        try:
+            self._selector.unregister(connection.sock)
+        except (KeyError, ValueError):
+            pass
+        connection.sock.close()

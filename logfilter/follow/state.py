@@ -2,6 +2,9 @@
 
 A file is recorded by identity (device, inode, a fingerprint of its first bytes), with its
 path and output name as bytes kept one character per byte, so any file name survives JSON.
+A file stopped by an unparsable line under --on-error fail is recorded as failed, with the
+reason: a restart does not read it again (it would fail at the same line) until it is another
+file (its first bytes changed) or its entry is gone. Its `out` is then the whole output written.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ class Saved:
     checkpoint: Checkpoint
     sent: int  # how far records may have gone to stdout
     size: int  # the file's size when last looked at
+    failed: str = ""  # why --on-error fail stopped it; "" if it did not
 
     @classmethod
     def parse(cls, item: dict[str, object]) -> Saved:
@@ -42,10 +46,13 @@ class Saved:
         for name, kind in _FIELDS.items():
             if not isinstance(item[name], kind):
                 raise TypeError(name)
+        failed = item.get("failed", "")
+        if not isinstance(failed, str):
+            raise TypeError("failed")
         number = {name: int(item[name]) for name in ("fp_size", "offset", "line", "out", "sent", "size")}  # type: ignore[call-overload]
         return cls(
             Fingerprint(str(item["fp"]), number["fp_size"]), _path(item["path"]), _path(item["output"]),
-            Checkpoint(number["offset"], number["line"], number["out"]), number["sent"], number["size"],
+            Checkpoint(number["offset"], number["line"], number["out"]), number["sent"], number["size"], failed,
         )  # fmt: skip
 
     def is_in(self, fd: int) -> bool:
@@ -61,7 +68,7 @@ def entry(tail: Tail, output: Path) -> dict[str, object]:
         "dev": dev, "ino": ino, "fp": tail.fingerprint.digest, "fp_size": tail.fingerprint.size,
         "path": _text(os.path.abspath(tail.path)), "output": _text(output),
         "offset": at.offset, "line": at.line, "out": at.out, "sent": max(tail.emitted, tail.sent), "size": tail.size,
-    }  # fmt: skip
+    } | ({"failed": tail.failure} if tail.failed else {})  # fmt: skip
 
 
 class StateFile:

@@ -77,7 +77,9 @@ class Tail:
         self.size = at.offset  # the file's size when last looked at
         self.quiet_since = quiet_since  # when the file last grew
         self.retiring: float | None = None  # since when it is no longer under a followed name
-        self.failed = False  # stopped by an unparsable line under --on-error fail
+        # Why the file stopped at an unparsable line under --on-error fail ("" while it did not):
+        # nothing more of it is read or emitted.
+        self.failure = ""
         self.unflushed = False  # lines went into the walk with no flush after them (jsonl holds them)
         self.sent = 0  # input offset that records handed to the output may reach (stdout)
         self.intent = intent  # told before a write that moves `sent` (stdout)
@@ -86,6 +88,11 @@ class Tail:
     @property
     def name(self) -> str:
         return printable(str(self.path))
+
+    @property
+    def failed(self) -> bool:
+        """Whether an unparsable line stopped the file under --on-error fail."""
+        return bool(self.failure)
 
     @property
     def walk(self) -> Walk:
@@ -213,8 +220,8 @@ class Tail:
             out: list[bytes] = []
             try:
                 self.stream.walk_parts([(kind, data)], self.line + 1, out)
-            except InputError:
-                self.failed = True  # stopped at this line's head: nothing more is read or emitted
+            except InputError as exc:
+                self.failure = str(exc)  # stopped at this line's head
                 raise
             self._unwritten = (b"".join(out), len(data), int(kind == END), False)
             self.unflushed = True
@@ -259,8 +266,8 @@ class Tail:
             else:
                 out.append(self.walk.flush(at_split))  # what a walk of whole messages (jsonl) holds
                 self.unflushed = False
-        except InputError:
-            self.failed = True  # its walk stopped inside a line: nothing more is read or emitted
+        except InputError as exc:
+            self.failure = str(exc)  # its walk stopped inside a line
             done = b"".join(out)  # the lines before the one that stopped it
             self.output.write(done)
             self.stats.wrote(done)

@@ -373,3 +373,53 @@ class TestImage:
         assert all("logfilter: stopped:" in text for text in logs), logs
         outputs = [path.read_bytes() for path in [*sidecar.clean.iterdir(), sidecar.state / "follow.json"]]
         assert not any(CANARY in data for data in [*outputs, *map(str.encode, logs)])
+
+
+def readme_recipe() -> list[str]:
+    """The README's `podman run` command for the image, as written (issue 20.9), in words."""
+    lines = (ROOT / "README.md").read_text().splitlines()
+    start = next(number for number, line in enumerate(lines) if line.strip().startswith("podman run --rm"))
+    command = ""
+    for line in lines[start:]:
+        command += line.strip().removesuffix("\\") + " "
+        if not line.rstrip().endswith("\\"):
+            break
+    return command.split()
+
+
+class TestRecipe:
+    def test_labels_hold_no_placeholder(self, podman: Podman, image: str) -> None:
+        """Issue 20.9: the image's labels say nothing a user would have to replace."""
+        labels = orjson.loads(podman("image", "inspect", "--format", "{{json .Config.Labels}}", image))
+        assert labels["org.opencontainers.image.title"] == "logfilter"
+        assert not [value for value in labels.values() if "REPLACE-ME" in value or "example.com" in value], labels
+
+    def test_the_readme_recipe_works_on_folders_just_made(self, podman: Podman, image: str, tmp_path: Path) -> None:
+        """Issue 20.9: the README's `podman run`, on folders the user just made (owned by the user,
+        not by the image's UID 10001), follows and masks; before, it stopped at the lock file."""
+        recipe = readme_recipe()
+        assert recipe[:2] == ["podman", "run"] and recipe[-1] == "logfilter", recipe
+        for folder in ("raw", "clean", "state"):
+            (tmp_path / folder).mkdir()
+        (tmp_path / "filter.ini").write_text(manifest("ConfigMap")["data"]["filter.ini"])
+        (tmp_path / "raw" / SEGMENTS[0]).write_bytes(messages(0, 3))
+        port = free_port()
+        name = f"logfilter-recipe-{os.getpid()}"
+        args = [arg.replace("127.0.0.1:9464:", f"127.0.0.1:{port}:") for arg in recipe[2:-1] if arg != "--rm"]
+        started = subprocess.run([*PODMAN, "run", "--detach", "--name", name, *args, image], cwd=tmp_path,
+                                 env=podman.env, capture_output=True, text=True, check=False)  # fmt: skip
+        try:
+            assert started.returncode == 0, started.stderr
+            expected = run_logfilter("run", "-c", tmp_path / "filter.ini", tmp_path / "raw" / SEGMENTS[0]).stdout
+            output = tmp_path / "clean" / SEGMENTS[0]
+            eventually(lambda: read(output) == expected or podman.run("inspect", "--format", "{{.State.Running}}",
+                       name).stdout.strip() != "true", timeout=30, what="the masked copy")  # fmt: skip
+            logs = podman.run("logs", name)
+            assert read(output) == expected, logs.stdout + logs.stderr
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
+                assert response.status == 200
+            podman("stop", "--time", "20", name, timeout=60)
+            assert podman("inspect", "--format", "{{.State.ExitCode}}", name).strip() == "0"
+            assert (tmp_path / "state" / "follow.json").is_file()
+        finally:
+            podman.run("rm", "--force", name)

@@ -179,11 +179,25 @@ class TestManifest:
             for name in shared)
 
     def test_probes_on_healthz(self) -> None:
-        """Liveness and readiness probes GET /healthz on the port the CMD listens on."""
+        """The readiness probe GETs /healthz, the liveness probe /livez (issue 20.7: a liveness probe on
+        /healthz restarted a sidecar with a failed file for ever), on the port the CMD listens on."""
         cmd = exec_form("CMD")
         port = int(cmd[cmd.index("--listen") + 1].rpartition(":")[2])
-        for probe in ("livenessProbe", "readinessProbe"):
-            assert containers()["logfilter"][probe]["httpGet"] == {"path": "/healthz", "port": port}
+        for probe, path in (("livenessProbe", "/livez"), ("readinessProbe", "/healthz")):
+            assert containers()["logfilter"][probe]["httpGet"] == {"path": path, "port": port}
+
+    def test_only_the_scraper_reaches_the_port(self) -> None:
+        """Issue 22.9: a NetworkPolicy lets only the Prometheus pods reach the sidecar's port (the
+        kubelet's probes come from the node, which a NetworkPolicy cannot block)."""
+        policy = manifest("NetworkPolicy")["spec"]
+        assert policy["podSelector"]["matchLabels"] == manifest("Pod")["metadata"]["labels"]
+        assert policy["policyTypes"] == ["Ingress"]
+        port = int(exec_form("CMD")[exec_form("CMD").index("--listen") + 1].rpartition(":")[2])
+        to_port = [rule for rule in policy["ingress"] if {"port": port, "protocol": "TCP"} in rule.get("ports", [])]
+        assert len(to_port) == 1 and to_port[0]["from"], to_port
+        assert all("ipBlock" not in peer for peer in to_port[0]["from"])
+        others = [rule for rule in policy["ingress"] if rule is not to_port[0]]
+        assert all(port not in [item["port"] for item in rule["ports"]] for rule in others)  # no rule opens it to all
 
     def test_configmap_rules_mask(self, tmp_path: Path) -> None:
         """The ConfigMap's filter.ini loads and hides PASSWORD under `logfilter run`; each of its rules matches."""

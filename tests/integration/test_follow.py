@@ -434,3 +434,77 @@ class TestUsage:
         second = run_logfilter("follow", "-c", FILTER, "raw/*.log", "-o", "other", "--state", "state/follow.json", cwd=tmp)
         assert second.returncode == 2 and "another logfilter" in second.stderr
         assert follow.stop() == 0
+
+
+# A message whose KV block holds a line the grammar refuses (an unquoted value that is no integer).
+BAD = messages(900, 1).replace(b"\t\t'RTenant'", b"\t\t'Broken'\tzz-not-a-value\n\t\t'RTenant'")
+
+
+class TestOnErrorFail:
+    @pytest.mark.slow
+    def test_a_failed_file_stays_failed_and_the_sidecar_stays_up(self, tmp: Path) -> None:
+        """--on-error fail (issue 20.7): the file with the bad line stops there, is marked failed in the
+        state and on /healthz (503, with the reason); the other files go on; a restart does not fail
+        the same line again; a new file under its name is followed."""
+        bad, good = tmp / "raw/a.log", tmp / "raw/b.log"
+        bad.write_bytes(messages(0, 2) + BAD + messages(3, 2))
+        good.write_bytes(messages(10, 2))
+        run = run_logfilter("run", "-c", FILTER, "--on-error", "fail", "raw/a.log", cwd=tmp)
+        assert run.returncode == 3
+        follow = Follow(tmp, "--on-error", "fail", "--listen", "127.0.0.1:0")
+        eventually(lambda: "stopped (--on-error fail)" in follow.stderr, what="the failure")
+        append(good, messages(12, 2))
+        eventually(lambda: read(tmp / "clean/b.log") == masked(messages(10, 4)), what="the other file, followed on")
+        assert follow.proc.poll() is None
+        status, reason = follow.get("/healthz")
+        assert status == 503
+        assert "raw/a.log:19: unparsable line in an AttributeUserData block; stopped (--on-error fail)" in reason
+        assert "raw/a.log:19: unparsable line" in run.stderr  # where run stops too
+        assert "logfilter_files_failed 1.0" in follow.get("/metrics")[1]
+        assert read(tmp / "clean/a.log") == run.stdout
+        assert follow.stop() == 3
+        assert "error: not followed to their end (--on-error fail): raw/a.log" in follow.stderr
+
+        again = Follow(tmp, "--on-error", "fail", "--listen", "127.0.0.1:0")
+        append(good, messages(14, 1))
+        eventually(lambda: read(tmp / "clean/b.log") == masked(messages(10, 5)), what="the other file, resumed")
+        assert again.get("/healthz")[0] == 503
+        assert again.stderr.count("stopped (--on-error fail)") == 1, again.stderr  # the reason, said once
+        assert again.proc.poll() is None
+        assert read(tmp / "clean/a.log") == run.stdout  # neither read again nor cut back
+
+        bad.rename(tmp / "raw/a.log.old")  # rotated away: no longer followed, and no longer a problem
+        bad.write_bytes(messages(20, 2))
+        eventually(lambda: again.get("/healthz")[0] == 200, what="200 once the failed file is gone")
+        eventually(lambda: read(tmp / "clean/a.log") == masked(messages(20, 2)), what="the new file")
+        assert again.stop() == 0
+        for name in ("a.log", "b.log"):
+            assert b"CanaryPw" not in read(tmp / "clean" / name)
+
+
+class TestUnmatched:
+    @pytest.mark.slow
+    def test_a_pattern_that_matches_nothing_is_said_shown_and_counted(self, tmp: Path) -> None:
+        """Issue 20.3: a pattern matching no file is named on stderr at the start (not every second),
+        noted on /healthz and counted in /metrics; once no pattern has matched for the grace period
+        /healthz is 503; one matching pattern among several is enough for 200."""
+        patterns = ("raw/*.log", "other/*.err")
+        follow = Follow(tmp, "--listen", "127.0.0.1:0", "--unmatched-grace", "0", patterns=patterns)
+        eventually(lambda: follow.get("/healthz")[0] == 503, what="503 once the grace period is over")
+        assert "no file has matched 'raw/*.log', 'other/*.err' for 0 s" in follow.get("/healthz")[1]
+        assert follow.stop() == 0
+
+        follow = Follow(tmp, "--listen", "127.0.0.1:0", patterns=patterns)  # the default grace, 300 s
+        eventually(lambda: "pattern 'other/*.err' matches no file" in follow.stderr, what="the warning")
+        assert "warning: pattern 'raw/*.log' matches no file; waiting for one" in follow.stderr
+        eventually(lambda: follow.get("/healthz")[0] == 200, what="following")
+        assert follow.get("/healthz") == (200, "following; no file matches 'raw/*.log', 'other/*.err'\n")
+        assert "logfilter_patterns_unmatched 2.0" in follow.get("/metrics")[1]
+        time.sleep(2.5)  # a few more looks
+        assert follow.stderr.count("pattern 'raw/*.log' matches no file") == 1  # not every second
+        (tmp / "raw/a.log").write_bytes(messages(0, 1))
+        eventually(lambda: read(tmp / "clean/a.log") == masked(messages(0, 1)), what="the output")
+        assert "pattern 'raw/*.log' matches a file now" in follow.stderr
+        assert follow.get("/healthz") == (200, "following; no file matches 'other/*.err'\n")
+        assert "logfilter_patterns_unmatched 1.0" in follow.get("/metrics")[1]
+        assert follow.stop() == 0

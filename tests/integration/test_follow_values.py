@@ -143,7 +143,8 @@ def test_on_error_fail_at_an_overlong_kv_line_stops_the_file_once(tmp: Path) -> 
     log = tmp / "raw/a.log"
     log.write_bytes(OPEN[: -len(b"\t\t'Notes'\t'first CANARY1\n")] + b"\t\t'Notes'\t'" + b"CANARY3 " * (5 << 17) + b"'\n" + AFTER)
     follow = Follow(tmp, "-c", str(rules(tmp)), "--on-error", "fail")
-    assert follow.proc.wait(timeout=20) != 0
+    eventually(lambda: "stopped (--on-error fail)" in follow.stderr, timeout=20, what="the stop")
+    assert follow.stop() != 0  # the sidecar stays up for the other files (issue 20.7)
     result = run_logfilter("run", "-c", rules(tmp), "--on-error", "fail", "raw/a.log", cwd=tmp)
     assert result.returncode != 0
     assert read(tmp / "clean/a.log") == result.stdout

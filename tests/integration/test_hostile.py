@@ -736,3 +736,220 @@ class TestWholeFile:
         result = run_logfilter("batch", "-c", rules, tmp_path / "in", "-o", tmp_path / "out", "--keep-binary")
         assert result.returncode == 0 and "never kept unmasked" in result.stderr
         assert not (tmp_path / "out" / "in" / "nul.log").exists() and (tmp_path / "out" / "in" / "core.dmp").exists()
+
+
+def _status(pid: int) -> dict[str, int]:
+    """Threads, VmRSS and VmHWM (KiB) of a running process, from /proc."""
+    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines())
+    return {name: int(fields[name].split()[0]) for name in ("Threads", "VmRSS", "VmHWM")}
+
+
+class TestFollowServer:
+    """Issue 22.9: the sidecar's HTTP server survives its clients (real sockets, a real follower)."""
+
+    @pytest.mark.slow
+    def test_idle_slow_huge_and_vanishing_clients_leave_it_bounded_and_answering(self, tmp_path: Path) -> None:
+        """300 idle sockets, 20 clients sending 60 KB headers slowly, 10 sending 8 MiB of header at
+        once and 20 that reset mid-request: the follower's threads and peak RSS stay bounded,
+        /healthz answers a good client throughout, and nothing reaches stderr."""
+        import socket
+        import struct
+        import threading
+
+        from tests.integration.test_follow import Follow, eventually, messages
+
+        (tmp_path / "raw").mkdir()
+        (tmp_path / "raw/a.log").write_bytes(messages(0, 3))
+        follow = Follow(tmp_path, "--listen", "127.0.0.1:0")
+        try:
+            port = follow.port()
+            eventually(lambda: follow.get("/healthz")[0] == 200, what="following")
+            before = _status(follow.proc.pid)
+            stop = threading.Event()
+
+            def slow() -> None:
+                with socket.create_connection(("127.0.0.1", port)) as sock:
+                    sock.sendall(b"GET /healthz HTTP/1.1\r\n")
+                    while not stop.is_set():
+                        sock.sendall(b"X-Slow: " + b"a" * 60000 + b"\r\n")  # just under http.server's line limit
+                        time.sleep(0.05)
+
+            def huge() -> None:
+                with socket.create_connection(("127.0.0.1", port)) as sock:
+                    sock.sendall(b"GET /healthz HTTP/1.1\r\nX-Huge: " + b"b" * (8 << 20))
+
+            def vanish() -> None:
+                sock = socket.create_connection(("127.0.0.1", port))
+                sock.sendall(b"GET /metrics HTTP/1.1\r\nHost: x")
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                sock.close()  # a reset, mid-request
+
+            def quietly(work) -> None:  # noqa: ANN001
+                try:
+                    work()
+                except OSError:
+                    pass  # the server closed it: what it should do
+
+            idle = [socket.create_connection(("127.0.0.1", port)) for _ in range(300)]
+            workers = [threading.Thread(target=quietly, args=(work,)) for work in [slow] * 20 + [huge] * 10 + [vanish] * 20]
+            for worker in workers:
+                worker.start()
+            answered = []
+            for _ in range(10):
+                started = time.monotonic()
+                answered.append((follow.get("/healthz"), time.monotonic() - started))
+                during = _status(follow.proc.pid)
+                assert during["Threads"] <= before["Threads"], (before, during)
+                time.sleep(0.2)
+            stop.set()
+            for worker in workers:
+                worker.join(timeout=30)
+            for sock in idle:
+                sock.close()
+            after = _status(follow.proc.pid)
+            assert all(answer == (200, "following\n") and took < 3 for answer, took in answered), answered
+            assert after["Threads"] <= before["Threads"], (before, after)
+            assert after["VmHWM"] < before["VmHWM"] + 20 * 1024, (before, after)  # KiB: 20 MiB more at most
+            assert follow.get("/livez") == (200, "alive\n")
+            assert follow.stop() == 0
+            assert "Traceback" not in follow.stderr and "Exception" not in follow.stderr, follow.stderr
+        finally:
+            if follow.proc.poll() is None:
+                follow.kill()
+
+
+class TestFollowLinksAndModes:
+    """Issues 22.5 and 22.6 on follow's side, with a real follower."""
+
+    @pytest.mark.slow
+    def test_links_out_of_the_folder_are_not_followed_and_no_output_goes_through_a_link(self, tmp_path: Path) -> None:
+        """A followed name that links to a file outside the pattern's folder (a secret, the hash key)
+        is not followed and is named once on stderr; an output name or folder that is a link in
+        OUTDIR is not written through (503 with the reason), and nothing lands outside OUTDIR."""
+        from tests.integration.test_follow import Follow, eventually, masked, messages
+
+        raw, clean, outside = tmp_path / "raw", tmp_path / "clean", tmp_path / "outside"
+        for folder in (raw, clean, outside, raw / "sub"):
+            folder.mkdir()
+        (tmp_path / "secret.txt").write_bytes(b"Canary-Secret-1 root:x:0:0\n")
+        (tmp_path / "hash.key").write_bytes(b"Canary-Key-0123456789abcdef0123456789abcdef\n")
+        (raw / "evil.log").symlink_to(tmp_path / "secret.txt")
+        (raw / "key.log").symlink_to("../hash.key")
+        (raw / "a.log").write_bytes(messages(0, 2))
+        (raw / "b.log").write_bytes(messages(2, 1))
+        (raw / "sub/c.log").write_bytes(messages(3, 1))
+        (clean / "b.log").symlink_to(outside / "b.log")  # the output name of raw/b.log
+        (clean / "sub").symlink_to(outside)  # the folder of raw/sub/c.log's output
+        follow = Follow(tmp_path, "--listen", "127.0.0.1:0", patterns=("raw/**/*.log",))
+        try:
+            eventually(lambda: (clean / "a.log").exists() and (clean / "a.log").read_bytes() == masked(messages(0, 2)),
+                       what="the plain file's output")  # fmt: skip
+            eventually(lambda: "clean/sub/c.log" in follow.get("/healthz")[1], what="the links in OUTDIR on /healthz")
+            status, reason = follow.get("/healthz")
+            assert status == 503
+            assert "clean/b.log: not written: a link is on its way" in reason, reason
+            assert "clean/sub/c.log: not written: a link is on its way" in reason, reason
+            time.sleep(2.5)  # a few more looks at the patterns
+            for name in ("evil.log", "key.log"):
+                assert follow.stderr.count(f"error: raw/{name}: not followed: a link to a file outside raw/") == 1
+                assert not (clean / name).exists()
+            assert list(outside.iterdir()) == []
+            assert "logfilter_links_refused 2.0" in follow.get("/metrics")[1]
+            assert follow.stop() == 0
+        finally:
+            if follow.proc.poll() is None:
+                follow.kill()
+        written = b"".join(path.read_bytes() for path in clean.rglob("*") if path.is_file() and not path.is_symlink())
+        assert b"Canary-Secret" not in written and b"Canary-Key" not in written
+        assert "Canary" not in follow.stderr
+
+    def test_outputs_are_never_readable_by_more_users_than_their_inputs(self, tmp_path: Path) -> None:
+        """A 0600 input gives a 0600 output (an older 0644 output of it is narrowed), 0640 gives 0640."""
+        import os
+
+        from tests.integration.test_follow import Follow, eventually, masked, messages
+
+        raw, clean = tmp_path / "raw", tmp_path / "clean"
+        raw.mkdir()
+        clean.mkdir()
+        modes = {"private.log": 0o600, "group.log": 0o640, "public.log": 0o644}
+        for name, mode in modes.items():
+            (raw / name).write_bytes(messages(0, 1))
+            (raw / name).chmod(mode)
+        (clean / "private.log").write_bytes(b"")
+        (clean / "private.log").chmod(0o644)  # left by a version that made every output 0644
+        umask = os.umask(0o022)
+        try:
+            follow = Follow(tmp_path)
+        finally:
+            os.umask(umask)
+        try:
+            for name in modes:
+                eventually(lambda: (clean / name).read_bytes() == masked(messages(0, 1)), what=name)
+            assert follow.stop() == 0
+        finally:
+            if follow.proc.poll() is None:
+                follow.kill()
+        assert {name: (clean / name).stat().st_mode & 0o777 for name in modes} == modes
+
+
+class TestFollowNames:
+    def test_control_characters_in_a_followed_name_are_escaped(self, tmp_path: Path) -> None:
+        """Issue 22.10, follow's side: a file name with ESC, CR and a newline reaches stderr and
+        /healthz escaped, so it can neither clear the screen nor forge a line."""
+        from tests.integration.test_follow import Follow, eventually, messages
+
+        (tmp_path / "raw").mkdir()
+        name = "evil\x1b[2J\r\nlogfilter: stopped: all clean\x07.log"
+        (tmp_path / "raw" / name).write_bytes(messages(0, 1))
+        (tmp_path / "clean" / name).mkdir(parents=True)  # its output cannot be written: a 503 naming it
+        follow = Follow(tmp_path, "--listen", "127.0.0.1:0")
+        try:
+            eventually(lambda: "evil" in follow.get("/healthz")[1], what="the name on /healthz")
+            status, body = follow.get("/healthz")
+            assert status == 503 and "evil" in follow.stderr
+            assert follow.stop() == 0
+        finally:
+            if follow.proc.poll() is None:
+                follow.kill()
+        err = follow.err_path.read_bytes()
+        assert b"\x1b" not in err and b"\r" not in err and b"\x07" not in err, err
+        assert all(line.startswith(b"logfilter: ") for line in err.splitlines()), err
+        assert "evil\\x1b[2J\\r\\nlogfilter: stopped: all clean\\x07.log" in follow.stderr
+        assert "\x1b" not in body and "\r" not in body and body.count("\n") == 1, body
+
+
+class TestFollowServerRequests:
+    def test_what_the_server_answers_to_odd_requests(self, tmp_path: Path) -> None:
+        """A head over 8 KiB gets 431, a POST 405, a line that is no request 400, HEAD the head only;
+        each connection is closed after its answer (issue 22.9)."""
+        import socket
+
+        from tests.integration.test_follow import Follow
+
+        (tmp_path / "raw").mkdir()
+        follow = Follow(tmp_path, "--listen", "127.0.0.1:0")
+        try:
+            port = follow.port()
+
+            def ask(request: bytes) -> bytes:
+                with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+                    try:
+                        sock.sendall(request)
+                    except OSError:
+                        pass  # closed once it had seen enough: the answer is there to read
+                    answer = b""
+                    while chunk := sock.recv(65536):
+                        answer += chunk
+                    return answer
+
+            assert ask(b"GET /healthz HTTP/1.1\r\nX: " + b"a" * 9000 + b"\r\n\r\n").startswith(b"HTTP/1.1 431 ")
+            assert ask(b"POST /healthz HTTP/1.1\r\n\r\n").startswith(b"HTTP/1.1 405 ")
+            assert ask(b"hello\r\n\r\n").startswith(b"HTTP/1.1 400 ")
+            head = ask(b"HEAD /livez HTTP/1.1\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 200 ") and head.endswith(b"\r\n\r\n") and b"alive" not in head
+            assert ask(b"GET /livez HTTP/1.0\r\n\r\n").endswith(b"\r\n\r\nalive\n")
+            assert follow.stop() == 0
+        finally:
+            if follow.proc.poll() is None:
+                follow.kill()
