@@ -29,6 +29,7 @@ from logfilter.batch.rewrite import Outcome
 from logfilter.batch.settings import Settings
 from logfilter.batch.store import is_url, store_for
 from logfilter.errors import ConfigError, LogFilterError
+from logfilter.rules.config import hash_key_id
 from logfilter.sources.sniff import SNIFF_SIZE, judge
 
 INSTALL = "pip install 'logfilter[dask]'"
@@ -76,14 +77,15 @@ def parse_size(text: str) -> int:
 class ClusterExecutor:
     """Runs a batch's jobs on the Dask cluster at `scheduler` (or a new local one, `local[:N]`)."""
 
-    def __init__(self, settings: Settings, scheduler: str, split_size: str | None = None) -> None:
+    def __init__(self, settings: Settings, scheduler: str, split_size: str | None = None, insecure: bool = False) -> None:
         """Check that Dask is installed and the options make sense (ConfigError otherwise).
 
         Text files over `split_size` (default 1G) are cut into ranges of a quarter of it (at
-        least 64 KiB).
+        least 64 KiB). `insecure`: the user accepts a scheduler reached without TLS.
         """
         require()
-        local_workers(scheduler)
+        if local_workers(scheduler) is None:
+            refuse_in_clear(scheduler, settings, insecure)
         self._settings = settings
         self._scheduler = scheduler
         self._split_size = parse_size(split_size) if split_size is not None else SPLIT_SIZE
@@ -108,7 +110,7 @@ class ClusterExecutor:
         settings, split_size = self._settings, self._split_size
         range_size = split_size * RANGE_SIZE // SPLIT_SIZE  # a quarter: at least 64 KiB
         store = store_for(absolute(outdir))
-        with _client(self._scheduler) as client:
+        with connect(self._scheduler) as client:
             check_workers(client)
             futures: dict[Any, Any] = {}
             run = start_run(store, absolute(outdir))
@@ -143,6 +145,25 @@ class ClusterExecutor:
         sweep(store, absolute(outdir))  # the parts of attempts whose worker died
 
 
+def refuse_in_clear(scheduler: str, settings: Settings, insecure: bool) -> None:
+    """Refuse (ConfigError) a scheduler reached without TLS, unless the user accepts it; with a
+    hash rule, always: the key would travel in clear in every task."""
+    if scheduler.startswith(("tls://", "wss://")):
+        return
+    if hash_key_id(settings.policy) is not None:
+        msg = (
+            f"--scheduler {scheduler}: not TLS (tls://), and a hash rule's key would travel in clear "
+            "in every task; use a tls:// scheduler"
+        )
+        raise ConfigError(msg)
+    if not insecure:
+        msg = (
+            f"--scheduler {scheduler}: not TLS (tls://): anyone on the network could read the logs' names and "
+            "the rules, or send the workers code to run; use a tls:// scheduler, or accept this with --insecure-scheduler"
+        )
+        raise ConfigError(msg)
+
+
 def absolute(text: str) -> str:
     """A local path made absolute here, on the client; a URL as it is."""
     return text if is_url(text) else os.path.abspath(text)
@@ -162,10 +183,17 @@ def _pieces(job: Job, split_size: int, range_size: int) -> list[Range | None]:
 
 
 @contextmanager
-def _client(scheduler: str) -> Iterator[Any]:
-    """A Client of the cluster at `scheduler`, or of a new LocalCluster for `local[:N]`."""
+def connect(scheduler: str) -> Iterator[Any]:
+    """A Client of the cluster at `scheduler`, or of a new LocalCluster for `local[:N]`.
+
+    A LocalCluster speaks TLS with certificates made for it alone (Security.temporary): any
+    local user can reach its ports on 127.0.0.1, and without them could run code as this user
+    and read the tasks, the rules and the hash key in them. A remote scheduler gets the TLS
+    settings of Dask's configuration (distributed.comm.tls.*).
+    """
     import dask
     from distributed import Client, LocalCluster
+    from distributed.security import Security
 
     for name in _QUIET:
         logging.getLogger(name).setLevel(logging.ERROR)
@@ -177,7 +205,7 @@ def _client(scheduler: str) -> Iterator[Any]:
         try:
             # The scheduler always serves HTTP: no dashboard, a free port, this machine only.
             cluster = LocalCluster(
-                n_workers=workers, threads_per_worker=1, processes=True,
+                n_workers=workers, threads_per_worker=1, processes=True, security=Security.temporary(),
                 dashboard_address=None, worker_dashboard_address=None, silence_logs=logging.ERROR,
                 scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
             )  # fmt: skip
@@ -193,7 +221,7 @@ def _client(scheduler: str) -> Iterator[Any]:
         msg = f"--scheduler {scheduler}: cannot reach the Dask scheduler ({type(exc).__name__})"
         raise LogFilterError(msg) from None
     except Exception as exc:  # noqa: BLE001 - an address Dask cannot use (no data is involved)
-        msg = f"--scheduler {scheduler}: cannot use this address ({type(exc).__name__}); expected tcp://host:port"
+        msg = f"--scheduler {scheduler}: cannot use this address ({type(exc).__name__}); expected tls://host:port"
         raise ConfigError(msg) from None
     with client:
         yield client

@@ -16,9 +16,11 @@ from pathlib import Path
 
 from logfilter.batch.outdir import is_ours
 from logfilter.batch.rewrite import Outcome
-from logfilter.batch.store import Entry, Store, store_for
+from logfilter.batch.store import Entry, Store, is_url, store_for
 from logfilter.errors import ConfigError
 from logfilter.names import printable
+
+OUTSIDE = "a link to a file outside the input folder; not followed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +85,9 @@ def plan(inputs: Iterable[str], outdir: str, suffix: str = "", fsspec: bool = Fa
                 raise ConfigError(msg)
             if entry.kind == "unlisted":
                 result.known.append(Outcome(entry.name, "folder", "failed", reason=entry.reason))
-            elif entry.kind == "file" and not is_ours(entry.name.rpartition("/")[2]):
+            elif entry.kind == "outside":
+                result.known.append(Outcome(entry.name, "file", "omitted", reason=OUTSIDE))
+            elif entry.kind == "file" and not is_ours(entry.name):
                 _add(result, store, entry, out_store.join(result.outdir, top, entry.rel) + suffix, seen)
     _refuse_overwrites(result, {identity: name for name, identity in seen.items() if identity is not None})
     return result
@@ -92,6 +96,11 @@ def plan(inputs: Iterable[str], outdir: str, suffix: str = "", fsspec: bool = Fa
 def _add(result: Plan, store: Store, entry: Entry, target: str, seen: dict[str, Hashable | None]) -> None:
     """The job of a regular file; what is not one is a known outcome (left out, or failed)."""
     name = entry.name
+    link = _link_in_outdir(result, target)
+    if link is not None:
+        reason = f"{name}: {printable(str(link))} is a link inside the output folder; nothing is written through it"
+        result.known.append(Outcome(name, "file", "failed", reason=reason))
+        return
     try:
         info = store.stat(entry.path)
     except OSError as exc:
@@ -118,6 +127,20 @@ def _refuse_overwrites(result: Plan, sources: dict[Hashable, str]) -> None:
         if source is not None:
             msg = f"{printable(job.target)}: the output would overwrite the input {source}"
             raise ConfigError(msg)
+
+
+def _link_in_outdir(result: Plan, target: str) -> Path | None:
+    """The first folder between OUTDIR and `target` that is a link (which would send the output
+    out of OUTDIR), on this machine; None when there is none. OUTDIR itself is the user's to name."""
+    outdir, path = result.store.local_path(result.outdir), result.store.local_path(target)
+    if outdir is None or path is None:
+        return None  # an object store has no links
+    here = Path(outdir)
+    for part in Path(target).relative_to(result.outdir).parts[:-1] if not is_url(target) else ():
+        here = here / part
+        if here.is_symlink():
+            return here
+    return None
 
 
 def _kind(store: Store, path: str) -> str | None:

@@ -5,15 +5,21 @@ Entries are kept in the state too, so a re-run's report still counts a file it d
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from logfilter import __version__
 from logfilter.batch.rewrite import Outcome
 from logfilter.batch.settings import Settings
 from logfilter.names import printable
+from logfilter.rules.unmatched import Unmatched
 from logfilter.stats import COUNTERS, Stats
 
 
-def report(entries: list[dict[str, object]], settings: Settings, outdir: str) -> dict[str, object]:
-    """The JSON report: the entries of every file, their totals, and the settings."""
+def report(
+    entries: list[dict[str, object]], settings: Settings, outdir: str, unmatched: Sequence[Unmatched] = ()
+) -> dict[str, object]:
+    """The JSON report: the entries of every file, their totals, the settings, and the rules
+    that matched no key in any file (rules/unmatched.py)."""
     totals: dict[str, object] = {"files": len(entries)}
     statuses: dict[str, int] = {}
     for item in entries:
@@ -27,7 +33,15 @@ def report(entries: list[dict[str, object]], settings: Settings, outdir: str) ->
         "config": settings.describe(),
         "files": entries,
         "totals": totals,
+        "unmatched_rules": [rule.as_dict() for rule in unmatched],
     }
+
+
+def rules_met(item: dict[str, object]) -> Stats:
+    """The pairs read and the rules met recorded in an entry (of this run or an earlier one)."""
+    recorded = Stats(pairs=int(item.get("pairs", 0)))  # type: ignore[call-overload]
+    recorded.rules_met.update(item.get("rules_met", ()))  # type: ignore[arg-type]
+    return recorded
 
 
 def entry(outcome: Outcome, target: str | None) -> dict[str, object]:
@@ -53,6 +67,7 @@ def _counts(stats: Stats) -> dict[str, object]:
     counts["changed_by_key"] = stats.by_key()
     counts["detected_by_detector"] = stats.by_detector()
     counts["detected_by_key"] = stats.detected_by_key()
+    counts["rules_met"] = sorted(stats.rules_met)  # the configuration's keys, never data
     return counts
 
 
@@ -62,6 +77,7 @@ def _sum(entries: list[dict[str, object]]) -> dict[str, object]:
     tables: dict[str, dict[str, int]] = {"changed_by_filter_type": {}, "detected_by_detector": {}}
     keyed: dict[str, dict[str, dict[str, int]]] = {"changed_by_key": {}, "detected_by_key": {}}
     for item in entries:
+        totals.rules_met.update(item.get("rules_met", ()))  # type: ignore[arg-type]
         for name in COUNTERS:
             # .get: entries recorded by a version without a counter count 0 of it
             setattr(totals, name, getattr(totals, name) + item.get("lines_in" if name == "lines" else name, 0))  # type: ignore[operator]

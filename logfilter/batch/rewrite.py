@@ -40,9 +40,12 @@ from logfilter.sources.archives import (
     copy_stream,
     damage,
     read_head,
+    refuse_overlaps,
 )
 from logfilter.sources.files import StreamSource
+from logfilter.sources.limits import Budget, Limits, Metered
 from logfilter.sources.sniff import Kind, judge, read_tail, sniff
+from logfilter.sources.tar_headers import NO_DATA, TarHeaders
 from logfilter.stats import Stats
 
 Status = Literal["done", "up-to-date", "omitted", "kept", "failed"]
@@ -68,9 +71,13 @@ class Rewriter:
     """Rewrites one input (a stream) into one output stream under the compiled Rules."""
 
     def __init__(
-        self, rules: Rules, *, choice: WalkChoice, on_error: OnError, keep_binary: bool, spool_dir: Path | None
-    ) -> None:
-        """`choice`: the engine and output format; --format jsonl reads only text logs."""
+        self, rules: Rules, *, choice: WalkChoice, on_error: OnError, keep_binary: bool, spool_dir: Path | None,
+        limits: Limits = Limits(), size: int | None = None,
+    ) -> None:  # fmt: skip
+        """`choice`: the engine and output format; --format jsonl reads only text logs. `limits`:
+        what the input (of `size` bytes, when known) may unpack to, every level counted."""
+        self._limits, self._size = limits, size
+        self._budget = Budget(limits, "", size)
         self._choice = choice
         self._rules = rules
         self._on_error: OnError = on_error
@@ -86,6 +93,8 @@ class Rewriter:
         An outcome with status "omitted" means nothing was written: the caller leaves the
         output out.
         """
+        if depth == 0:
+            self._budget = Budget(self._limits, name, self._size)
         head = read_head(reader)
         kind = sniff(head, tail=read_tail(reader) if in_place else None)  # a zip with text in front is a zip
         outcome = Outcome(name, kind)
@@ -144,9 +153,10 @@ class Rewriter:
             outcome.status, outcome.reason = "omitted", exc.verdict.left_out()
 
     def _compressed(self, kind: Kind, reader: BinaryIO, writer: BinaryIO, outcome: Outcome, depth: int) -> None:
-        with DECOMPRESSORS[kind](reader) as inner:
+        with DECOMPRESSORS[kind](reader) as decompressed:
+            inner: BinaryIO = Metered(decompressed, self._budget)  # type: ignore[assignment]
             head = read_head(inner)
-            mtime = getattr(inner, "mtime", None)  # gzip keeps the original's time in its header
+            mtime = getattr(decompressed, "mtime", None)  # gzip keeps the original's time in its header
             reason = self._left_out(head)
             if reason is not None:  # decided before the compressor writes a header
                 outcome.status, outcome.reason = "omitted", reason
@@ -181,7 +191,9 @@ class Rewriter:
                 reader = spooled_archive  # type: ignore[assignment]
             with zipfile.ZipFile(reader) as archive, zipfile.ZipFile(writer, "w") as packed:
                 packed.comment = archive.comment
+                refuse_overlaps(archive, outcome.name)
                 for info in archive.infolist():
+                    self._budget.member(len(info.orig_filename.encode("utf-8", "surrogateescape")))
                     copied = _zip_info(info)
                     if info.is_dir():
                         packed.writestr(copied, b"")
@@ -190,7 +202,8 @@ class Rewriter:
                     if info.flag_bits & 0x1:
                         msg = f"{member}: the member is encrypted; cannot read it"
                         raise LogFilterError(msg)
-                    with archive.open(info) as stream, self._spool() as spooled:
+                    with archive.open(info) as unpacked, self._spool() as spooled:
+                        stream: BinaryIO = Metered(unpacked, self._budget)  # type: ignore[assignment]
                         result = self._member(stream, member, depth, spooled)
                         if result.status != "omitted":
                             copied.file_size = spooled.tell()  # decides whether zip64 is needed
@@ -200,17 +213,19 @@ class Rewriter:
                     self._add(outcome, result)
 
     def _tar(self, reader: BinaryIO, writer: BinaryIO, outcome: Outcome, depth: int) -> None:
-        with tarfile.open(fileobj=reader, mode="r|") as archive, tarfile.open(
+        guarded = TarHeaders(reader, self._budget)  # no header larger than the limit reaches tarfile
+        with tarfile.open(fileobj=guarded, mode="r|") as archive, tarfile.open(  # type: ignore[call-overload]
             fileobj=writer, mode="w|", format=tarfile.PAX_FORMAT
         ) as packed:
             left_out: set[str] = set()
             for info in archive:
+                self._budget.member(len(info.name.encode("utf-8", "surrogateescape")))
                 member = f"{outcome.name}!{printable(info.name)}"
                 if info.islnk() and info.linkname in left_out:
                     outcome.members.append(Outcome(member, "link", "omitted", reason="a hard link to a member left out"))
                     continue
                 if not info.isreg():
-                    packed.addfile(copy.copy(info))
+                    packed.addfile(_no_data(info, member))
                     continue
                 stream = archive.extractfile(info)
                 assert stream is not None  # a regular member always has data
@@ -246,6 +261,17 @@ def _compressor(kind: Kind, writer: BinaryIO, name: str, mtime: int | None) -> B
     if kind == "bzip2":
         return bz2.BZ2File(writer, "wb")
     return lzma.LZMAFile(writer, "wb", format=lzma.FORMAT_XZ)
+
+
+def _no_data(info: tarfile.TarInfo, member: str) -> tarfile.TarInfo:
+    """The header of a member that is not a file, to copy as it is: links, folders, devices and
+    FIFOs carry no data; a type tarfile does not know may, which is neither read nor copied."""
+    if info.type not in NO_DATA and info.size:
+        msg = f"{member}: a member of an unknown tar type ({printable(info.type)}) that holds data; cannot rewrite the archive"
+        raise LogFilterError(msg)
+    copied = copy.copy(info)
+    copied.size = 0  # a size here would make readers of the output skip the next header
+    return copied
 
 
 def _zip_info(info: zipfile.ZipInfo) -> zipfile.ZipInfo:

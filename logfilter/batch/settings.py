@@ -18,6 +18,7 @@ from logfilter.engines.registry import EngineName, Format, WalkChoice
 from logfilter.pipeline import OnError
 from logfilter.rules.compiled import Rules
 from logfilter.rules.config import Policy, hash_key_id
+from logfilter.sources.limits import Limits
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +31,7 @@ class Settings:
     keep_binary: bool = False
     output_format: Format = "tlib"
     all_lines: bool = False
+    limits: Limits = Limits()  # what an input may unpack to; not in the fingerprint: it changes no output
 
     def describe(self) -> dict[str, object]:
         """The configuration for the report: rule texts, never values."""
@@ -50,11 +52,12 @@ class Settings:
             **({"hash-key-id": key_id} if (key_id := hash_key_id(self.policy)) else {}),
         }
 
-    def rewriter(self, rules: Rules, spool_dir: Path | None) -> Rewriter:
-        """The Rewriter of one file under these settings (local worker or cluster task)."""
+    def rewriter(self, rules: Rules, spool_dir: Path | None, size: int | None = None) -> Rewriter:
+        """The Rewriter of one file (of `size` bytes, for the expansion ratio) under these settings
+        (local worker or cluster task)."""
         return Rewriter(
             rules, choice=WalkChoice(self.engine, self.output_format, self.all_lines), on_error=self.on_error,
-            keep_binary=self.keep_binary, spool_dir=spool_dir,
+            keep_binary=self.keep_binary, spool_dir=spool_dir, limits=self.limits, size=size,
         )  # fmt: skip
 
     def fingerprint(self) -> str:

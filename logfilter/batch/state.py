@@ -1,6 +1,7 @@
 """Which outputs of OUTDIR are complete, from which input and under which settings.
 
-One JSON line per output in OUTDIR/.logfilter-batch.jsonl, written by the client only. A
+One JSON line per output in `batch.jsonl` of the state folder beside OUTDIR (outdir.py:
+never inside OUTDIR, since it names the inputs by path), written by the client only. A
 record is written after its output is in place, so a killed run loses at most the records
 of its last files, which are then done again, never skipped wrongly. Each record keeps the
 file's report entry, so a re-run's report still counts it. On a local disk every record is
@@ -14,7 +15,7 @@ import time
 
 import orjson
 
-from logfilter.batch.outdir import STATE
+from logfilter.batch.outdir import STATE, move_legacy_state
 from logfilter.batch.plan import Job
 from logfilter.batch.store import Store
 from logfilter.errors import LogFilterError
@@ -38,12 +39,14 @@ def records(lines: list[bytes]) -> dict[str, Record]:
 
 
 class State:
-    """The state of OUTDIR `outdir` on `store`: read once, then kept in step with the outputs."""
+    """The state of OUTDIR `outdir` on `store`, kept in the folder `folder`: read once, then kept
+    in step with the outputs."""
 
-    def __init__(self, store: Store, outdir: str) -> None:
+    def __init__(self, store: Store, outdir: str, folder: str) -> None:
         self._store = store
         self._outdir = store.join(outdir)
-        self._path = store.join(outdir, STATE)
+        self._path = store.join(folder, STATE)
+        move_legacy_state(store, outdir, self._path)
         self._written = time.monotonic()
         try:
             lines = store.read_bytes(self._path).splitlines()

@@ -27,13 +27,14 @@ Kind = Literal["file", "folder", "special"]
 @dataclass(frozen=True, slots=True)
 class Info:
     """What a batch needs to know of a file: its kind, size and modification time (None when
-    the store keeps none), and its access and modification times to copy to its output
-    (None off this machine)."""
+    the store keeps none), its access and modification times to copy to its output and
+    its mode, which limits its output's (None off this machine)."""
 
     kind: Kind
     size: int
     mtime_ns: int | None
     times_ns: tuple[int, int] | None
+    mode: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +45,7 @@ class Entry:
     path: str  # where to read it (local links resolved, so that the state names one file one way)
     rel: str  # below the input ("" for the input itself), "/"-separated
     name: str  # for messages and the report
-    kind: Literal["file", "folder", "unlisted"] = "file"
+    kind: Literal["file", "folder", "unlisted", "outside"] = "file"  # outside: a link out of the input
     reason: str | None = None
 
 
@@ -84,8 +85,9 @@ class Store(Files, Protocol):
 
     def walk(self, root: str, given: str) -> Iterator[Entry]:
         """Every file under the input `root` (named `given` by the user), folders first in
-        order; the input itself when it is a file. Refuses (ConfigError) an input that
-        cannot be walked."""
+        order; the input itself when it is a file (followed if a link: the user named it). A
+        file in a folder reached through a link out of the folder comes as "outside". Refuses
+        (ConfigError) an input that cannot be walked."""
         ...
 
     def find(self, root: str) -> Iterator[str]:
@@ -140,7 +142,7 @@ class LocalStore(LocalFiles):
     def stat(self, path: str) -> Info:
         info = os.stat(path)
         kind: Kind = "folder" if stat.S_ISDIR(info.st_mode) else "file" if stat.S_ISREG(info.st_mode) else "special"
-        return Info(kind, info.st_size, info.st_mtime_ns, (info.st_atime_ns, info.st_mtime_ns))
+        return Info(kind, info.st_size, info.st_mtime_ns, (info.st_atime_ns, info.st_mtime_ns), info.st_mode)
 
     def walk(self, root: str, given: str) -> Iterator[Entry]:
         root = str(Path(root))
@@ -151,6 +153,7 @@ class LocalStore(LocalFiles):
             msg = f"{printable(given)}: not a regular file or folder"
             raise ConfigError(msg)
         unlisted: list[OSError] = []
+        top = Path(root).resolve()
         for here, dirs, files in os.walk(root, onerror=unlisted.append):
             yield from _unlisted(unlisted, root)
             dirs.sort()
@@ -158,7 +161,8 @@ class LocalStore(LocalFiles):
             # A link to a folder is not walked into: it comes as a file, and is then left out.
             for name in sorted(files) + [d for d in dirs if os.path.islink(os.path.join(here, d))]:
                 path = os.path.join(here, name)
-                yield Entry(_resolved(path), Path(os.path.relpath(path, root)).as_posix(), printable(path))
+                rel, resolved = Path(os.path.relpath(path, root)).as_posix(), _resolved(path)
+                yield Entry(resolved, rel, printable(path), "outside" if outside(resolved, top) else "file")
         yield from _unlisted(unlisted, root)
 
     def find(self, root: str) -> Iterator[str]:
@@ -182,6 +186,13 @@ class LocalStore(LocalFiles):
         with AtomicFile(path, self) as out:
             out.stream.write(data)
             out.commit()
+
+
+def outside(resolved: str, top: Path) -> bool:
+    """A file reached through a link that resolves out of the input folder `top` (resolved):
+    `in/evil.log -> /etc/shadow`, or to the hash key file. A dangling link is not: it fails
+    as an input that cannot be read."""
+    return os.path.exists(resolved) and not Path(resolved).is_relative_to(top)
 
 
 def _resolved(path: str) -> str:

@@ -23,6 +23,7 @@ from logfilter.batch.store import Info, Store, store_for
 from logfilter.errors import LogFilterError
 from logfilter.rules.compiled import Rules, compile_policy
 from logfilter.sinks.atomic import AtomicFile
+from logfilter.sinks.modes import mode_for, umask
 from logfilter.sources.files import CHUNK
 
 T = TypeVar("T")
@@ -79,7 +80,9 @@ def _rewrite_file(
     store, out = store_for(job.source), store_for(job.target)
     before, raw = _open(job, store)
     counted = _Counted(raw, counter) if counter is not None else raw
-    with raw, _buffered(counted) as reader, AtomicFile(job.target, out, unique=unique, run=run) as output:
+    with raw, _buffered(counted) as reader, AtomicFile(
+        job.target, out, unique=unique, run=run, mode=_mode(before)
+    ) as output:
         outcome = _rewriter(settings, rules, out, job).rewrite(reader, output.stream, job.name, in_place=True)
         if outcome.status != "omitted":
             # The input's times: a later change to the input makes it newer than this.
@@ -90,8 +93,8 @@ def _rewrite_file(
 
 def _rewrite_range(job: Job, settings: Settings, piece: Range) -> Part:
     out = store_for(job.target)
-    _before, raw = _open(job, store_for(job.source))
-    with raw, AtomicFile(job.target, out, unique=True, tag=f".r{piece.index}") as output:
+    before, raw = _open(job, store_for(job.source))
+    with raw, AtomicFile(job.target, out, unique=True, tag=f".r{piece.index}", mode=_mode(before)) as output:
         raw.seek(piece.start)
         length = None if piece.end is None else piece.end - piece.start
         reader = io.BufferedReader(_Slice(raw, length), CHUNK)  # type: ignore[arg-type]
@@ -108,12 +111,13 @@ def _join(job: Job, parts: list[Part], run: str | None) -> Outcome:
     outcome = join(job.name, [part.outcome for part in parts])
     try:
         if outcome.status == "done":
-            with AtomicFile(job.target, out, unique=True, run=run) as output:
+            before = _stat(job, store)
+            with AtomicFile(job.target, out, unique=True, run=run, mode=_mode(before)) as output:
                 for part in parts:
                     with out.open_read(part.part) as stream:  # type: ignore[arg-type]
                         while chunk := stream.read(CHUNK):
                             output.stream.write(chunk)
-                output.commit(_stat(job, store).times_ns)
+                output.commit(before.times_ns)
     finally:
         for part in parts:
             if part.part is not None:
@@ -130,6 +134,11 @@ def _open(job: Job, store: Store) -> tuple[Info, BinaryIO]:
         raise _unreadable(job, exc) from None
 
 
+def _mode(info: Info) -> int | None:
+    """The output's mode: readable by no more users than the input (None: the store keeps no modes)."""
+    return None if info.mode is None else mode_for(info.mode, umask())
+
+
 def _stat(job: Job, store: Store) -> Info:
     try:
         return store.stat(job.source)
@@ -144,7 +153,8 @@ def _unreadable(job: Job, exc: OSError) -> LogFilterError:
 def _rewriter(settings: Settings, rules: Rules | None, out: Store, job: Job) -> Rewriter:
     # Archive members spool beside a local output, as the output's part is; else in the worker's tmp.
     local = out.local_path(job.target)
-    return settings.rewriter(rules or compile_policy(settings.policy), local.parent if local is not None else None)
+    spool = local.parent if local is not None else None
+    return settings.rewriter(rules or compile_policy(settings.policy), spool, job.size)
 
 
 def _check_unchanged(job: Job, store: Store, outcome: Outcome) -> None:

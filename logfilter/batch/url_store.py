@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
-from logfilter.batch.store import LOCAL, Entry, Info, Kind, is_url
+from logfilter.batch.store import LOCAL, Entry, Info, Kind, is_url, outside
 from logfilter.errors import LogFilterError
 from logfilter.names import printable
 from logfilter.sinks.atomic import LOCAL_FILES
@@ -86,14 +86,17 @@ class UrlStore:
             return LOCAL.stat(where)
         details = fs.info(where)
         kind: Kind = {"file": "file", "directory": "folder"}.get(details.get("type"), "special")  # type: ignore[assignment]
-        return Info(kind, int(details["size"]), _mtime_ns(details), None)
+        return Info(kind, int(details["size"]), _mtime_ns(details), None, None)
 
     def walk(self, root: str, given: str) -> Iterator[Entry]:
         fs, top = locate(root)
         top = top.rstrip("/")
-        for path in sorted(fs.find(top) if fs.isdir(top) else [top]):
+        folder = fs.isdir(top)
+        for path in sorted(fs.find(top) if folder else [top]):
             source = fs.unstrip_protocol(path) if is_url(given) else path
-            yield Entry(source, path[len(top) :].lstrip("/"), printable(source))
+            # A link out of a local input folder is left out, as on the local store.
+            away = folder and is_local(fs) and outside(os.path.realpath(path), Path(top).resolve())
+            yield Entry(source, path[len(top) :].lstrip("/"), printable(source), "outside" if away else "file")
 
     def find(self, root: str) -> Iterator[str]:
         fs, top = locate(root)
@@ -122,8 +125,10 @@ class UrlStore:
 
     # --- sinks/atomic.py Files: how an AtomicFile is written here ---
 
-    def open_write(self, path: str | Path) -> BinaryIO:
+    def open_write(self, path: str | Path, mode: int | None = None) -> BinaryIO:
         fs, where = locate(str(path))
+        if self.local:  # a local file keeps the mode asked for, as on the local store
+            return LOCAL_FILES.open_write(where, mode)
         fs.makedirs(where.rpartition("/")[0], exist_ok=True)
         return fs.open(where, "wb")  # type: ignore[no-any-return]
 

@@ -18,6 +18,7 @@ from logfilter.cli.options import REPORT, RULES, WALK, RuleOptions, WalkOptions,
 from logfilter.cli.printing import say
 from logfilter.cli.types import WholeNumber
 from logfilter.errors import ConfigError
+from logfilter.sources.limits import Limits
 
 app = commands()
 JOBS = WholeNumber("--jobs", 1)
@@ -49,7 +50,7 @@ def batch(
         str | None,
         typer.Option(
             "--scheduler", metavar="ADDRESS",
-            help="Run the files on a Dask cluster (tcp://host:8786), or on local[:N] worker processes.",
+            help="Run the files on a Dask cluster (tls://host:8786), or on local[:N] worker processes (TLS too).",
         ),
     ] = None,
     split_size: Annotated[
@@ -57,6 +58,28 @@ def batch(
         typer.Option(
             "--split-size", metavar="SIZE",
             help="With --scheduler: split text files over SIZE (default 1G) into ranges of SIZE/4.",
+        ),
+    ] = None,
+    state: Annotated[
+        str | None,
+        typer.Option(
+            "--state", metavar="DIR",
+            help="Where the batch state (which outputs are done, from which inputs) is kept (default: OUTDIR.logfilter beside OUTDIR).",
+        ),
+    ] = None,
+    insecure_scheduler: Annotated[
+        bool,
+        typer.Option(
+            "--insecure-scheduler",
+            help="Accept a --scheduler without TLS (tcp://): anyone on its network can read the tasks and run code on the workers.",
+        ),
+    ] = False,
+    archive_limits: Annotated[
+        str | None,
+        typer.Option(
+            "--archive-limits", metavar="NAME=VALUE,...",
+            help="Raise what one input may unpack to: bytes=64G (all levels), ratio=200 (times its size), "
+            "members=100000, header=64K (a member name or tar header).",
         ),
     ] = None,
     walk: WalkOptions = WALK,
@@ -73,10 +96,11 @@ def batch(
         if keep_binary and chosen == "jsonl":
             msg = "--keep-binary cannot go with --format jsonl (binary data is not JSON lines)"
             raise ConfigError(msg)
-        settings = Settings(rules.policy(), walk.engine, walk.on_error, keep_binary, chosen, walk.all_lines)
+        limits = Limits.parse(archive_limits) if archive_limits is not None else Limits()
+        settings = Settings(rules.policy(), walk.engine, walk.on_error, keep_binary, chosen, walk.all_lines, limits=limits)
         result = run_batch(
             inputs, outdir, settings, TerminalReporter(say), jobs=jobs, force=force, scheduler=scheduler,
-            split_size=split_size, report_path=report,
+            split_size=split_size, report_path=report, state=state, insecure_scheduler=insecure_scheduler,
         )  # fmt: skip
         if report is not None:
             reports.write(report, result.report)

@@ -1,19 +1,23 @@
 """What `logfilter batch` prints on stderr as it goes: progress, errors and warnings.
 
-A progress bar of files and bytes on a terminal, and the errors, files left out or kept
-unmasked, and lines failed closed.
+A progress bar of files and bytes on a terminal, the errors, files left out or kept
+unmasked, and lines failed closed, and a closing count by status.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from logfilter.batch.rewrite import Outcome
+from logfilter.cli.printing import MAX_WARNINGS
+from logfilter.names import printable
 
 if TYPE_CHECKING:
     from rich.progress import Progress
+
+    from logfilter.rules.unmatched import Unmatched
 
 
 class TerminalReporter:
@@ -73,15 +77,19 @@ class TerminalReporter:
         if self._bar is not None:
             self._bar.stop()
 
-    def summary(self, entries: Iterable[dict[str, object]]) -> None:
-        """A closing count by status, after a progress bar (a run without one says nothing more)."""
-        if self._bar is None:
-            return
+    def summary(self, entries: Iterable[dict[str, object]], unmatched: Sequence[Unmatched] = ()) -> None:
+        """The rules that matched no key in any file (issue 20.1), then a closing count by status
+        (`4 done, 1 omitted`), on a terminal or not: off one it is the only sign of what a run
+        did besides its exit status (issue 20.8)."""
+        for rule in unmatched[:MAX_WARNINGS]:
+            self._say(f"warning: {rule.message()}")
+        if len(unmatched) > MAX_WARNINGS:
+            self._say(f"warning: {len(unmatched) - MAX_WARNINGS} more rules matched no key in the files read")
         counts: dict[str, int] = {}
         for item in entries:
             status = str(item["status"])
             counts[status] = counts.get(status, 0) + 1
-        self._say(", ".join(f"{count} {status}" for status, count in sorted(counts.items())))
+        self._say(", ".join(f"{count} {status}" for status, count in sorted(counts.items())) or "0 files")
 
     def _count(self) -> str:
         return f"{self._done}/{self._files} files"
@@ -91,7 +99,7 @@ class TerminalReporter:
             self._say(message)
             return
         try:
-            self._bar.console.print(f"logfilter: {message}", markup=False, highlight=False, soft_wrap=True)
+            self._bar.console.print(f"logfilter: {printable(message)}", markup=False, highlight=False, soft_wrap=True)
         except OSError:
             pass
 

@@ -35,8 +35,9 @@ from logfilter.rules.compiled import Rules
 from logfilter.rules.config import read_config
 from logfilter.rules.filters import HIDE, FilterType, FilterTypeError, parse_filter_type
 from logfilter.rules.hashing import read_key, weakness
+from logfilter.sinks.modes import mode_of_inputs
 from logfilter.sinks.streams import StreamSink, set_aside, std
-from logfilter.sources.files import FileSource, Source, StdinSource
+from logfilter.sources.files import FileSource, Source, StdinSource, file_modes
 
 app = commands()
 Counts = TypeVar("Counts")
@@ -191,7 +192,7 @@ def _sink(output: str | None, sources: list[Source]) -> StreamSink:
         if isinstance(source, FileSource) and target.exists() and target.samefile(source.path):
             msg = f"{output}: the output is also an input; refusing to overwrite it"
             raise ConfigError(msg)
-    return StreamSink.to_path(target)
+    return StreamSink.to_path(target, mode_of_inputs(file_modes(sources)))  # never readable by more than its inputs
 
 
 def _close_quietly(sink: StreamSink) -> None:

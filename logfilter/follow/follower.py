@@ -31,6 +31,7 @@ from logfilter.follow.health import Health
 from logfilter.follow.options import Options, Say
 from logfilter.follow.restarts import Restarts
 from logfilter.follow.rotation import Rotation
+from logfilter.follow.rules_met import UnmatchedRules
 from logfilter.follow.state import StateFile
 from logfilter.follow.tail import Key, NotText, Tail
 from logfilter.follow.watch import RulesFile
@@ -59,6 +60,7 @@ class Follower:
         self.restarts = Restarts(options, self.files, self.state, say)
         self.discovery = Discovery(options, self.files, self.restarts, self.health, say)
         self.rotation = Rotation(self.files, self.discovery, say)
+        self.unmatched_rules = UnmatchedRules(self.stats, say)
         self.reloads = {"done": 0, "failed": 0}
         self._stop = threading.Event()
         self._wake = threading.Event()
@@ -146,6 +148,7 @@ class Follower:
                     busy |= self._step(tail, now)
                 self.rotation.retire(now)
                 self._save(durable=now - self.state.synced >= SYNC_EVERY)
+                self.unmatched_rules.look(self.files.rules, now, caught_up=not busy)
                 if not busy:
                     self._stop.wait(PAUSE)
                     self._wake.wait(TICK)

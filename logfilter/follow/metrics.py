@@ -84,6 +84,12 @@ class _Collector:
             "logfilter_patterns_unmatched", "Patterns that match no file (a wrong mount or a typo?).",
             value=len(follower.discovery.unmatched.since),
         )
+        unmatched = GaugeMetricFamily(
+            "logfilter_rules_unmatched", "Rules that matched no key in the files read (1 each; issue 20.1).", labels=["rule"]
+        )
+        for rule in follower.unmatched_rules.rules:
+            unmatched.add_metric([rule.key], 1)
+        yield unmatched
         lag = GaugeMetricFamily("logfilter_lag_bytes", "Bytes written to a file and not yet emitted.", labels=["file"])
         for tail in tails:
             lag.add_metric([tail.name], tail.lag())

@@ -40,8 +40,9 @@ class Files(Protocol):
 
     local: bool  # on this machine's disk: fsync and file times apply
 
-    def open_write(self, path: str | Path) -> BinaryIO:
-        """A new file open for writing, its folders created."""
+    def open_write(self, path: str | Path, mode: int | None = None) -> BinaryIO:
+        """A new file open for writing, its folders created; with these permission bits
+        (sinks/modes.py) from its creation on, where the store keeps modes."""
         ...
 
     def publish(self, part: str | Path, path: str | Path, times_ns: tuple[int, int] | None, durable: bool) -> None:
@@ -60,9 +61,14 @@ class LocalFiles:
 
     local = True
 
-    def open_write(self, path: str | Path) -> BinaryIO:
+    def open_write(self, path: str | Path, mode: int | None = None) -> BinaryIO:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-        return open(path, "wb")
+        # A part left by a killed run, or a link planted under its name: removed, never written through.
+        Path(path).unlink(missing_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666 if mode is None else mode)
+        if mode is not None:
+            os.fchmod(fd, mode)  # exactly these bits: never readable by more, even for a moment
+        return os.fdopen(fd, "wb")
 
     def publish(self, part: str | Path, path: str | Path, times_ns: tuple[int, int] | None, durable: bool) -> None:
         if times_ns is not None:
@@ -91,21 +97,25 @@ class AtomicFile:
     part. One writer per path: batch holds a lock on the output folder, or (`unique`, on a
     cluster, where an attempt taken for dead may still write) every attempt has a part of its own.
 
+    `mode`: the permission bits of the part and so of the file (sinks/modes.py), from the
+    part's creation on; None: as the umask says.
+
     With `run` (the path of a run's marker in OUTDIR, on the same store), `commit` writes the
     output only while the marker is there: a client interrupted removes it, so a task it left
     running on a cluster never puts an output over what a later run makes.
     """
 
     def __init__(
-        self, path: str | Path, files: Files = LOCAL_FILES, *, unique: bool = False, tag: str = "", run: str | None = None
-    ) -> None:
+        self, path: str | Path, files: Files = LOCAL_FILES, *, unique: bool = False, tag: str = "",
+        run: str | None = None, mode: int | None = None,
+    ) -> None:  # fmt: skip
         self.path = path
         self.part = part_path(path, f".{uuid.uuid4().hex[:12]}{tag}" if unique else tag)
         self.local = files.local
         self._files = files
         self._run = run
         try:
-            self.stream: BinaryIO = files.open_write(self.part)
+            self.stream: BinaryIO = files.open_write(self.part, mode)
         except OSError as exc:
             raise _unwritable(path, exc) from None
 

@@ -9,6 +9,7 @@ is the one check that a standard stream is open at all.
 from __future__ import annotations
 
 import os
+import stat
 import sys
 from pathlib import Path
 from typing import BinaryIO, Protocol, TextIO
@@ -41,9 +42,15 @@ class StreamSink:
         self._live = live  # flush after every chunk read; batch leaves it to the stream
 
     @classmethod
-    def to_path(cls, path: Path) -> StreamSink:
+    def to_path(cls, path: Path, mode: int | None = None) -> StreamSink:
+        """A file opened for writing (created, or emptied); a regular file gets the permission
+        bits `mode` (sinks/modes.py) before any byte is written, even one that was there."""
         try:
-            return cls(open(path, "wb"), str(path), owned=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o666 if mode is None else mode)
+            there = os.fstat(fd).st_mode
+            if mode is not None and stat.S_ISREG(there):  # devices and pipes are left alone
+                os.fchmod(fd, mode & (there | stat.S_IRUSR | stat.S_IWUSR))  # and no wider than it was
+            return cls(os.fdopen(fd, "wb"), str(path), owned=True)
         except OSError as exc:
             raise _unwritable(str(path), exc) from None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,3 +67,22 @@ class StreamSource:
 
 Source = FileSource | StdinSource | StreamSource
 
+
+
+def file_modes(sources: list[Source]) -> list[int]:
+    """The modes of the regular files the sources read (stdin too, when it is one): what limits
+    who may read an output made from them (sinks/modes.py). A pipe or a terminal has none."""
+    found = []
+    for source in sources:
+        try:
+            if isinstance(source, FileSource):
+                info = os.stat(source.path)
+            elif isinstance(source, StdinSource):
+                info = os.fstat(source.fd)
+            else:
+                continue
+        except OSError:
+            continue  # reading it will say what is wrong
+        if stat.S_ISREG(info.st_mode):
+            found.append(info.st_mode)
+    return found

@@ -177,6 +177,7 @@ class TestTree:
         code, stderr, _ = batch("-c", CONFIG, "logs", "sip.tgz", "-o", "out", "--keep-binary", cwd=tmp_path)
         # Files finish in any order on several cores, and so are told.
         assert (code, sorted(stderr.splitlines())) == (0, [
+            "logfilter: 5 done, 1 kept",  # the closing count (issue 20.8)
             "logfilter: kept unchanged, not masked (binary data, --keep-binary): logs/core.dmp",
             "logfilter: kept unchanged, not masked (binary data, --keep-binary): sip.tgz!sip/core",
         ])  # fmt: skip
@@ -304,7 +305,7 @@ class TestTree:
         outputs = files(tmp_path / "out")
         # The state file's sizes, nanosecond times and hashes are digits and hex that may hold
         # a short canary by chance: what it records beyond them is checked.
-        state = [orjson.loads(line) for line in outputs.pop(".logfilter-batch.jsonl").splitlines()]
+        state = [orjson.loads(line) for line in (tmp_path / "out.logfilter/batch.jsonl").read_bytes().splitlines()]
         texts += [orjson.dumps([item["output"], item["entry"]]) for item in state]
         texts += [part for data in outputs.values() for part in unpacked(data)]
         assert len(texts) == 2 + 3 * len(inputs) + 2 * len(inputs) + 1  # state: each file and the zip
@@ -397,6 +398,7 @@ class TestFailures:
         result = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False)
         assert result.returncode == 1, result.stderr
         assert sorted(result.stderr.splitlines()) == [
+            "logfilter: 4 done, 1 failed, 1 omitted",  # the closing count (issue 20.8)
             "logfilter: error: logs/secret.log: cannot read it (Permission denied)",
             "logfilter: left out: logs/core.dmp (binary data, not a text log)",
         ]
@@ -534,7 +536,7 @@ def start_batch(root: Path, *args: str) -> subprocess.Popen[bytes]:
 
 def wait_for_first_output(root: Path, proc: subprocess.Popen[bytes]) -> int:
     """Wait until one output is complete and recorded; return how many are recorded."""
-    state = root / "out/.logfilter-batch.jsonl"
+    state = root / "out.logfilter/batch.jsonl"
     deadline = time.monotonic() + 60
     while not (state.exists() and state.stat().st_size) and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.02)
@@ -570,7 +572,7 @@ class TestInterrupted:
         assert code == 0, stderr
         assert len(done_before) >= report["totals"]["up-to-date"] >= recorded
         assert [path.read_bytes() == expected for path in visible_logs(tmp_path)] == [True] * 6
-        assert sorted(p.name for p in (tmp_path / "out").rglob(".*")) == [".logfilter-batch.jsonl"]
+        assert sorted(p.name for p in (tmp_path / "out").rglob(".*")) == []  # the state is beside OUTDIR (issue 20.5)
 
     @pytest.mark.parametrize(("signum", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
     def test_sigterm_and_sigint_stop_cleanly(self, tmp_path: Path, signum: int, code: int) -> None:
@@ -589,10 +591,10 @@ class TestInterrupted:
 
 class TestProgress:
     def test_quiet_without_a_terminal(self, tmp_path: Path) -> None:
-        """Piped, a clean run prints nothing at all."""
+        """Piped, a clean run prints its closing count and nothing else (issue 20.8: it printed nothing at all)."""
         (tmp_path / "a.log").write_bytes(sample("tserver.log"))
         result = run_logfilter("batch", "-c", CONFIG, "a.log", "-o", "out", cwd=tmp_path)
-        assert (result.returncode, result.stdout, result.stderr) == (0, b"", "")
+        assert (result.returncode, result.stdout, result.stderr) == (0, b"", "logfilter: 1 done\n")
 
     def test_progress_bar_on_a_terminal(self, tmp_path: Path) -> None:
         """On a terminal, stderr shows files and bytes done and a closing count."""
@@ -600,3 +602,99 @@ class TestProgress:
         code, text = on_a_terminal("batch", "-c", CONFIG, "logs", "-o", "out", cwd=tmp_path, stdout=False, columns=120)
         assert code == 0
         assert "5/5 files" in text and "21.8/21.8 kB" in text and "4 done, 1 omitted" in text
+
+
+def test_summary_off_a_terminal(tmp_path: Path) -> None:
+    """Issue 20.8: piped, batch ends with its one-line count by status on stderr."""
+    make_tree(tmp_path)
+    (tmp_path / "logs/broken.log.gz").write_bytes(gzip.compress(sample("tserver.log"))[:200])
+    code, stderr, _ = batch("-c", CONFIG, "logs", "-o", "out", cwd=tmp_path)
+    assert code == 1 and stderr.splitlines()[-1] == "logfilter: 4 done, 1 failed, 1 omitted"
+
+
+class TestUnmatchedRules:
+    """Issue 20.1, batch: a rule that matches no key in any file is named in the report and on stderr."""
+
+    CONFIG = "[log-filter]\ndefault-filter-type=copy\n[log-filter-data]\nPassword=hide\nCardNumber=unhide-last,4\n"
+
+    def test_named_with_the_key_it_meant_and_not_for_rules_met(self, tmp_path: Path) -> None:
+        (tmp_path / "in").mkdir()
+        (tmp_path / "in/a.log").write_bytes(sample("tserver.log"))
+        (tmp_path / "in/b.log").write_bytes(sample("tserver.log"))
+        (tmp_path / "f.ini").write_text(self.CONFIG)
+        code, stderr, report = batch("-c", "f.ini", "in", "-o", "out", cwd=tmp_path)
+        assert code == 0, stderr
+        assert report["unmatched_rules"] == [
+            {"key": "Password", "filter_type": "hide", "origin": "f.ini:4", "likely": ["PASSWORD"]}
+        ]
+        assert report["totals"]["rules_met"] == ["CardNumber"]
+        assert stderr.splitlines() == [
+            "logfilter: warning: f.ini:4: the rule Password=hide matched no key in the logs read; did you mean "
+            "PASSWORD? (keys match case and spelling exactly)",
+            "logfilter: 2 done",
+        ]
+
+    def test_files_up_to_date_count_as_read(self, tmp_path: Path) -> None:
+        """A re-run that redoes one file still knows the rules the files it kept met."""
+        (tmp_path / "in").mkdir()
+        (tmp_path / "in/a.log").write_bytes(sample("tserver.log"))
+        (tmp_path / "f.ini").write_text(self.CONFIG)
+        batch("-c", "f.ini", "in", "-o", "out", cwd=tmp_path)
+        (tmp_path / "in/b.log").write_bytes(b"\tAttributeUserData\t[20] 00 01 00 00..\n\t\t'Other'\t'x'\n")
+        code, stderr, report = batch("-c", "f.ini", "in", "-o", "out", cwd=tmp_path)
+        assert code == 0, stderr
+        assert [item["key"] for item in report["unmatched_rules"]] == ["Password"]  # CardNumber met in a.log
+        assert stderr.splitlines()[-1] == "logfilter: 1 done, 1 up-to-date"
+
+
+class TestStateBesideOutdir:
+    """Issue 20.5: OUTDIR holds only the sanitized mirror; the state (input paths, times) lives beside it."""
+
+    def test_outdir_holds_only_outputs(self, tmp_path: Path) -> None:
+        make_tree(tmp_path)
+        code, stderr, _ = batch("-c", CONFIG, str(tmp_path / "logs"), "-o", "out", cwd=tmp_path)
+        assert code == 0, stderr
+        inside = sorted(p.relative_to(tmp_path / "out/logs").as_posix() for p in (tmp_path / "out").rglob("*.log*"))
+        assert inside == sorted(p.relative_to(tmp_path / "logs").as_posix() for p in (tmp_path / "logs").rglob("*.log*"))
+        assert [p.name for p in (tmp_path / "out").rglob(".*")] == []
+        everything = b"".join(p.read_bytes() for p in (tmp_path / "out").rglob("*") if p.is_file())
+        assert str(tmp_path).encode() not in everything
+        state = tmp_path / "out.logfilter/batch.jsonl"
+        assert str(tmp_path).encode() in state.read_bytes()  # what the state needs, beside OUTDIR
+        assert (tmp_path / "out.logfilter").stat().st_mode & 0o777 == 0o700
+        assert batch("-c", CONFIG, "logs", "-o", "out", cwd=tmp_path)[2]["totals"]["up-to-date"] == 4
+
+    def test_state_option_and_refusals(self, tmp_path: Path) -> None:
+        """--state DIR names the folder; inside OUTDIR or an input it is refused, as is a report inside OUTDIR."""
+        make_tree(tmp_path)
+        code, stderr, _ = batch("-c", CONFIG, "logs", "-o", "out", "--state", "keep", cwd=tmp_path)
+        assert code == 0, stderr
+        assert (tmp_path / "keep/batch.jsonl").exists() and not (tmp_path / "out.logfilter").exists()
+        for args, message in (
+            (["--state", "out/s"], "--state out/s: inside the output folder"),
+            (["--state", "logs/s"], "--state logs/s: inside"),
+        ):
+            result = run_logfilter("batch", "-c", CONFIG, "logs", "-o", "out", *args, cwd=tmp_path)
+            assert result.returncode == 2 and message in result.stderr, result.stderr
+        result = run_logfilter("batch", "-c", CONFIG, "logs", "-o", "out", "--report", "out/r.json", cwd=tmp_path)
+        assert result.returncode == 2 and "--report out/r.json: inside" in result.stderr, result.stderr
+
+    def test_an_old_state_inside_outdir_is_moved_out(self, tmp_path: Path) -> None:
+        """A state an older logfilter left in OUTDIR is moved beside it: its outputs stay up to date."""
+        make_tree(tmp_path)
+        assert batch("-c", CONFIG, "logs", "-o", "out", cwd=tmp_path)[0] == 0
+        (tmp_path / "out.logfilter/batch.jsonl").rename(tmp_path / "out/.logfilter-batch.jsonl")
+        code, stderr, report = batch("-c", CONFIG, "logs", "-o", "out", cwd=tmp_path)
+        assert code == 0 and report["totals"]["up-to-date"] == 4, stderr
+        assert not (tmp_path / "out/.logfilter-batch.jsonl").exists()
+        assert (tmp_path / "out.logfilter/batch.jsonl").exists()
+
+
+def test_a_state_folder_among_the_inputs_is_not_an_input(tmp_path: Path) -> None:
+    """A state beside an earlier OUTDIR, inside a folder sanitized later, is skipped as the old one was."""
+    make_tree(tmp_path)
+    assert batch("-c", CONFIG, "logs", "-o", "top/clean", cwd=tmp_path)[0] == 0
+    code, stderr, _ = batch("-c", CONFIG, "top", "-o", "again", cwd=tmp_path)
+    assert code == 0, stderr
+    assert (tmp_path / "top/clean.logfilter/batch.jsonl").exists()
+    assert not (tmp_path / "again/top/clean.logfilter").exists()

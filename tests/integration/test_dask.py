@@ -15,7 +15,7 @@ import pytest
 from logfilter.sinks.atomic import PART_SUFFIX
 from tests.conftest import SAMPLES, run_logfilter
 from tests.integration.test_batch import make_tree, make_zip
-from tests.integration.test_dask_safety import cluster
+from tests.integration.test_dask_safety import cluster, tls_env
 
 pytest.importorskip("distributed")
 psutil = pytest.importorskip("psutil")
@@ -204,10 +204,11 @@ def test_the_hash_key_reaches_workers_in_memory_only(tmp_path: Path) -> None:
     assert any(b"'h:" in content for content in expected.values())
 
     cluster_log, out = tmp_path / "cluster.log", tmp_path / "cluster"
-    with cluster(tmp_path, cluster_log, workers=2, env=unkeyed) as address:
+    # Over TLS: a hash key is never sent to a scheduler in clear (issue 22.7).
+    with cluster(tmp_path, cluster_log, workers=2, env=unkeyed, tls=True) as address:
         result = run_logfilter("batch", "-c", config, logs, "-o", out, "--scheduler", address,
                                "--split-size", SPLIT, "--report", tmp_path / "cluster.json",
-                               env=keyed, timeout=180)  # fmt: skip
+                               env={**keyed, **tls_env(tmp_path / "tls")}, timeout=180)  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert tree(out) == expected
     written = [result.stdout, result.stderr, cluster_log.read_bytes()]

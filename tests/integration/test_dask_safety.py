@@ -89,7 +89,7 @@ def test_a_file_url_outdir_takes_the_local_lock(nested: Path, tmp_path: Path) ->
 
 @pytest.mark.parametrize("address", ["tls://127.0.0.1:1", "ucx://127.0.0.1:1"])
 def test_an_address_dask_cannot_use_is_a_usage_error(tmp_path: Path, address: str) -> None:
-    result = run_logfilter("batch", "-c", CONFIG, LOG, "-o", tmp_path / "out", "--scheduler", address)
+    result = run_logfilter("batch", "-c", CONFIG, LOG, "-o", tmp_path / "out", "--scheduler", address, "--insecure-scheduler")
     assert result.returncode == 2, result.stderr
     assert result.stderr.startswith(f"error: --scheduler {address}: cannot use this address ("), result.stderr
     assert "internal error" not in result.stderr and "Traceback" not in result.stderr
@@ -128,6 +128,7 @@ def test_special_files_in_a_url_folder_and_a_quiet_local_cluster(tmp_path: Path,
                            "--report", tmp_path / "report.json", timeout=120)  # fmt: skip
     assert result.returncode == 1, result.stderr
     assert sorted(result.stderr.splitlines()) == [
+        "logfilter: 1 done, 1 failed, 1 omitted",  # the closing count (issue 20.8)
         f"logfilter: error: {logs.as_uri()}/dangling.log: cannot read it (No such file or directory)",
         f"logfilter: left out: {logs.as_uri()}/fifo (not a regular file)",
     ]
@@ -135,7 +136,7 @@ def test_special_files_in_a_url_folder_and_a_quiet_local_cluster(tmp_path: Path,
     assert statuses == {"a.log": "done", "dangling.log": "failed", "fifo": "omitted"}
     expected = run_logfilter("run", "-c", CONFIG, LOG).stdout
     assert (out / "logs" / "a.log").read_bytes() == expected
-    assert sorted(path.name for path in out.rglob("*")) == [".logfilter-batch.jsonl", "a.log", "logs"]
+    assert sorted(path.name for path in out.rglob("*")) == ["a.log", "logs"]  # the state is beside OUTDIR (issue 20.5)
 
 
 # --- a scheduler and a worker of their own, started in another folder (as on other machines) ---
@@ -147,18 +148,42 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def tls_files(folder: Path) -> list[str]:
+    """Certificates of a cluster of its own, written in `folder`: the scheduler's and workers' TLS options."""
+    from distributed.security import Security
+
+    security = Security.temporary()
+    folder.mkdir(parents=True, exist_ok=True)
+    files = {"ca": security.tls_ca_file, "cert": security.tls_client_cert, "key": security.tls_client_key}
+    for name, text in files.items():
+        (folder / f"{name}.pem").write_text(text)
+        (folder / f"{name}.pem").chmod(0o600)
+    return ["--tls-ca-file", str(folder / "ca.pem"), "--tls-cert", str(folder / "cert.pem"), "--tls-key", str(folder / "key.pem")]
+
+
+def tls_env(folder: Path) -> dict[str, str]:
+    """The environment that gives a client (logfilter) the certificates in `folder`, through Dask's configuration."""
+    return {
+        "DASK_DISTRIBUTED__COMM__TLS__CA_FILE": str(folder / "ca.pem"),
+        "DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT": str(folder / "cert.pem"),
+        "DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY": str(folder / "key.pem"),
+    }
+
+
 @contextmanager
-def cluster(home: Path, log: Path, workers: int = 1, env: dict[str, str] | None = None) -> Iterator[str]:
+def cluster(home: Path, log: Path, workers: int = 1, env: dict[str, str] | None = None, tls: bool = False) -> Iterator[str]:
     """A scheduler and `workers` worker processes of their own, started in `home` (as on other
-    machines) with `env`, writing to `log`, spilling to home/scratch; the scheduler's address."""
+    machines) with `env`, writing to `log`, spilling to home/scratch; the scheduler's address.
+    With `tls`, they speak TLS with the certificates in home/tls (tls_files)."""
     port = free_port()
-    address = f"tcp://127.0.0.1:{port}"
+    options = tls_files(home / "tls") if tls else []
+    address = f"{'tls' if tls else 'tcp'}://127.0.0.1:{port}"
     with log.open("wb") as out:
         processes = [
             subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host", "127.0.0.1",
-                              "--port", str(port), "--no-dashboard"], stdout=out, stderr=out, cwd=home, env=env),
+                              "--port", str(port), "--no-dashboard", *options], stdout=out, stderr=out, cwd=home, env=env),
             subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address, "--nworkers", str(workers),
-                              "--nthreads", "1", "--no-dashboard", "--local-directory", str(home / "scratch")],
+                              "--nthreads", "1", "--no-dashboard", "--local-directory", str(home / "scratch"), *options],
                              stdout=out, stderr=out, cwd=home, env=env),
         ]  # fmt: skip
         try:
@@ -188,7 +213,8 @@ def test_relative_paths_are_the_clients(tmp_path: Path, external: tuple[str, Pat
     (client / "logs").mkdir(parents=True)
     (client / "logs" / "a.log").write_bytes(LOG.read_bytes())
     source = (client / "logs").as_uri() if url_input else "logs"
-    result = run_logfilter("batch", "-c", CONFIG, source, "-o", "clean", "--scheduler", address, cwd=client, timeout=180)
+    result = run_logfilter("batch", "-c", CONFIG, source, "-o", "clean", "--scheduler", address, "--insecure-scheduler",
+                           cwd=client, timeout=180)  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert (client / "clean" / "logs" / "a.log").read_bytes() == run_logfilter("run", "-c", CONFIG, LOG).stdout
     assert not (home / "clean").exists() and not (home / "logs").exists()
@@ -203,7 +229,7 @@ def test_an_interrupted_run_leaves_no_task_writing(tmp_path: Path, external: tup
     (logs / "big.log").write_bytes(LOG.read_bytes() * 400)  # some seconds with the reference engine
     out = tmp_path / "out"
     argv = [sys.executable, "-m", "logfilter", "batch", "-c", str(CONFIG), str(logs), "-o", str(out),
-            "--scheduler", address, "--engine", "reference"]  # fmt: skip
+            "--scheduler", address, "--insecure-scheduler", "--engine", "reference"]  # fmt: skip
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 120
@@ -237,8 +263,41 @@ def test_a_worker_of_another_build_is_refused(tmp_path: Path) -> None:
     with (other / "logfilter" / "batch" / "rewrite.py").open("a") as module:
         module.write("# a local patch\n")
     with cluster(tmp_path, tmp_path / "cluster.log", env={**os.environ, "PYTHONPATH": str(other)}) as address:
-        result = run_logfilter("batch", "-c", CONFIG, LOG, "-o", tmp_path / "out", "--scheduler", address, timeout=120)
+        result = run_logfilter("batch", "-c", CONFIG, LOG, "-o", tmp_path / "out", "--scheduler", address,
+                               "--insecure-scheduler", timeout=120)  # fmt: skip
     assert result.returncode == 2, result.stderr
     assert result.stderr.startswith("error: the cluster's workers run another build of logfilter "), result.stderr
     assert "install the same one on the client and the workers" in result.stderr
     assert [path.name for path in (tmp_path / "out").rglob("*")] == []
+
+
+def test_the_local_cluster_speaks_tls_only(tmp_path: Path) -> None:
+    """22.7: the LocalCluster of `--scheduler local` is reached over TLS with certificates of its
+    own: a plain-TCP client, or a TLS client with other certificates, cannot connect to it."""
+    from distributed import Client
+    from distributed.security import Security
+
+    from logfilter.batch.cluster import connect
+
+    with connect("local:1") as client:
+        address = client.scheduler.address
+        assert address.startswith("tls://127.0.0.1:"), address
+        assert client.submit(sum, [1, 2]).result(timeout=30) == 3  # its own client works
+        for intruder in (
+            lambda: Client(address.replace("tls://", "tcp://"), timeout="3s"),
+            lambda: Client(address, security=Security.temporary(), timeout="3s"),
+        ):
+            with pytest.raises((OSError, TimeoutError)):
+                intruder().close()
+
+
+def test_schedulers_in_clear_are_refused(tmp_path: Path) -> None:
+    """22.7: tcp:// is refused unless --insecure-scheduler says so, and never with a hash rule."""
+    plain = run_logfilter("batch", "-c", CONFIG, LOG, "-o", tmp_path / "out", "--scheduler", "tcp://127.0.0.1:1")
+    assert plain.returncode == 2 and "not TLS (tls://)" in plain.stderr and "--insecure-scheduler" in plain.stderr
+    keyed = {**os.environ, "LOGFILTER_HASH_KEY": "5f1d0c9a7e3b4d2f8a6c1e0b9d7f3a5c"}
+    (tmp_path / "hash.ini").write_text("[log-filter]\ndefault-filter-type=copy\n[log-filter-data]\nPASSWORD=hash\n")
+    hashed = run_logfilter("batch", "-c", tmp_path / "hash.ini", LOG, "-o", tmp_path / "out", "--scheduler",
+                           "tcp://127.0.0.1:1", "--insecure-scheduler", env=keyed)  # fmt: skip
+    assert hashed.returncode == 2 and "a hash rule's key would travel in clear" in hashed.stderr, hashed.stderr
+    assert not (tmp_path / "out").exists()  # (the flag itself is used against the tcp:// clusters below)

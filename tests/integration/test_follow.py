@@ -385,6 +385,24 @@ class TestHTTP:
         assert follow.get("/healthz") == (200, "following\n")
         assert follow.stop() == 0
 
+    def test_a_rule_that_matches_no_key_is_said_once_and_shown(self, tmp: Path) -> None:
+        """Issue 20.1: `Password=hide` where the log says PASSWORD is named once on stderr with the
+        key it meant and shown in /metrics; PASSWORD's own rule is not, and health stays 200."""
+        (tmp / "raw/a.log").write_bytes(messages(0, 3))
+        follow = Follow(tmp, "--listen", "127.0.0.1:0", "--key", "Password=hide")
+        eventually(lambda: "matched no key" in follow.stderr, what="the warning")
+        status, text = follow.get("/metrics")
+        assert status == 200 and 'logfilter_rules_unmatched{rule="Password"} 1.0' in text
+        assert "logfilter_rules_unmatched{rule=\"PASSWORD\"}" not in text
+        assert follow.get("/healthz") == (200, "following\n")
+        append(tmp / "raw/a.log", messages(3, 2))
+        assert follow.stop() == 0
+        said = [line for line in follow.stderr.splitlines() if "rule Password" in line]
+        assert said == [
+            "logfilter: warning: --key: the rule Password=hide matched no key in the logs read; did you mean "
+            "PASSWORD? (keys match case and spelling exactly)"
+        ]
+
     def test_healthz_is_503_while_an_output_cannot_be_written(self, tmp: Path) -> None:
         """/healthz turns 503 with the reason when an output cannot be written, and 200 once it can."""
         (tmp / "clean/b.log").mkdir(parents=True)  # in the way of b.log's output

@@ -335,7 +335,7 @@ class TestDamagedArchives:
         source.write_bytes(compress(b"first\n") + compress(b"second\n" * 100)[:40])
         result = run_logfilter("batch", "-c", rules, source, "-o", tmp_path / "out")
         assert result.returncode == 1
-        assert result.stderr == f"logfilter: error: {source}: cannot read or rewrite it as {kind} data (truncated)\n"
+        assert result.stderr == f"logfilter: error: {source}: cannot read or rewrite it as {kind} data (truncated)\nlogfilter: 1 failed\n"
         assert not (tmp_path / "out" / source.name).exists()
 
     @pytest.mark.parametrize(("kind", "compress"), [("bzip2", bz2.compress), ("xz", lzma.compress)])
@@ -953,3 +953,290 @@ class TestFollowServerRequests:
         finally:
             if follow.proc.poll() is None:
                 follow.kill()
+
+
+# --- Issue 22, batch side: modes, links, archives, the local cluster (tests below) ---
+
+SECRET_LOG = b"message EventRinging\n\tAttributeUserData\t[30] 00 01 00 00..\n\t\t'PASSWORD'\t'Pw-Secret-1!'\n"
+
+
+def mode_of(path: Path) -> int:
+    return path.stat().st_mode & 0o777
+
+
+class TestOutputModes:
+    """22.6: an output is never readable by more users than its input (umask 022 as usual)."""
+
+    def test_run_output(self, tmp_path: Path, rules: Path) -> None:
+        """run -o: a 0600 input gives a 0600 output, even over an output that was 0644; 0640 keeps the group."""
+        private, shared = tmp_path / "private.log", tmp_path / "shared.log"
+        for path, mode in ((private, 0o600), (shared, 0o640)):
+            path.write_bytes(SECRET_LOG)
+            path.chmod(mode)
+        (tmp_path / "out.log").write_bytes(b"old\n")
+        (tmp_path / "out.log").chmod(0o644)
+        assert run_logfilter("run", "-c", rules, private, "-o", tmp_path / "out.log").returncode == 0
+        assert mode_of(tmp_path / "out.log") == 0o600
+        assert run_logfilter("run", "-c", rules, shared, "-o", tmp_path / "shared.out").returncode == 0
+        assert mode_of(tmp_path / "shared.out") == 0o640
+        assert run_logfilter("run", "-c", rules, shared, private, "-o", tmp_path / "both.out").returncode == 0
+        assert mode_of(tmp_path / "both.out") == 0o600
+        # A pipe has no mode of its own: the umask decides, as before.
+        assert run_logfilter("run", "-c", rules, "-o", tmp_path / "piped.out", stdin=SECRET_LOG).returncode == 0
+        assert mode_of(tmp_path / "piped.out") == 0o644
+
+    def test_batch_outputs(self, tmp_path: Path, rules: Path) -> None:
+        """batch: a file, a folder's files and an archive (itself 0600; members keep their modes as archived)."""
+        import io
+        import tarfile
+
+        (tmp_path / "in").mkdir()
+        (tmp_path / "in/a.log").write_bytes(SECRET_LOG)
+        (tmp_path / "in/a.log").chmod(0o600)
+        (tmp_path / "in/b.log").write_bytes(SECRET_LOG)
+        (tmp_path / "in/b.log").chmod(0o644)
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+            info = tarfile.TarInfo("m.log")
+            info.size, info.mode = len(SECRET_LOG), 0o664
+            archive.addfile(info, io.BytesIO(SECRET_LOG))
+        (tmp_path / "x.tgz").write_bytes(buffer.getvalue())
+        (tmp_path / "x.tgz").chmod(0o600)
+        result = run_logfilter("batch", "-c", rules, "in", "x.tgz", "-o", "out", cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert mode_of(tmp_path / "out/in/a.log") == 0o600
+        assert mode_of(tmp_path / "out/in/b.log") == 0o644
+        assert mode_of(tmp_path / "out/x.tgz") == 0o600
+        with tarfile.open(tmp_path / "out/x.tgz") as archive:
+            assert archive.getmember("m.log").mode == 0o664
+
+    def test_part_files(self, tmp_path: Path) -> None:
+        """A part is created with the output's mode, before any byte is in it, and replaces a link
+        planted under its name instead of writing through it."""
+        from logfilter.sinks.atomic import AtomicFile, part_path
+
+        elsewhere = tmp_path / "elsewhere"
+        elsewhere.write_bytes(b"untouched")
+        part_path(tmp_path / "a.log").symlink_to(elsewhere)
+        with AtomicFile(tmp_path / "a.log", mode=0o600) as out:
+            assert mode_of(Path(out.part)) == 0o600 and not Path(out.part).is_symlink()
+            out.stream.write(b"masked\n")
+            out.commit()
+        assert mode_of(tmp_path / "a.log") == 0o600 and elsewhere.read_bytes() == b"untouched"
+
+
+class TestLinks:
+    """22.5: links out of an input folder are left out and named; nothing is written through a link in OUTDIR."""
+
+    def test_file_links_out_of_the_input_folder(self, tmp_path: Path, rules: Path) -> None:
+        secret = tmp_path / "shadow"
+        secret.write_bytes(b"root:canary-shadow-hash:19000:0:99999:7:::\n")
+        key = tmp_path / "hash.key"
+        key.write_bytes(b"canary-hash-key-0123456789abcdef\n")
+        (tmp_path / "in/sub").mkdir(parents=True)
+        (tmp_path / "in/sub/real.log").write_bytes(SECRET_LOG)
+        (tmp_path / "in/evil.log").symlink_to(secret)
+        (tmp_path / "in/key.log").symlink_to(key)
+        (tmp_path / "in/inside.log").symlink_to("sub/real.log")  # inside the folder: followed
+        result = run_logfilter("batch", "-c", rules, "in", "-o", "out", "--report", "report.json", cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        reason = "a link to a file outside the input folder; not followed"
+        assert f"left out: in/evil.log ({reason})" in result.stderr
+        assert f"left out: in/key.log ({reason})" in result.stderr
+        written = sorted(p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*") if p.is_file())
+        assert written == ["in/inside.log", "in/sub/real.log"]
+        made = [*(tmp_path / "out").rglob("*"), tmp_path / "report.json"]
+        everything = b"".join(p.read_bytes() for p in made if p.is_file()) + result.stderr.encode()
+        assert b"canary" not in everything and b"Pw-Secret-1!" not in everything
+
+    def test_a_link_named_on_the_command_line_is_followed(self, tmp_path: Path, rules: Path) -> None:
+        """The user named it: the user's choice (its input root is the link itself)."""
+        (tmp_path / "elsewhere").mkdir()
+        (tmp_path / "elsewhere/a.log").write_bytes(SECRET_LOG)
+        (tmp_path / "a.log").symlink_to(tmp_path / "elsewhere/a.log")
+        result = run_logfilter("batch", "-c", rules, "a.log", "-o", "out", cwd=tmp_path)
+        assert result.returncode == 0 and result.stderr == "logfilter: 1 done\n", result.stderr
+        assert b"Pw-Secret-1!" not in (tmp_path / "out/a.log").read_bytes()
+
+    def test_a_folder_link_inside_outdir(self, tmp_path: Path, rules: Path) -> None:
+        """out/in -> elsewhere: the file fails (exit 1), named; nothing lands outside OUTDIR."""
+        (tmp_path / "in").mkdir()
+        (tmp_path / "in/a.log").write_bytes(SECRET_LOG)
+        (tmp_path / "elsewhere").mkdir()
+        (tmp_path / "out").mkdir()
+        (tmp_path / "out/in").symlink_to(tmp_path / "elsewhere")
+        result = run_logfilter("batch", "-c", rules, "in", "-o", "out", cwd=tmp_path)
+        assert result.returncode == 1
+        assert "error: in/a.log: out/in is a link inside the output folder; nothing is written through it" in result.stderr
+        assert list((tmp_path / "elsewhere").iterdir()) == []
+
+
+def tar_header(name: bytes, size: int, kind: bytes) -> bytes:
+    """One ustar header block, by hand: tarfile would not write these sizes or types."""
+    block = bytearray(512)
+    block[: len(name)] = name
+    block[100:108] = b"0000644\0"
+    block[124:136] = b"%011o\0" % size
+    block[148:156] = b" " * 8
+    block[156:157] = kind
+    block[257:263] = b"ustar\0"
+    block[263:265] = b"00"
+    block[148:156] = b"%06o\0 " % sum(block)
+    return bytes(block)
+
+
+def gzip_of(parts: list[tuple[bytes, int]], level: int = 9) -> bytes:
+    """gzip of each (bytes, times) repeated, without holding the whole in memory."""
+    import zlib
+
+    packer = zlib.compressobj(level, zlib.DEFLATED, 31)
+    out = [packer.compress(part) for part, times in parts for _ in range(times)]
+    return b"".join(out) + packer.flush()
+
+
+class TestBoundedArchives:
+    """22.8: caps on what an archive unpacks to, each with its message and a way to raise it."""
+
+    @pytest.mark.slow
+    def test_a_gnu_long_name_of_1_gib(self, tmp_path: Path, rules: Path) -> None:
+        """1 MB of .tar.gz holding a 1 GiB GNU long name: refused at its header, in bounded memory,
+        and the name reaches neither stderr nor the report nor the state (it ran 10 minutes at 6.7 GB)."""
+        chunk = b"a" * MB
+        data = gzip_of([(tar_header(b"././@LongLink", 1 << 30, b"L"), 1), (chunk, 1024)])
+        assert len(data) < 2 * MB
+        (tmp_path / "bomb.tgz").write_bytes(data)
+        started = time.monotonic()
+        proc = launch(["batch", "-c", str(rules), "bomb.tgz", "-o", "out", "--report", "report.json"], cwd=tmp_path)
+        code, rss, stderr = rss_of(proc)
+        assert code == 1 and time.monotonic() - started < 30
+        assert rss < RSS_BOUND_MB, f"peak RSS {rss} MB"
+        assert ("error: bomb.tgz: holds a member name or tar header of 1073741824 bytes, over the limit of 64K; "
+                "not read further (raise the limit with --archive-limits header=1G)") in stderr  # fmt: skip
+        written = (tmp_path / "report.json").read_bytes() + (tmp_path / "out.logfilter/batch.jsonl").read_bytes()
+        assert b"aaaa" not in written and "aaaa" not in stderr
+        assert not (tmp_path / "out/bomb.tgz").exists()
+
+    def test_a_pax_path_over_the_limit(self, tmp_path: Path, rules: Path) -> None:
+        """A PAX header holding a 100 KB path fails the archive; raised, the archive is rewritten."""
+        import io
+        import tarfile
+
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as archive:
+            info = tarfile.TarInfo("d/" + "n" * 100_000 + ".log")
+            info.size = len(SECRET_LOG)
+            archive.addfile(info, io.BytesIO(SECRET_LOG))
+        (tmp_path / "x.tar").write_bytes(buffer.getvalue())
+        result = run_logfilter("batch", "-c", rules, "x.tar", "-o", "out", "--report", "report.json", cwd=tmp_path)
+        assert result.returncode == 1 and "x.tar: holds a member name or tar header of" in result.stderr
+        assert b"nnnn" not in (tmp_path / "report.json").read_bytes() and "nnnn" not in result.stderr
+        raised = run_logfilter("batch", "-c", rules, "x.tar", "-o", "out", "--archive-limits", "header=1M", cwd=tmp_path)
+        assert raised.returncode == 0, raised.stderr
+        assert b"Pw-Secret-1!" not in (tmp_path / "out/x.tar").read_bytes()
+
+    def test_overlapping_zip_entries(self, tmp_path: Path, rules: Path) -> None:
+        """20 central-directory entries pointing at one deflated member: refused before any is unpacked."""
+        import io
+        import struct
+        import zipfile
+
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr("a.log", b"x\n" * (4 * MB))
+        data = buffer.getvalue()
+        end = data.rindex(b"PK\x05\x06")
+        size, offset = struct.unpack("<II", data[end + 12 : end + 20])
+        entry = data[offset : offset + size]
+        entries = entry * 20
+        tail = bytearray(data[end:])
+        tail[8:12] = struct.pack("<HH", 20, 20)
+        tail[12:16] = struct.pack("<I", len(entries))
+        (tmp_path / "bomb.zip").write_bytes(data[:offset] + entries + bytes(tail))
+        result = run_logfilter("batch", "-c", rules, "bomb.zip", "-o", "out", cwd=tmp_path)
+        assert result.returncode == 1
+        assert "error: bomb.zip: zip entries that overlap (a zip bomb?); not read" in result.stderr
+        assert not (tmp_path / "out/bomb.zip").exists()
+
+    def test_unknown_and_dataless_tar_types(self, tmp_path: Path, rules: Path) -> None:
+        """A FIFO, a device and an unknown type without data are copied as they are; an unknown type
+        with data fails the archive (it corrupted the output tar, and the report said done)."""
+        import tarfile
+
+        log = tar_header(b"a.log", len(SECRET_LOG), b"0") + SECRET_LOG.ljust(512, b"\0")
+        dataless = tar_header(b"fifo", 0, b"6") + tar_header(b"dev", 0, b"3") + tar_header(b"odd", 0, b"Z")
+        (tmp_path / "ok.tar").write_bytes(log + dataless + b"\0" * 1024)
+        (tmp_path / "bad.tar").write_bytes(log + tar_header(b"odd", 5, b"Z") + b"hello".ljust(512, b"\0") + b"\0" * 1024)
+        result = run_logfilter("batch", "-c", rules, "ok.tar", "bad.tar", "-o", "out", cwd=tmp_path)
+        assert result.returncode == 1
+        assert "error: bad.tar!odd: a member of an unknown tar type (Z) that holds data; cannot rewrite the archive" in result.stderr
+        assert not (tmp_path / "out/bad.tar").exists()
+        with tarfile.open(tmp_path / "out/ok.tar") as archive:
+            assert [(m.name, m.type, m.size) for m in archive] == [
+                ("a.log", b"0", len(SECRET_LOG.replace(b"Pw-Secret-1!", b"****"))), ("fifo", b"6", 0), ("dev", b"3", 0),
+                ("odd", b"Z", 0),
+            ]  # fmt: skip
+
+    @pytest.mark.slow
+    def test_member_count_and_unpacked_bytes(self, tmp_path: Path, rules: Path) -> None:
+        """members= and bytes= caps, each named with the option that raises it."""
+        import io
+        import tarfile
+
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+            for number in range(12):
+                info = tarfile.TarInfo(f"{number}.log")
+                info.size = 2 * MB
+                archive.addfile(info, io.BytesIO(b"x\n" * MB))
+        (tmp_path / "many.tgz").write_bytes(buffer.getvalue())
+        members = run_logfilter("batch", "-c", rules, "many.tgz", "-o", "out", "--archive-limits", "members=10", cwd=tmp_path)
+        assert members.returncode == 1
+        assert ("many.tgz: holds more than 10 archive members; not read further "
+                "(raise the limit with --archive-limits members=100)") in members.stderr  # fmt: skip
+        unpacked = run_logfilter("batch", "-c", rules, "many.tgz", "-o", "out", "--archive-limits", "bytes=16M", cwd=tmp_path)
+        assert unpacked.returncode == 1
+        assert "many.tgz: unpacks to more than 16M; not read further (raise the limit with --archive-limits bytes=64M)" in unpacked.stderr
+        # 24 MB from 40 KB is over 200 times, but under the 64 MiB floor: small files compress well.
+        assert run_logfilter("batch", "-c", rules, "many.tgz", "-o", "out", cwd=tmp_path).returncode == 0
+        bad = run_logfilter("batch", "-c", rules, "many.tgz", "-o", "out", "--archive-limits", "size=1", cwd=tmp_path)
+        assert bad.returncode == 2 and "--archive-limits 'size=1': expected NAME=VALUE items" in bad.stderr
+
+    @pytest.mark.slow
+    def test_expansion_ratio(self, tmp_path: Path, rules: Path) -> None:
+        """80 MiB of text in a 100 KB gzip: over 200 times its size once past 64 MiB."""
+        (tmp_path / "a.log.gz").write_bytes(gzip_of([(b"x" * 1023 + b"\n", 80 * 1024)]))
+        result = run_logfilter("batch", "-c", rules, "a.log.gz", "-o", "out", cwd=tmp_path)
+        assert result.returncode == 1
+        assert ("a.log.gz: unpacks to more than 200 times its size (a compression bomb?); not read further "
+                "(raise the limit with --archive-limits ratio=2000)") in result.stderr  # fmt: skip
+
+    @pytest.mark.slow
+    def test_sigterm_mid_archive(self, tmp_path: Path, rules: Path) -> None:
+        """SIGTERM while a big archive is rewritten: the batch stops promptly, nothing half written is left."""
+        (tmp_path / "big.log.gz").write_bytes(gzip_of([(b"y" * 1023 + b"\n", 1024 * 1024)], level=1))  # 1 GiB of text
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "logfilter", "batch", "-c", str(rules), "big.log.gz", "-o", "out",
+             "--archive-limits", "ratio=100000"],
+            cwd=tmp_path, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        deadline = time.monotonic() + 30
+        while not list((tmp_path / "out").glob(".*")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)
+        proc.send_signal(signal.SIGTERM)
+        stopped = time.monotonic()
+        _, stderr = proc.communicate(timeout=30)
+        assert proc.returncode == 143 and time.monotonic() - stopped < 5, stderr
+        assert list((tmp_path / "out").rglob("*")) == []
+
+
+def test_scan_reads_archives_within_the_same_limits(tmp_path: Path) -> None:
+    """scan (and keys) read archives through the same caps: the 1 GiB long name is not-scanned at once."""
+    data = gzip_of([(tar_header(b"././@LongLink", 1 << 28, b"L"), 1), (b"a" * MB, 256)])
+    (tmp_path / "bomb.tgz").write_bytes(data)
+    started = time.monotonic()
+    result = run_logfilter("scan", "bomb.tgz", cwd=tmp_path)
+    assert result.returncode == 1 and time.monotonic() - started < 20
+    assert result.stdout.decode().startswith(
+        "bomb.tgz: not-scanned: holds a member name or tar header of 268435456 bytes, over the limit of 64K"
+    )

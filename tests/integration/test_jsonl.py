@@ -150,7 +150,7 @@ class TestBatch:
         assert result.returncode == 0, result.stderr
         assert report["config"]["format"] == "jsonl"
         outputs = sorted(p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*.jsonl"))
-        assert outputs == [".logfilter-batch.jsonl", "in/sipserver-crlf.log.jsonl", "in/sub/psdk.log.jsonl",
+        assert outputs == ["in/sipserver-crlf.log.jsonl", "in/sub/psdk.log.jsonl",
                            "in/tserver.log.jsonl", "in/workspace-psdk.log.jsonl"]  # fmt: skip
         for source in [*tree.glob("*.log"), tree / "sub" / "psdk.log"]:
             items = objects((tmp_path / "out" / source.relative_to(tmp_path).with_name(source.name + ".jsonl")).read_bytes())

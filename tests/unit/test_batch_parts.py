@@ -169,13 +169,15 @@ class TestState:
         target.write_bytes(b"x\n")
         info = source.stat()
         job = Job(str(source), str(target), "a.log", info.st_size, info.st_mtime_ns)
-        state = State(LOCAL, str(tmp_path / "out"))
+        folder = tmp_path / "out.logfilter"
+        folder.mkdir()
+        state = State(LOCAL, str(tmp_path / "out"), str(folder))
         state.record(job, "rules-1", {"status": "done"})
-        assert State(LOCAL, str(tmp_path / "out")).up_to_date(job, "rules-1") == {"status": "done"}
+        assert State(LOCAL, str(tmp_path / "out"), str(folder)).up_to_date(job, "rules-1") == {"status": "done"}
         state.invalidate([job])  # a run with other rules starts on it, then is killed
-        assert State(LOCAL, str(tmp_path / "out")).up_to_date(job, "rules-1") is None
+        assert State(LOCAL, str(tmp_path / "out"), str(folder)).up_to_date(job, "rules-1") is None
 
     def test_torn_last_line_is_ignored(self, tmp_path: Path) -> None:
         """A record cut short by a crash is ignored, so its file is simply done again."""
         (tmp_path / STATE).write_bytes(b'{"output": "a.log", "fingerp')
-        assert State(LOCAL, str(tmp_path)).done == {}
+        assert State(LOCAL, str(tmp_path / "out"), str(tmp_path)).done == {}
