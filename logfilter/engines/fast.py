@@ -3,13 +3,17 @@
 Python wakes up only at block openers, at lines the bulk patterns do not cover (nested
 lists, blank or unreadable lines, the line after a block), and at values that change:
 - outside blocks, one search (regex_parser.block_scan_regex) finds the next C opener with
-  the leaf lines after it; a clean block (no line a rule changes, an obvious end) is counted
-  and copied whole. Message headers are found once per chunk (events.header_lines);
+  the leaf lines after it; a clean block (no line a rule changes, and the message's next
+  attribute line after it) is counted and copied whole. A line naming a KV attribute before
+  that opener, or any opener line the bulk pattern does not match, goes to the walker.
+  Message headers are found once per chunk (events.header_lines);
 - inside a block, one `match` of regex_parser.run_regex consumes the leaf KV lines that
   share a list (or none), rendered by rules/treatment.row_renderer; only the lines whose key
   has a rule that changes it are visited (every line, when the default changes values);
 - every other line goes through a Walker (regex parser, RenderHandler), which FastEngine
-  wraps and drives through its public methods only.
+  wraps and drives through its public methods only: among them, a line after a run that
+  does not belong to the block and surely ends it (blocks.ends) closes it here; any other
+  (a doubtful line) is the walker's, told first what the runs read (Walker.read_in_bulk).
 tests/unit/test_differential.py holds output and counts equal to the reference walk's. A
 compiled scanner replaces this module next: it is kept as it was, bar the interface.
 """
@@ -19,14 +23,14 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 
-from logfilter.engines.blocks import NORMAL, Block, belongs, split_eol, width
+from logfilter.engines.blocks import NORMAL, Block, belongs, ends, split_eol, width
 from logfilter.engines.handler import OnFailure
 from logfilter.engines.render import RenderHandler
 from logfilter.engines.walker import REGEX, Walker
 from logfilter.errors import InputError
 from logfilter.identity.reader import line_hint
 from logfilter.parsing import regex_parser
-from logfilter.parsing.events import header_lines
+from logfilter.parsing.events import WHITESPACE, header_lines
 from logfilter.parsing.model import Layout
 from logfilter.rules import treatment
 from logfilter.rules.compiled import Rules
@@ -39,6 +43,7 @@ _ENCODING = ("utf-8", "surrogateescape")
 # engine; past it (a damaged or hostile log) their lines go through the walker.
 MAX_INDENTS = 64
 KVLIST = b"KVList:"
+_BLANK_LINE = WHITESPACE + b"\n"  # what a line that holds only blanks is made of
 
 
 class FastEngine:
@@ -56,6 +61,12 @@ class FastEngine:
         self._widths: dict[bytes, int] = {}
         self._indented_runs: dict[tuple[Layout, bytes], re.Pattern[bytes]] = {}
         self._exact = {key.encode(*_ENCODING): rule for key, rule in rules.rules.items()}
+        # What the runs read of the open block, not yet told to the walker (read_in_bulk): its
+        # top-level pairs, and where the last run ended (-1: a line was walked after it), under which rule.
+        self._bulk_block: Block | None = None
+        self._bulk_pairs = 0
+        self._bulk_end = -1
+        self._bulk_inherited: FilterType | None = None
         self._keys = KeyWatch(rules, stats)  # the rules whose keys the rows handled in bulk meet
         # Visit every leaf line when the default changes values, keys fold case or detectors
         # look at every value; otherwise only lines whose key has a rule other than copy.
@@ -97,37 +108,52 @@ class FastEngine:
         self._next_attribute = -1
         self._next_identity = -1
         self._header_lines = header_lines(buf)  # the line starts with a message header, in order
+        self._bulk_end = -1
         pos, end = 1, len(buf)
         walker = self._walker
-        inside = walker.inside_value  # changes only when the walker reads a line (_slow)
+        inside = walker.value_open  # changes only when the walker reads a line (_slow)
         try:
             while pos < end:
                 block = walker.block
                 if block is None:
                     if self._identity_hint is not None:
                         pos = self._identity_free(pos, end)
-                        inside = walker.inside_value
+                        inside = walker.value_open
                         continue
                     pos = self._free(pos, end)
                     continue
                 if inside:  # a value a failed line left open: line by line
                     pos = self._slow(pos, buf.index(b"\n", pos) + 1)
-                    inside = walker.inside_value
+                    inside = walker.value_open
                     continue
                 pos = self._leaf_run(block, pos)
                 if pos >= end:
                     break
                 line_end = buf.index(b"\n", pos) + 1
-                if not belongs(block, split_eol(buf[pos:line_end])[0]):
-                    walker.close_block()  # the line is a free line: _free reads it
-                    continue
+                body = split_eol(buf[pos:line_end])[0]
+                if not belongs(block, body):
+                    if ends(body):
+                        walker.close_block()  # the line is a free line: _free reads it
+                        continue
+                    self._tell_bulk()  # a doubtful line: the walker decides, knowing what the runs read
                 pos = self._slow(pos, line_end)
-                inside = walker.inside_value
+                inside = walker.value_open
         except InputError:
             out.append(buf[self._last : pos])
             raise
+        self._tell_bulk()  # the block may go on in the next chunk
         out.append(buf[self._last :])
         return lines
+
+    def _tell_bulk(self) -> None:
+        """Tell the walker what the runs read of the open block since it was last told."""
+        block = self._walker.block
+        if block is not None and block is self._bulk_block:
+            last = None
+            if self._bulk_end >= 0:
+                last = self._buf[self._buf.rfind(b"\n", 0, self._bulk_end - 1) + 1 : self._bulk_end]
+            self._walker.read_in_bulk(self._bulk_pairs, last, self._bulk_inherited)
+        self._bulk_block, self._bulk_pairs, self._bulk_end = None, 0, -1
 
     def _width(self, indent: bytes) -> int:
         column = self._widths.get(indent)
@@ -152,6 +178,11 @@ class FastEngine:
         found_block = self._scan_from(pos)
         if found_block is None or self._next_kvlist < found_block.start("rows") or found_block.end() > end:
             return self._free_line_by_line(pos, end)
+        if self._next_attribute < pos:
+            hit = self._attribute.search(buf, pos)
+            self._next_attribute = hit.start() if hit is not None else end
+        if self._next_attribute < found_block.start("attribute"):
+            return self._free_line_by_line(pos, end)  # a line naming an attribute the bulk pattern does not read
         rows_start = found_block.start("rows")
         self._count_headers(pos, rows_start)  # the free lines and the opener line
         if found_block.group("clean") is not None:
@@ -203,13 +234,13 @@ class FastEngine:
             return end
         line_start = buf.rfind(b"\n", pos - 1, start) + 1
         line_end = buf.index(b"\n", start) + 1
-        self._count_headers(pos, line_end)
         opener = self._c_opener.match(buf, line_start, line_end)
         if opener is not None and buf.find(KVLIST, line_start, line_end) < 0:
-            self._open_c(opener, line_start, line_end)  # the common C opener; anything else as the walker reads it
-        else:
-            self._walker.open_line(split_eol(buf[line_start:line_end])[0])
-        return line_end
+            self._count_headers(pos, line_end)
+            self._open_c(opener, line_start, line_end)  # the common C opener
+            return line_end
+        self._count_headers(pos, line_start)
+        return self._slow(line_start, line_end)  # anything else as the walker reads it (and counts)
 
     def _count_headers(self, start: int, end: int) -> None:
         """Count the message headers on the free lines in [start, end) (whole lines)."""
@@ -229,7 +260,10 @@ class FastEngine:
         if not frames:
             end = self._runs[block.layout].match(buf, start).end()  # type: ignore[union-attr]
             if end > start:
-                self._run(start, end, block.layout, None)
+                if self._bulk_block is not block:
+                    self._bulk_block, self._bulk_pairs = block, 0
+                self._bulk_pairs += self._run(start, end, block.layout, None)  # top-level pairs, one a line
+                self._bulk_end, self._bulk_inherited = end, None
             return end
         lead = self._indent.match(buf, start)
         if lead is None:
@@ -245,11 +279,17 @@ class FastEngine:
             run = self._indented_runs[(block.layout, indent)] = regex_parser.run_regex(block.layout, indent)
         end = run.match(buf, start).end()  # type: ignore[union-attr]
         if end > start:
-            self._run(start, end, block.layout, top.inherited if top is not None else None)
+            inherited = top.inherited if top is not None else None
+            lines = self._run(start, end, block.layout, inherited)
+            if self._bulk_block is not block:
+                self._bulk_block, self._bulk_pairs = block, 0
+            if top is None:  # no list holds them: top-level pairs
+                self._bulk_pairs += lines
+            self._bulk_end, self._bulk_inherited = end, inherited
         return end
 
-    def _run(self, start: int, end: int, layout: Layout, inherited: FilterType | None) -> None:
-        """Apply the rules to a run of leaf KV lines in [start, end) that share one list (or none)."""
+    def _run(self, start: int, end: int, layout: Layout, inherited: FilterType | None) -> int:
+        """Apply the rules to a run of leaf KV lines in [start, end) that share one list (or none); return its lines."""
         buf, stats = self._buf, self._stats
         count = buf.count(b"\n", start, end)
         stats.pairs += count
@@ -257,18 +297,18 @@ class FastEngine:
             self._keys.rows(buf, start - 1, end)
         if inherited is not None and inherited.action == "copy" and self._rules.detectors is None:
             stats.copied += count
-            return
+            return count
         if inherited is not None or self._every_row:
             # Every line may change: rebuild the run from its rows in one piece.
             render, lookup, default = self._renderer_for, self._lookup, self._rules.default
             rows = self._tuples[layout].findall(buf, start, end)
             new = b"".join([render(inherited or lookup(row[1][1:-1]) or default)(row) for row in rows])
             self._replace(start, end, new)
-            return
+            return count
         changing = self._changing
         if changing is None:
             stats.copied += count
-            return
+            return count
         changed = 0
         exact, tuples, render = self._exact, self._tuples[layout], self._renderer_for
         for hit in changing.finditer(buf, start - 1, end):
@@ -277,6 +317,7 @@ class FastEngine:
             self._replace(row.start(), row.end(), render(exact[line[1][1:-1]])(line))  # type: ignore[union-attr]
             changed += 1
         stats.copied += count - changed
+        return count
 
     def _folded_lookup(self, key: bytes) -> FilterType | None:
         return self._rules.rule_for(key.decode(*_ENCODING))
@@ -294,7 +335,15 @@ class FastEngine:
         self._line_no += buf.count(b"\n", self._line_pos, start)
         self._line_pos = start
         line = buf[start:end]
-        new = self._walker.step(line, self._line_no)
+        if self._bulk_end >= 0 and not line.strip(_BLANK_LINE):
+            self._tell_bulk()  # a line of blanks leaves the value before it the last: the walker must know it
+        self._bulk_end = -1  # the walker reads a line after the last run
+        try:
+            new = self._walker.step(line, self._line_no)
+        except InputError:
+            self._out.append(buf[self._last : start])  # the lines before it (free lines, maybe)
+            self._last = start
+            raise
         if new != line:
             self._replace(start, end, new)
         return end

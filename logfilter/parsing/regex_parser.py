@@ -18,7 +18,7 @@ from functools import cache, lru_cache
 
 from logfilter.parsing.events import WHITESPACE
 from logfilter.parsing.model import KVLine, Layout, Opener, Pair, ParseFailed, Value, ValueKind
-from logfilter.parsing.terminals import VALUE_KINDS, terminal_regex
+from logfilter.parsing.terminals import VALUE_KINDS, leading_blanks, terminal_regex
 
 
 @cache
@@ -51,11 +51,12 @@ class _Patterns:
         self.psdk_opener = compile_(terminal_regex("PSDK_KVLIST_LINE"))
         self.c_opener = compile_(_c_opener())
         self.attribute = compile_(terminal_regex("KV_ATTRIBUTE"))
+        self.named = compile_(f"{token('BLANKS')}?(?P<attribute>{token('KV_ATTRIBUTE')})")
 
 
 def _c_opener() -> str:
     """grammar rule c_opener (one line, no line ending); groups indent and attribute."""
-    return f"(?P<indent>{token('WS')}?)(?P<attribute>{token('KV_ATTRIBUTE')})(?:{token('WS')}{token('KV_HEADER')}?)?"
+    return f"(?P<indent>{token('BLANKS')}?)(?P<attribute>{token('KV_ATTRIBUTE')})(?:{token('BLANKS')}{token('KV_HEADER')}?)?"
 
 
 @cache
@@ -144,13 +145,23 @@ def parse_opener(text: str) -> Opener | None:
     if psdk is not None:
         if psdk.end() != len(text):
             return None
-        indent = text[: len(text) - len(text.lstrip(" \t"))]
+        indent = leading_blanks(text)
         named = p.attribute.match(text, len(indent))
         return Opener("psdk", indent, named.group() if named else "KVList")
     c = p.c_opener.fullmatch(text)
     if c is None:
         return None
     return Opener("c", c.group("indent"), c.group("attribute"))
+
+
+def unread_opener(text: str) -> Opener | None:
+    """An Opener marked `unread` for a line (no line ending) that names a KV attribute where an
+    opener would (after blanks only) but that no parser reads as one, such as
+    `AttributeUserData=[561]..`; None for any other line. Its block is C unless it holds `KVList:`."""
+    named = _patterns().named.match(text)
+    if named is None:
+        return None
+    return Opener("psdk" if "KVList:" in text else "c", leading_blanks(text), named.group("attribute"), unread=True)
 
 
 # ---------------------------------------------------------------- bulk patterns (bytes)
@@ -177,7 +188,7 @@ def row_regex(layout: Layout) -> re.Pattern[bytes]:
             f"(?P<indent>{token('WS')})(?P<key>{token('KEY')})(?P<gap>{token('WS')})"
             f"(?P<sep>{token('TYPE')}{token('EQUALS')})(?P<value>{_alternatives('DQUOTED', 'INT')})"
         )
-    return re.compile(_b(f"{body}(?P<trail>{token('WS')}?)(?P<eol>\r?\n)"))
+    return re.compile(_b(f"{body}(?P<trail>{token('WS')}?)(?P<eol>\r*\n)"))  # CRs before the LF end the line
 
 
 @cache
@@ -255,7 +266,7 @@ def attribute_hint() -> re.Pattern[bytes]:
 @cache
 def c_opener_line_regex() -> re.Pattern[bytes]:
     """A whole C opener line with its line ending (c_opener); groups indent and attribute."""
-    return re.compile(_b(_c_opener() + "\r?\n"))
+    return re.compile(_b(_c_opener() + "\r*\n"))
 
 
 @cache
@@ -264,13 +275,11 @@ def block_scan_regex(changing: bytes | None) -> re.Pattern[bytes]:
 
     Groups: indent and attribute of the opener; rows, the leaf lines whose key is not in the
     alternation `changing` (bytes, escaped); clean, matched (empty) when the line after the
-    rows surely ends the block: an empty line, one that starts without a blank, or one
-    indented exactly as the opener that goes on with neither a blank nor a quote.
+    rows surely ends the block: the message's next attribute, indented exactly as the opener
+    (engines/blocks.ends; any other end is the walker's to judge).
     """
     row = _b(_groupless_row("c"))
     if changing is not None:
         row = b"(?!" + changing_row_start(changing) + b")" + row
-    # A line is indented when it starts with one of events.WHITESPACE.
-    blanks = re.escape(WHITESPACE)
-    ends = b"(?:\r?\n|[^" + blanks + b"\n]|(?P=indent)[^" + blanks + b"\n'])"
+    ends = b"(?P=indent)(?<!\n)Attribute"  # indented: at column 0 only an event start ends a block
     return re.compile(b"\n" + c_opener_line_regex().pattern + b"(?P<rows>(?:" + row + b")*)(?P<clean>(?=" + ends + b"))?")
