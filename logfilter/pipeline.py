@@ -1,6 +1,9 @@
-"""The one loop: each input is judged as its head arrives, framed with the line bound, walked, and written.
+"""The one loop: each input is judged as it arrives, framed with the line bound, walked, and written.
 
     source ─> sniff (sources/sniff.py) ─> BoundedFramer (framing.py) ─> walk ─> sink
+
+The judgement is of all of the input: its head (and a file's trailer) before anything is
+written, then every chunk after it (sources/chunk_judge.py), before anything of that chunk is framed.
 
 Every command goes through it. `run` (run and batch) builds each input's walk in the
 registry (engines/registry.py); scan, keys and preview call `walk_input` with their own
@@ -12,7 +15,7 @@ framing as the file grows and walking at split points (follow/tail.py).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from typing import Literal, Protocol
+from typing import BinaryIO, Literal, Protocol
 
 from logfilter.engines.handler import OnFailure, Walk
 from logfilter.engines.registry import FATES, EngineName, Format, WalkChoice
@@ -23,17 +26,26 @@ from logfilter.framing import END, LINES, MAX_LINE, REST, BoundedFramer, Part
 from logfilter.rules.compiled import Rules
 from logfilter.rules.filters import FilterType
 from logfilter.sinks.streams import Sink
-from logfilter.sources.files import Source
-from logfilter.sources.sniff import SNIFF_SIZE, Verdict, judge
+from logfilter.sources.chunk_judge import ChunkJudge
+from logfilter.sources.files import CHUNK, FileSource, Source, StdinSource
+from logfilter.sources.sniff import LONGEST_OPENER_WORD, SNIFF_SIZE, Verdict, holds_kv, judge, read_tail
 from logfilter.stats import Stats
 
-__all__ = ["InputStream", "failure_reporter", "refusal", "run", "untag", "walk_input"]
+__all__ = ["InputStream", "NotALog", "copy_kept", "failure_reporter", "refusal", "run", "untag", "walk_input"]
 
 OnError = Literal["redact", "fail"]
 Warn = Callable[[str], None]
 # What an input that is no text log raises: run and untag refuse with ConfigError, follow stops following.
 Refuse = Callable[[Verdict], LogFilterError]
 ADVICE = "use `logfilter batch` for archives and compressed logs"
+
+
+class NotALog(ConfigError):
+    """An input, or a stretch of one, that is no text log, refused where it shows (run, untag, scan: exit 2)."""
+
+    def __init__(self, message: str, verdict: Verdict) -> None:
+        super().__init__(message)
+        self.verdict = verdict  # batch words it as a file left out
 
 
 class Counts(Protocol):
@@ -49,29 +61,42 @@ class InputStream:
 
     `frame` and `walk_parts` are two steps, so follow can hold framed lines until a split point.
     `head`: the input's first bytes already seen (a restart inside them); `judge_at_end`: an
-    input shorter than the head is judged whole at its end (not a followed file, which may grow).
+    input shorter than the head is judged whole at its end (not a followed file, which may grow);
+    `tail`: a file's last bytes (sniff.read_tail), judged with its head.
     """
 
     def __init__(
-        self, walk: Walk, refuse: Refuse, max_line: int = MAX_LINE, head: bytes = b"", judge_at_end: bool = True
-    ) -> None:
+        self, walk: Walk, refuse: Refuse, max_line: int = MAX_LINE, head: bytes = b"", judge_at_end: bool = True,
+        tail: bytes | None = None,
+    ) -> None:  # fmt: skip
         self.walk = walk  # follow swaps in a new one at a split point when the rules change
         self._refuse = refuse
         self._framer = BoundedFramer(max_line)
         self._head = head[:SNIFF_SIZE]
         self._judge_at_end = judge_at_end
+        self._tail = tail
+        # What follows a whole head is judged chunk by chunk (a restart past the head: from there).
+        self._chunks: ChunkJudge | None = ChunkJudge(self._head) if len(self._head) == SNIFF_SIZE else None
 
     def frame(self, chunk: bytes) -> list[Part]:
         """The whole lines and line parts `chunk` completes.
 
         A live pipe's first read can be a few bytes: they go on at once (a line must not wait
-        for 8 KiB), and the head is judged again as it grows; data found there that is no text
-        log is refused before anything of the chunk that shows it is framed. A partial head is
-        judged as sniff.judge(partial=True) does.
+        for 8 KiB), and the head is judged again as it grows; data found there, or after it,
+        that is no text log is refused before anything of the chunk that shows it is framed.
+        A partial head is judged as sniff.judge(partial=True) does.
         """
-        if len(self._head) < SNIFF_SIZE:
+        rest = chunk
+        if self._chunks is None:
+            rest = chunk[SNIFF_SIZE - len(self._head) :]
             self._head += chunk[: SNIFF_SIZE - len(self._head)]
             self._judge(partial=len(self._head) < SNIFF_SIZE)
+            if len(self._head) == SNIFF_SIZE:
+                self._chunks = ChunkJudge(self._head)
+        if rest and self._chunks is not None:
+            verdict = self._chunks.feed(rest)
+            if verdict is not None:
+                raise self._refuse(verdict)
         return self._framer.feed(chunk)
 
     def finish(self) -> list[Part]:
@@ -98,14 +123,42 @@ class InputStream:
         return done
 
     def _judge(self, partial: bool) -> None:
-        verdict = judge(self._head, partial)
+        verdict = judge(self._head, partial, self._tail)
         if not verdict.is_text:
             raise self._refuse(verdict)
 
 
 def refusal(name: str, advice: str = ADVICE) -> Refuse:
-    """How run and untag refuse an input that is no text log: ConfigError (exit 2), said once."""
-    return lambda verdict: ConfigError(verdict.refusal(name, advice))
+    """How run and untag refuse an input that is no text log: NotALog (exit 2), said once."""
+    return lambda verdict: NotALog(verdict.refusal(name, advice), verdict)
+
+
+def tail_of(source: Source) -> bytes | None:
+    """The trailer of a source that is a file (sniff.read_tail), or None: a zip's end record shows there."""
+    if isinstance(source, FileSource):
+        try:
+            with open(source.path, "rb", buffering=0) as stream:
+                return read_tail(stream.fileno())
+        except OSError:
+            return None  # reading it says why
+    if isinstance(source, StdinSource):
+        return read_tail(source.fd)
+    return None  # a stream: its reader judged what holds it (an archive member, a batch input)
+
+
+def copy_kept(reader: BinaryIO, writer: BinaryIO) -> str | None:
+    """Copy binary data that batch --keep-binary keeps; stop at the first KV block opener in it.
+
+    Return why it is left out after all (it names a KV attribute or a KVList: it holds
+    customer data, maybe a text log with a NUL in its head), or None when it was copied whole.
+    """
+    before = b""
+    while chunk := reader.read(CHUNK):
+        if holds_kv(before + chunk):
+            return "binary data that names a KV block's attribute (customer data): never kept unmasked, even with --keep-binary"
+        writer.write(chunk)
+        before = chunk[-LONGEST_OPENER_WORD:]
+    return None
 
 
 def walk_input(
@@ -117,7 +170,7 @@ def walk_input(
     it is complete. An InputError from the walk stops it, the output before the line that
     raised written first.
     """
-    stream = InputStream(walk, refusal(source.name, advice), max_line)
+    stream = InputStream(walk, refusal(source.name, advice), max_line, tail=tail_of(source))
     lineno = 0
     for chunk in source.chunks():
         parts = stream.frame(chunk)

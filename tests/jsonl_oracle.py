@@ -50,10 +50,10 @@ def _printed(key: str, value: str) -> re.Pattern[str]:
     """The pair as `run` prints it: C or PSDK separator, the value quoted (' or ") or bare, to the line end."""
     name = re.escape(f"'{key}'")
     if value == SUPPRESSED:
-        return re.compile(name + r"[ \t]+\[output suppressed\][ \t]*\r?$", re.MULTILINE)
+        return re.compile(name + r"[ \t]+\[output suppressed\][ \t]*\r*$", re.MULTILINE)
     text = re.escape(value)
     sep = r"(?:[ \t]+\[[A-Za-z][A-Za-z0-9_]*\][ \t]*=[ \t]*|[ \t]+)"
-    return re.compile(f"{name}{sep}(?:'{text}'|\"{text}\"|{text})[ \\t]*\\r?$", re.MULTILINE)
+    return re.compile(f"{name}{sep}(?:'{text}'|\"{text}\"|{text})[ \\t]*\\r*$", re.MULTILINE)
 
 
 def check_values(items: list[dict], printed: bytes) -> int:

@@ -27,7 +27,7 @@ from logfilter.batch.outdir import SPOOL_PREFIX
 from logfilter.engines.registry import WalkChoice
 from logfilter.errors import LogFilterError
 from logfilter.names import printable
-from logfilter.pipeline import OnError, run
+from logfilter.pipeline import NotALog, OnError, copy_kept, run
 from logfilter.rules.compiled import Rules
 from logfilter.sinks.streams import StreamSink
 from logfilter.sources.archives import (
@@ -44,7 +44,7 @@ from logfilter.sources.archives import (
 )
 from logfilter.sources.files import StreamSource
 from logfilter.sources.limits import Budget, Limits, Metered
-from logfilter.sources.sniff import Kind, judge, sniff
+from logfilter.sources.sniff import Kind, judge, read_tail, sniff
 from logfilter.sources.tar_headers import NO_DATA, TarHeaders
 from logfilter.stats import Stats
 
@@ -96,7 +96,7 @@ class Rewriter:
         if depth == 0:
             self._budget = Budget(self._limits, name, self._size)
         head = read_head(reader)
-        kind = sniff(head)
+        kind = sniff(head, tail=read_tail(reader) if in_place else None)  # a zip with text in front is a zip
         outcome = Outcome(name, kind)
         if self._choice.output_format == "jsonl" and kind not in ("text", "binary"):
             msg = f"{name}: {kind} data; --format jsonl reads only text logs (extract archives and compressed logs first)"
@@ -113,11 +113,10 @@ class Rewriter:
             if kind == "text":
                 self._text(stream, writer, outcome)
             elif kind == "binary":
-                reason = self._left_out(head)
+                reason = self._left_out(head) or copy_kept(stream, writer)
                 if reason is not None:
                     outcome.status, outcome.reason = "omitted", reason
                     return outcome
-                copy_stream(stream, writer)
                 outcome.status = "kept"
             elif kind == "zip":
                 self._zip(stream, writer, outcome, depth, in_place)
@@ -144,11 +143,14 @@ class Rewriter:
             if len(outcome.warnings) < MAX_WARNINGS:
                 outcome.warnings.append(message)
 
-        run(
-            [StreamSource(outcome.name, reader)], self._rules, StreamSink(writer, outcome.name, live=False),
-            on_error=self._on_error, warn=warn, stats=outcome.stats, engine=self._choice.engine,
-            output_format=self._choice.output_format, all_lines=self._choice.all_lines,
-        )  # fmt: skip
+        try:
+            run(
+                [StreamSource(outcome.name, reader)], self._rules, StreamSink(writer, outcome.name, live=False),
+                on_error=self._on_error, warn=warn, stats=outcome.stats, engine=self._choice.engine,
+                output_format=self._choice.output_format, all_lines=self._choice.all_lines,
+            )  # fmt: skip
+        except NotALog as exc:  # what follows its text head is no text log: what was written goes too
+            outcome.status, outcome.reason = "omitted", exc.verdict.left_out()
 
     def _compressed(self, kind: Kind, reader: BinaryIO, writer: BinaryIO, outcome: Outcome, depth: int) -> None:
         with DECOMPRESSORS[kind](reader) as decompressed:

@@ -12,7 +12,8 @@ findings (audit/findings.py), key shapes (audit/keys.py) or before and after (au
 The walker calls a handler in input order. For a line outside blocks: `free_line`, then
 `block_opened` if it opens one. For a line of a block: `kv_line` (before it is read), then
 for each pair on it `list_opened` / `list_skipped` / `leaf`, then `kv_line_done`; a line that
-cannot be read, or a line of a value left open, is `failed`. A line longer than the framer
+cannot be read, or a line of a value left open, is `failed`. A doubtful line (blocks.py) that
+goes on with a value that came out as it went in is `continued`; with any other, `failed`. A line longer than the framer
 holds is `long_line` at its head (before the walker acts on it) and `long_line_end` at its
 end. With identity rules, a line they read (or a line of a SIP message) is `identity_line`
 first. Every line's output (as `run` writes it) goes through `emit`, which says what the walk
@@ -80,8 +81,12 @@ class Handler:
         the key, separator and value to write (rules/treatment.py), or None to drop the pair."""
         return None
 
+    def continued(self, body: bytes, lineno: int, block: Block) -> None:
+        """A line of `block` (no line ending) that goes on in clear with the value before it (copied)."""
+
     def failed(self, lineno: int, attribute: str) -> None:
-        """A line of an `attribute` block that cannot be read, or of a value left open: it failed closed."""
+        """A line of an `attribute` block that cannot be read, or that goes on with a value a rule
+        changes, or an opener the grammar does not read: it failed closed."""
 
     def long_line(self, head: bytes, lineno: int, free: bool) -> None:
         """A line longer than the framer holds starts with `head`; `free`: it is outside blocks and

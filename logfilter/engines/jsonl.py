@@ -242,6 +242,11 @@ class JsonHandler(Handler):
         self._ensure_message()
         return body
 
+    def continued(self, body: bytes, lineno: int, block: Block) -> None:
+        # The text of a copied value printed over several lines: kept with its message.
+        self._lineno = lineno
+        self._ensure_message().setdefault("other", []).append({"line": lineno, "text": _text(body)})  # type: ignore[attr-defined]
+
     def failed(self, lineno: int, attribute: str) -> None:
         # Every line that fails closed is reported here: it counts in the message it is in.
         self._lineno = lineno

@@ -10,19 +10,21 @@ what it is *sure* the walker would do, line by line:
   a C opener (`[ \\t]*AttributeUserData[ \\t]+header`, no CR in it) opens a block;
 - inside a block, a C or PSDK leaf line (a quote after the indent, keys and values that
   tokenise as grammars/tlib.lark says, lists on the line included) is read, looked up and
-  rendered as rules/treatment.plan says; a line at the opener's indent or less that starts
-  with no quote, or a column-0 line that starts with a Genesys time stamp (an event),
-  ends the block.
+  rendered as rules/treatment.plan says; a line at the opener's indent or less that names
+  an attribute (the message's next one), or a column-0 line that starts with a Genesys time
+  stamp (an event), ends the block (blocks.ends).
 Everything else, and every line while a value is left open or the block's lists nest more
 than MAX_FRAMES deep, is handed to the Walker one line at a time: lines the scanner is not
-sure of (CR inside a line, a NUL byte, blank or empty lines, column-0 lines that are no
-time-stamped event, openers of any other shape, PSDK lists and suppressed values, lines that
+sure of (CR inside a line, a NUL byte, blank or empty lines, any other line that does not
+belong to the block: a doubtful line, which the header's pair count and the value before it
+decide, blocks.ended_by; openers of any other shape, PSDK lists and suppressed values, lines that
 do not tokenise: they fail closed there). So a change to the walker's rules is inherited,
 unless it changes one of the cases above.
 
 State crosses chunks in the Walker: at the end of each `feed` the open block and its lists
-are handed to it (Walker.open_block, Walker.take_over), and read back at the start of the
-next one (and after each line handed over). Counts go into Stats at the end of each feed.
+are handed to it (Walker.open_block, Walker.take_over), with what the lines read here
+left in the block: its top-level pairs (Block.read) and what its last line held (Block.took);
+and read back at the start of the next one (and after each line handed over). Counts go into Stats at the end of each feed.
 Python is called for `hash` values, detector checks, the counts by filter type and key,
 failure reports (through the Walker) and the lines handed over.
 tests/unit/test_differential.py holds output, counts and warnings equal to the reference walk.
@@ -59,6 +61,9 @@ cdef enum Kind:
 
 cdef enum Outcome:
     HANDLED, ENDS, HAND_OVER
+
+cdef enum Last:  # what the last line read here held (blocks.Block.took), not yet told to the walker
+    L_UNTOLD_NONE, L_LEAF, L_HIDDEN, L_NO_LEAF
 
 _EFFECTS = {treatment.COPY: E_COPY, treatment.SKIP: E_SKIP, treatment.TAG: E_TAG,
             treatment.SUPPRESS: E_SUPPRESS, treatment.MASK: E_MASK}
@@ -201,6 +206,10 @@ cdef class Scanner:
     cdef int _rule[MAX_FRAMES]
     cdef Py_ssize_t _frame_key_start[MAX_FRAMES]
     cdef Py_ssize_t _frame_key_end[MAX_FRAMES]
+    # what the lines read here since the walker last read one left in the open block (_tell):
+    # its top-level pairs, and the last line (its body's span and the rule of its leaf)
+    cdef Py_ssize_t _read, _last_start, _last_end
+    cdef int _last_kind, _last_rule
     # the chunk being fed
     cdef bytes _data
     cdef const unsigned char *_d
@@ -526,7 +535,8 @@ cdef class Scanner:
         """Read the open block and its lists back from the walker (it may have walked lines)."""
         walker = self._walker
         block = walker.block
-        self._inside = walker.inside_value
+        self._inside = walker.value_open
+        self._read, self._last_kind = 0, L_UNTOLD_NONE
         self._known = block is not None
         self._in_block = self._known
         self._nframes = 0
@@ -566,6 +576,24 @@ cdef class Scanner:
                 key = self._data[self._frame_key_start[index]:self._frame_key_end[index]].decode("utf-8", "surrogateescape")
                 self._frame_objects[index] = Frame(self._own[index], rule, self._mode[index], key)
         walker.take_over(list(self._frame_objects))
+        return self._tell(walker.block)
+
+    cdef int _tell(self, block) except -1:
+        """Tell the open block what the lines read here held: its top-level pairs (the header counts
+        them) and what its last line left (Block.took), which decide a doubtful line (blocks.ended_by)."""
+        block.read += self._read
+        if self._last_kind == L_HIDDEN:
+            block.took(None, hidden=True)
+        elif self._last_kind == L_NO_LEAF:
+            block.took(None)
+        elif self._last_kind == L_LEAF:
+            text = self._data[self._last_start:self._last_end].decode("utf-8", "surrogateescape")
+            kv = REGEX.kv_line(text, block.layout)
+            pair = kv.pair
+            while pair.is_list:  # the lists the line opens, down to its leaf
+                pair = pair.sub
+            block.took((kv, pair, self._rule_objects[self._last_rule]))
+        self._read, self._last_kind = 0, L_UNTOLD_NONE
         return 0
 
     cdef int _hand_over(self, Py_ssize_t start, Py_ssize_t end) except -1:
@@ -584,6 +612,7 @@ cdef class Scanner:
         if self._known:
             self._walker.close_block()
         self._in_block = self._known = self._walker_only = False
+        self._read, self._last_kind = 0, L_UNTOLD_NONE
         self._nframes = 0
         del self._frame_objects[:]
         return 0
@@ -711,6 +740,7 @@ cdef class Scanner:
             self._opener_start, self._opener_end = p, end
             self._nframes = 0
             del self._frame_objects[:]
+            self._read, self._last_kind = 0, L_UNTOLD_NONE
             return 0
         self._count_header(p, end)
         return 0
@@ -850,7 +880,9 @@ cdef class Scanner:
             return HAND_OVER  # blanks only, or other white space
         column = self._width(p, q)
         if d[q] != 39:
-            return ENDS if column <= self._indent else HAND_OVER  # deeper: it fails closed there
+            if column <= self._indent and end - q >= 9 and memcmp(d + q, b"Attribute", 9) == 0:
+                return ENDS  # the message's next attribute (blocks.ends)
+            return HAND_OVER  # deeper: it fails closed there; else doubtful: the walker decides
         if self._has_cr(p, end):
             return HAND_OVER
         while self._nframes > 0 and self._own[self._nframes - 1] >= column:
@@ -860,6 +892,7 @@ cdef class Scanner:
         if top >= 0 and self._mode[top] == DROP:
             self._copy_to(p)
             self._last = e  # inside a skipped list: the line goes
+            self._last_kind = L_HIDDEN
             return HANDLED
         if top >= 0 and self._mode[top] == OPAQUE:
             return HAND_OVER
@@ -988,6 +1021,8 @@ cdef class Scanner:
             break
         if self._nframes + lists > MAX_FRAMES:
             return HAND_OVER
+        if self._nframes == 0:
+            self._read += 1  # a top-level pair: the header counts these (formats.md §5)
         if self._busy:  # the keys of this line go to the watch with its stretch
             if self._stretch < 0:
                 self._stretch = p
@@ -1001,6 +1036,7 @@ cdef class Scanner:
                 self._count_change(rule, chain[depth].key_start, chain[depth].key_end)
                 self._n_skipped += 1
                 self._push(column + depth * step, -1, DROP, 0, 0)
+                self._last_kind = L_HIDDEN
                 # The whole line goes, or `'key'(list) ` of the lists before it stays.
                 self._copy_to(chain[depth].key_start if depth else p)
                 self._last = end if depth else e
@@ -1008,10 +1044,12 @@ cdef class Scanner:
             self._push(column + depth * step, rule, NORMAL, chain[depth].key_start + 1, chain[depth].key_end - 1)
             inherited = rule
         if not leaf:
+            self._last_kind = L_NO_LEAF
             return HANDLED
         self._n_pairs += 1
         own = self._lookup(chain[lists].key_start + 1, chain[lists].key_end - 1)
         rule = inherited if inherited >= 0 else own if own >= 0 else self._default
+        self._last_kind, self._last_start, self._last_end, self._last_rule = L_LEAF, p, end, rule
         # A change under the key's own rule is counted in C, by the key's slot.
         self._leaf(p, end, e, chain[lists], lists, rule, value_start, value_end, kind,
                    self._found_slot if inherited < 0 and own >= 0 else -1)

@@ -3,8 +3,11 @@
 Works on bytes: everything outside a tagged span comes out as it went in. A tagged value is
 read like a value token: quoted text runs to the last quote of its kind that the postfix
 follows; anything else runs to the first postfix. A prefix with no closing tag on its line
-fails closed: the rest of the line is hidden. What a filter type does to a tagged value is
-rules/treatment.py's, as for a pair.
+fails closed: the rest of the line is hidden. A value may be printed over several lines, so
+when untag hides values (any treatment but --strip), the lines after such a prefix are hidden
+too, up to the one that closes it (hidden up to its closing tag), the next log event
+(parsing/events.starts_event) or a line with a prefix of its own (a new tagged value), which
+are read as usual. What a filter type does to a tagged value is rules/treatment.py's, as for a pair.
 
 Tags may be on any line, so untag is no pair handler of the walker: UntagWalk is a second
 implementation of the Walk protocol the loop drives (pipeline.untag, beside pipeline.run). A
@@ -23,7 +26,7 @@ from pathlib import Path
 from logfilter.engines.blocks import split_eol
 from logfilter.errors import ConfigError
 from logfilter.framing import HEAD, MORE
-from logfilter.parsing.events import WHITESPACE
+from logfilter.parsing.events import WHITESPACE, starts_event
 from logfilter.parsing.model import Layout
 from logfilter.parsing.regex_parser import token
 from logfilter.rules import treatment
@@ -124,12 +127,26 @@ class Untagger:
         self._filter_type = None if filter_type is not None and filter_type.action == "copy" else filter_type
         self._on_failure = on_failure
         self._patterns = _compile(tuple(pairs))
+        # A tagged value left open at the end of a line, when values are hidden: its quote (b""
+        # for an unquoted value) and the postfixes that may close it. Its next lines are hidden.
+        self._open: tuple[bytes, tuple[bytes, ...]] | None = None
         hides = filter_type is not None and treatment.effect(filter_type, "psdk") == treatment.SUPPRESS
         self._psdk = _psdk_head() if hides else None
+
+    @property
+    def value_open(self) -> bool:
+        """Whether a tagged value left open goes on: the next lines are hidden up to its end."""
+        return self._open is not None
+
+    def close_value(self) -> None:
+        """The value left open ends here (a log event starts)."""
+        self._open = None
 
     def feed(self, data: bytes, lineno: int = 1) -> bytes:
         """Return the output for `data`: whole lines (the last may lack its ending), the first is `lineno`."""
         self.stats.lines += data.count(b"\n") + (bool(data) and not data.endswith(b"\n"))
+        if self._open is not None:
+            return self._scan(data, -1, lineno)
         first = -1
         for prefix in self._patterns.prefixes:
             found = data.find(prefix)
@@ -140,12 +157,15 @@ class Untagger:
         return self._scan(data, first, lineno)
 
     def _scan(self, data: bytes, first: int, lineno: int) -> bytes:
+        """Untag `data` from `first`, the first prefix in it; -1: a value left open goes on at its start."""
         out: list[bytes] = []
         copied = 0  # data[:copied] is in `out` already
         counted = 0  # line numbers are counted up to here
         search = self._patterns.prefix.search
         postfixes = self._patterns.postfixes
         at = first
+        if first < 0:
+            copied = at = self._go_on(data, 0, out, 0)
         while (match := search(data, at)) is not None:
             start, after = match.span()
             newline = data.find(b"\n", after)
@@ -153,7 +173,8 @@ class Untagger:
                 end = len(data)
             else:
                 end = newline - 1 if newline > after and data[newline - 1] == _CR else newline
-            close = _close(data, after, end, postfixes[match.group()])
+            quote = data[after : after + 1] if data[after : after + 1] in _QUOTES else b""
+            close = _close(data, after + len(quote), end, postfixes[match.group()], quote)
             if close is None:
                 lineno += data.count(b"\n", counted, start)
                 counted = start
@@ -161,6 +182,9 @@ class Untagger:
                 self._on_failure(lineno)
                 out += (data[copied:start], FAILED_TEXT)
                 copied = at = end
+                if self._filter_type is not None:  # it hides values: the value's next lines too
+                    self._open = (quote, postfixes[match.group()])
+                    copied = at = self._go_on(data, data.find(b"\n", end) + 1 or len(data), out, copied)
                 continue
             value_end, span_end = close
             self.stats.tagged += 1
@@ -188,6 +212,33 @@ class Untagger:
             layout = "psdk" if _psdk_head().search(data, line_start, start) is not None else "c"
         return start, treatment.value_bytes(filter_type, value, layout)
 
+    def _go_on(self, data: bytes, start: int, out: list[bytes], copied: int) -> int:
+        """Hide the lines of the value left open from `start` (a line start) up to the one that
+        closes it (hidden up to its closing tag), a log event or a line with a prefix of its own;
+        return where untagging goes on. What comes before, from `copied` on, is put in `out`."""
+        quote, postfixes = self._open  # type: ignore[misc]
+        search, size = self._patterns.prefix.search, len(data)
+        while start < size:
+            newline = data.find(b"\n", start)
+            line_end = size if newline < 0 else newline
+            body_end = line_end
+            while body_end > start and data[body_end - 1] == _CR:
+                body_end -= 1
+            body = data[start:body_end]
+            prefix = search(data, start, body_end)  # a tagged value of its own: the open one closes before it, or never
+            close = _close(data, start, body_end if prefix is None else prefix.start(), postfixes, quote)
+            if starts_event(body) or close is None and prefix is not None:
+                self._open = None
+                break  # the line is read as usual
+            lead = len(body) - len(body.lstrip(WHITESPACE))
+            out += (data[copied : start + lead], FAILED_TEXT)
+            if close is not None:  # what follows the closing tag is read as usual
+                self._open = None
+                return close[1]
+            copied, start = body_end, line_end + 1 if newline >= 0 else size
+        out.append(data[copied:start])
+        return start
+
 
 def _compile(pairs: tuple[TagPair, ...]) -> _Patterns:
     by_prefix: dict[bytes, set[bytes]] = {}
@@ -209,23 +260,22 @@ def _compile(pairs: tuple[TagPair, ...]) -> _Patterns:
     return _Patterns(longest_first, alternation, postfixes)
 
 
-def _close(data: bytes, after: int, end: int, postfixes: tuple[bytes, ...]) -> tuple[int, int] | None:
-    """(end of the value, end of the closing tag) for a prefix ending at `after`, within the line.
+def _close(data: bytes, start: int, end: int, postfixes: tuple[bytes, ...], quote: bytes) -> tuple[int, int] | None:
+    """(end of the value, end of the closing tag) for a value whose text starts at `start`, within
+    the line (up to `end`); `quote`: its opening quote, or b"" for an unquoted value.
 
     A quoted value runs, like a QUOTED token, to the last quote on the line that a postfix
     follows: values may hold quotes and even the postfix (`'O'#> Brien'`). When two tagged
     quoted values share a line, both are treated as one (more is hidden, never less).
     """
-    quote = data[after : after + 1]
-    quoted = quote in _QUOTES
     best: tuple[int, int] | None = None
     for postfix in postfixes:
-        if quoted:
-            found = data.rfind(quote + postfix, after + 1, end)
+        if quote:
+            found = data.rfind(quote + postfix, start, end)
             value_end = found + 1
             better = best is None or value_end > best[0]
         else:
-            found = data.find(postfix, after, end)
+            found = data.find(postfix, start, end)
             value_end = found
             better = best is None or value_end < best[0]
         if found >= 0 and better:
@@ -236,8 +286,6 @@ def _close(data: bytes, after: int, end: int, postfixes: tuple[bytes, ...]) -> t
 class UntagWalk:
     """Untag as a walk for the loop: whole lines through the Untagger, overlong lines hidden whole."""
 
-    idle = True  # nothing is held between lines
-
     def __init__(self, untagger: Untagger, on_long: OnUntagFailure) -> None:
         self._untagger = untagger
         self._on_long = on_long
@@ -245,12 +293,16 @@ class UntagWalk:
         self._tail = b""
 
     @property
+    def idle(self) -> bool:
+        return not self._untagger.value_open
+
+    @property
     def mid_line(self) -> bool:
         return self._long
 
     @property
     def inside_value(self) -> bool:
-        return self._long
+        return self._long or self._untagger.value_open
 
     def feed(self, data: bytes, lineno: int, out: list[bytes]) -> int:
         out.append(self._untagger.feed(data, lineno))
@@ -262,6 +314,8 @@ class UntagWalk:
     def overlong(self, piece: bytes, part: int, lineno: int) -> bytes:
         stats = self._untagger.stats
         if part == HEAD:
+            if starts_event(piece):
+                self._untagger.close_value()  # else it goes on after the line, hidden whole
             stats.lines += 1
             stats.failed_closed += 1
             self._on_long(lineno)

@@ -1,9 +1,11 @@
 """The walker: the block logic every command shares, line by line; what becomes of each pair is its handler's.
 
-It owns which lines belong to a KV block (blocks.py) and the lists open in it, values left
-open over several lines (parsing/events.py), lines longer than the framer holds, failing
-closed, and the counts of lines, messages, pairs and failed lines. It never needs a later
-line to decide about an earlier one, so each line can be written as soon as it is complete.
+It owns which lines belong to a KV block and where it ends (blocks.py), the lists open in
+it, values left open over several lines (parsing/events.py), lines longer than the framer
+holds, failing closed, and the counts of lines, messages, pairs and failed lines. It never
+needs a later line to decide about an earlier one, so each line can be written as soon as
+it is complete. A line that does not belong to the open block and does not end it
+(blocks.ended_by) goes on with the value before it: in clear under copy, else failed closed.
 Lines outside blocks that [log-filter-attributes] / [log-filter-sip] rules read go to its
 IdentityReader (identity/reader.py) first.
 
@@ -21,27 +23,19 @@ from __future__ import annotations
 from typing import final
 
 from logfilter.engines.blocks import (
-    DROP,
-    FAILED_KV_LINE,
-    NORMAL,
-    OPAQUE,
-    TAB_STOP,
-    Block,
-    Frame,
-    belongs,
-    split_eol,
-    width,
-)
+    DROP, FAILED_KV_LINE, OPAQUE, TAB_STOP, Block, Frame, belongs, clear_after, ended_by, settled, split_eol, width,
+)  # fmt: skip
 from logfilter.engines.handler import REFERENCE, REGEX, Handler, OnFailure, Parser, defined
+from logfilter.engines.pairs import LinePairs
 from logfilter.framing import HEAD, MORE
 from logfilter.identity.reader import Found, IdentityReader, render
 from logfilter.parsing import events
 from logfilter.parsing.events import WHITESPACE
-from logfilter.parsing.model import KVLine, Layout, Opener, ParseFailed
+from logfilter.parsing.model import Layout, Opener, ParseFailed
+from logfilter.parsing.regex_parser import unread_opener
 from logfilter.parsing.terminals import opener_hint_regex
 from logfilter.rules.compiled import Rules
 from logfilter.rules.filters import FilterType
-from logfilter.rules.unmatched import KeyWatch
 from logfilter.stats import Stats
 
 __all__ = ["REFERENCE", "REGEX", "Walker"]
@@ -59,9 +53,10 @@ class Walker:
         self._on_failure = on_failure
         # The hooks the handler defines; one it leaves to Handler's default is not called at all.
         self._emit, self._kv_read, self._kv_done = defined(handler, "emit", "kv_line", "kv_line_done")
-        self._told_free, self._told_open, self._told_close, self._told_list = defined(
-            handler, "free_line", "block_opened", "block_closed", "list_opened"
+        self._told_free, self._told_open, self._told_close, self._told_continued = defined(
+            handler, "free_line", "block_opened", "block_closed", "continued"
         )
+        self._line_pairs = LinePairs(rules, stats, handler)
         self.block: Block | None = None  # the open KV block (read-only outside the walker), or None
         # The quote that ends a value a failed line left open: lines until then fail closed.
         self._awaiting: bytes | None = None
@@ -70,7 +65,6 @@ class Walker:
         self._long_tail = b""
         self._long_size = 0
         self._opener_hint = opener_hint_regex()
-        self._keys = KeyWatch(rules, stats)
         # Lines outside blocks that [log-filter-attributes] / [log-filter-sip] rules read (identity/): None without such rules.
         self._identity = IdentityReader(rules, lambda body: self._opener(body) is not None) if rules.identity else None
         (self._told_identity,) = defined(handler, "identity_line")
@@ -87,7 +81,14 @@ class Walker:
 
     @property
     def inside_value(self) -> bool:
-        """Whether the next line may continue a value or an overlong line: no fresh walker goes on alike."""
+        """Whether the next line may go on with a value, an overlong line, or the open block even
+        if it is empty or at column 0 (a doubtful line): no fresh walker goes on alike."""
+        return self.value_open or self.block is not None and not settled(self.block, self._rules)
+
+    @property
+    def value_open(self) -> bool:
+        """Whether a value a failed line left open, an overlong line, or a message an identity rule
+        reads goes on: the next line is its."""
         return self._awaiting is not None or self._long != 0 or self._identity is not None and self._identity.open
 
     def feed(self, data: bytes, lineno: int, out: list[bytes]) -> int:
@@ -142,13 +143,17 @@ class Walker:
             if belongs(block, body):
                 out = self._kv_line(block, body, eol, lineno)
                 return out if self._emit is None else self._emit(out)
+            if not ended_by(block, body, self._rules):
+                out = self._goes_on(block, body, eol, lineno)
+                return out if self._emit is None else self._emit(out)
             self.close_block()
         if self._identity is not None:
             found = self._identity.read(body, lineno)
             if found is not None:
                 return self._identity_line(found, eol, lineno)
-        self._free_line(body, lineno)
-        return line if self._emit is None else self._emit(line)
+        new = self._free_line(body, lineno)
+        out = line if new is None else new + eol
+        return out if self._emit is None else self._emit(out)
 
     def _identity_line(self, found: Found, eol: bytes, lineno: int) -> bytes:
         """A line an identity rule reads, or a line of a SIP message: rendered (by the handler, if it
@@ -159,13 +164,13 @@ class Walker:
         out = render(found, self._rules, self._stats) if told is None else told(found, lineno)
         if out is None:
             return self._write(b"")
-        self._free_line(out, lineno)
-        return self._write(out + eol)
+        new = self._free_line(out, lineno)
+        return self._write((out if new is None else new) + eol)
 
     # -- what the compiled scanner (scanner.pyx) drives, besides step
     def open_block(self, layout: Layout, indent: int, attribute: str, body: bytes) -> None:
         """Open a block whose opener line `body` was read elsewhere, indented to column `indent`."""
-        self.block = Block(layout, indent, attribute)
+        self.block = Block(layout, indent, attribute, header=body)
         if self._identity is not None:
             self._identity.reset()
         if self._told_open is not None:
@@ -182,24 +187,43 @@ class Walker:
             if self._told_close is not None:
                 self._told_close()
 
-    def _free_line(self, body: bytes, lineno: int, tell: bool = True) -> None:
-        """Count a message header; tell the handler (unless not `tell`); open a block at an opener."""
+    def _free_line(self, body: bytes, lineno: int, tell: bool = True) -> bytes | None:
+        """Count a message header; tell the handler (unless not `tell`); open a block at an opener.
+
+        Returns the line's new body when it fails closed (an opener the grammar does not read), else None.
+        """
         if events.message_header(body) is not None:
             self._stats.messages += 1
         opener = self._opener(body)
         if tell and self._told_free is not None:
             self._told_free(body, lineno, opener)
-        if opener is not None:
-            self._open(opener, body)
+        if opener is None:
+            return None
+        self.open_block(opener.layout, width(opener.indent.encode()), opener.attribute, body)
+        if not opener.unread:
+            return None
+        self.block.took(None, damaged=True)  # type: ignore[union-attr]
+        return self._masked(body, b"", lineno, opener.attribute)
 
     def _opener(self, body: bytes) -> Opener | None:
-        # Only lines naming a KV attribute (or KVList:) can open a block: parse those alone.
+        # Only lines naming a KV attribute (or KVList:) can open a block: parse those alone. One
+        # that names an attribute where an opener would and is not read as one opens a block
+        # all the same: its pairs must never pass.
         if self._opener_hint.search(body):
-            return self._parser.opener(body.decode("utf-8", "surrogateescape"))
+            text = body.decode("utf-8", "surrogateescape")
+            return self._parser.opener(text) or unread_opener(text)
         return None
 
-    def _open(self, opener: Opener, body: bytes) -> None:
-        self.open_block(opener.layout, width(opener.indent.encode()), opener.attribute, body)
+    def _goes_on(self, block: Block, body: bytes, eol: bytes, lineno: int) -> bytes:
+        """A doubtful line that does not end the block: it goes on with the value before it."""
+        if not body or body.strip(WHITESPACE) == FAILED_KV_LINE:
+            return body + eol  # nothing in it to mask: an empty line, or a line logfilter failed closed
+        if clear_after(block, self._rules, body):
+            if self._told_continued is not None:
+                self._told_continued(body, lineno, block)
+            return body + eol
+        block.took(None, damaged=True)  # and so the lines that go on with it
+        return self._masked(body, eol, lineno, block.attribute)
 
     def _kv_line(self, block: Block, body: bytes, eol: bytes, lineno: int) -> bytes:
         read = body if self._kv_read is None else self._kv_read(body, lineno, block)
@@ -217,6 +241,7 @@ class Walker:
         column = width(body[:lead])
         top = block.enter(column)
         if top is not None and top.mode == DROP:
+            block.took(None, hidden=True)
             return b""
         if top is not None and top.mode == OPAQUE:
             return self._fail(block, body[:lead], eol, column, lineno, body)
@@ -224,48 +249,11 @@ class Walker:
             kv = self._parser.kv_line(body.decode("utf-8", "surrogateescape"), block.layout)
         except ParseFailed:
             return self._fail(block, body[:lead], eol, column, lineno, body)
+        if top is None:
+            block.read += 1  # a top-level pair: the header counts these (formats.md §5)
         step = TAB_STOP if body[lead - 1] == 9 else 1
-        out = self._pairs(kv, top.inherited if top else None, column, step, block)
+        out = self._line_pairs.walk(kv, top.inherited if top else None, column, step, block)
         return b"" if out is None else out.encode("utf-8", "surrogateescape") + eol
-
-    def _pairs(self, kv: KVLine, inherited: FilterType | None, column: int, step: int, block: Block) -> str | None:
-        """The new line text, or None when the whole line is dropped.
-
-        A list opened at chain position `depth` of a line at `column` owns the later lines
-        indented deeper than `column + depth * step` (one TAB, or one space, per level).
-        """
-        stats, handler, frames = self._stats, self._handler, block.frames
-        rule_for = self._rules.rule_for
-        parts = [kv.indent]
-        pair = kv.pair
-        depth = 0
-        while True:
-            stats.pairs += 1
-            if self._keys.pending:  # rules that match nothing
-                self._keys.key(pair.key_raw)
-            own_rule = rule_for(pair.key)
-            if not pair.is_list:
-                text = handler.leaf(kv, pair, inherited or own_rule or self._rules.default, block)
-                if text is None:
-                    # A skipped first sub-pair leaves `'key'(list) ` on its list's line.
-                    return "".join(parts) if depth else None
-                parts.append(text)
-                break
-            # A rule on a list key wins over every rule inside the list.
-            rule = inherited if inherited is not None else own_rule
-            if rule is not None and rule.action == "skip":
-                handler.list_skipped(pair, rule, block)
-                frames.append(Frame(column + depth * step, None, DROP))
-                return "".join(parts) if depth else None
-            frames.append(Frame(column + depth * step, rule, NORMAL, pair.key))
-            if self._told_list is not None:
-                self._told_list(pair, frames[-1], block)
-            parts += (pair.key_raw, pair.sep)
-            if pair.sub is None:
-                break
-            inherited, pair, depth = rule, pair.sub, depth + 1
-        parts.append(kv.trail)
-        return "".join(parts)
 
     def _failed(self, lineno: int, attribute: str, in_block: bool = True) -> None:
         self._stats.failed_closed += 1
@@ -274,8 +262,14 @@ class Walker:
         if self._on_failure is not None:
             self._on_failure(lineno, attribute)
 
+    def _masked(self, body: bytes, eol: bytes, lineno: int, attribute: str) -> bytes:
+        """A line that fails closed whole: its indentation and FAILED_KV_LINE, counted and told."""
+        self._failed(lineno, attribute)
+        return body[: len(body) - len(body.lstrip(WHITESPACE))] + FAILED_KV_LINE + eol
+
     def _fail(self, block: Block, indent: bytes, eol: bytes, column: int, lineno: int, body: bytes = b"") -> bytes:
         self._failed(lineno, block.attribute)
+        block.took(None, damaged=True)
         # Deeper lines may continue what could not be read: they fail closed too; and so do
         # the lines of a value it left open, wherever they start (parsing/events.py).
         block.frames.append(Frame(column, None, OPAQUE))
@@ -284,13 +278,11 @@ class Walker:
 
     def _continued(self, block: Block, body: bytes, eol: bytes, lineno: int) -> bytes:
         """A line after a failed line that left a value open: masked, up to the line closing it."""
-        stripped = body.lstrip(WHITESPACE)
-        if not stripped:
+        if not body.lstrip(WHITESPACE):
             return body + eol  # no data on it; the value may go on after it
         if events.closes(body, self._awaiting):  # type: ignore[arg-type]
             self._awaiting = None
-        self._failed(lineno, block.attribute)
-        return body[: len(body) - len(stripped)] + FAILED_KV_LINE + eol
+        return self._masked(body, eol, lineno, block.attribute)
 
     def overlong(self, piece: bytes, part: int, lineno: int) -> bytes:
         """The output for one part (HEAD, MORE or END, framing.py) of a line longer than the framer holds.
@@ -325,8 +317,7 @@ class Walker:
         if block is not None and self._awaiting is not None and not events.starts_event(head):
             self._handler.long_line(head, lineno, False)
             self._long_quote, self._awaiting = self._awaiting, None
-            self._failed(lineno, block.attribute)
-            return head[:lead] + FAILED_KV_LINE
+            return self._masked(head, b"", lineno, block.attribute)
         self._awaiting = None
         if block is not None and belongs(block, head):
             self._handler.long_line(head, lineno, False)
@@ -334,18 +325,21 @@ class Walker:
             placeholder = self._fail(block, head[:lead], b"", width(head[:lead]), lineno)
             self._awaiting = None  # decided at the line's end
             return placeholder
+        self._long_quote = None
+        if block is not None and not ended_by(block, head, self._rules):  # a doubtful line: it goes on with the block
+            self._handler.long_line(head, lineno, False)
+            block.took(None, damaged=True)
+            return self._masked(head, b"", lineno, block.attribute)
         kept = self._identity.long_head(head) if self._identity is not None else None
         if kept is not None:  # a line an identity rule reads, too long to read: it fails closed whole
             self._handler.long_line(head, lineno, False)
-            self._long_quote = None
             self.close_block()
             self._failed(lineno, "line too long to read where an identity rule applies", in_block=False)
             return kept
-        self._handler.long_line(head, lineno, True)
-        self._long_quote = None
+        opener = self._opener(head)
+        self._handler.long_line(head, lineno, opener is None or not opener.unread)
         self.close_block()
-        self._free_line(head, lineno, tell=False)  # the handler was told: long_line
-        return None
+        return self._free_line(head, lineno, tell=False)  # reads the opener again: overlong lines are rare
 
     def flush(self, ended: bool) -> bytes:
         """Output the handler holds for lines already walked; `ended`: no line read after this continues them."""

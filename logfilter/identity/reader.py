@@ -108,7 +108,7 @@ class IdentityReader:
             found = self._sip_line(body)
             if found is not None:
                 return found
-        if self._sip and _introduces(body):
+        if self._sip and sip.introduces(body):
             self._state = _START
             return Found("intro", body)
         return self._attribute(body) if self._attributes else None
@@ -158,7 +158,7 @@ class IdentityReader:
     # -- SIP messages ------------------------------------------------------------------------
     def _sip_line(self, body: bytes) -> Found | None:
         """A line while a SIP message is open; None: the message ended before it (the line is read anew)."""
-        ends = _introduces(body) or events.starts_event(body) or sip.TIME_STAMP.match(body)
+        ends = sip.introduces(body) or events.starts_event(body) or sip.TIME_STAMP.match(body)
         if ends or self._opens_block(body):
             self._state = _NONE
             return None
@@ -215,11 +215,6 @@ class IdentityReader:
         if rule is None or rule.action == "skip":
             return found  # it goes with its header: as it is, or removed with it
         return _failed(found, indent, len(body))
-
-
-def _introduces(body: bytes) -> bool:
-    # The arrows first: most lines have none, and the pattern's search is the slower test.
-    return (b">>>>>" in body or b"<<<<<" in body) and sip.INTRODUCER.search(body) is not None
 
 
 def line_hint(rules: Rules) -> re.Pattern[bytes] | None:

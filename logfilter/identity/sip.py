@@ -171,3 +171,11 @@ def _skip(line: bytes, pos: int) -> int:
     while pos < end and line[pos] in WHITESPACE:
         pos += 1
     return pos
+
+
+def introduces(body: bytes) -> bool:
+    """Whether a line (no line ending) is the introducer SIP Server prints before a message (INTRODUCER).
+
+    The identity reader reads the message after it; a KV block ends at it (engines/blocks.ends)."""
+    # The arrows first: most lines have none, and the pattern's search is the slower test.
+    return (b">>>>>" in body or b"<<<<<" in body) and INTRODUCER.search(body) is not None

@@ -1,9 +1,11 @@
 """Where log events start and end, line by line: the one home of every such question.
 
-- `starts_event`: a column-0 line that starts a new log event (a Genesys time stamp with its
-  level and id, a message header or a KV attribute). Batch cuts huge files into ranges there
-  (`starts_at`), follow starts --from-end there (`last_event`), and it ends any value left
-  open over several lines.
+- `starts_event`: a column-0 line that starts a new log event: a Genesys time stamp with its
+  level and id, SIP Server's traffic lines, a Java (PSDK) log line, a message header, a PSDK
+  attribute line or a KV attribute opening a block. Such a line ends any KV block and any
+  value left open (the walker, engines/walker.py); batch cuts huge files into ranges there
+  (`starts_at`), follow starts --from-end there (`last_event`).
+- `announced`: the pair count in a C block's header, evidence of where the block ends.
 - Values left open (`opened`, `closes`): a value with a line feed in it prints over several
   lines, and the lines after the first start wherever the text does, often at column 0,
   where they would end the block and pass through in clear. So after a KV line that failed
@@ -24,7 +26,7 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from logfilter.parsing.terminals import message_header_regex, terminal_regex
+from logfilter.parsing.terminals import blank_chars, message_header_regex, terminal_regex
 
 # A line starting with any of these is indented; one made only of them carries no data.
 WHITESPACE = b" \t\r\v\f"
@@ -34,12 +36,16 @@ _QUOTE = 39
 # A split point: an empty line, or a line at column 0 that is not the PSDK's `message attributes:`
 # or `Attribute...` line, nor the C `message X` line printed under its event line (formats.md).
 _SPLIT = re.compile(rb"\r?\n|(?!message |Attribute)[^ \t\r\v\f\n]")
-# How a Genesys log event starts (formats.md): `@10:26:01.5600 ` (a message print), or
-# `10:26:01.560 Trc 04541 ` / `2016-04-20T09:22:09.969 Std 00000 ` (time, level, 5-digit id).
+# How a log event starts (formats.md): `@10:26:01.5600 ` (a message print), or
+# `10:26:01.560 Trc 04541 ` / `2016-04-20T09:22:09.969 Std 00000 ` (time, level, 5-digit id);
+# SIP Server's traffic, `10:00:02.525: Sending  [0,UDP] 388 bytes to ...` or without the time,
+# `Received [0,UDP] 494 bytes from ...`; a Java (PSDK) log line, `2026-11-22 10:15:01,121 DEBUG `.
 # Strict on purpose: a value line such as `10:00 call back` or `9:15:00 said` must not end the value.
-_EVENT_TIME = re.compile(
+_EVENT_START = re.compile(
     rb"@\d{1,2}:\d{2}:\d{2}\.\d{3,4}[ \t]"
     rb"|(?:\d{4}-\d{2}-\d{2}T)?\d{1,2}:\d{2}:\d{2}\.\d{3}[ \t]+(?:Std|Trc|Int|Dbg|Alr)[ \t]+\d{5}(?![^ \t])"
+    rb"|(?:\d{1,2}:\d{2}:\d{2}\.\d{3}:[ \t]+)?(?:Sending|Received)[ \t]+\[\d+,[A-Za-z]+\][ \t]+\d+ bytes (?:to|from) "
+    rb"|\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}[.,]\d{3}[ \t]+(?:TRACE|DEBUG|INFO|WARN|WARNING|ERROR|FATAL)(?![^ \t])"
 )
 
 
@@ -53,9 +59,41 @@ def _opening() -> re.Pattern[bytes]:
 
 
 @cache
+def blank_bytes() -> bytes:
+    """A bytes pattern for one blank of an attribute line, as the BLANKS terminal: any Unicode blank in UTF-8."""
+    return b"(?:" + b"|".join(re.escape(char.encode()) for char in blank_chars()) + b")"
+
+
+@cache
 def _event_words() -> re.Pattern[bytes]:
-    # A KV attribute at column 0 is the PSDK's opener: `AttributeUserData [bstr] = KVList: `.
-    return re.compile(f"{terminal_regex('MESSAGE_HEADER')}|{terminal_regex('KV_ATTRIBUTE')}[ \t]+\\[".encode())
+    header = terminal_regex("MESSAGE_HEADER").encode()
+    return re.compile(
+        # A message header: `message RequestX`, `'EventRinging' ('2')`; or the C print's
+        # `request to 65200(TServer) message RequestX` / `received from ... message EventX`.
+        header + rb"|(?:request to|received from)[ \t][^\r\n]*?" + header
+        # An attribute at column 0 with a type or a list header after it: the PSDK's
+        # `AttributeCallType [int] = 2`, `AttributeUserData [bstr] = KVList: `, a C opener
+        # `AttributeUserData  [598] 00 16 00 00..` (blanks of any kind); the PSDK's `message attributes:`;
+        # a line ending in `KVList:`, which opens a PSDK block.
+        + b"|Attribute[A-Za-z0-9_]*" + blank_bytes() + rb"+\[|message attributes:"
+        + b"|" + terminal_regex("PSDK_KVLIST_LINE").encode() + rb"\Z"
+    )
+
+
+def announced(header: bytes) -> int | None:
+    """The top-level pairs a C block's opener line announces, or None (formats.md §5).
+
+    In `[561] 00 14 00 00..` the two bytes after the size count the pairs, big-endian: 20.
+    """
+    found = _count().search(header)
+    return None if found is None else int(found.group(1) + found.group(2), 16)
+
+
+@cache
+def _count() -> re.Pattern[bytes]:
+    blanks = blank_bytes() + b"+"
+    attribute = terminal_regex("KV_ATTRIBUTE").encode()
+    return re.compile(attribute + blanks + rb"\[\d+\]" + blanks + rb"([0-9A-Fa-f]{2})" + blanks + rb"([0-9A-Fa-f]{2})(?![0-9A-Za-z])")
 
 
 def opened(body: bytes) -> bytes | None:
@@ -78,14 +116,15 @@ def starts_event(body: bytes) -> bool:
     if not body or body[0] in WHITESPACE:
         return False
     # The header and attribute words at the line's start only: `... got message EventX` inside a value is data.
-    return _EVENT_TIME.match(body) is not None or _event_words().match(body) is not None
+    return _EVENT_START.match(body) is not None or _event_words().match(body) is not None
 
 
 def starts_at(head: bytes) -> bool:
     """Whether `head` (bytes from the start of a line) begins with a whole line that starts a log
-    event: a walk started fresh there goes on as one that read everything before (batch ranges)."""
+    event and no message goes on over it: a walk started fresh there goes on as one that read
+    everything before (batch ranges), and the JSON lines' messages are not cut."""
     line, newline, _rest = head.partition(b"\n")
-    return bool(newline) and starts_event(line.rstrip(b"\r"))
+    return bool(newline) and is_split(head) and starts_event(line.rstrip(b"\r"))
 
 
 def continues_message(body: bytes) -> bool:

@@ -12,7 +12,7 @@ from lark.exceptions import LarkError
 
 from logfilter.parsing.grammar import build
 from logfilter.parsing.model import KVLine, Layout, Opener, Pair, ParseFailed, Value
-from logfilter.parsing.terminals import VALUE_KINDS, kv_attribute_regex
+from logfilter.parsing.terminals import VALUE_KINDS, kv_attribute_regex, leading_blanks
 
 
 class _ToModel(Transformer):
@@ -56,14 +56,14 @@ class _ToModel(Transformer):
         return KVLine("psdk", indent, pair, str(trail[0]) if trail else "", True)
 
     def c_opener(self, children: list[Token]) -> Opener:
-        indent = str(children[0]) if children[0].type == "WS" else ""
+        indent = str(children[0]) if children[0].type == "BLANKS" else ""
         attribute = next(str(t) for t in children if t.type == "KV_ATTRIBUTE")
         return Opener("c", indent, attribute)
 
     def psdk_opener(self, children: list[Token]) -> Opener:
         (line,) = children
         text = str(line)
-        indent = text[: len(text) - len(text.lstrip(" \t"))]
+        indent = leading_blanks(text)
         # The name goes into messages on stderr: only a known attribute name, never line text.
         named = kv_attribute_regex().match(text, len(indent))
         return Opener("psdk", indent, named.group() if named else "KVList")

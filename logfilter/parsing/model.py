@@ -58,8 +58,14 @@ class KVLine:
 
 @dataclass(frozen=True, slots=True)
 class Opener:
-    """A line that opens a KV block: its indentation, attribute name and layout."""
+    """A line that opens a KV block: its indentation, attribute name and layout.
+
+    `unread`: a line that names a KV attribute where an opener would, but that the grammar does
+    not read as one. Its block opens all the same (its pairs must not pass), and the line
+    itself fails closed.
+    """
 
     layout: Layout
     indent: str
     attribute: str
+    unread: bool = False

@@ -17,7 +17,7 @@ import re
 from functools import cache
 
 from logfilter.parsing.model import KVLine, Layout, Opener, Pair, ParseFailed, Value, ValueKind
-from logfilter.parsing.terminals import VALUE_KINDS, terminal_regex
+from logfilter.parsing.terminals import VALUE_KINDS, leading_blanks, terminal_regex
 
 
 @cache
@@ -50,11 +50,12 @@ class _Patterns:
         self.psdk_opener = compile_(terminal_regex("PSDK_KVLIST_LINE"))
         self.c_opener = compile_(_c_opener())
         self.attribute = compile_(terminal_regex("KV_ATTRIBUTE"))
+        self.named = compile_(f"{token('BLANKS')}?(?P<attribute>{token('KV_ATTRIBUTE')})")
 
 
 def _c_opener() -> str:
     """grammar rule c_opener (one line, no line ending); groups indent and attribute."""
-    return f"(?P<indent>{token('WS')}?)(?P<attribute>{token('KV_ATTRIBUTE')})(?:{token('WS')}{token('KV_HEADER')}?)?"
+    return f"(?P<indent>{token('BLANKS')}?)(?P<attribute>{token('KV_ATTRIBUTE')})(?:{token('BLANKS')}{token('KV_HEADER')}?)?"
 
 
 @cache
@@ -143,13 +144,23 @@ def parse_opener(text: str) -> Opener | None:
     if psdk is not None:
         if psdk.end() != len(text):
             return None
-        indent = text[: len(text) - len(text.lstrip(" \t"))]
+        indent = leading_blanks(text)
         named = p.attribute.match(text, len(indent))
         return Opener("psdk", indent, named.group() if named else "KVList")
     c = p.c_opener.fullmatch(text)
     if c is None:
         return None
     return Opener("c", c.group("indent"), c.group("attribute"))
+
+
+def unread_opener(text: str) -> Opener | None:
+    """An Opener marked `unread` for a line (no line ending) that names a KV attribute where an
+    opener would (after blanks only) but that no parser reads as one, such as
+    `AttributeUserData=[561]..`; None for any other line. Its block is C unless it holds `KVList:`."""
+    named = _patterns().named.match(text)
+    if named is None:
+        return None
+    return Opener("psdk" if "KVList:" in text else "c", leading_blanks(text), named.group("attribute"), unread=True)
 
 
 # ---------------------------------------------------------------- value kinds

@@ -62,3 +62,15 @@ def kv_attribute_regex() -> re.Pattern[str]:
 def opener_hint_regex() -> re.Pattern[bytes]:
     """Bytes every opener contains (a KV attribute name or `KVList:`): a cheap test before parsing."""
     return re.compile(f"{terminal_regex('KV_ATTRIBUTE')}|KVList:".encode())
+
+
+@cache
+def blank_chars() -> str:
+    """Every character the BLANKS terminal matches (all of them are below U+3001)."""
+    blanks = re.compile(terminal_regex("BLANKS"))
+    return "".join(char for char in map(chr, range(0x3001)) if blanks.fullmatch(char))
+
+
+def leading_blanks(text: str) -> str:
+    """The blanks (any Unicode blank but a line ending: the BLANKS terminal) that `text` starts with."""
+    return text[: len(text) - len(text.lstrip(blank_chars()))]

@@ -14,7 +14,8 @@ clear (copy, tag) hands the pair to the detect rule. The decision is an Effect:
 Each effect bumps one counter (copied, skipped, tagged, masked) and all but COPY count the
 change by filter type and key; a pair the net caught counts as a detection instead.
 
-`treat` renders a leaf pair as text for the walk's handlers; `plan` gives the same decisions
+`treat` renders a leaf pair as text for the walk's handlers (`goes_on_in_clear`: may a line
+that goes on with its value come out as it is?); `plan` gives the same decisions
 as data for the compiled scanner (engines/scanner.pyx), which applies them to bytes and is held
 equal to `treat` by tests/unit/test_differential.py; `in_clear` is scan's reading (is a value
 not in the form its rule leaves it?); untag applies `effect` and `value_bytes` to the values
@@ -95,6 +96,23 @@ def treat(rules: Rules, stats: Stats, kv: KVLine, pair: Pair, chosen: FilterType
     if what == SUPPRESS:
         return pair.key_raw + pair.gap + SUPPRESSED
     return pair.key_raw + pair.sep + chosen.apply(value, kv.layout)  # type: ignore[arg-type]
+
+
+def goes_on_in_clear(rules: Rules, kv: KVLine, pair: Pair, chosen: FilterType, more: bytes) -> bool:
+    """Whether a line `more` that goes on with the value of leaf `pair` may come out as it is.
+
+    Only when `treat` leaves the pair as it is (COPY), and the net catches nothing in its value
+    or in `more`; under any rule that changes values, what goes on with one never comes out in clear.
+    """
+    if effect(chosen, kv.layout, kv.suppressed) != COPY:
+        return False
+    if not watched(rules, chosen, kv.suppressed):
+        return True
+    first = rules.detectors.first  # type: ignore[union-attr]
+    value = pair.value
+    if value is not None and value.kind != "bin" and first(value.raw.encode(*_ENCODING)) is not None:
+        return False
+    return first(more) is None
 
 
 def treat_value(rules: Rules, stats: Stats, raw: str, rule: FilterType, counted_as: str, layout: Layout = "c",

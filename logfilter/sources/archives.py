@@ -26,7 +26,7 @@ from logfilter.names import printable
 from logfilter.sources.files import CHUNK
 from logfilter.sources.multistream import bzip2_reader, xz_reader
 from logfilter.sources.limits import Budget, Limits, Metered
-from logfilter.sources.sniff import SNIFF_SIZE, judge, sniff
+from logfilter.sources.sniff import SNIFF_SIZE, judge, read_tail, sniff
 from logfilter.sources.tar_headers import TarHeaders
 
 MAX_DEPTH = 4  # archives in archives, at most
@@ -63,7 +63,7 @@ def texts(
     """
     budget = budget or Budget(Limits(), name, None, raisable=False)
     head = read_head(reader)
-    kind = sniff(head)
+    kind = sniff(head, tail=read_tail(reader) if depth == 0 else None)  # a zip with text in front is a zip
     if depth > MAX_DEPTH and kind not in ("text", "binary"):
         msg = f"{name}: archives nested more than {MAX_DEPTH} deep"
         raise LogFilterError(msg)

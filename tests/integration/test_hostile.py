@@ -4,16 +4,19 @@ a one-line error and a non-zero exit where it must stop, never a traceback or a 
 from __future__ import annotations
 
 import bz2
+import io
 import lzma
 import signal
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import SAMPLES, run_logfilter
+from tests.doors import WRITERS, jsonl, masked, scan, values
 
 RULES = "[log-filter]\ndefault-filter-type=copy\n[log-filter-data]\nPASSWORD=hide\n"
 OPEN = b"message EventRinging\n\tAttributeUserData\t[561] 00 14 00 00..\n"
@@ -342,7 +345,8 @@ class TestDamagedArchives:
         source.write_bytes(compress(OPEN + b"\t\t'PASSWORD'\t'A'\n") + compress(b"\t\t'PASSWORD'\t'B'\nend\n"))
         assert run_logfilter("batch", "-c", rules, source, "-o", tmp_path / "out").returncode == 0
         done = (tmp_path / "out" / source.name).read_bytes()
-        assert (bz2 if kind == "bzip2" else lzma).decompress(done) == OPEN + b"\t\t'PASSWORD'\t'****'\n" * 2 + b"end\n"
+        # `end` starts no event: it goes on with the hidden PASSWORD, so it fails closed (issue 22).
+        assert (bz2 if kind == "bzip2" else lzma).decompress(done) == OPEN + b"\t\t'PASSWORD'\t'****'\n" * 2 + b"'****'\n"
 
 
 class TestFollowFaults:
@@ -447,6 +451,291 @@ class TestFollowFaults:
         assert status == 0, err
         assert rss < RSS_BOUND_MB, f"peak RSS {rss} MB"
         assert out.read_bytes() == log.read_bytes()
+
+
+# ------------------------------------------------------------ issues 22 and 20.6: where a block ends, what a file is
+
+MULTI = (b"\t\t'Notes'\t'Customer said 'call me back'\nat 5pm'\n\t\t'PASSWORD'\t'Pw-Secret-1!'\n"
+         b"\t\t'CardNumber'\t'4111111111111111'\n\tAttributeConnID\t006c029a6685d004\n")  # fmt: skip
+# Each way a real log line ends a block (formats.md): time stamps, SIP Server traffic, Java
+# (PSDK) log lines, PSDK attribute lines and headers, the C print's message header lines.
+REAL_STARTS = [
+    b"@10:26:01.5600 [0] 8.1.103.74 distribute_event: message EventRinging",
+    b"10:26:01.560 Trc 04541 RequestRouteCall received from [12]",
+    b"2016-04-20T09:22:09.969 Std 00000 ready",
+    b"10:00:02.525: Sending  [0,UDP] 388 bytes to 10.0.0.21:5060 >>>>>",
+    b"Received [0,UDP] 494 bytes from 192.168.210.82:5060 <<<<<",
+    b"Sending  [0,UDP] 388 bytes to 10.0.0.21:5060 >>>>>",
+    b"2026-11-22 10:15:01,121 DEBUG [Thread-12] c.g.w.v.InteractionVoice - Interaction created",
+    b"AttributeCallType [int] = 2",
+    b"message attributes:",
+    b"'EventRinging' ('2')",
+    b"message RequestAttachUserData",
+    b"request to 65200(TServer) message RequestUpdateUserData",
+    b"received from 65200(SIPTS750)host:7007(fd=) message EventAttachedDataChanged",
+    b'16:41:55.299 Int 04543 Interaction message "EventRouteRequest" received from 65200 ("SIPTS750@3020")',
+    b"2016-04-20T09:22:09.969 Trc 04541 Message EventAgentNotReady received from 'sip_01@+4389'",
+]
+GOLDEN = Path(__file__).resolve().parent.parent / "golden"
+
+
+def rules_file(tmp_path: Path, text: str, name: str = "rules.ini") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+class TestBlockEnds:
+    """Issue 22.1: a block ends only where a real event starts; the pair count is evidence."""
+
+    @pytest.mark.parametrize("door", WRITERS)
+    def test_a_column_0_line_goes_on_with_the_value_and_the_pairs_after_it_stay(self, tmp_path: Path, door: str) -> None:
+        """A value printed over two lines: its column-0 line goes on with it (copied, as the value is), and
+        PASSWORD and CardNumber after it are masked by every door that writes the log."""
+        rules = rules_file(tmp_path, RULES + "CardNumber=hide\n")
+        result = masked(door, rules, OPEN + MULTI, tmp_path)
+        assert result.returncode == 0, result.stderr
+        expected = MULTI.replace(b"'Pw-Secret-1!'", b"'****'").replace(b"'4111111111111111'", b"'****'")
+        assert result.stdout == OPEN + expected and "(failed closed)" not in result.stderr
+
+    def test_json_lines_and_scan_see_the_pairs_after_it(self, tmp_path: Path) -> None:
+        """--format jsonl files PASSWORD and CardNumber masked; scan finds both in clear (it said clean)."""
+        rules = rules_file(tmp_path, RULES + "CardNumber=hide\n")
+        objects, _ = jsonl(rules, OPEN + MULTI)
+        found = values(objects)
+        assert found["PASSWORD"] == "****" and found["CardNumber"] == "****"
+        code, findings = scan(rules, OPEN + MULTI, tmp_path)
+        assert code == 1 and sorted(finding["key"] for finding in findings) == ["CardNumber", "PASSWORD"]
+
+    @pytest.mark.parametrize("door", WRITERS)
+    def test_the_psdk_print_alike(self, tmp_path: Path, door: str) -> None:
+        """The same value in the PSDK print: the pairs after its column-0 line are masked."""
+        data = (b"'EventRinging' ('64')\nmessage attributes:\nAttributeUserData [bstr] = KVList: \n"
+                b"\t\t'Notes' [str] = \"Customer said \"call me back\"\nat 5pm\"\n"
+                b"\t\t'PASSWORD' [str] = \"Pw-Secret-1!\"\n\t\t'CardNumber' [str] = \"4111111111111111\"\n")  # fmt: skip
+        result = masked(door, rules_file(tmp_path, RULES + "CardNumber=hide\n"), data, tmp_path)
+        assert result.returncode == 0 and b"Pw-Secret" not in result.stdout and b"4111" not in result.stdout
+        assert result.stdout.endswith(b"\t\t'PASSWORD' [output suppressed]\n\t\t'CardNumber' [output suppressed]\n")
+
+    @pytest.mark.parametrize("engine", ENGINES)
+    def test_what_goes_on_with_a_hidden_value_fails_closed(self, tmp_path: Path, engine: str) -> None:
+        """Under a rule that changes the value, the line that goes on with it never comes out in clear."""
+        rules = rules_file(tmp_path, RULES + "Notes=hide\n")
+        status, out, err = masked_run(rules, OPEN + MULTI, engine)
+        assert status == 0 and b"5pm" not in out and b"Pw-Secret" not in out
+        assert out.startswith(OPEN + b"\t\t'Notes'\t'****'\n'****'\n\t\t'PASSWORD'\t'****'\n")
+        assert err.count("failed closed") == 1 and ":4:" in err
+
+    @pytest.mark.parametrize("line", REAL_STARTS, ids=lambda line: line[:24].decode())
+    def test_a_real_event_start_still_ends_the_block(self, rules: Path, line: bytes) -> None:
+        """Each line start real logs end a block with ends it as before: it and what follows it pass as they were."""
+        data = OPEN + b"\t\t'PASSWORD'\t'p'\n" + line + b"\n\t\t'After'\t'free'\n"
+        for engine in ENGINES:
+            status, out, err = masked_run(rules, data, engine)
+            assert (status, err) == (0, "") and out == data.replace(b"'p'", b"'****'")
+
+    def test_a_block_with_all_its_announced_pairs_ends_at_a_doubtful_line(self, rules: Path) -> None:
+        """The header's count is evidence: a block that read its 1 pair ends at a column-0 line after a copied
+        value, as before; one that announced more keeps the lines after such a line."""
+        tail = b"\t\t'K'\t'v'\nfree text\n\t\t'PASSWORD'\t'p'\n"
+        read_all = b"\tAttributeUserData\t[34] 00 01 00 00..\n" + tail
+        announced_more = b"\tAttributeUserData\t[34] 00 02 00 00..\n" + tail
+        for engine in ENGINES:
+            assert masked_run(rules, read_all, engine)[1] == read_all
+            assert masked_run(rules, announced_more, engine)[1] == announced_more.replace(b"'p'", b"'****'")
+
+
+    def test_a_line_of_blanks_keeps_the_value_before_it(self, rules: Path) -> None:
+        """A line of blanks in a block leaves the value before it the one a doubtful line goes on with:
+        copied after a copied value, failed closed after a hidden one, by both engines (the fast path's runs too)."""
+        tail = b" \n'and more'\n"
+        copied = b"\tAttributeUserData\t[561] 00 14 00 00..\n\t'K'\t'v'\n\t'K'\t'w'\n" + tail
+        hidden = b"\tAttributeUserData\t[561] 00 14 00 00..\n\t'K'\t'v'\n\t'PASSWORD'\t'p'\n" + tail
+        for engine in ENGINES:
+            assert masked_run(rules, copied, engine)[1] == copied
+            assert masked_run(rules, hidden, engine)[1] == hidden.replace(b"'p'", b"'****'").replace(b"'and more'", b"'****'")
+
+
+class TestLineEndings:
+    """Issue 22.2: any run of CRs before the LF ends the line; opener-like lines never let pairs pass."""
+
+    @pytest.mark.parametrize("door", WRITERS)
+    def test_cr_runs_end_lines(self, tmp_path: Path, door: str) -> None:
+        """tserver.log with every LF made CR CR LF comes out masked as the LF log is, its CRs kept."""
+        config = SAMPLES / "filter.ini"
+        plain = (SAMPLES / "tserver.log").read_bytes()
+        result = masked(door, config, plain.replace(b"\n", b"\r\r\n"), tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout == run_logfilter("run", "-c", config, stdin=plain).stdout.replace(b"\n", b"\r\r\n")
+
+    def test_json_lines_and_scan_read_them_alike(self, tmp_path: Path) -> None:
+        """--format jsonl files the same values, and scan finds the same, as for the LF log."""
+        config = SAMPLES / "filter.ini"
+        plain = (SAMPLES / "tserver.log").read_bytes()
+        doubled = plain.replace(b"\n", b"\r\r\n")
+        assert values(jsonl(config, doubled)[0]) == values(jsonl(config, plain)[0])
+        assert len(scan(config, doubled, tmp_path, "crcr.log")[1]) == len(scan(config, plain, tmp_path)[1]) > 5
+
+    @pytest.mark.parametrize("door", WRITERS)
+    def test_a_line_naming_an_attribute_that_is_no_opener_fails_closed(self, rules: Path, tmp_path: Path, door: str) -> None:
+        """`AttributeUserData=[561]..` is read as no opener: it fails closed and its pairs are masked."""
+        data = b"message EventRinging\n\tAttributeUserData=[561] 00 14 00 00..\n\t\t'PASSWORD'\t'CanaryOdd'\n"
+        result = masked(door, rules, data, tmp_path)
+        assert result.returncode == 0 and b"Canary" not in result.stdout
+        assert result.stdout == b"message EventRinging\n\t'****'\n\t\t'PASSWORD'\t'****'\n"
+        assert "(failed closed)" in result.stderr
+
+    def test_json_lines_and_scan_fail_it_closed_too(self, rules: Path, tmp_path: Path) -> None:
+        """--format jsonl reads the opener-like line as run does (failed closed, the value not shown); scan
+        reports the line it cannot read and the password under it in clear."""
+        data = b"message EventRinging\n\tAttributeUserData=[561] 00 14 00 00..\n\t\t'PASSWORD'\t'CanaryOdd'\n"
+        objects, _ = jsonl(rules, data)
+        assert b"CanaryOdd" not in str(objects).encode() and sum(item.get("failed_closed", 0) for item in objects) == 1
+        code, findings = scan(rules, data, tmp_path)
+        assert code == 1 and [(finding["line"], finding["detector"]) for finding in findings] == [(2, "unparsable"), (3, "rule")]
+        assert findings[1]["key"] == "PASSWORD" and "Canary" not in str(findings)
+
+
+class TestPastedLogs:
+    """Issue 20.6: a log pasted from a web page (NBSPs, typographic quotes) fails closed."""
+
+    CASE = GOLDEN / "pasted-urs-excerpt"
+
+    @pytest.mark.parametrize("door", WRITERS)
+    def test_a_pasted_urs_excerpt_fails_closed(self, tmp_path: Path, door: str) -> None:
+        """Its NBSP opener opens the block; its 22 pairs fail closed (said on stderr); no value passes."""
+        data = (self.CASE / "input.log").read_bytes()
+        result = masked(door, self.CASE / "filter.ini", data, tmp_path)
+        assert result.returncode == 0
+        for value in (b"Harriet", b"5500005555555559", b"7788", b"123-45-6789", b"Billing_Main", b"115"):
+            assert value in data and value not in result.stdout
+        assert result.stdout.count(b"'****'") == 23
+        assert "(failed closed)" in result.stderr
+
+    def test_json_lines_and_scan_report_it(self, tmp_path: Path) -> None:
+        """--format jsonl counts the lines that failed closed; scan reports them instead of clean."""
+        data = (self.CASE / "input.log").read_bytes()
+        objects, _ = jsonl(self.CASE / "filter.ini", data)
+        assert sum(item.get("failed_closed", 0) for item in objects) == 23 and b"Harriet" not in str(objects).encode()
+        code, findings = scan(self.CASE / "filter.ini", data, tmp_path)
+        assert code == 1 and sum(finding["detector"] == "unparsable" for finding in findings) == 23
+
+    @pytest.mark.parametrize("door", WRITERS)
+    def test_a_block_the_server_filtered_with_skip_comes_out_unchanged(self, tmp_path: Path, door: str) -> None:
+        """Fewer lines than the header counts is no error: the blocks end where they did, nothing after them masked."""
+        case = GOLDEN / "server-skip-fewer-pairs"
+        data = (case / "input.log").read_bytes()
+        result = masked(door, case / "filter.ini", data, tmp_path)
+        assert (result.returncode, result.stdout) == (0, data) and "(failed closed)" not in result.stderr
+
+
+class TestUntagMultiLine:
+    """Issue 22.3: untag hides a multi-line tagged value up to its closing tag or the next event."""
+
+    DATA = OPEN + b"\t\t'Notes'\t<#'Hi, my card is\n4111 1111 1111 1111 and PIN 4321'#>\n\t\t'K'\t'v'\n"
+
+    def test_every_line_of_the_value_is_hidden(self, tmp_path: Path) -> None:
+        """From stdin and from a file, the second line of the value is hidden up to its closing tag."""
+        path = tmp_path / "tagged.log"
+        path.write_bytes(self.DATA)
+        for result in (run_logfilter("untag", stdin=self.DATA), run_logfilter("untag", path)):
+            assert result.returncode == 0 and b"4111" not in result.stdout and b"4321" not in result.stdout
+            assert result.stdout == OPEN + b"\t\t'Notes'\t****\n****\n\t\t'K'\t'v'\n"
+
+    def test_what_run_tagged_over_lines_untag_hides(self, tmp_path: Path) -> None:
+        """run with a tag rule, then untag: no line of the value is left in clear."""
+        rules = rules_file(tmp_path, "[log-filter-data]\nNotes=tag()\n")
+        data = OPEN + b"\t\t'Notes'\t'Hi, my card is 'mine'\n4111 1111 1111 1111 and PIN 4321'\n\t\t'K'\t'v'\n"
+        tagged = run_logfilter("run", "-c", rules, stdin=data)
+        untagged = run_logfilter("untag", stdin=tagged.stdout)
+        assert tagged.returncode == untagged.returncode == 0
+        assert b"4111" not in untagged.stdout and b"mine" not in untagged.stdout
+
+    def test_a_log_event_ends_the_value(self) -> None:
+        """A value never closed ends at the next log event: that line and the ones after it are read as usual."""
+        data = b"\t\t'Notes'\t<#'open\nCanaryHidden\n10:26:01.560 Trc 04541 next <#'x'#> event\nfree\n"
+        result = run_logfilter("untag", stdin=data)
+        assert result.stdout == b"\t\t'Notes'\t****\n****\n10:26:01.560 Trc 04541 next '****' event\nfree\n"
+
+
+def _late(kind: str) -> bytes:
+    """samples/tserver.log twice over, then a stretch that is no text log, then the log again."""
+    text = (SAMPLES / "tserver.log").read_bytes() * 2
+    stretch = {
+        "binary": bytes(range(256)) * 64,
+        "utf-16": (OPEN + b"\t\t'PASSWORD'\t'CanaryWide'\n").decode().encode("utf-16-le") * 40,
+        "cr-only": (OPEN + b"\t\t'PASSWORD'\t'CanaryCr'\n").replace(b"\n", b"\r") * 200,
+    }[kind]
+    return text + stretch + text
+
+
+def _sfx() -> bytes:
+    """A zip with 13 KB of text in front of it, as a self-extracting bundle is."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("urs.log", OPEN + b"\t\t'PASSWORD'\t'CanaryZipped'\n")
+    return (b"12:00:00.000 Std 00000 installer stub text\n" * 310)[:13000] + buffer.getvalue()
+
+
+class TestWholeFile:
+    """Issue 22.4: what a file is, judged on all of it, by every door."""
+
+    @pytest.mark.parametrize("kind", ["binary", "utf-16", "cr-only"])
+    def test_a_stretch_after_a_text_head_stops_run_and_untag(self, tmp_path: Path, rules: Path, kind: str) -> None:
+        """run and untag, from a file or a pipe: exit 2, one line saying where, nothing of the stretch written."""
+        data = _late(kind)
+        path = tmp_path / "late.log"
+        path.write_bytes(data)
+        for args, stdin in ((["run", "-c", rules, path], None), (["run", "-c", rules], data), (["untag", path], None)):
+            result = run_logfilter(*args, stdin=stdin)
+            assert result.returncode == 2 and "not a text log" in result.stderr and "from byte" in result.stderr
+            assert b"Canary" not in result.stdout.replace(b"\x00", b"") and len(result.stdout) < len(data) // 2
+
+    @pytest.mark.parametrize("kind", ["binary", "utf-16", "cr-only"])
+    def test_batch_follow_and_scan_leave_it_out(self, tmp_path: Path, rules: Path, kind: str) -> None:
+        """batch leaves the file out with the reason, follow stops following it, scan reports it not scanned."""
+        data = _late(kind)
+        batch = masked("batch", rules, data, tmp_path)
+        assert batch.returncode == 0 and "from byte" in batch.stderr and not batch.stdout
+        follow = masked("follow", rules, data, tmp_path)
+        assert "not followed" in follow.stderr and b"Canary" not in follow.stdout.replace(b"\x00", b"")
+        code, findings = scan(rules, data, tmp_path)
+        assert code == 1 and any(finding["detector"] == "not-scanned" for finding in findings)
+
+    def test_keys_and_preview_stop_there_too(self, tmp_path: Path, rules: Path) -> None:
+        """keys and run --preview judge all of the file as run does: they say where, and exit non-zero."""
+        path = tmp_path / "late.log"
+        path.write_bytes(_late("utf-16"))
+        keys = run_logfilter("keys", path)
+        assert keys.returncode != 0 and "from byte" in keys.stderr and "not a text log" in keys.stderr
+        preview = run_logfilter("run", "-c", rules, "--preview", "--i-know-this-prints-data", path)
+        assert (preview.returncode, preview.stdout) == (2, b"") and "from byte" in preview.stderr
+
+    def test_a_zip_with_text_in_front_is_the_zip_it_is(self, tmp_path: Path, rules: Path) -> None:
+        """A self-extracting bundle: batch masks its member, scan finds the member's password, run refuses it
+        (from a file before writing anything; from a pipe where its records show)."""
+        data = _sfx()
+        path = tmp_path / "bundle.log"
+        path.write_bytes(data)
+        batch = run_logfilter("batch", "-c", rules, path, "-o", tmp_path / "out")
+        assert batch.returncode == 0, batch.stderr
+        with zipfile.ZipFile(tmp_path / "out" / "bundle.log") as archive:
+            assert archive.read("urs.log") == OPEN + b"\t\t'PASSWORD'\t'****'\n"
+        code, findings = scan(rules, data, tmp_path)
+        assert code == 1 and [finding["key"] for finding in findings] == ["PASSWORD"]
+        from_file = run_logfilter("run", "-c", rules, path)
+        assert (from_file.returncode, from_file.stdout) == (2, b"") and "zip data" in from_file.stderr
+        piped = run_logfilter("run", "-c", rules, stdin=data)
+        assert piped.returncode == 2 and "zip data" in piped.stderr and b"PK\x03\x04" not in piped.stdout
+
+    def test_keep_binary_never_keeps_a_file_with_kv_blocks(self, tmp_path: Path, rules: Path) -> None:
+        """A text log with one NUL in its head is binary, but --keep-binary leaves it out: it holds KV blocks."""
+        (tmp_path / "in").mkdir()
+        (tmp_path / "in" / "nul.log").write_bytes(b"a\x00b\n" + OPEN + b"\t\t'PASSWORD'\t'CanaryKept'\n")
+        (tmp_path / "in" / "core.dmp").write_bytes(b"\x7fELF\x00\x01" * 100)
+        result = run_logfilter("batch", "-c", rules, tmp_path / "in", "-o", tmp_path / "out", "--keep-binary")
+        assert result.returncode == 0 and "never kept unmasked" in result.stderr
+        assert not (tmp_path / "out" / "in" / "nul.log").exists() and (tmp_path / "out" / "in" / "core.dmp").exists()
 
 
 def _status(pid: int) -> dict[str, int]:

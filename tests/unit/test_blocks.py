@@ -244,6 +244,8 @@ class TestOverlong:
         assert stats.failed_closed == 3
 
     def test_an_overlong_line_that_closes_the_value_ends_it(self, engine: str) -> None:
-        """An overlong continuation line that ends with the quote closes the value: the next free line is copied."""
+        """An overlong continuation line that ends with the quote closes the value; a column-0 line after it
+        starts no event, so it goes on with the block (issue 22: a block ends only where an event starts)
+        and, after a value that failed closed, fails closed too."""
         data = OPEN + b"\t\t'Notes'\t'a\n" + b"CanaryLong" * 10 + b"'\nfree after\n"
-        assert mask_bounded(data, engine)[0] == OPEN + b"\t\t'****'\n'****'\nfree after\n"
+        assert mask_bounded(data, engine)[0] == OPEN + b"\t\t'****'\n'****'\n'****'\n"
