@@ -1,5 +1,6 @@
-"""Throughput of `logfilter run` next to `cat`, measured as real shell pipelines in one run.
+"""Throughput of `logfilter run` next to `cat`, perl and sed, measured as real shell pipelines in one run.
 
+    python benchmarks/throughput.py --dense 100 --startup     # the issue's yardsticks (see below)
     python benchmarks/throughput.py --size 64M [--repeat 3] [--engine NAME] [--rss 1G] [--json out.json]
     python benchmarks/throughput.py --file big.log
     python benchmarks/throughput.py --size 256M --batch 8
@@ -27,6 +28,13 @@ the corpus (hard-linked into a fresh folder): the time from start until its stat
 the whole file was emitted, best of --repeat, next to the `run -c perkey.ini` row. It includes
 the follower's start-up and the half second a last message is held before it goes out.
 
+`--dense MB` measures on the dense corpus of ../shared/bench (`gen_corpus.py OUT MB 11`)
+instead, with its yardsticks as rows: `perl mask_full.pl` (a careful user's own script, same
+rules and output) and the PASSWORD-only `sed -E`, and `logfilter run -c mask_full.ini`, whose
+output must equal the perl script's byte for byte (checked once, outside the timer). Each row
+then shows its ratio to perl, to sed and to cat. `--startup` also times `python -c pass`,
+`logfilter --help` and `logfilter run` on an empty file (best of 20 each).
+
 To measure another command, add a Row to ROWS.
 """
 
@@ -53,6 +61,9 @@ from typing import IO
 from corpus import MB, Corpus, parse_size
 
 CONFIGS = Path(__file__).resolve().parent / "configs"
+BENCH = Path(__file__).resolve().parent.parent.parent / "shared" / "bench"  # the yardsticks, beside the repository
+PERL_ROW = "perl mask_full.pl"
+SED_ROW = "sed PASSWORD only"
 SINK = "cat > /dev/null"
 LOGFILTER = "logfilter"  # as the first word of a Row: the logfilter of this interpreter's environment
 # hash.ini needs a key; a fixed one for benchmarks (the other rows have no hash rule and ignore it).
@@ -96,6 +107,20 @@ ROWS: list[Row] = [
 ]
 
 
+# --dense: the yardsticks and the targets' rows, on the dense corpus (the first is again cat).
+DENSE_ROWS: list[Row] = [
+    Row("cat FILE | cat", ("cat", "{file}")),
+    Row(PERL_ROW, ("sh", "-c", "exec perl {bench}/mask_full.pl < {file}")),
+    Row(SED_ROW, ("sh", "-c", "LC_ALL=C.UTF-8 exec sed -E \"s/('PASSWORD'[[:space:]]+)'[^']*'/\\1'****'/\" {file}")),
+    Row("logfilter run -c mask_full.ini FILE", (LOGFILTER, "run", "-c", "{configs}/mask_full.ini", "{file}")),
+    Row("logfilter run --default hide FILE", (LOGFILTER, "run", "--default", "hide", "{file}")),
+    Row("logfilter run -c detect.ini FILE", (LOGFILTER, "run", "-c", "{configs}/detect.ini", "{file}")),
+    Row("logfilter run -c mask_full.ini --format jsonl FILE",
+        (LOGFILTER, "run", "-c", "{configs}/mask_full.ini", "--format", "jsonl", "{file}")),
+    Row("logfilter scan -c mask_full.ini FILE", (LOGFILTER, "scan", "-c", "{configs}/mask_full.ini", "{file}"), (0, 1)),
+]
+
+
 # `logfilter batch --jobs N` for each N, on the --batch corpus; the first is the baseline.
 BATCH_JOBS: tuple[int, ...] = (1, 2)
 
@@ -123,7 +148,8 @@ def logfilter_argv() -> list[str]:
 
 def expand(row: Row, corpus: Path, engine: str | None) -> list[str]:
     """The row's argv with its placeholders filled in."""
-    argv = [word.format(file=corpus, configs=CONFIGS) for word in row.argv]
+    argv = [word.format(file=shlex.quote(str(corpus)) if row.argv[0] == "sh" else corpus, configs=CONFIGS,
+                        bench=shlex.quote(str(BENCH))) for word in row.argv]
     if not row.has_stats:
         return [*logfilter_argv(), *argv[1:]] if row.is_logfilter else argv
     return [*logfilter_argv(), *argv[1:2], "--stats", *(["--engine", engine] if engine else []), *argv[2:]]
@@ -389,10 +415,65 @@ def batch_table(results: Sequence[BatchMeasurement], size: int) -> list[str]:
     return speed_lines([(r.name, r) for r in results], size, f"ratio to --jobs {results[0].jobs}")
 
 
+def yardstick_lines(results: Sequence[Measurement], size: int) -> list[str]:
+    """One line per row: MB/s, and its ratio to the perl script, to the sed one-liner and to cat."""
+    megabytes = size / MB
+    speeds = {r.row.name: megabytes / r.best for r in results if r.seconds}
+    perl, sed, cat = (speeds.get(name, float("nan")) for name in (PERL_ROW, SED_ROW, results[0].row.name))
+    width = max(len(r.row.name) for r in results)
+    lines = [f"{'command':<{width}}  {'best s':>8}  {'MB/s':>8}  {'x perl':>7}  {'x sed':>7}  {'x cat':>7}"]
+    for r in results:
+        if r.error:
+            lines.append(f"{r.row.name:<{width}}  failed ({r.error})")
+            continue
+        speed = speeds[r.row.name]
+        lines.append(f"{r.row.name:<{width}}  {r.best:8.3f}  {speed:8.1f}  {speed / perl:7.2f}  {speed / sed:7.2f}  "
+                     f"{speed / cat:7.3f}")
+    return lines
+
+
+def same_as_perl(corpus: Path, engine: str | None) -> str:
+    """Whether `logfilter run -c mask_full.ini` writes exactly what the perl script writes (digests compared)."""
+    import hashlib
+
+    outputs = []
+    for argv in ([*logfilter_argv(), "run", *(["--engine", engine] if engine else []), "-c",
+                  str(CONFIGS / "mask_full.ini"), str(corpus)], ["perl", str(BENCH / "mask_full.pl")]):
+        with corpus.open("rb") as stdin:
+            done = subprocess.run(argv, stdin=stdin, capture_output=True, check=True)
+        outputs.append(hashlib.sha256(done.stdout).hexdigest())
+    return "equal, byte for byte" if outputs[0] == outputs[1] else "DIFFERENT"
+
+
+def startup_lines(repeat: int = 20) -> tuple[list[str], bool]:
+    """Best wall time of `python -c pass`, `logfilter --help` and `logfilter run` on an empty file, with ratios."""
+    with tempfile.TemporaryDirectory() as scratch:
+        empty = Path(scratch) / "empty.log"
+        empty.write_bytes(b"")
+        commands = [("python -c pass", [sys.executable, "-c", "pass"]), ("logfilter --help", [*logfilter_argv(), "--help"]),
+                    ("logfilter run -c mask_full.ini EMPTY", [*logfilter_argv(), "run", "-c",
+                                                              str(CONFIGS / "mask_full.ini"), str(empty)])]  # fmt: skip
+        best = {}
+        for name, argv in commands:
+            times = []
+            for _ in range(repeat):
+                started = time.perf_counter()
+                subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
+                times.append(time.perf_counter() - started)
+            best[name] = min(times)
+    base = best["python -c pass"]
+    lines = [f"start-up (best of {repeat}): " + ", ".join(f"{name} {seconds * 1000:.0f} ms ({seconds / base:.1f}x)"
+                                                          for name, seconds in best.items())]
+    return lines, True
+
+
 def table(results: Sequence[Measurement], size: int) -> list[str]:
     """The report: one line per row, then each logfilter row's --stats summary."""
     megabytes = size / MB
-    lines = speed_lines([(r.row.name, r) for r in results], size, "ratio to cat")
+    if any(r.row.name == PERL_ROW for r in results):
+        lines = yardstick_lines(results, size)
+    else:
+        lines = speed_lines([(r.row.name, r) for r in results], size, "ratio to cat")
     for r in results:
         if r.row.is_logfilter and r.summary:
             masked = stats_counts(r.summary).get("masked", 0)
@@ -466,6 +547,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="with --batch, also measure logfilter batch --scheduler ADDRESS (e.g. local:2)")
     parser.add_argument("--follow", action="store_true", help="also measure logfilter follow -o catching up")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the figures here")
+    parser.add_argument("--dense", type=int, metavar="MB",
+                        help="measure on ../shared/bench/gen_corpus.py's dense corpus of MB, next to perl and sed")
+    parser.add_argument("--startup", action="store_true", help="also time the start of logfilter")
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
@@ -480,7 +564,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"peak RSS: streaming {args.rss / MB:,.0f} MB into logfilter run -c perkey.ini ...", flush=True)
         rss = peak_rss(args.rss, args.seed, args.engine)
     with tempfile.TemporaryDirectory(prefix="logfilter-bench-") as scratch:
-        if args.file is not None:
+        rows = ROWS
+        if args.dense:
+            path = Path(scratch) / f"dense-{args.dense}.log"
+            started = time.perf_counter()
+            subprocess.run([sys.executable, str(BENCH / "gen_corpus.py"), str(path), str(args.dense), "11"],
+                           check=True, capture_output=True)  # fmt: skip
+            source = {"path": None, "bytes": path.stat().st_size, "generated": True, "dense": args.dense,
+                      "generation_seconds": time.perf_counter() - started}
+            rows = DENSE_ROWS
+        elif args.file is not None:
             path = args.file
             source: dict[str, object] = {"path": str(path), "bytes": path.stat().st_size, "generated": False}
             with path.open("rb") as stream:  # into the page cache, as a generated corpus already is
@@ -498,7 +591,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         what = path if args.file is not None else f"generated, seed {args.seed}"
         print(f"corpus: {size / MB:,.1f} MB ({what}); best of {args.repeat}", flush=True)
         results = []
-        for row in ROWS:
+        if args.dense:
+            print(f"logfilter run -c mask_full.ini against perl mask_full.pl: {same_as_perl(path, args.engine)}",
+                  flush=True)
+        for row in rows:
             results.append(measure(row, path, args.engine, args.repeat))
             print(f"  measured: {row.name}", file=sys.stderr, flush=True)
         followed = None
@@ -510,6 +606,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             batched = run_batch(Path(scratch), args.batch, args.size, args.seed, args.engine, args.repeat,
                                 args.scheduler)
     print("\n".join(table(results, size)))
+    if args.startup:
+        print("\n".join(startup_lines()[0]))
     if rss is not None:
         print(f"peak RSS of logfilter run -c perkey.ini on {rss.streamed / MB:,.0f} MB via stdin: "
               f"{rss.megabytes:,.1f} MB ({rss.streamed / MB / rss.seconds:,.1f} MB/s)")

@@ -3,7 +3,7 @@ long as one likes. Targets:
 
   parsers  each line (up to 64) through the Lark parser and the regex parser: they agree; only ParseFailed escapes
   config   a rules file of any bytes: it compiles or is refused with a one-line ConfigError
-  run      a log with canary pairs planted: both engines agree (chunk sizes 7 and 4096, line
+  run      a log with canary pairs planted: the compiled scanner and the reference agree (chunk sizes 7 and 4096, line
            bounds 64 and 4 MiB), no canary comes out, a log with no block opener is unchanged
 
 Usage (from the repository root; see README, "Hostile input and faults"):

@@ -7,12 +7,6 @@ command's start) costs only what the command needs.
 from __future__ import annotations
 
 from importlib import import_module
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("logfilter")
-except PackageNotFoundError:  # run from a source tree that was never installed
-    __version__ = "unknown"
 
 _PUBLIC = {
     "Rules": "logfilter.rules.compiled",
@@ -32,10 +26,21 @@ _PUBLIC = {
     "run": "logfilter.pipeline",
     "Stats": "logfilter.stats",
 }
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version  # slow to import: only when asked
+
+    try:
+        return version("logfilter")
+    except PackageNotFoundError:  # run from a source tree that was never installed
+        return "unknown"
+
+
 __all__ = ["Rules", "compile_policy", "Policy", "Rule", "load_policy", "Walker", "REFERENCE", "Handler", "RenderHandler", "ConfigError", "InputError", "LogFilterError", "FilterType", "parse_filter_type", "run", "Stats"]  # noqa: RUF022 - as _PUBLIC lists them
 
 
 def __getattr__(name: str) -> object:
+    if name == "__version__":
+        return _version()
     module = _PUBLIC.get(name)
     if module is None:
         msg = f"module 'logfilter' has no attribute {name!r}"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
+from functools import cache
 from itertools import islice
 from typing import TYPE_CHECKING
 
@@ -10,6 +12,16 @@ from logfilter.rules.unmatched import MAX_KEYS_SEEN, Unmatched, unmatched
 
 if TYPE_CHECKING:
     from logfilter.rules.compiled import Rules
+
+
+@cache
+def _line_counter() -> Callable[[bytes], int]:
+    """Counting the output's lines is a pass over every byte written: in C, where the scanner is built."""
+    try:
+        from logfilter.engines.scanner import count_lines
+    except ImportError:  # the registry says so when it picks an engine
+        return lambda data: data.count(b"\n")
+    return count_lines  # type: ignore[no-any-return]
 
 
 @dataclass(slots=True)
@@ -66,7 +78,7 @@ class Stats:
         """Count output bytes and lines (a last line without its ending counts too, unless the
         rest of it is still to come: `partial`, an overlong line written by parts)."""
         self.bytes_out += len(data)
-        self.lines_out += data.count(b"\n") + (not partial and not data.endswith(b"\n") and bool(data))
+        self.lines_out += _line_counter()(data) + (not partial and not data.endswith(b"\n") and bool(data))
 
     def add(self, other: Stats) -> None:
         """Add another run's counts to these."""

@@ -7,7 +7,8 @@ escape) when a property fails:
   only ParseFailed escapes;
 - config: any rules file loads or is refused with ConfigError, nothing else;
 - run: a log with canary pairs planted in it (some in lines longer than the smaller line bound)
-  comes out of both engines, at any chunk size and line bound, the same, with no canary left;
+  comes out of both engines (the compiled scanner, `fast`, and the reference), at any chunk
+  size and line bound, the same, with no canary left;
   a log without any block opener comes out as it went in.
 """
 
@@ -57,7 +58,7 @@ class Chunks:
 
 
 def parsers(data: bytes) -> None:
-    """The reference (Lark) and fast (regex) line parsers agree on one arbitrary line."""
+    """The reference (Lark) and regex line parsers (the latter reads what the scanner hands the walker) agree on one line."""
     text = data.decode("utf-8", "surrogateescape").split("\n", 1)[0].rstrip("\r")
     for layout in ("c", "psdk"):
         results = []

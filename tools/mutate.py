@@ -15,6 +15,9 @@ whose tests all pass *survived*: the suite would let that change through.
     .venv/bin/python tools/mutate.py -k skip --tests tests/unit  # other tests than the entries name
     .venv/bin/python tools/mutate.py --list
 
+The compiled scanner (logfilter/engines/scanner.pyx) is built in the copy before anything
+runs, and built again around each mutation of a .pyx file, so the tests run the mutated C.
+
 Not part of the default pytest run (it takes several minutes); run it by hand, or in a long
 job, before and after restructuring the engine.
 """
@@ -100,10 +103,19 @@ def environment(copy: Path) -> dict[str, str]:
     return env
 
 
+def build(python: str, copy: Path, env: dict[str, str]) -> None:
+    """Compile the copy's scanner in place (setup.py), as `pip install -e .` does."""
+    done = subprocess.run([python, "setup.py", "-q", "build_ext", "--inplace", "--force"], cwd=copy, env=env,
+                          capture_output=True, text=True, check=False)  # fmt: skip
+    if done.returncode != 0:
+        raise MutationError(f"the scanner does not build in {copy}:\n{done.stderr[-2000:]}")
+
+
 def check_imports(python: str, copy: Path, env: dict[str, str]) -> None:
-    """Fail unless `logfilter`, and its grammars, come from the copy, from its folder and from elsewhere
-    (the tests start `python -m logfilter` in temporary folders)."""
-    probe = "import logfilter, logfilter.parsing.grammar as g; print(logfilter.__file__); print(g.grammar_path('tlib'))"
+    """Fail unless `logfilter`, its grammars and its compiled scanner come from the copy, from its folder and
+    from elsewhere (the tests start `python -m logfilter` in temporary folders)."""
+    probe = ("import logfilter, logfilter.parsing.grammar as g, logfilter.engines.scanner as s; "
+             "print(logfilter.__file__); print(g.grammar_path('tlib')); print(s.__file__)")
     for cwd in (copy, Path(tempfile.gettempdir())):
         out = subprocess.run([python, "-c", probe], cwd=cwd, env=env, capture_output=True, text=True, check=True)
         for line in out.stdout.split():
@@ -165,6 +177,7 @@ def main() -> int:
     try:
         copy_repo(copy, args.tests_from)
         env = environment(copy)
+        build(python, copy, env)
         check_imports(python, copy, env)
         originals = {m.file: (copy / m.file).read_text(encoding="utf-8") for m in mutations}
         for mutation in mutations:  # every snippet is there, before spending minutes on tests
@@ -180,10 +193,15 @@ def main() -> int:
         for mutation in mutations:
             path = copy / mutation.file
             path.write_text(apply(mutation, originals[mutation.file]), encoding="utf-8")
+            compiled = path.suffix == ".pyx"
             try:
+                if compiled:
+                    build(python, copy, env)
                 passed, note, took = run_tests(python, copy, env, mutation.tests, args.seed, mutation.select)
             finally:
                 path.write_text(originals[mutation.file], encoding="utf-8")
+                if compiled:
+                    build(python, copy, env)
             verdict = "SURVIVED" if passed else "killed"
             rows.append((mutation.name, verdict, took, note))
             print(f"{mutation.name:34} {verdict:8} {took:6.1f}s  {note.splitlines()[0] if note else ''}", flush=True)

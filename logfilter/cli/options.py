@@ -11,14 +11,14 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar, get_args, get_type_hints
 
 import typer
 
-from logfilter.cli.printing import say
+from logfilter.cli.printing import tell_about
 from logfilter.cli.types import Choice, FileName
 from logfilter.engines.registry import EngineName, Format
 from logfilter.errors import ConfigError
@@ -125,14 +125,6 @@ class WalkOptions:
         if self.all_lines and self.output_format != "jsonl":
             msg = "--all-lines needs --format jsonl (the tlib format writes every line anyway)"
             raise ConfigError(msg)
-
-
-def tell_about(warnings: Iterable[str], config: Path | None, ignored: Iterable[str]) -> None:
-    """Say a configuration's warnings, and the sections of its file that were ignored."""
-    for warning in warnings:
-        say(f"warning: {warning}")
-    if ignored:
-        say(f"{config}: ignored the sections that are not logfilter's: {', '.join(ignored)}")
 
 
 RULES, WALK = RuleOptions(), WalkOptions()  # the defaults a command's group parameter names

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from logfilter.names import printable
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from logfilter.rules.unmatched import Unmatched
 
 MAX_WARNINGS = 20
@@ -26,6 +28,12 @@ def say(message: str) -> None:
         sys.stderr.flush()
     except OSError:
         pass  # stderr closed (`2>&1 | head -1`): the work goes on, only the telling stops
+
+
+def report_error(message: str, code: int) -> int:
+    """One `error: <message>` line on stderr; return the exit code `code`."""
+    sys.stderr.write(f"error: {printable(message)}\n")  # a name in it may hold control characters
+    return code
 
 
 def capped_warnings(more: str) -> Callable[[str], None]:
@@ -57,3 +65,11 @@ def silence_stdout() -> None:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, sys.stdout.fileno())
     os.close(devnull)
+
+
+def tell_about(warnings: Iterable[str], config: Path | None, ignored: Iterable[str]) -> None:
+    """Say a configuration's warnings, and the sections of its file that were ignored."""
+    for warning in warnings:
+        say(f"warning: {warning}")
+    if ignored:
+        say(f"{config}: ignored the sections that are not logfilter's: {', '.join(ignored)}")

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 import typer
 
@@ -15,32 +14,17 @@ from logfilter.audit.preview import examples as preview_examples
 from logfilter.audit.preview import render as render_preview
 from logfilter.audit.tagged import TagSpotter, shown
 from logfilter.cli.command import Command, commands
-from logfilter.cli.options import (
-    RULES,
-    WALK,
-    RuleOptions,
-    VerboseOption,
-    WalkOptions,
-    shared_options,
-    tell_about,
-)
-from logfilter.cli.printing import capped_warnings, say, silence_stdout, tell_unmatched
+from logfilter.cli.masking import mask_logs, stream
+from logfilter.cli.options import RULES, WALK, RuleOptions, VerboseOption, WalkOptions, shared_options
+from logfilter.cli.printing import capped_warnings, say, tell_about
 from logfilter.cli.types import InputFile, WholeNumber
-from logfilter.engines.registry import FATES
-from logfilter.engines.untag import DEFAULT_PAIR, UntagStats, config_pairs, parse_tags
-from logfilter.errors import ConfigError, LogFilterError
-from logfilter.pipeline import run as run_pipeline
-from logfilter.pipeline import untag as run_untag
+from logfilter.errors import ConfigError
 from logfilter.rules.compiled import Rules
-from logfilter.rules.config import read_config
 from logfilter.rules.filters import HIDE, FilterType, FilterTypeError, parse_filter_type
-from logfilter.rules.hashing import read_key, weakness
-from logfilter.sinks.modes import mode_of_inputs
-from logfilter.sinks.streams import StreamSink, set_aside, std
-from logfilter.sources.files import FileSource, Source, StdinSource, file_modes
+from logfilter.sinks.streams import StreamSink
+from logfilter.sources.files import Source
 
 app = commands()
-Counts = TypeVar("Counts")
 PREVIEW_COUNT = WholeNumber("--preview-count", 1, MAX_PREVIEW)
 
 InputsArgument = Annotated[
@@ -80,20 +64,9 @@ def run(
     compiled = rules.compile()
     _check_preview(preview, output, preview_count, prints_data, walk)
     if preview:
-        _stream(inputs, output, lambda sources, sink: _preview(sources, compiled, sink, preview_count))
+        stream(inputs, output, lambda sources, sink: _preview(sources, compiled, sink, preview_count))
         return
-    warn = capped_warnings("more lines failed closed; they are counted, not listed")
-    counts = _stream(inputs, output, lambda sources, sink: run_pipeline(
-        sources, compiled, sink, on_error=walk.on_error, warn=warn, engine=walk.engine,
-        output_format=walk.output_format, all_lines=walk.all_lines,
-    ))  # fmt: skip
-    if counts.failed_closed:
-        fate = FATES[walk.output_format].many  # the warnings' words for it are the registry's too
-        where = "inside KV blocks" + (" or read by identity rules" if compiled.identity else "")
-        say(f"{counts.failed_closed} lines {where} could not be parsed and were {fate}")
-    tell_unmatched(counts.unmatched_rules(compiled))
-    if stats:
-        say(counts.summary())
+    mask_logs(compiled, inputs, output, stats, walk.on_error, walk.engine, walk.output_format, walk.all_lines)
 
 
 @app.command(cls=Command)
@@ -129,6 +102,10 @@ def untag(
     still wrapped in <!--,--> or <**,**> (the vendor's examples) when untag was not given those
     tags make it fail (exit 1): run it again with --tags or -c.
     """
+    from logfilter.engines.untag import DEFAULT_PAIR, UntagStats, config_pairs, parse_tags
+    from logfilter.pipeline import untag as run_untag
+    from logfilter.rules.config import read_config
+
     chosen = _untag_filter_type(strip, filter_type, config)
     pairs = [DEFAULT_PAIR, *(parse_tags(text) for text in tags or ())]
     if config is not None:
@@ -144,7 +121,9 @@ def untag(
         spotter.check()  # values tagged with a known pair untag was not given: fail, the output set aside
         return counts
 
-    counts = _stream(inputs, output, work)
+    counts = stream(inputs, output, work)
+    if counts is None:
+        return  # the reader went away
     if counts.failed_closed:
         say(f"{counts.failed_closed} tags with no closing tag on their line: the rest of each such line was hidden")
     if not counts.tagged and not tags and config is None:
@@ -154,54 +133,6 @@ def untag(
         )
     if stats:
         say(counts.summary("tags stripped" if chosen is None else chosen.text))
-
-
-def _stream(inputs: list[str] | None, output: str | None, work: Callable[[list[Source], StreamSink], Counts]) -> Counts:
-    """Run `work` from the inputs (none: stdin) to -o or stdout and close the output; return its counts.
-
-    The reader going away (`logfilter run big.log | head`) stops quietly, with exit 0; any
-    other LogFilterError goes on to be reported with its exit code.
-    """
-    sources: list[Source] = [StdinSource() if item == "-" else FileSource(Path(item)) for item in inputs or ["-"]]
-    try:
-        sink = _sink(output, sources)
-        try:
-            counts = work(sources, sink)
-            sink.close()  # a failure to write the last bytes is an error like any other
-        except BaseException as exc:
-            _close_quietly(sink)  # the error in flight is the one to report
-            aside = set_aside(Path(output)) if output not in (None, "-") else None
-            if aside is not None and isinstance(exc, LogFilterError):
-                exc.args = (f"{exc}; the output so far is in {aside}",)
-            raise
-    except BrokenPipeError:
-        silence_stdout()
-        raise typer.Exit(0) from None
-    return counts
-
-
-def _sink(output: str | None, sources: list[Source]) -> StreamSink:
-    if output is None or output == "-":
-        try:
-            stdout = std("stdout")
-        except LogFilterError as exc:  # started with stdout closed (`>&-`)
-            raise LogFilterError(f"{exc}; give -o FILE") from None
-        return StreamSink(stdout.buffer, "<stdout>")
-    target = Path(output)
-    for source in sources:
-        if isinstance(source, FileSource) and target.exists() and target.samefile(source.path):
-            msg = f"{output}: the output is also an input; refusing to overwrite it"
-            raise ConfigError(msg)
-    return StreamSink.to_path(target, mode_of_inputs(file_modes(sources)))  # never readable by more than its inputs
-
-
-def _close_quietly(sink: StreamSink) -> None:
-    try:
-        sink.close()
-    except BrokenPipeError:
-        silence_stdout()
-    except LogFilterError:
-        pass
 
 
 def _check_preview(preview: bool, output: str | None, count: int, prints_data: bool, walk: WalkOptions) -> None:
@@ -244,6 +175,9 @@ def _untag_filter_type(strip: bool, text: str | None, config: Path | None) -> Fi
         raise ConfigError(msg)
     if strip:
         return None
+    from logfilter.rules.config import read_config
+    from logfilter.rules.hashing import read_key, weakness
+
     try:
         chosen = parse_filter_type(text) if text is not None else HIDE
         if not chosen.is_hash:

@@ -1,7 +1,7 @@
 """The small interfaces of a walk: Handler, Parser, and the Walk the loop drives.
 
 The walker tells its Handler what it meets and reads lines with its Parser; the loop
-(pipeline.py) drives a Walk: the Walker, the fast path (fast.py) or untag (untag.py).
+(pipeline.py) drives a Walk: the Walker, the compiled scanner (scanner.pyx) or untag (untag.py).
 
 The walker (walker.py) owns the block logic: which lines belong to a KV block, lists and
 their indentation, values left open over several lines, overlong lines, failing closed, and
@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, NamedTuple, Protocol
 
-from logfilter.parsing import lark_parser, regex_parser
+from logfilter.parsing import regex_parser
 from logfilter.parsing.model import KVLine, Layout, Opener
 
 if TYPE_CHECKING:
@@ -123,12 +123,24 @@ class Parser(NamedTuple):
     opener: Callable[[str], Opener | None]
 
 
-REFERENCE = Parser(lark_parser.parse_kv_line, lark_parser.parse_opener)  # the Lark grammar
+def _lark_kv_line(text: str, layout: Layout) -> KVLine:
+    from logfilter.parsing import lark_parser  # lark is imported only by a walk that reads with it
+
+    return lark_parser.parse_kv_line(text, layout)
+
+
+def _lark_opener(text: str) -> Opener | None:
+    from logfilter.parsing import lark_parser
+
+    return lark_parser.parse_opener(text)
+
+
+REFERENCE = Parser(_lark_kv_line, _lark_opener)  # the Lark grammar
 REGEX = Parser(regex_parser.parse_kv_line, regex_parser.parse_opener)  # regexes derived from it
 
 
 class Walk(Protocol):
-    """What the loop (pipeline.py) drives for one input: the Walker, the fast path, untag."""
+    """What the loop (pipeline.py) drives for one input: the Walker, the compiled scanner, untag."""
 
     @property
     def idle(self) -> bool: ...  # nothing open: a fresh walk started here would go on alike

@@ -1,7 +1,9 @@
 """The one place an engine and an output format are chosen: run, batch and follow build each input's walk here.
 
-- engine `fast` (default): tlib output by the fast path (fast.py), which drives a Walker with
-  the regex parser; jsonl output by a Walker with the regex parser.
+- engine `fast` (default): tlib output by the compiled scanner (scanner.pyx), which hands
+  the lines it is not sure of to a Walker with the regex parser; jsonl output by a Walker with
+  the regex parser. Should the compiled scanner not import (a build without a compiler), the
+  Walker with the regex parser does its work, same output, slower, and stderr says so once.
 - engine `reference`: every line read by the Lark parser, the definition of correct.
 - format `tlib`: the log, masked (render.py); `jsonl`: one JSON object per message (jsonl.py),
   with `all_lines` one per other line too.
@@ -9,20 +11,32 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
-from typing import Literal
+from functools import cache
+from typing import Any, Literal
 
-from logfilter.engines.fast import FastEngine
 from logfilter.engines.handler import OnFailure, Walk
-from logfilter.engines.jsonl import JsonHandler
-from logfilter.engines.render import RenderHandler
-from logfilter.engines.walker import REFERENCE, REGEX, Walker
 from logfilter.rules.compiled import Rules
 from logfilter.stats import Stats
 
 # The choices of --engine and --format (cli/options.py reads them from these types).
 EngineName = Literal["fast", "reference"]
 Format = Literal["tlib", "jsonl"]
+
+
+@cache
+def compiled_scanner() -> Any | None:
+    """The compiled scanner's class, or None (said once on stderr) when it cannot be imported."""
+    try:
+        from logfilter.engines.scanner import Scanner
+    except ImportError as exc:
+        sys.stderr.write(
+            f"logfilter: the compiled scanner cannot be imported ({type(exc).__name__}: {exc}); "
+            "using the Python walker instead (same output, slower)\n"
+        )
+        return None
+    return Scanner
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,9 +68,16 @@ class WalkChoice:
 
     def build(self, name: str, rules: Rules, stats: Stats, on_failure: OnFailure) -> Walk:
         """The walk of the input called `name` (JSON objects carry it)."""
+        from logfilter.engines.walker import REFERENCE, REGEX, Walker
+
         parser = REFERENCE if self.engine == "reference" else REGEX
         if self.output_format == "jsonl":
+            from logfilter.engines.jsonl import JsonHandler
+
             return Walker(rules, stats, JsonHandler(rules, stats, name, self.all_lines), parser, on_failure)
-        if self.engine == "reference":
-            return Walker(rules, stats, RenderHandler(rules, stats), parser, on_failure)
-        return FastEngine(rules, stats, on_failure)
+        scanner = compiled_scanner() if self.engine == "fast" else None
+        if scanner is not None:
+            return scanner(rules, stats, on_failure)  # type: ignore[no-any-return]
+        from logfilter.engines.render import RenderHandler
+
+        return Walker(rules, stats, RenderHandler(rules, stats), parser, on_failure)

@@ -13,8 +13,8 @@ IdentityReader (identity/reader.py) first.
     walker.feed(lines, lineno, out)    # whole lines; process(line): one line; overlong(part)
     walker.block                       # the open Block (read-only), or None
 
-The Walker is not subclassed: its Handler (handler.py) is told what it meets, and the fast
-path (fast.py) drives it through its public methods. The parser is an argument (handler.py):
+The Walker is not subclassed: its Handler (handler.py) is told what it meets, and the
+compiled scanner (scanner.pyx) drives it through its public methods. The parser is an argument (handler.py):
 REFERENCE (the Lark grammar, the definition of correct) or REGEX (regexes derived from it).
 """
 
@@ -131,7 +131,7 @@ class Walker:
         return self.step(line, lineno)
 
     def step(self, line: bytes, lineno: int) -> bytes:
-        """Return the output for one input line, not counting it (the fast path counts in bulk)."""
+        """Return the output for one input line, not counting it (the compiled scanner counts in bulk)."""
         body, eol = split_eol(line)
         block = self.block
         if block is not None:
@@ -167,28 +167,18 @@ class Walker:
         new = self._free_line(out, lineno)
         return self._write((out if new is None else new) + eol)
 
-    # -- what the fast path drives, besides step
+    # -- what the compiled scanner (scanner.pyx) drives, besides step
     def open_block(self, layout: Layout, indent: int, attribute: str, body: bytes) -> None:
-        """Open a block whose opener line `body` was found in bulk, indented to column `indent`."""
+        """Open a block whose opener line `body` was read elsewhere, indented to column `indent`."""
         self.block = Block(layout, indent, attribute, header=body)
         if self._identity is not None:
             self._identity.reset()
         if self._told_open is not None:
             self._told_open(self.block, body)
 
-    def read_in_bulk(self, pairs: int, last: bytes | None, inherited: FilterType | None) -> None:
-        """The fast path read `pairs` top-level pairs of the open block in bulk; `last`: the leaf
-        line it read last (under its list's rule `inherited`), when no line was read after it."""
-        block = self.block
-        assert block is not None
-        block.read += pairs
-        if last is not None:
-            try:
-                kv = self._parser.kv_line(split_eol(last)[0].decode("utf-8", "surrogateescape"), block.layout)
-            except ParseFailed:  # a run reads leaf lines only: not reached
-                block.took(None, damaged=True)
-                return
-            block.took((kv, kv.pair, self._line_pairs.chosen(kv.pair, inherited)))
+    def take_over(self, frames: list[Frame]) -> None:
+        """Go on with the open block from here with `frames` as its open lists, as the scanner walked them."""
+        self.block.frames[:] = frames  # type: ignore[union-attr]
 
     def close_block(self) -> None:
         """End the open block: the line at hand does not belong to it."""
@@ -196,10 +186,6 @@ class Walker:
             self.block = None
             if self._told_close is not None:
                 self._told_close()
-
-    def enter(self, column: int) -> Frame | None:
-        """Close the lists a line of the open block at `column` is not in; return the innermost open one."""
-        return self.block.enter(column)  # type: ignore[union-attr]
 
     def _free_line(self, body: bytes, lineno: int, tell: bool = True) -> bytes | None:
         """Count a message header; tell the handler (unless not `tell`); open a block at an opener.

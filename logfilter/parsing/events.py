@@ -17,8 +17,8 @@
 - `continues_message`: whether a line outside KV blocks goes on with the message before it,
   for the JSON lines output.
 - Message headers (`message_header`, `header_lines`): a line outside KV blocks with the
-  grammar's MESSAGE_HEADER starts a message; the walker and the fast path count those, the
-  JSON lines name the message by it, and a follow restart counts the lines it sends again.
+  grammar's MESSAGE_HEADER starts a message; the walker counts those (the compiled scanner
+  searches HEADER_HINTS in C), the JSON lines name the message by it, and a follow restart counts the lines it sends again.
 """
 
 from __future__ import annotations
@@ -154,8 +154,7 @@ def header_lines(data: bytes) -> list[int]:
     """Where each line of `data` with a message header starts, in order, inside KV blocks or not.
 
     The same lines as `message_header` finds line by line, but only lines holding one of
-    HEADER_HINTS are searched: the fast path finds a chunk's headers at once this way, then
-    counts those on free lines.
+    HEADER_HINTS are searched: a follow restart counts a stretch's headers at once this way.
     """
     search = message_header_regex().search
     checked: dict[int, bool] = {}

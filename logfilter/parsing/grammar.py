@@ -1,11 +1,13 @@
-"""Finds the grammars shipped with logfilter and builds Lark parsers, or reads their terminals, from them."""
+"""Finds the grammars shipped with logfilter and builds Lark parsers from them, once (lark is imported only then)."""
 
 from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from lark import Lark, Transformer
+if TYPE_CHECKING:
+    from lark import Lark, Transformer
 
 _PACKAGE = Path(__file__).resolve().parent.parent
 # In a wheel the grammars sit inside the package; in a source checkout or an editable
@@ -24,24 +26,17 @@ def grammar_path(name: str) -> Path:
 
 
 @cache
-def _grammar_text(name: str) -> str:
+def grammar_text(name: str) -> str:
+    """The text of grammars/<name>.lark."""
     return grammar_path(name).read_text(encoding="utf-8")
-
-
-def terminals(name: str) -> dict[str, str]:
-    """The terminals of grammars/<name>.lark as regular expressions, by name; no parser is built.
-
-    Lark reads the grammar in lexer-only mode (parser=None): the terminals come out as they
-    do for a parser, without the parse tables.
-    """
-    lexer_only = Lark(_grammar_text(name), parser=None, lexer="basic")
-    return {terminal.name: terminal.pattern.to_regexp() for terminal in lexer_only.terminals}
 
 
 def build(name: str, start: tuple[str, ...], transformer: Transformer | None = None) -> Lark:
     """Build an LALR parser (contextual lexer) for grammars/<name>.lark."""
+    from lark import Lark  # only where a parser is built: lark is slow to import
+
     return Lark(
-        _grammar_text(name),
+        grammar_text(name),
         parser="lalr",
         lexer="contextual",
         start=list(start),

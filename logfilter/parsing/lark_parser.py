@@ -102,3 +102,4 @@ def parse_opener(text: str) -> Opener | None:
         return _parser().parse(text, start="opener")
     except LarkError:
         return None
+

@@ -1,7 +1,7 @@
-"""The REGEX line parser and the fast path's bulk patterns, built from grammars/tlib.lark's terminals.
+"""The REGEX line parser, built from grammars/tlib.lark's terminals.
 
-REGEX (engines/handler.py) reads lines in every walk but `--engine reference`; the bulk
-patterns are engines/fast.py's.
+REGEX (engines/handler.py) reads lines in every walk but `--engine reference` (the compiled
+scanner hands it the lines it is not sure of).
 
 The Lark parser lexes one token at a time and never backtracks into a token it has
 matched. Each terminal is therefore wrapped in an atomic group `(?>...)` here, and the
@@ -14,9 +14,8 @@ Nothing in this module spells a terminal's pattern itself: change the grammar, n
 from __future__ import annotations
 
 import re
-from functools import cache, lru_cache
+from functools import cache
 
-from logfilter.parsing.events import WHITESPACE
 from logfilter.parsing.model import KVLine, Layout, Opener, Pair, ParseFailed, Value, ValueKind
 from logfilter.parsing.terminals import VALUE_KINDS, leading_blanks, terminal_regex
 
@@ -164,45 +163,7 @@ def unread_opener(text: str) -> Opener | None:
     return Opener("psdk" if "KVList:" in text else "c", leading_blanks(text), named.group("attribute"), unread=True)
 
 
-# ---------------------------------------------------------------- bulk patterns (bytes)
-
-
-def _b(pattern: str) -> bytes:
-    return pattern.encode()
-
-
-@cache
-def row_regex(layout: Layout) -> re.Pattern[bytes]:
-    """One leaf KV line with its line ending, split into groups; anchored with `match`.
-
-    C:    indent, key, sep, value, trail, eol (value groups QUOTED / INT / BINARY)
-    PSDK: indent, key, gap, sep (type and `=`), value, trail, eol (DQUOTED / INT)
-    """
-    if layout == "c":
-        body = (
-            f"(?P<indent>{token('WS')})(?P<key>{token('KEY')})(?P<sep>{token('WS')})"
-            f"(?P<value>{_alternatives('QUOTED', 'INT', 'BINARY')})"
-        )
-    else:
-        body = (
-            f"(?P<indent>{token('WS')})(?P<key>{token('KEY')})(?P<gap>{token('WS')})"
-            f"(?P<sep>{token('TYPE')}{token('EQUALS')})(?P<value>{_alternatives('DQUOTED', 'INT')})"
-        )
-    return re.compile(_b(f"{body}(?P<trail>{token('WS')}?)(?P<eol>\r*\n)"))  # CRs before the LF end the line
-
-
-@cache
-def row_tuple_regex(layout: Layout) -> re.Pattern[bytes]:
-    """row_regex with exactly seven groups, for findall: indent, key, gap, sep, value, trail, eol.
-
-    The C print has no gap (the group is empty); its sep is the blank between key and value.
-    """
-    pattern = row_regex(layout).pattern.decode()
-    for name in ("QUOTED", "INT", "BINARY", "DQUOTED"):
-        pattern = pattern.replace(f"(?P<{name}>", "(?:")
-    if layout == "c":
-        pattern = pattern.replace("(?P<sep>", "(?P<gap>)(?P<sep>")
-    return re.compile(_b(pattern))
+# ---------------------------------------------------------------- value kinds
 
 
 def value_kind(value: bytes) -> ValueKind:
@@ -214,72 +175,12 @@ def value_kind(value: bytes) -> ValueKind:
 _QUOTES = (b"'", b'"')
 
 
-def _groupless_row(layout: Layout) -> str:
-    """row_regex's pattern with every named group made non-capturing."""
-    return re.sub(r"\(\?P<[A-Za-z_]+>", "(?:", row_regex(layout).pattern.decode())
-
-
-def changing_row_start(names: bytes) -> bytes:
-    """The start of a leaf line (indent, key, blank) whose key is in the alternation `names`."""
-    ws = _b(token("WS"))
-    return ws + b"'(?:" + names + b")'" + ws
-
-
-@lru_cache(maxsize=256)
-def run_regex(layout: Layout, indent: bytes | None = None) -> re.Pattern[bytes]:
-    """A run of leaf KV lines (zero or more), each with its line ending.
-
-    With `indent`, every line of the run must start with exactly that indentation.
-    """
-    groupless = _groupless_row(layout)
-    if indent is not None:
-        # The indentation is the whole WS token when a quote (the start of KEY) follows it.
-        ws = f"(?:{token('WS')})"
-        assert groupless.startswith(ws), groupless
-        groupless = re.escape(indent.decode()) + groupless[len(ws) :]
-    return re.compile(_b(f"(?:{groupless})*"))
-
-
 @cache
 def row_keys_regex() -> re.Pattern[bytes]:
     """The KEY of each leaf line of a run (row_regex lines): findall from the LF before the run."""
-    return re.compile(_b(f"\n{token('WS')}({token('KEY')})"))
-
-
-@cache
-def leaf_indent_regex() -> re.Pattern[bytes]:
-    """The indentation (WS token) of a line whose next token may be a KEY."""
-    return re.compile(_b(f"{token('WS')}(?={terminal_regex('KEY')})"))
+    return re.compile(f"\n{token('WS')}({token('KEY')})".encode())
 
 
 def key_token_ok(key: str) -> bool:
     """True when `'key'` is one whole KEY token (a key the grammar can produce)."""
     return _patterns().key.fullmatch(f"'{key}'") is not None
-
-
-@cache
-def attribute_hint() -> re.Pattern[bytes]:
-    """The KV_ATTRIBUTE terminal as bytes: every C opener contains it (it starts with a literal)."""
-    return re.compile(_b(terminal_regex("KV_ATTRIBUTE")))
-
-
-@cache
-def c_opener_line_regex() -> re.Pattern[bytes]:
-    """A whole C opener line with its line ending (c_opener); groups indent and attribute."""
-    return re.compile(_b(_c_opener() + "\r*\n"))
-
-
-@cache
-def block_scan_regex(changing: bytes | None) -> re.Pattern[bytes]:
-    """A C opener line at a line start (after an LF), with the leaf lines that follow it.
-
-    Groups: indent and attribute of the opener; rows, the leaf lines whose key is not in the
-    alternation `changing` (bytes, escaped); clean, matched (empty) when the line after the
-    rows surely ends the block: the message's next attribute, indented exactly as the opener
-    (engines/blocks.ends; any other end is the walker's to judge).
-    """
-    row = _b(_groupless_row("c"))
-    if changing is not None:
-        row = b"(?!" + changing_row_start(changing) + b")" + row
-    ends = b"(?P=indent)(?<!\n)Attribute"  # indented: at column 0 only an event start ends a block
-    return re.compile(b"\n" + c_opener_line_regex().pattern + b"(?P<rows>(?:" + row + b")*)(?P<clean>(?=" + ends + b"))?")

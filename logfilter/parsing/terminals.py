@@ -1,14 +1,9 @@
-"""The grammar's terminals as regular expressions, and the kind of value each value terminal carries.
+"""The terminals of grammars/tlib.lark as regular expressions, read from the grammar's text without building a parser.
 
-grammars/tlib.lark writes each terminal once; the walker (message headers, opener hints),
-parsing/events.py and the regex parser take their patterns from here. The grammar is read in
-Lark's lexer-only mode (grammar.py `terminals`): the reference parser's LALR tables
-(lark_parser.py) are built only when a line is parsed with it.
-
-Start-up note (measured on the restructure branch, two cores): building those tables costs a few
-ms; importing lark (about 35 ms) and loading a grammar (about 10 ms) cost the rest, here and in
-rules/filters.py. A start near 0.1 s needs the terminals without lark: e.g. a table generated
-from the grammar, held equal to it by a test.
+Every walk needs a few of them at its start (message headers, opener hints, the regex
+parser's tokens); building the Lark parser for them would cost more than the rest of a
+`logfilter run` start. tests/unit/test_regex_parser.py holds each equal to what Lark makes of
+it. Also here: the kind of value each value terminal carries.
 """
 
 from __future__ import annotations
@@ -16,20 +11,39 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from logfilter.parsing.grammar import terminals
+from logfilter.parsing.grammar import grammar_text
 
 # The kind of value each value terminal carries.
 VALUE_KINDS = {"QUOTED": "str", "DQUOTED": "str", "INT": "int", "BINARY": "bin"}
 
+# `NAME: /regex/flags` or `NAME: "literal"` (an optional `.priority` after the name), one per line.
+_DEFINITION = re.compile(
+    r'^(?P<name>[A-Z][A-Z0-9_]*)(?:\.-?\d+)?[ \t]*:[ \t]*'
+    r'(?:/(?P<regex>(?:[^/\\\n]|\\.)*)/(?P<flags>[imslux]*)|"(?P<literal>(?:[^"\\\n]|\\.)*)")[ \t]*$',
+    re.MULTILINE,
+)
+
+
+# As Lark reads a pattern: these escapes become the characters, every other escape stays.
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "f": "\f"}
+_ESCAPE = re.compile(r"\\(.)")
+
 
 @cache
-def _tlib() -> dict[str, str]:
-    return terminals("tlib")
+def _terminals() -> dict[str, str]:
+    found = {}
+    for match in _DEFINITION.finditer(grammar_text("tlib")):
+        if match.group("literal") is not None:
+            found[match.group("name")] = re.escape(_ESCAPE.sub(lambda hit: _ESCAPES.get(hit[1], hit[1]), match["literal"]))
+            continue
+        regex = _ESCAPE.sub(lambda hit: _ESCAPES.get(hit[1], hit[0] if hit[1] != "/" else "/"), match["regex"])
+        found[match.group("name")] = f"(?{match['flags']}:{regex})" if match.group("flags") else regex
+    return found
 
 
 def terminal_regex(name: str) -> str:
     """The regular expression of one terminal of grammars/tlib.lark, as written there."""
-    return _tlib()[name]
+    return _terminals()[name]
 
 
 @cache
@@ -40,7 +54,7 @@ def message_header_regex() -> re.Pattern[bytes]:
 
 @cache
 def kv_attribute_regex() -> re.Pattern[str]:
-    """The KV_ATTRIBUTE terminal: a KV attribute's name (AttributeUserData, ...)."""
+    """The KV_ATTRIBUTE terminal: the attribute names whose value is a KV list."""
     return re.compile(terminal_regex("KV_ATTRIBUTE"))
 
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
 from logfilter.rules.config import Policy
-from logfilter.rules.detect import Detectors, detectors
 from logfilter.rules.filters import FilterType
+
+if TYPE_CHECKING:
+    from logfilter.rules.detect import Detectors
 
 
 class Rules:
@@ -25,7 +28,7 @@ class Rules:
         self.default: FilterType = policy.default
         # The safety net: values a rule leaves in clear are searched by these, and what
         # they recognize is masked with detect_rule instead.
-        self.detectors: Detectors | None = detectors(policy.detect) if policy.detect else None
+        self.detectors: Detectors | None = _detectors(policy.detect) if policy.detect else None
         self.detect_rule: FilterType = policy.detect_filter_type
         self.ignore_key_case = policy.ignore_key_case
         # [log-filter-attributes] / [log-filter-sip], read by identity/reader.py; empty: nothing reads those lines.
@@ -55,6 +58,12 @@ class Rules:
         folded = self._folded
         names = (key[1:-1].decode("utf-8", "surrogateescape").casefold() for key in keys)
         return {folded[name] for name in names if name in folded}
+
+
+def _detectors(names: tuple[str, ...]) -> Detectors:
+    from logfilter.rules.detect import detectors  # phonenumbers and stdnum: only for rules that detect
+
+    return detectors(names)
 
 
 def compile_policy(policy: Policy) -> Rules:

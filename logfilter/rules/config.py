@@ -7,7 +7,6 @@ looks meant for logfilter (`[Log-Filter]`, `[log-filtre]`, `[log-filter-datas]`)
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -166,6 +165,8 @@ def _refuse_near_miss(section: str, where: str) -> None:
         return
     msg = f"{where}: unknown section [{printable(section)}]"
     if guess is None:
+        import difflib  # only to say what was meant
+
         guesses = difflib.get_close_matches(spelled, SECTIONS, n=1)
         guess = guesses[0] if guesses else None
     ours = ", ".join(f"[{name}]" for name in SECTIONS)

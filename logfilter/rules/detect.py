@@ -13,9 +13,6 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
 
-import phonenumbers
-from stdnum import iban, luhn
-from stdnum.us import ssn
 
 _NOT_WORD = rb"(?<![0-9A-Za-z])"
 _NOT_WORD_AFTER = rb"(?![0-9A-Za-z])"
@@ -56,7 +53,7 @@ def _pan_spans(run: bytes) -> Spans:
         for last in range(len(groups) - 1, first - 1, -1):
             start, end = groups[first][0], groups[last][1]
             digits = _digits(run[start:end])
-            if 13 <= len(digits) <= 19 and digits[0] != "0" and luhn.is_valid(digits):
+            if 13 <= len(digits) <= 19 and digits[0] != "0" and _luhn(digits):
                 yield start, end
                 first = last
                 break
@@ -83,11 +80,23 @@ def _shortened(valid: Callable[[bytes], bool], least: int) -> Callable[[bytes], 
     return spans
 
 
+# The validators' libraries are imported when a value first needs one (a start without
+# detectors, or with few candidates, never pays for phonenumbers' metadata).
+def _luhn(digits: str) -> bool:
+    from stdnum import luhn
+
+    return luhn.is_valid(digits)
+
+
 def _ssn(text: bytes) -> bool:
+    from stdnum.us import ssn
+
     return ssn.is_valid(_digits(text))
 
 
 def _iban(text: bytes) -> bool:
+    from stdnum import iban
+
     return iban.is_valid(text.decode())
 
 
@@ -97,6 +106,8 @@ def _email(text: bytes) -> bool:
 
 
 def _phone(text: bytes) -> bool:
+    import phonenumbers
+
     try:
         number = phonenumbers.parse(text.decode(), None)
     except phonenumbers.NumberParseException:
@@ -110,16 +121,18 @@ class _Kind:
     pattern: bytes
     spans: Callable[[bytes], Spans]  # where in a candidate the real things are
     needs: bytes  # a byte every candidate holds: texts without it are not searched
+    digits: int  # the digits every candidate holds at least: texts with fewer are not searched
 
 
 # In the order a value's detector is named when several recognize it.
 KINDS = (
-    _Kind("pan", _PAN, _pan_spans, b""),
-    _Kind("ssn", _SSN, _whole(_ssn), b""),
-    _Kind("iban", _IBAN, _shortened(_iban, 15), b""),
-    _Kind("email", _EMAIL, _whole(_email), b"@"),
-    _Kind("phone", _PHONE, _shortened(_phone, 8), b"+"),
+    _Kind("pan", _PAN, _pan_spans, b"", 13),
+    _Kind("ssn", _SSN, _whole(_ssn), b"", 9),
+    _Kind("iban", _IBAN, _shortened(_iban, 15), b"", 2),
+    _Kind("email", _EMAIL, _whole(_email), b"@", 0),
+    _Kind("phone", _PHONE, _shortened(_phone, 8), b"+", 7),
 )
+_DIGITS = b"0123456789"
 NAMES = tuple(kind.name for kind in KINDS)
 
 
@@ -163,9 +176,14 @@ class Detectors:
         # Any candidate at all: most texts have none, and are done with this one search.
         self._any = re.compile(b"|".join(b"(?:" + kind.pattern.replace(b"\\1", b"[- ]") + b")" for kind in kinds))
 
+    def _hopeless(self, text: bytes) -> bool:
+        """Whether no chosen detector can have a candidate in `text`: each needs more digits, or a byte it lacks."""
+        digits = len(text) - len(text.translate(None, _DIGITS))
+        return all(digits < kind.digits or (kind.needs and kind.needs not in text) for kind, _ in self._kinds)
+
     def first(self, text: bytes) -> str | None:
         """The name of the first detector (in KINDS order) that recognizes something in `text`."""
-        if not self._kinds or self._any.search(text) is None:
+        if not self._kinds or self._hopeless(text) or self._any.search(text) is None:
             return None
         for kind, pattern in self._kinds:
             if kind.needs in text and any(next(kind.spans(hit.group()), None) for hit in pattern.finditer(text)):
@@ -174,7 +192,7 @@ class Detectors:
 
     def hits(self, text: bytes) -> list[Hit]:
         """Everything recognized in `text`, by position; a span found by an earlier detector is not found again."""
-        if not self._kinds or self._any.search(text) is None:
+        if not self._kinds or self._hopeless(text) or self._any.search(text) is None:
             return []
         found: list[Hit] = []
         for kind, pattern in self._kinds:

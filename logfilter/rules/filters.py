@@ -2,6 +2,9 @@
 
 Each filter type exists here once; every engine and front door uses these functions.
 Counts are characters of the decoded value text (an undecodable byte counts as one).
+The option text is read by grammars/filter_type.lark; its plainest forms (`hide`,
+`unhide-last,4`, `tag`, `hash`) by one regex of the same language first, so that a start
+needs no Lark parser (tests/unit/test_filters.py holds the two equal).
 """
 
 from __future__ import annotations
@@ -10,14 +13,14 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
-from typing import Literal
-
-from lark import Lark, Transformer
-from lark.exceptions import LarkError, VisitError
+from typing import TYPE_CHECKING, Any, Literal
 
 from logfilter.errors import ConfigError
 from logfilter.names import printable
 from logfilter.parsing.grammar import build
+
+if TYPE_CHECKING:
+    from lark import Lark
 from logfilter.parsing.model import Layout, Value
 from logfilter.rules.hashing import DEFAULT_LENGTH, MAX_LENGTH, MIN_LENGTH, Secret, pseudonym, token_regex
 from logfilter.rules.spelling import nearest
@@ -188,50 +191,75 @@ class FilterTypeError(ValueError):
     """An option value that is not a valid filter type; the message says what is allowed."""
 
 
-class _ToFilterType(Transformer):
-    def start(self, children: list[FilterType]) -> FilterType:
-        return children[0]
+def _simple(name: str) -> FilterType:
+    return {"copy": COPY, "hide": HIDE, "skip": SKIP}[name]
 
-    def simple(self, children: list) -> FilterType:
-        return {"copy": COPY, "hide": HIDE, "skip": SKIP}[str(children[0])]
 
-    def partial(self, children: list) -> FilterType:
-        name, count = str(children[0]), int(children[1])
-        if count < 1:
-            msg = f"{name} needs a whole number N of at least 1, as in {name},4"
+def _partial(name: str, count: int) -> FilterType:
+    if count < 1:
+        msg = f"{name} needs a whole number N of at least 1, as in {name},4"
+        raise FilterTypeError(msg)
+    return FilterType(f"{name},{count}", "mask", _leave_empty(_PARTIALS[name](count)))
+
+
+def _hash(length: int = DEFAULT_LENGTH) -> FilterType:
+    if not MIN_LENGTH <= length <= MAX_LENGTH:
+        msg = f"hash(N) keeps N hex digits, from {MIN_LENGTH} to {MAX_LENGTH}, as in hash(16)"
+        raise FilterTypeError(msg)
+    return FilterType(f"hash({length})", "mask", _needs_key, length=length)
+
+
+def _tag(prefix: str = DEFAULT_PREFIX, postfix: str = DEFAULT_POSTFIX) -> FilterType:
+    for side, text in (("prefix", prefix), ("postfix", postfix)):
+        if len(text) > MAX_TAG_LENGTH:
+            msg = f"tag {side} longer than {MAX_TAG_LENGTH} characters"
             raise FilterTypeError(msg)
-        return FilterType(f"{name},{count}", "mask", _leave_empty(_PARTIALS[name](count)))
+    return FilterType(f"tag({prefix},{postfix})", "tag", None, prefix, postfix)
 
-    def hash(self, children: list) -> FilterType:
-        length = int(children[0]) if children else DEFAULT_LENGTH
-        if not MIN_LENGTH <= length <= MAX_LENGTH:
-            msg = f"hash(N) keeps N hex digits, from {MIN_LENGTH} to {MAX_LENGTH}, as in hash(16)"
-            raise FilterTypeError(msg)
-        return FilterType(f"hash({length})", "mask", _needs_key, length=length)
 
-    def prefix(self, children: list) -> tuple[str, str]:
-        return ("prefix", str(children[0]))
+# The plainest forms of filter_type.lark's language, read without Lark: groups simple, partial
+# and count, or the bare words tag and hash (which the grammar takes with no blank after them).
+_PLAIN = re.compile(
+    r"[ \t]*(?:(?:(?P<simple>copy|hide|skip)|(?P<partial>hide-first|hide-last|unhide-first|unhide-last)"
+    r"[ \t]*,[ \t]*(?P<count>[0-9]+))[ \t]*|(?P<word>tag|hash))"
+)
 
-    def postfix(self, children: list) -> tuple[str, str]:
-        return ("postfix", str(children[0]))
 
-    def tag(self, children: list) -> FilterType:
-        given = dict(c for c in children if isinstance(c, tuple))
-        if "prefix" in given and len(given) == len(children):
-            msg = "tag takes two tags separated by a comma: tag(prefix,postfix)"
-            raise FilterTypeError(msg)
-        prefix = given.get("prefix", DEFAULT_PREFIX)
-        postfix = given.get("postfix", DEFAULT_POSTFIX)
-        for side, text in (("prefix", prefix), ("postfix", postfix)):
-            if len(text) > MAX_TAG_LENGTH:
-                msg = f"tag {side} longer than {MAX_TAG_LENGTH} characters"
+def _transformer() -> Any:
+    from lark import Transformer
+
+    class ToFilterType(Transformer):
+        def start(self, children: list[FilterType]) -> FilterType:
+            return children[0]
+
+        def simple(self, children: list) -> FilterType:
+            return _simple(str(children[0]))
+
+        def partial(self, children: list) -> FilterType:
+            return _partial(str(children[0]), int(children[1]))
+
+        def hash(self, children: list) -> FilterType:
+            return _hash(int(children[0])) if children else _hash()
+
+        def prefix(self, children: list) -> tuple[str, str]:
+            return ("prefix", str(children[0]))
+
+        def postfix(self, children: list) -> tuple[str, str]:
+            return ("postfix", str(children[0]))
+
+        def tag(self, children: list) -> FilterType:
+            given = dict(c for c in children if isinstance(c, tuple))
+            if "prefix" in given and len(given) == len(children):
+                msg = "tag takes two tags separated by a comma: tag(prefix,postfix)"
                 raise FilterTypeError(msg)
-        return FilterType(f"tag({prefix},{postfix})", "tag", None, prefix, postfix)
+            return _tag(given.get("prefix", DEFAULT_PREFIX), given.get("postfix", DEFAULT_POSTFIX))
+
+    return ToFilterType()
 
 
 @cache
 def _parser() -> Lark:
-    return build("filter_type", ("start",), _ToFilterType())
+    return build("filter_type", ("start",), _transformer())
 
 
 @cache
@@ -243,14 +271,30 @@ def parse_filter_type(text: str) -> FilterType:
     """
     if not text.strip():
         return COPY
+    plain = _PLAIN.fullmatch(text)
+    if plain is None:
+        return read_with_grammar(text)
+    try:
+        if plain["simple"]:
+            return _simple(plain["simple"])
+        if plain["partial"]:
+            return _partial(plain["partial"], int(plain["count"]))
+        return _tag() if plain["word"] == "tag" else _hash()
+    except FilterTypeError as exc:  # a count out of range: worded as the grammar's path words it
+        raise FilterTypeError(_wrong(text, exc)) from None
+
+
+def read_with_grammar(text: str) -> FilterType:
+    """Parse option text with filter_type.lark; FilterTypeError names what is allowed."""
+    from lark.exceptions import LarkError, VisitError
+
     try:
         return _parser().parse(text)
     except (FilterTypeError, VisitError) as exc:
         wrong = exc.orig_exc if isinstance(exc, VisitError) else exc
         if not isinstance(wrong, FilterTypeError):
             raise
-        msg = f"filter type {_quoted(text)}: {wrong}"
-        raise FilterTypeError(msg) from None
+        raise FilterTypeError(_wrong(text, wrong)) from None
     except LarkError:
         msg = f"unknown filter type {_quoted(text)}{_hint(text.strip())}; expected one of: {EXPECTED}"
         raise FilterTypeError(msg) from None
@@ -258,6 +302,11 @@ def parse_filter_type(text: str) -> FilterType:
 
 def _quoted(text: str) -> str:
     return f'"{printable(text.strip())}"'
+
+
+def _wrong(text: str, error: FilterTypeError) -> str:
+    """What is wrong with option text that reads as a filter type (a count out of range), quoting it."""
+    return f"filter type {_quoted(text)}: {error}"
 
 
 # Every filter type's name; the partial ones take `,N`.
@@ -288,6 +337,8 @@ def _hint(text: str) -> str:
 
 
 def _parses(text: str) -> bool:
+    from lark.exceptions import LarkError, VisitError  # a hint is worked out only for a refused text
+
     try:
         _parser().parse(text)
     except (LarkError, VisitError, FilterTypeError):

@@ -12,7 +12,6 @@ its entropy (`estimated_bits`), at least REFUSED_BELOW bits; under WEAK_BELOW it
 
 from __future__ import annotations
 
-import hmac
 import math
 import os
 import re
@@ -51,11 +50,15 @@ class Secret:
     @property
     def id(self) -> str:
         """A name for the key in reports and fingerprints: a keyed digest, not the key."""
+        import hmac  # only where a key is used
+
         return hmac.digest(self.value, _ID_MESSAGE, "sha256").hex()[:16]
 
 
 def pseudonym(secret: Secret, length: int, text: str) -> str:
     """`h:` and the first `length` hex digits of HMAC-SHA256 of the text's bytes (surrogates as the original bytes)."""
+    import hmac
+
     digest = hmac.digest(secret.value, text.encode("utf-8", "surrogateescape"), "sha256")
     return PREFIX + digest.hex()[:length]
 

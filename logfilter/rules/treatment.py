@@ -1,4 +1,4 @@
-"""What a filter type does to a whole KV pair: the one place every walk, the fast path and untag ask.
+"""What a filter type does to a whole KV pair: the one place every walk, the compiled scanner and untag ask.
 
 A pair's treatment follows from the rule chosen for it (its list's, its own, or the default)
 and the safety net: a detector that recognizes something in a value the rule would leave in
@@ -15,18 +15,17 @@ Each effect bumps one counter (copied, skipped, tagged, masked) and all but COPY
 change by filter type and key; a pair the net caught counts as a detection instead.
 
 `treat` renders a leaf pair as text for the walk's handlers (`goes_on_in_clear`: may a line
-that goes on with its value come out as it is?); `row_renderer` compiles the same
-decisions into a bytes renderer per rule for the fast path's runs of leaf lines; `in_clear`
-is scan's reading (is a value not in the form its rule leaves it?); untag applies `effect`
-and `value_bytes` to the values it finds. `treat_value` and `value_in_clear` do the same for
-one value outside KV blocks (identity/reader.py: a listed attribute's, a SIP identity).
+that goes on with its value come out as it is?); `plan` gives the same decisions
+as data for the compiled scanner (engines/scanner.pyx), which applies them to bytes and is held
+equal to `treat` by tests/unit/test_differential.py; `in_clear` is scan's reading (is a value
+not in the form its rule leaves it?); untag applies `effect` and `value_bytes` to the values
+it finds; `treat_value` and `value_in_clear` do the same for one
+value outside KV blocks (identity/reader.py: a listed attribute's, a SIP identity).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import partial
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from logfilter.parsing.model import KVLine, Layout, Pair, Value
 from logfilter.parsing.regex_parser import value_kind
@@ -41,7 +40,6 @@ TAG: Effect = "tag"
 SUPPRESS: Effect = "suppress"
 MASK: Effect = "mask"
 SUPPRESSED = "[output suppressed]"
-_SUPPRESSED = SUPPRESSED.encode()
 # The actions that print a value as it is, so the detectors look at it.
 IN_CLEAR = ("copy", "tag")
 _ENCODING = ("utf-8", "surrogateescape")
@@ -82,7 +80,7 @@ def treat(rules: Rules, stats: Stats, kv: KVLine, pair: Pair, chosen: FilterType
     """The key, separator and value of leaf `pair` under `chosen` (or the net), counted; None: skipped."""
     caught = None
     value = pair.value
-    # watched(), inline: this runs for every pair the fast path leaves to the walker.
+    # watched(), inline: this runs for every pair the walker reads (the scanner hands it many).
     if rules.detectors is not None and chosen.action in IN_CLEAR and not kv.suppressed and value is not None and value.kind != "bin":
         caught = rules.detectors.first(value.raw.encode(*_ENCODING))  # type: ignore[union-attr]
         if caught is not None:
@@ -169,90 +167,28 @@ def quoted_by_layout(rule: FilterType, raw: bytes) -> bool:
 
 
 def value_bytes(rule: FilterType, raw: bytes, layout: Layout = "c") -> bytes:
-    """The new text of value token `raw` under a tag or mask rule (untag, the fast path)."""
+    """The new text of value token `raw` under a tag or mask rule (untag, the compiled scanner)."""
     return rule.apply(Value(value_kind(raw), raw.decode(*_ENCODING)), layout).encode(*_ENCODING)
 
 
-# A leaf line as regex_parser.row_tuple_regex splits it: indent, key, gap, sep, value, trail, eol.
-Row = tuple[bytes, bytes, bytes, bytes, bytes, bytes, bytes]
-Render = Callable[[Row], bytes]
+class Plan(NamedTuple):
+    """What a rule does, as the compiled scanner applies it: `treat`'s decisions, as data."""
+
+    c: Effect  # its effect on a pair of the C print
+    psdk: Effect  # and of the PSDK print
+    mask: str  # under MASK: "hide", "hash", or a partial mask's name ("unhide-last")
+    n: int  # a partial mask's N
+    prefix: bytes  # under TAG
+    postfix: bytes
+    watched: bool  # the detectors look at values it leaves in clear
 
 
-def row_renderer(rules: Rules, rule: FilterType, stats: Stats) -> Render:
-    """A leaf line under `rule` as `treat` renders it (net included), counted; for the fast path."""
-    render = _rows(rule, stats)
-    if watched(rules, rule):
-        # Counted as caught, not under the detect rule: that renderer counts elsewhere.
-        render = _caught_by(rules, render, _rows(rules.detect_rule, Stats()), stats)
-    return render
-
-
-def _rows(rule: FilterType, stats: Stats) -> Render:
-    what = effect(rule, "c")
-    key_count = partial(stats.count_change, rule.text)  # per key, for reports
-    if what == COPY:
-
-        def copy(row: Row) -> bytes:
-            stats.copied += 1
-            return b"".join(row)
-
-        return copy
-    if what == SKIP:
-
-        def skip(row: Row) -> bytes:
-            stats.skipped += 1
-            key_count(row[1])
-            return b""
-
-        return skip
-    if what == TAG:
-        prefix, postfix = rule.prefix.encode(*_ENCODING), rule.postfix.encode(*_ENCODING)
-
-        def tag(row: Row) -> bytes:
-            stats.tagged += 1
-            indent, key, gap, sep, value, trail, eol = row
-            key_count(key)
-            return b"".join((indent, key, gap, sep, prefix, value, postfix, trail, eol))
-
-        return tag
-    if effect(rule, "psdk") == SUPPRESS:
-        # `hide` does not depend on the value, only on its kind and quote: work it out once.
-        hidden = {quote: value_bytes(rule, quote) for quote in (b"'", b'"', b"[", b"0")}
-
-        def hide(row: Row) -> bytes:
-            stats.masked += 1
-            indent, key, gap, sep, value, trail, eol = row
-            key_count(key)
-            if gap:  # only the PSDK print has a gap between key and type
-                return b"".join((indent, key, gap, _SUPPRESSED, trail, eol))
-            return b"".join((indent, key, gap, sep, hidden.get(value[:1], hidden[b"0"]), trail, eol))
-
-        return hide
-
-    apply = rule.apply
-
-    def mask(row: Row) -> bytes:
-        stats.masked += 1
-        indent, key, gap, sep, value, trail, eol = row
-        key_count(key)
-        # value_bytes(), inline; only the PSDK print has a gap between key and type.
-        new = apply(Value(value_kind(value), value.decode(*_ENCODING)), "psdk" if gap else "c").encode(*_ENCODING)
-        return b"".join((indent, key, gap, sep, new, trail, eol))
-
-    return mask
-
-
-def _caught_by(rules: Rules, render: Render, instead: Render, stats: Stats) -> Render:
-    """`render`, except for a row whose value a detector recognizes: that one `instead`."""
-    first = rules.detectors.first  # type: ignore[union-attr]
-
-    def guarded(row: Row) -> bytes:
-        value = row[4]
-        if value[:1] != b"[":  # binary values print hex; the walker does not search them either
-            caught = first(value)
-            if caught is not None:
-                stats.count_detection(caught, row[1])
-                return instead(row)
-        return render(row)
-
-    return guarded
+def plan(rules: Rules, rule: FilterType) -> Plan:
+    """`rule`'s Plan under `rules` (their detectors)."""
+    name, _, count = rule.text.partition(",")  # `unhide-last,4` (a partial mask's text)
+    partial = rule.action == "mask" and not rule.is_hash and not rule.hides_whole_value
+    mask = "hash" if rule.is_hash else name if partial else "hide"
+    return Plan(
+        effect(rule, "c"), effect(rule, "psdk"), mask, int(count) if partial else 0,
+        rule.prefix.encode(*_ENCODING), rule.postfix.encode(*_ENCODING), watched(rules, rule),
+    )  # fmt: skip

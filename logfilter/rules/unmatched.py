@@ -6,10 +6,11 @@ Stats the rules whose key it meets; at the end a front door asks `Stats.unmatche
 and says which rules met no key, with the keys met that are the same in another case or one
 edit away.
 
-The watch costs next to nothing once every rule has met its key. Until then, for the rows the
-fast path copies in bulk, it looks for the keys of the rules still waiting in each chunk with a
-plain byte search, and only in a chunk that holds one does it read the keys of those rows; it
-keeps keys for the suggestions from every pair the walker reads and from the bulk rows of the
+The watch costs next to nothing once every rule has met its key. Until then, for the KV lines
+the compiled scanner reads in C (engines/scanner.pyx, which tells it each rule's key once, as it
+meets it), it looks for the keys of the rules still waiting in each chunk with a plain byte
+search, and only in a chunk that holds one does it read the keys of those lines; it keeps keys
+for the suggestions from every pair the walker reads and from the scanner's lines of the
 first SAMPLE_BYTES of an input, of one chunk in SAMPLE_EVERY after that, and of any chunk that
 holds a waiting key in capitals, in small letters or capitalized. Which rules matched is exact;
 a key one edit away met only a few times far into a large input may be missing from the
@@ -91,8 +92,9 @@ class KeyWatch:
     """Notes in `stats` the rules whose key a walk meets, and while some rule has met none, keys it sees.
 
     `pending`: some rule has met no key (as far as this watch knows: another watch on the same
-    Stats may have noted it since; the next call finds out). The fast path calls `chunk` for
-    each chunk while pending, and `rows` for its bulk rows while `busy`; the walker calls `key`.
+    Stats may have noted it since; the next call finds out). The compiled scanner calls `chunk` for
+    each chunk while pending, and `rows` for the stretches of KV lines it reads while `busy`; the
+    walker calls `key`, and so does the scanner for each rule's key when it first meets it.
     """
 
     def __init__(self, rules: Rules, stats: Stats) -> None:
@@ -118,7 +120,7 @@ class KeyWatch:
         self._note(self._rules.met((key,)))
 
     def chunk(self, buf: bytes) -> None:
-        """A chunk the fast path is about to walk; call it only while `pending`. Sets `busy`: whether
+        """A chunk the scanner is about to walk; call it only while `pending`. Sets `busy`: whether
         its bulk rows need a look (a rule's key is in it somewhere, or its keys are sampled)."""
         if self._known != len(self._stats.rules_met):
             self._sync()
@@ -137,7 +139,7 @@ class KeyWatch:
         self.busy = self._sample or self.pending and waiting
 
     def rows(self, buf: bytes, start: int, end: int) -> None:
-        """Leaf rows the fast path handles in bulk, from the LF at `start` to `end`; only while `busy`."""
+        """KV lines the scanner read in C, from the LF at `start` to `end`; only while `busy`."""
         keys = None
         if self._sample:
             keys = self._keys.findall(buf, start, end)

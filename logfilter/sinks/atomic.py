@@ -7,7 +7,6 @@ part beside it (`part_path`), then put under its name whole.
 from __future__ import annotations
 
 import os
-import uuid
 from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO, Protocol, Self, overload
@@ -110,7 +109,7 @@ class AtomicFile:
         run: str | None = None, mode: int | None = None,
     ) -> None:  # fmt: skip
         self.path = path
-        self.part = part_path(path, f".{uuid.uuid4().hex[:12]}{tag}" if unique else tag)
+        self.part = part_path(path, f".{os.urandom(6).hex()}{tag}" if unique else tag)  # uuid4's 12 hex digits
         self.local = files.local
         self._files = files
         self._run = run

@@ -2,8 +2,9 @@
 
 No registry is reachable on the build machines, so the base image is made here with debootstrap
 (cached, see `base_image`) and the project's wheels are built on the host into the build
-context's wheelhouse: the image is then built with `--network none`, from the Containerfile users
-build with the default base.
+context's wheelhouse (logfilter's with its scanner compiled here, where gcc is): the image is
+then built with `--network none`, from the Containerfile users build with the default base, and
+its build stage installs wheels only.
 
 Needs root, podman, runc and debootstrap. Where they are missing the tests skip, saying why;
 with LOGFILTER_REQUIRE_CONTAINER=1 (set by .ci/run) they fail instead.
@@ -161,10 +162,10 @@ def image(podman: Podman, base_image: str, tmp_path_factory: pytest.TempPathFact
     if found != here:
         unavailable(f"the wheelhouse is built by this Python ({here}); the base image has Python {found}")
     context = tmp_path_factory.mktemp("context")
-    for name in ("pyproject.toml", "README.md"):
+    for name in ("pyproject.toml", "setup.py", "README.md"):
         shutil.copy2(ROOT / name, context / name)
-    for name in ("logfilter", "grammars", "wheelhouse"):
-        shutil.copytree(ROOT / name, context / name, ignore=shutil.ignore_patterns("__pycache__", "*.whl"))
+    for name in ("logfilter", "grammars", "wheelhouse"):  # no scanner built in place here: the wheel compiles its own
+        shutil.copytree(ROOT / name, context / name, ignore=shutil.ignore_patterns("__pycache__", "*.whl", "*.so", "*.c"))
     command = [sys.executable, "-m", "pip", "wheel", "--quiet", "--wheel-dir", str(context / "wheelhouse"),
                str(context)]  # fmt: skip
     wheels = subprocess.run(command, capture_output=True, text=True, check=False)
@@ -322,6 +323,14 @@ class TestImage:
         system = podman("run", "--rm", "--network", "none", "--entrypoint", "python3", image,
                         "-c", "import importlib.util as u; print(u.find_spec('pip'))")  # fmt: skip
         assert system.strip() == "None"
+
+    def test_compiled_scanner_and_no_compiler(self, podman: Podman, image: str) -> None:
+        """The image masks with the compiled scanner (built outside it), and carries no C compiler."""
+        script = ("import shutil, logfilter.engines.scanner as s; "
+                  "print(s.__file__.endswith('.so'), shutil.which('gcc'), shutil.which('cc'))")  # fmt: skip
+        out = podman("run", "--rm", "--read-only", "--network", "none",
+                     "--entrypoint", "/opt/venv/bin/python", image, "-c", script)  # fmt: skip
+        assert out.split() == ["True", "None", "None"]
 
     def test_sidecar_follows_stops_and_resumes(self, sidecar: Sidecar) -> None:
         """As in the pod: masked copies appear while segments grow and rotate, /healthz and /metrics

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from logfilter.rules.detect import NAMES, DetectorError, Detectors, parse_names, preview
 
@@ -112,3 +114,23 @@ def test_parse_names() -> None:
 )
 def test_preview(text: str, reveal: bool, shown: str) -> None:
     assert preview(text, reveal) == shown
+
+
+class TestCandidatesNeed:
+    @settings(max_examples=500, deadline=None)
+    @given(st.lists(st.sampled_from(["4111 1111 1111 1111", "078-05-1120", "DE89 3704 0044 0532 0130 00", "GB82WEST",
+                                    "a.b@example.com", "@", "+1 (415) 555-0123", "+", "-", " ", ".", "(", "1", "9", "x",
+                                    "Z", "ab", "0"]), max_size=12).map("".join))
+    def test_every_candidate_holds_its_digits_and_byte(self, text: str) -> None:
+        """A text in which a detector's pattern finds a candidate has the digits and the byte that detector needs
+        (values without them are passed over before any search)."""
+        import re
+
+        from logfilter.rules.detect import KINDS
+
+        data = text.encode()
+        for kind in KINDS:
+            for hit in re.finditer(kind.pattern, data):
+                rest = data[hit.start() :]  # a pattern may look ahead past its match
+                assert sum(rest.count(d) for d in b"0123456789") >= kind.digits, (kind.name, rest)
+                assert kind.needs in hit.group(), (kind.name, hit.group())

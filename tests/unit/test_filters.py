@@ -130,3 +130,21 @@ class TestOptionSyntax:
     def test_sixteen_character_tags_are_allowed(self) -> None:
         """A tag of exactly 16 characters is accepted."""
         assert parse_filter_type(f"tag({'<' * 16},{'>' * 16})").prefix == "<" * 16
+
+
+class TestPlainForms:
+    @pytest.mark.parametrize("text", ["hide", " copy ", "skip\t", "hide-first,3", "unhide-last , 04", "hide-last,0",
+                                      "unhide-first,\t12", "tag", " hash", "hash ", "tag ", "hide-first,", "hidefirst,3", "tag(", "hash(8)"])
+    def test_read_as_the_grammar_reads_them(self, text: str) -> None:
+        """The plain forms read without Lark give what filter_type.lark gives, errors included."""
+        from logfilter.rules.filters import read_with_grammar
+
+        def outcome(parse):  # noqa: ANN001, ANN202
+            try:
+                rule = parse(text)
+            except FilterTypeError as exc:
+                return str(exc)
+            shown = None if rule.is_hash or rule.action == "skip" else rule.apply(Value("str", "'123456'"))
+            return (rule.text, rule.action, rule.prefix, rule.postfix, rule.length, shown)
+
+        assert outcome(parse_filter_type.__wrapped__) == outcome(read_with_grammar)

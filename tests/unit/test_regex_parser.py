@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
@@ -108,7 +110,7 @@ HEADER_LINES = ["message EventRinging", "\tmessage RequestX", "'EventX' ('3')", 
 @settings(max_examples=400)
 @given(st.lists(noise_line | st.sampled_from(HEADER_LINES), max_size=12), st.sampled_from(["", "\n", "\r\n"]))
 def test_header_lines_are_the_lines_with_a_message_header(lines: list[str], end: str) -> None:
-    """events.header_lines (the fast path, follow's restarts) finds what message_header finds line by line."""
+    """events.header_lines (follow's restarts) finds what message_header finds line by line."""
     from logfilter.parsing.events import header_lines, message_header
 
     data = "\n".join(lines).encode("utf-8", "surrogateescape") + end.encode()
@@ -125,10 +127,10 @@ def test_header_lines_are_the_lines_with_a_message_header(lines: list[str], end:
 @given(noise_line)
 @example("AttributeUserData [bstr] = KVList: ")
 def test_every_psdk_opener_holds_kvlist(text: str) -> None:
-    """fast.py finds PSDK openers by the literal KVLIST: every PSDK_KVLIST_LINE match must hold it."""
+    """The scanner finds PSDK openers by the literal KVLIST: every PSDK_KVLIST_LINE match must hold it."""
     import re
 
-    from logfilter.engines.fast import KVLIST
+    from logfilter.engines.scanner import KVLIST
 
     for candidate in (text, text + " KVList:", "KVList:" + text):
         found = re.compile(terminals.terminal_regex("PSDK_KVLIST_LINE")).match(candidate)

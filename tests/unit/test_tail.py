@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
-from logfilter.engines.fast import FastEngine
+from logfilter.engines.scanner import Scanner
 from logfilter.errors import LogFilterError
 from logfilter.follow.outputs import FINGERPRINT, Checkpoint, FileOutput, Fingerprint
 from logfilter.follow.tail import HOLD, Tail
@@ -72,7 +72,7 @@ def _tail(path: Path, out: Path, chain, at: Checkpoint) -> Tail:  # noqa: ANN001
     stats = Stats()
     info = os.fstat(fd)
     output = FileOutput(out, keep=at.out)
-    return Tail(path, fd, (info.st_dev, info.st_ino), output, FastEngine(chain, stats, lambda *_: None), stats, at)
+    return Tail(path, fd, (info.st_dev, info.st_ino), output, Scanner(chain, stats, lambda *_: None), stats, at)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -1,0 +1,154 @@
+"""The compiled scanner: it is the one in use, it says so when it is missing, and its masks equal the walker's.
+
+tests/unit/test_differential.py holds whole runs equal to the reference; here the pieces that
+a silent fallback or a wrong character count would hide.
+"""
+
+from __future__ import annotations
+
+import importlib.machinery
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from logfilter.engines.registry import WalkChoice, compiled_scanner
+from logfilter.rules.compiled import compile_policy
+from logfilter.rules.config import load_policy
+from logfilter.stats import Stats
+from tests.conftest import ROOT, load_keyed_policy
+from tests.unit.test_differential import mask
+
+PARTIALS = ("hide-first,3", "hide-last,3", "unhide-first,2", "unhide-last,4", "hide", "tag(<!--,-->)", "skip")
+
+
+def _mask(data: bytes, default: str, engine: str) -> tuple:
+    return mask(data, compile_policy(load_policy(None, default)), engine, 1 << 20)
+
+
+class TestInUse:
+    def test_the_extension_is_compiled_and_chosen(self) -> None:
+        """The scanner imports as a compiled extension module here, and `run` walks with it."""
+        scanner = compiled_scanner()
+        assert scanner is not None, "logfilter.engines.scanner is not built: pip install -e . compiles it"
+        module = sys.modules[scanner.__module__]
+        assert module.__file__ is not None
+        assert module.__file__.endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES)), module.__file__
+        rules = compile_policy(load_policy(None, "hide"))
+        assert type(WalkChoice().build("x", rules, Stats(), lambda *_: None)) is scanner
+
+    def test_a_missing_extension_is_said_once(self) -> None:
+        """Without the extension, run masks alike with the Python walker and says so once on stderr."""
+        program = (
+            "import io, sys\n"
+            "sys.modules['logfilter.engines.scanner'] = None  # as if it was never built\n"
+            "from logfilter.pipeline import run\n"
+            "from logfilter.rules.compiled import compile_policy\n"
+            "from logfilter.rules.config import load_policy\n"
+            "from logfilter.sinks.streams import StreamSink\n"
+            "from logfilter.sources.files import FileSource\n"
+            "from pathlib import Path\n"
+            "rules = compile_policy(load_policy(None, 'hide'))\n"
+            "for _ in range(2):\n"
+            "    run([FileSource(Path('samples/tserver.log'))], rules, StreamSink(sys.stdout.buffer, '<stdout>'))\n"
+        )
+        done = subprocess.run([sys.executable, "-c", program], cwd=ROOT, capture_output=True, check=False)
+        assert done.returncode == 0, done.stderr
+        said = done.stderr.decode().splitlines()
+        assert len(said) == 1 and "compiled scanner cannot be imported" in said[0] and "Python walker" in said[0]
+        expected = _mask((ROOT / "samples" / "tserver.log").read_bytes(), "hide", "reference")[0]
+        assert done.stdout == expected * 2
+
+
+class TestBuild:
+    def test_the_sdist_carries_the_pyx_and_every_package(self, tmp_path: Path) -> None:
+        """A source distribution compiles the scanner from its .pyx (no generated C in it) and holds every package."""
+        done = subprocess.run([sys.executable, "setup.py", "-q", "sdist", "-d", str(tmp_path)], cwd=ROOT,
+                              capture_output=True, check=False)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        (archive,) = tmp_path.glob("*.tar.gz")
+        with tarfile.open(archive) as tar:
+            names = {name.split("/", 1)[1] for name in tar.getnames() if "/" in name}
+        assert {"setup.py", "pyproject.toml", "logfilter/engines/scanner.pyx", "grammars/tlib.lark"} <= names
+        assert not any(name.endswith(".c") for name in names)
+        packages = {init.relative_to(ROOT).as_posix() for init in (ROOT / "logfilter").rglob("__init__.py")}
+        assert packages <= names
+
+
+value_bytes = st.one_of(
+    st.binary(max_size=24),
+    st.text(max_size=12).map(lambda text: text.encode("utf-8", "surrogatepass")),
+    st.lists(st.sampled_from([b"\xc3\xa9", b"\xe2\x82\xac", b"\xf0\x9f\x98\x80", b"\xe2\x82", b"\xed\xa0\x80", b"\xff",
+                              b"\xc0\xaf", b"\xf4\x90\x80\x80", b"a", b"7", b"*"]), max_size=10).map(b"".join),
+)  # fmt: skip
+
+
+class TestMasks:
+    @settings(max_examples=300, deadline=None)
+    @given(value_bytes, st.sampled_from(PARTIALS), st.sampled_from([b"'", b""]))
+    def test_counts_characters_as_the_walker_does(self, value: bytes, default: str, quote: bytes) -> None:
+        """Any value bytes (undecodable ones count one character each) mask alike in C and in the walker."""
+        value = value.translate(None, b"\n\r\x00'")  # no line end, no binary, no closing quote
+        data = b"message EventRinging\n\tAttributeUserData\t[1] 00..\n\t\t'K'\t" + quote + value + quote + b"\n"
+        assert _mask(data, default, "fast") == _mask(data, default, "reference")
+
+    def test_a_nul_byte_is_the_walkers_to_judge(self) -> None:
+        """A line holding a NUL (inside a block or outside one) masks as the walker says, in C as in Python."""
+        for line in (b"\t\t'K'\t'ab\x00cd'\n", b"\t\t'K'\t\x00\n", b"free \x00 text\n"):
+            data = b"message EventRinging\n\tAttributeUserData\t[1] 00..\n" + line + b"\t\t'P'\t'secret'\n"
+            for default in ("hide", "copy"):
+                assert _mask(data, default, "fast") == _mask(data, default, "reference")
+
+
+# Lines a block may hold, for the doubtful-line property below: every kind the scanner reads in C
+# (leaves, lists, a skipped list and its lines), doubtful lines (a column-0 line that is no event,
+# an indented line that is no pair, an empty one, typographic quotes) and the lines that end a block.
+BLOCK_LINES = [
+    b"\t\t'PASSWORD'\t'Pw-1'\n", b"\t\t'K'\t'v'\n", b"\t\t'N'\t42\n", b"\t\t'CardNumber'\t'4111111111111111'\n",
+    b"\t\t'CUSTOMER'(list) 'NAME'\t'Jane'\n", b"\t\t'L'(list)\n", b"\t\t\t'ACCOUNT'\t'4012888888881881'\n",
+    b"\t\t'CUSTOMER'(list)\n", b"\t\t\t'K'\t'x'\n", b"at 5pm'\n", b"call me back\n", b"\n", b"\tgoes on\n",
+    b"  more text\n", b"\xe2\x80\x98RTR\xe2\x80\x99 \xe2\x80\x98115\xe2\x80\x99\n", b"\tAttributeConnID\t0001\n",
+    b"10:26:01.560 Trc 04541 Next event\n", b"\t\t'Notes'\t'said \n", b"\t\t'PASSWORD'\t'x'\r\r\n",
+]
+OPENERS = [b"\tAttributeUserData\t[561] 00 02 00 00..\n", b"\tAttributeUserData\t[561] 00 00 00 00..\n",
+           b"\tAttributeUserData\n", b"\tAttributeExtensions\t[9] 00 05 00 00..\n"]
+DOUBTFUL_POLICIES = [
+    ("copy", ("PASSWORD=hide", "CUSTOMER=skip")),
+    ("copy", ("CardNumber=unhide-last,4", "CUSTOMER=hide")),
+    ("hide", ("K=copy", "N=copy")),
+    ("copy", ()),
+]
+
+
+class TestDoubtfulLines:
+    @settings(max_examples=400, deadline=None)
+    @given(st.lists(st.tuples(st.sampled_from(OPENERS), st.lists(st.sampled_from(BLOCK_LINES), max_size=8)), min_size=1, max_size=4),
+           st.sampled_from(DOUBTFUL_POLICIES), st.sampled_from([1 << 20, 23, 5]))  # fmt: skip
+    def test_a_doubtful_line_after_any_line_read_in_c_is_the_walkers(self, blocks: list, policy: tuple, chunk: int) -> None:
+        """What the header counted, what the last line read in C held and where a block ends decide
+        a doubtful line alike in C and in the reference walk, at any chunk size."""
+        data = b"".join(b"message EventRinging\n" + opener + b"".join(lines) for opener, lines in blocks)
+        default, keys = policy
+        rules = compile_policy(load_keyed_policy(None, default, keys, False))
+        assert mask(data, rules, "fast", chunk) == mask(data, rules, "reference", 1 << 20)
+
+
+def _golden_lines(*cases: str) -> list[bytes]:
+    return sorted({line for case in cases for line in (ROOT / "tests" / "golden" / case / "input.log").read_bytes().splitlines(keepends=True)})
+
+
+IDENTITY_CASES = ("sip-invite-identities", "attribute-lines-both-prints", "sip-compact-headers", "sip-skip-tag-fail-closed")
+IDENTITY_LINES = _golden_lines(*IDENTITY_CASES) + BLOCK_LINES + OPENERS
+
+
+class TestIdentityLines:
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(st.sampled_from(IDENTITY_LINES), max_size=40), st.sampled_from(IDENTITY_CASES), st.sampled_from([1 << 20, 29, 3]))
+    def test_identity_lines_are_the_walkers(self, lines: list[bytes], case: str, chunk: int) -> None:
+        """Under identity rules, attribute lines and SIP messages among KV blocks mask alike in C and in the reference walk."""
+        rules = compile_policy(load_policy(ROOT / "tests" / "golden" / case / "filter.ini"))
+        data = b"".join(lines)
+        assert mask(data, rules, "fast", chunk) == mask(data, rules, "reference", 1 << 20)
