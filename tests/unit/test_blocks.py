@@ -217,6 +217,14 @@ class TestFailedClosed:
         assert out == OPEN + b"\t\t'****'\n'****'\n\n  '****'\n\t\t'K'\t'v'\n"
         assert stats.failed_closed == 3
 
+    def test_a_pair_like_line_inside_a_value_left_open_is_masked(self) -> None:
+        """While a failed line's value is open, a line that looks like a pair is that value's text:
+        masked up to the line that closes it (here the pair-like one), then pairs are read again."""
+        data = OPEN + b"\t\t'Notes'\t'first\n\t\tsecond\n\t\t'PIN'\t'Canary1234'\n\t\t'K'\t'v'\n"
+        out, stats = mask(data, "copy")
+        assert out == OPEN + b"\t\t'****'\n\t\t'****'\n\t\t'****'\n\t\t'K'\t'v'\n"
+        assert stats.failed_closed == 3
+
     def test_a_new_log_event_ends_a_value_left_open(self) -> None:
         """A Genesys event line at column 0 ends the value left open and is copied; the block goes on."""
         data = OPEN + b"\t\t'Notes'\t'first\nCanary second\n12:00:00.000 Std 00000 next\n\t\t'K'\t'v'\n"
@@ -235,6 +243,14 @@ class TestOverlong:
         assert mask_bounded(OPEN + line + b"\n", engine, chunk)[0] == OPEN + b"\t\t'Notes'\t'****'\n"
         longer = line[:-1] + b"x'"
         assert mask_bounded(OPEN + longer + b"\n", engine, chunk)[0] == OPEN + b"\t\t'****'\n"
+
+    def test_a_value_left_open_stays_open_across_an_overlong_line(self, engine: str) -> None:
+        """An overlong line that does not close a value a failed line left open leaves it open: a
+        pair-like line after it is still that value's text, masked."""
+        data = OPEN + b"\t\t'Notes'\t'a\n\t\t" + b"CanaryLong" * 10 + b"\n\t\t'PIN'\t'Canary1234'\n\t\t'K'\t'v'\n"
+        out, stats = mask_bounded(data, engine)
+        assert out == OPEN + b"\t\t'****'\n\t\t'****'\n\t\t'****'\n\t\t'K'\t'v'\n"
+        assert stats.failed_closed == 3
 
     def test_an_overlong_line_continuing_a_value_left_open_fails_closed(self, engine: str) -> None:
         """An overlong line at column 0 inside a value a failed line left open is masked whole, as a short one is."""

@@ -199,6 +199,16 @@ class TestHostile:
         assert message["kv"]["AttributeUserData"] == {"DNIS": "8410"}
         assert message["other"] == [{"line": 7, "text": "10:00:00 next"}]
 
+    def test_a_pair_like_line_inside_a_value_left_open_is_no_pair(self) -> None:
+        """A line that looks like a pair while a failed line's value is open is that value's text:
+        failed closed, never a JSON pair in clear."""
+        chain = _chain("copy", "Notes=hide")
+        data = self.OPENER + b"\t\t'Notes'\t'first\n\t\tsecond\n\t\t'PIN'\t'Canary1234'\n\t\t'DNIS'\t'8410'\n"
+        output, stats = _run(data, chain)
+        (message,) = objects(output)
+        assert b"Canary1234" not in output and stats.failed_closed == 3 == message["failed_closed"]
+        assert message["kv"]["AttributeUserData"] == {"DNIS": "8410"}
+
     def test_lists_deeper_than_json_allows_are_flattened(self) -> None:
         chain = _chain("copy", "PASSWORD=hide")
         data = self.OPENER + b"\t\t" + b"'L'(list) " * 300 + b"'PASSWORD'\t'deep-secret'\n"
