@@ -95,6 +95,17 @@ class TestMasks:
         data = b"message EventRinging\n\tAttributeUserData\t[1] 00..\n\t\t'K'\t" + quote + value + quote + b"\n"
         assert _mask(data, default, "fast") == _mask(data, default, "reference")
 
+    def test_an_outer_list_rule_wins_over_an_inner_lists_own(self) -> None:
+        """`'CUSTOMER'(list) 'INNER'(list) 'NAME' ...` under CUSTOMER=hide, INNER=copy: the outer list's
+        rule wins over every rule inside it, in C as in the walker (a sub-list's own copy rule would leak)."""
+        data = (b"message EventRinging\n\tAttributeUserData\t[1] 00 02 00 00..\n"
+                b"\t\t'CUSTOMER'(list) 'INNER'(list) 'NAME'\t'Jane Roe'\n\t\t\t\t'ACCOUNT'\t'4012888888881881'\n"
+                b"\t\t'RTR'\t115\n")  # fmt: skip
+        rules = compile_policy(load_policy(None, "copy", ("CUSTOMER=hide", "INNER=copy", "NAME=copy", "ACCOUNT=copy")))
+        fast, reference = mask(data, rules, "fast", 1 << 20), mask(data, rules, "reference", 1 << 20)
+        assert fast == reference
+        assert b"Jane Roe" not in fast[0] and b"4012888888881881" not in fast[0]
+
     def test_a_nul_byte_is_the_walkers_to_judge(self) -> None:
         """A line holding a NUL (inside a block or outside one) masks as the walker says, in C as in Python."""
         for line in (b"\t\t'K'\t'ab\x00cd'\n", b"\t\t'K'\t\x00\n", b"free \x00 text\n"):
