@@ -28,7 +28,7 @@ from logfilter.batch.state import State
 from logfilter.batch.store import is_url
 from logfilter.errors import ConfigError
 from logfilter.reports import refuse_over_inputs
-from logfilter.rules.compiled import Rules
+from logfilter.rules.compiled import compile_policy
 from logfilter.rules.unmatched import Unmatched
 from logfilter.sinks.lock import locked
 from logfilter.stats import Stats
@@ -188,7 +188,7 @@ def _execute(
         finally:
             reporter.stop()
         state.compact()
-        unmatched = met.unmatched_rules(Rules(settings.policy))
+        unmatched = met.unmatched_rules(compile_policy(settings.policy))
         reporter.summary(entries.values(), unmatched)
     return [entries[name] for name in sorted(entries)], unmatched
 
