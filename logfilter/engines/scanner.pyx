@@ -48,6 +48,7 @@ from logfilter.rules.unmatched import KeyWatch
 cdef enum:
     MAX_FRAMES = 64  # lists open in one block that the scanner keeps; deeper: the walker's
     MAX_CHAIN = 16  # lists opened on one line
+    MAX_GATES = 8  # detectors' gates kept; with more, every value is asked
     TAB_STOP = 8
 
 cdef enum Effect:
@@ -170,6 +171,11 @@ cdef class Scanner:
     """Masks one input stream in chunks of whole lines, equal to a Walker with a RenderHandler."""
 
     cdef object _walker, _stats, _rules, _rule_for, _first, _detect_rule
+    # The detectors' gates (detect.Detectors.gates): `_first` is asked only of a value one lets through.
+    cdef int _ngates
+    cdef Py_ssize_t _gate_digits[MAX_GATES]
+    cdef int _gate_needs[MAX_GATES]
+    cdef bint _gate_shaped[MAX_GATES]
     cdef list _rule_objects, _texts, _prefixes, _postfixes, _changed, _keys, _frame_objects
     cdef dict _index
     cdef Spec *_specs
@@ -249,6 +255,14 @@ cdef class Scanner:
         self._default = self._index_of(rules.default)
         self._detect = self._index_of(rules.detect_rule)
         self._first = rules.detectors.first if rules.detectors is not None else None
+        self._ngates = 0
+        for least, needs, shaped in rules.detectors.gates if rules.detectors is not None else ():
+            if self._ngates < MAX_GATES:
+                self._gate_digits[self._ngates], self._gate_needs[self._ngates] = least, needs
+                self._gate_shaped[self._ngates] = shaped
+                self._ngates += 1
+            else:
+                self._gate_digits[0], self._gate_needs[0], self._gate_shaped[0] = 0, -1, False  # ask of every value
         self._exact = not rules.ignore_key_case
         self._rule_for = rules.rule_for
         self._keys = []
@@ -1055,6 +1069,25 @@ cdef class Scanner:
                    self._found_slot if inherited < 0 and own >= 0 else -1)
         return HANDLED
 
+    cdef bint _may_detect(self, Py_ssize_t start, Py_ssize_t end) noexcept:
+        """Whether a detector may have a candidate in the value [start, end): a gate lets it through."""
+        cdef const unsigned char *d = self._d
+        cdef Py_ssize_t digits = 0, i
+        cdef bint shaped = False
+        cdef int g
+        for i in range(start, end):
+            digits += digit(d[i])
+        for i in range(start, end - 3):
+            if letter(d[i]) and letter(d[i + 1]) and digit(d[i + 2]) and digit(d[i + 3]):
+                shaped = True
+                break
+        for g in range(self._ngates):
+            if digits < self._gate_digits[g] or self._gate_shaped[g] and not shaped:
+                continue
+            if self._gate_needs[g] < 0 or memchr(d + start, self._gate_needs[g], end - start) != NULL:
+                return True
+        return False
+
     cdef int _leaf(self, Py_ssize_t p, Py_ssize_t end, Py_ssize_t e, Pair pair, int depth, int rule,
                    Py_ssize_t value_start, Py_ssize_t value_end, Kind kind, Py_ssize_t slot) except -1:
         """Render one leaf pair under `rule` (or the detect rule, when a detector catches its value)."""
@@ -1062,7 +1095,7 @@ cdef class Scanner:
         cdef int layout = self._layout
         cdef int effect = spec.effect[layout]
         cdef bint caught = False
-        if spec.watched and kind != K_BIN:
+        if spec.watched and kind != K_BIN and self._may_detect(value_start, value_end):
             found = self._first(self._data[value_start:value_end])
             if found is not None:
                 self._stats.count_detection(found, self._data[pair.key_start:pair.key_end])

@@ -106,13 +106,9 @@ def _email(text: bytes) -> bool:
 
 
 def _phone(text: bytes) -> bool:
-    import phonenumbers
+    from logfilter.rules import phones
 
-    try:
-        number = phonenumbers.parse(text.decode(), None)
-    except phonenumbers.NumberParseException:
-        return False
-    return phonenumbers.is_valid_number(number)
+    return phones.valid(text)  # libphonenumber's is_valid_number, its patterns compiled once
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +171,13 @@ class Detectors:
         self._kinds = [(kind, re.compile(kind.pattern)) for kind in kinds]
         # Any candidate at all: most texts have none, and are done with this one search.
         self._any = re.compile(b"|".join(b"(?:" + kind.pattern.replace(b"\\1", b"[- ]") + b")" for kind in kinds))
+
+    @property
+    def gates(self) -> tuple[tuple[int, int, bool], ...]:
+        """What each chosen detector needs in a text to have a candidate there, for a compiled caller
+        to ask `first` only of texts that may have one: the least digits, the byte it needs (or -1),
+        and whether it needs two letters then two digits (an IBAN's country and check digits)."""
+        return tuple((kind.digits, kind.needs[0] if kind.needs else -1, kind.name == "iban") for kind, _ in self._kinds)
 
     def _hopeless(self, text: bytes) -> bool:
         """Whether no chosen detector can have a candidate in `text`: each needs more digits, or a byte it lacks."""

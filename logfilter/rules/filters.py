@@ -223,6 +223,9 @@ _PLAIN = re.compile(
     r"[ \t]*(?:(?:(?P<simple>copy|hide|skip)|(?P<partial>hide-first|hide-last|unhide-first|unhide-last)"
     r"[ \t]*,[ \t]*(?P<count>[0-9]+))[ \t]*|(?P<word>tag|hash))"
 )
+# tag(prefix,postfix) with two tags of no blank, comma or parenthesis: read as the grammar reads it
+# (a start-up need not build the grammar for the usual tag rule).
+_PLAIN_TAG = re.compile(r"[ \t]*tag[ \t]*\([ \t]*(?P<prefix>[^,()\s]+)[ \t]*,[ \t]*(?P<postfix>[^,()\s]+)[ \t]*\)[ \t]*")
 
 
 def _transformer() -> Any:
@@ -271,10 +274,12 @@ def parse_filter_type(text: str) -> FilterType:
     """
     if not text.strip():
         return COPY
-    plain = _PLAIN.fullmatch(text)
+    plain = _PLAIN.fullmatch(text) or _PLAIN_TAG.fullmatch(text)
     if plain is None:
         return read_with_grammar(text)
     try:
+        if plain.re is _PLAIN_TAG:
+            return _tag(plain["prefix"], plain["postfix"])
         if plain["simple"]:
             return _simple(plain["simple"])
         if plain["partial"]:

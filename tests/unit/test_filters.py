@@ -134,7 +134,9 @@ class TestOptionSyntax:
 
 class TestPlainForms:
     @pytest.mark.parametrize("text", ["hide", " copy ", "skip\t", "hide-first,3", "unhide-last , 04", "hide-last,0",
-                                      "unhide-first,\t12", "tag", " hash", "hash ", "tag ", "hide-first,", "hidefirst,3", "tag(", "hash(8)"])
+                                      "unhide-first,\t12", "tag", " hash", "hash ", "tag ", "hide-first,", "hidefirst,3", "tag(", "hash(8)",
+                                      "tag(<!--,-->)", " tag ( [ , ] ) ", "tag(<<,>>)x", "tag(a b,c)", "tag(a,)", "tag(,b)",
+                                      "tag(" + "<" * 17 + ",>)", "tag(a,b,c)", "tag((,))", "tag(\u00a0a,b)", "tag(a\u00a0,b)"])
     def test_read_as_the_grammar_reads_them(self, text: str) -> None:
         """The plain forms read without Lark give what filter_type.lark gives, errors included."""
         from logfilter.rules.filters import read_with_grammar

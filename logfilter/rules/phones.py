@@ -1,0 +1,204 @@
+"""libphonenumber's validity of a `+` and digits, at regex speed: the phone detector's validator.
+
+`phonenumbers.is_valid_number(phonenumbers.parse(text, None))` costs 30-40 µs a number, most
+of it in generic parsing and in recompiling (through re's cache) the same patterns for each
+region a country code shares (25 for +1). A detector asks that of every candidate and of each
+of its shorter prefixes, so on a log dense with caller numbers it was most of the run.
+
+`valid(text)` answers the same question from the same metadata, with each region's patterns
+compiled once:
+
+- the country code and national number: for the common shape (a `+`, then digits and nothing
+  else) the country code is the shortest of the first 1-3 digits that is one (as parse takes
+  it) and the national number the rest; when that starts with a 0, or with the main region's
+  national prefix for parsing (which parse may strip), or is shorter than 2 or longer than 17
+  digits, and for any other shape, phonenumbers.parse says what they are;
+- the number's region is the first of its country code's regions whose leading digits match,
+  or, for a region without them, whose number types match (region_code_for_number); it is
+  valid when a number type of that region matches (is_valid_number_for_region), a type being
+  the general description and one of the specific ones, each a length check and a full match
+  (_number_type_helper).
+
+tests/unit/test_phones.py holds it equal to phonenumbers on numbers of every country code.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+# The specific number types _number_type_helper tries, in its order (mobile last: it is
+# tried only where its pattern is not the fixed line's).
+_TYPES = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan", "voicemail", "fixed_line")
+_MIN_NSN, _MAX_NSN = 2, 17  # phonenumbers' bounds on a national significant number
+
+
+class _Region:
+    """One region's leading digits and number types, compiled; `matches(nsn)` is _number_type_helper != UNKNOWN."""
+
+    __slots__ = ("_types", "general", "leading")
+
+    def __init__(self, metadata: object) -> None:
+        self.leading = re.compile(metadata.leading_digits) if metadata.leading_digits else None  # type: ignore[attr-defined]
+        self.general = _desc(metadata.general_desc)  # type: ignore[attr-defined]
+        names = _TYPES if metadata.same_mobile_and_fixed_line_pattern else (*_TYPES, "mobile")  # type: ignore[attr-defined]
+        self._types = [desc for desc in (_desc(getattr(metadata, name)) for name in names) if desc is not None]
+
+    def matches(self, nsn: str) -> bool:
+        if self.general is None or not _matches(self.general, nsn):
+            return False
+        return any(_matches(desc, nsn) for desc in self._types)
+
+
+_Desc = tuple[frozenset[int], re.Pattern[str]]
+
+
+def _desc(desc: object) -> _Desc | None:
+    """A number description's possible lengths and pattern, or None where it can match nothing."""
+    if desc is None or not desc.national_number_pattern:  # type: ignore[attr-defined]
+        return None
+    return frozenset(desc.possible_length), re.compile(desc.national_number_pattern)  # type: ignore[attr-defined]
+
+
+def _matches(desc: _Desc, nsn: str) -> bool:
+    lengths, pattern = desc
+    return (not lengths or len(nsn) in lengths) and pattern.fullmatch(nsn) is not None
+
+
+class _Code:
+    """A country code's regions in phonenumbers' order, and its main region's national prefix for parsing."""
+
+    __slots__ = ("_steps", "_transform", "lengths", "number", "prefix", "regions")
+
+    def __init__(self, code: int) -> None:
+        from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, PhoneMetadata
+
+        self.number = code
+        names = COUNTRY_CODE_TO_REGION_CODE[code]
+        main = PhoneMetadata.metadata_for_region_or_calling_code(code, names[0].upper())
+        self.prefix = re.compile(main.national_prefix_for_parsing) if main and main.national_prefix_for_parsing else None
+        if len(names) == 1:  # the only region is the number's (region_code_for_number)
+            self.regions = [_Region(main)] if main is not None else []
+            if self.regions:
+                self.regions[0].leading = None
+        else:
+            found = (PhoneMetadata.metadata_for_region(name.upper(), None) for name in names)
+            self.regions = [_Region(metadata) for metadata in found if metadata is not None]
+        self._steps = _steps(self.regions)
+        self._transform = main.national_prefix_transform_rule if main and main.national_prefix_transform_rule else None
+        # The lengths a national number of this code can have to be valid (a region's general
+        # description's), or None where one region's says none.
+        general = [region.general for region in self.regions if region.general is not None]
+        self.lengths = frozenset().union(*(lengths for lengths, _ in general)) if all(g[0] for g in general) else None
+
+    def readings(self, nsn: str) -> list[str] | None:
+        """The national numbers parse may read from the digits `nsn` after this code: `nsn`, or
+        where the main region's national prefix for parsing matches its head, also `nsn` without
+        it and `nsn` transformed by the region's rule (_maybe_strip_national_prefix_carrier_code:
+        which of them parse keeps depends on their lengths). None: parse refuses the number."""
+        if len(nsn) < _MIN_NSN:
+            return None
+        found = self.prefix.match(nsn) if self.prefix is not None else None
+        if found is None:
+            return [nsn]
+        read = [nsn, nsn[found.end() :]]
+        if self._transform:
+            read.append(self.prefix.sub(self._transform, nsn, count=1))  # type: ignore[union-attr]
+        return read
+
+    def valid(self, nsn: str) -> bool:
+        """is_valid_number of a number of this code read as `nsn`."""
+        if self.lengths is not None and len(nsn) not in self.lengths:
+            return False  # no region's general description has its length
+        for leading, run in self._steps:
+            if leading is not None:
+                found = leading.match(nsn)
+                if found is not None:
+                    return run[int(found.lastgroup[1:])].matches(nsn)  # type: ignore[index]
+            elif any(region.matches(nsn) for region in run):
+                return True
+        return False
+
+
+def _steps(regions: list[_Region]) -> list[tuple[re.Pattern[str] | None, list[_Region]]]:
+    """The regions in order, each run of regions with leading digits as one pattern whose first
+    matching group names the region (an alternation tries its branches in order), each run of
+    regions without them as a list (region_code_for_number's loop, a run at a time)."""
+    steps: list[tuple[re.Pattern[str] | None, list[_Region]]] = []
+    for region in regions:
+        kind = region.leading is not None
+        if not steps or (steps[-1][0] is not None) != kind:
+            steps.append((re.compile("") if kind else None, []))
+        steps[-1][1].append(region)
+    return [
+        (re.compile("|".join(f"(?P<r{at}>{region.leading.pattern})" for at, region in enumerate(run))) if leading is not None else None, run)  # type: ignore[union-attr]
+        for leading, run in steps
+    ]
+
+
+@cache
+def _code(code: int) -> _Code | None:
+    from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
+
+    return _Code(code) if code in COUNTRY_CODE_TO_REGION_CODE else None
+
+
+@cache
+def _codes() -> frozenset[int]:
+    from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
+
+    return frozenset(COUNTRY_CODE_TO_REGION_CODE)
+
+
+def valid(text: bytes) -> bool:
+    """Whether libphonenumber says `text` is a valid number (phonenumbers.is_valid_number of its parse)."""
+    found = readings(text)
+    if found is not None:
+        code, read = _code(found[0]), found[1]
+        verdicts = {False} if not read else {_MIN_NSN <= len(one) <= _MAX_NSN and code.valid(one) for one in read}  # type: ignore[union-attr]
+        if len(verdicts) == 1:
+            return verdicts.pop()  # whichever of them parse reads, the answer is the same
+    found_one = parse_reading(text)
+    if found_one is None:
+        return False
+    code = _code(found_one[0])
+    return code is not None and code.valid(found_one[1])
+
+
+def readings(text: bytes) -> tuple[int, list[str]] | None:
+    """For `+` and digits: the country code parse takes and the national numbers it may read
+    (Code.readings; [] when it refuses the number). None for any other text: ask parse."""
+    split = _split(text)
+    if split is None:
+        return None
+    code, nsn = split
+    read = code.readings(nsn)
+    return code.number, read if read is not None else []
+
+
+def parse_reading(text: bytes) -> tuple[int, str] | None:
+    """The country code and national significant number phonenumbers.parse reads from `text`, or None."""
+    import phonenumbers
+
+    try:
+        number = phonenumbers.parse(text.decode(), None)
+    except phonenumbers.NumberParseException:
+        return None
+    return number.country_code, phonenumbers.national_significant_number(number)
+
+
+def _split(text: bytes) -> tuple[_Code, str] | None:
+    """`+` and digits: the country code parse takes (the shortest of the first 1-3 digits that is
+    one) and the digits after it; None for other text, or no country code."""
+    digits = text[1:]
+    if text[:1] != b"+" or not digits.isdigit() or not digits.isascii():  # (b"".isdigit() is False)
+        return None
+    number = digits.decode()
+    if number[0] == "0":
+        return None  # no country code starts with 0: parse raises
+    codes = _codes()
+    for size in (1, 2, 3):
+        if size < len(number) and int(number[:size]) in codes:
+            code = _code(int(number[:size]))
+            return (code, number[size:]) if code is not None else None
+    return None
