@@ -48,8 +48,17 @@ from logfilter.rules.unmatched import KeyWatch
 cdef enum:
     MAX_FRAMES = 64  # lists open in one block that the scanner keeps; deeper: the walker's
     MAX_CHAIN = 16  # lists opened on one line
-    MAX_GATES = 8  # detectors' gates kept; with more, every value is asked
     TAB_STOP = 8
+
+cdef enum Gate:  # what a detector's candidates hold (rules/detect.py), a superset of its pattern's matches
+    G_PAN = 1  # 13 digits, single blanks or dashes between them
+    G_SSN = 2  # 9 such digits
+    G_IBAN = 4  # two letters, not after a letter or digit, two digits, then 11 letters or digits (single blanks between)
+    G_EMAIL = 8  # an @
+    G_PHONE = 16  # a + before a digit 1-9, and 7 digits
+    G_ANY = 32  # a detector with no gate here: every value
+
+GATES = {"pan": G_PAN, "ssn": G_SSN, "iban": G_IBAN, "email": G_EMAIL, "phone": G_PHONE}
 
 cdef enum Effect:
     E_COPY, E_SKIP, E_TAG, E_SUPPRESS, E_MASK
@@ -171,11 +180,7 @@ cdef class Scanner:
     """Masks one input stream in chunks of whole lines, equal to a Walker with a RenderHandler."""
 
     cdef object _walker, _stats, _rules, _rule_for, _first, _detect_rule
-    # The detectors' gates (detect.Detectors.gates): `_first` is asked only of a value one lets through.
-    cdef int _ngates
-    cdef Py_ssize_t _gate_digits[MAX_GATES]
-    cdef int _gate_needs[MAX_GATES]
-    cdef bint _gate_shaped[MAX_GATES]
+    cdef int _gates  # the detectors' gates (G_*): `_first` is asked only of a value one lets through
     cdef list _rule_objects, _texts, _prefixes, _postfixes, _changed, _keys, _frame_objects
     cdef dict _index
     cdef Spec *_specs
@@ -255,14 +260,9 @@ cdef class Scanner:
         self._default = self._index_of(rules.default)
         self._detect = self._index_of(rules.detect_rule)
         self._first = rules.detectors.first if rules.detectors is not None else None
-        self._ngates = 0
-        for least, needs, shaped in rules.detectors.gates if rules.detectors is not None else ():
-            if self._ngates < MAX_GATES:
-                self._gate_digits[self._ngates], self._gate_needs[self._ngates] = least, needs
-                self._gate_shaped[self._ngates] = shaped
-                self._ngates += 1
-            else:
-                self._gate_digits[0], self._gate_needs[0], self._gate_shaped[0] = 0, -1, False  # ask of every value
+        self._gates = 0
+        for name in rules.detectors.gates if rules.detectors is not None else ():
+            self._gates |= GATES.get(name, G_ANY)
         self._exact = not rules.ignore_key_case
         self._rule_for = rules.rule_for
         self._keys = []
@@ -1070,23 +1070,44 @@ cdef class Scanner:
         return HANDLED
 
     cdef bint _may_detect(self, Py_ssize_t start, Py_ssize_t end) noexcept:
-        """Whether a detector may have a candidate in the value [start, end): a gate lets it through."""
+        """Whether a detector may have a candidate in the value [start, end): its gate lets it through."""
         cdef const unsigned char *d = self._d
-        cdef Py_ssize_t digits = 0, i
-        cdef bint shaped = False
-        cdef int g
+        cdef Py_ssize_t digits = 0, run = 0, longest = 0, i, j, more
+        cdef int gates = self._gates, found = 0
+        cdef unsigned char c
+        if gates & G_ANY:
+            return True
         for i in range(start, end):
-            digits += digit(d[i])
-        for i in range(start, end - 3):
-            if letter(d[i]) and letter(d[i + 1]) and digit(d[i + 2]) and digit(d[i + 3]):
-                shaped = True
-                break
-        for g in range(self._ngates):
-            if digits < self._gate_digits[g] or self._gate_shaped[g] and not shaped:
-                continue
-            if self._gate_needs[g] < 0 or memchr(d + start, self._gate_needs[g], end - start) != NULL:
-                return True
-        return False
+            c = d[i]
+            if digit(c):
+                digits += 1
+                run += 1
+                if run > longest:
+                    longest = run
+            elif not ((c == 32 or c == 45) and run and i + 1 < end and digit(d[i + 1])):
+                run = 0  # a single blank or dash between digits goes on with the run
+                if c == 64:
+                    found |= G_EMAIL
+                elif c == 43 and i + 1 < end and 49 <= d[i + 1] <= 57:
+                    found |= G_PHONE
+                elif gates & G_IBAN and letter(c) and i + 3 < end and letter(d[i + 1]) and digit(d[i + 2]) \
+                        and digit(d[i + 3]) and (i == start or not (letter(d[i - 1]) or digit(d[i - 1]))):
+                    more, j = 0, i + 4
+                    while j < end and more < 11:
+                        if letter(d[j]) or digit(d[j]):
+                            more += 1
+                        elif not (d[j] == 32 and j + 1 < end and (letter(d[j + 1]) or digit(d[j + 1]))):
+                            break
+                        j += 1
+                    if more >= 11:
+                        found |= G_IBAN
+        if longest >= 13:
+            found |= G_PAN
+        if longest >= 9:
+            found |= G_SSN
+        if digits < 7:
+            found &= ~G_PHONE
+        return (found & gates) != 0
 
     cdef int _leaf(self, Py_ssize_t p, Py_ssize_t end, Py_ssize_t e, Pair pair, int depth, int rule,
                    Py_ssize_t value_start, Py_ssize_t value_end, Kind kind, Py_ssize_t slot) except -1:

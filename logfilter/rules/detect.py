@@ -173,11 +173,10 @@ class Detectors:
         self._any = re.compile(b"|".join(b"(?:" + kind.pattern.replace(b"\\1", b"[- ]") + b")" for kind in kinds))
 
     @property
-    def gates(self) -> tuple[tuple[int, int, bool], ...]:
-        """What each chosen detector needs in a text to have a candidate there, for a compiled caller
-        to ask `first` only of texts that may have one: the least digits, the byte it needs (or -1),
-        and whether it needs two letters then two digits (an IBAN's country and check digits)."""
-        return tuple((kind.digits, kind.needs[0] if kind.needs else -1, kind.name == "iban") for kind, _ in self._kinds)
+    def gates(self) -> tuple[str, ...]:
+        """The chosen detectors' names, for a compiled caller to ask `first` only of texts that may
+        hold a candidate of one (scanner.pyx's gate for each; a name it has no gate for: every text)."""
+        return self.names
 
     def _hopeless(self, text: bytes) -> bool:
         """Whether no chosen detector can have a candidate in `text`: each needs more digits, or a byte it lacks."""

@@ -134,6 +134,38 @@ DOUBTFUL_POLICIES = [
 ]
 
 
+# Pieces of values a detector may catch: card numbers, SSNs, IBANs, e-mail addresses, phone
+# numbers, and their near misses (glued to letters, one digit short, odd separators).
+_CANDIDATES = st.sampled_from([
+    b"4111111111111111", b"4111 1111 1111 1111", b"4111-1111-1111-1111", b"411111111111111", b"x4111111111111111",
+    b"536-22-8726", b"536 22 8726", b"536-22-872", b"078-05-1120", b"DE89370400440532013000", b"DE89 3704 0044 0532 0130 00",
+    b"de89370400440532013000", b"xDE89370400440532013000", b"GB82WEST12345698765432", b"a@b.co", b"@",
+    b"+12025550143", b"+1 202 555 0143", b"+44 20 7946 0018", b"+0123456789", b"+1-202-555", b"12025550143",
+])
+_FILLER = st.binary(max_size=6).map(lambda piece: piece.translate(None, b"\n\r\x00'"))
+
+
+class TestDetectorGate:
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(st.one_of(_CANDIDATES, _FILLER, st.sampled_from([b" ", b"-", b"+", b"@"])), max_size=6),
+           st.sampled_from(["all", "pan", "ssn", "iban", "email", "phone", "pan,phone"]))
+    def test_the_c_gate_lets_through_every_value_a_detector_catches(self, pieces: list[bytes], detect: str) -> None:
+        """The scanner asks the detectors only of values its gate lets through: it catches what the walker catches."""
+        value = b"".join(pieces)
+        data = b"message EventRinging\n\tAttributeUserData\t[1] 00..\n\t\t'K'\t'" + value + b"'\n"
+        chain = compile_policy(load_keyed_policy(None, "copy", (), detect=detect))
+        assert mask(data, chain, "fast", 1 << 20) == mask(data, chain, "reference", 1 << 20)
+
+    def test_caught_in_c_as_in_the_walker(self) -> None:
+        values = [b"4111111111111111", b"536-22-8726", b"DE89 3704 0044 0532 0130 00", b"a@b.co", b"+12025550143"]
+        data = b"message EventRinging\n\tAttributeUserData\t[5] 00..\n" + b"".join(
+            b"\t\t'K%d'\t'x %s y'\n" % (at, value) for at, value in enumerate(values))
+        chain = compile_policy(load_keyed_policy(None, "copy", (), detect="all"))
+        fast = mask(data, chain, "fast", 1 << 20)
+        assert fast == mask(data, chain, "reference", 1 << 20)
+        assert fast[1]["detected"] == len(values)
+
+
 class TestDoubtfulLines:
     @settings(max_examples=400, deadline=None)
     @given(st.lists(st.tuples(st.sampled_from(OPENERS), st.lists(st.sampled_from(BLOCK_LINES), max_size=8)), min_size=1, max_size=4),
