@@ -108,6 +108,9 @@ class ScanHandler(Handler):
         # Tags around a value are not part of it: strip them before the line is read.
         self._untag = Untagger(tag_pairs(rules))
         self._tag_prefixes = {prefix.encode(*_ENCODING) for prefix, _postfix in tag_pairs(rules)}
+        # What it attends to (engines/registry.collecting): values in clear (told to `in_clear`
+        # or walked), and lines with a tag (they are untagged first); every line with --everywhere.
+        self.attend = None if everywhere else tuple(sorted(self._tag_prefixes))
 
     def free_line(self, body: bytes, lineno: int, opener: Opener | None) -> None:
         self._at = lineno
@@ -148,6 +151,12 @@ class ScanHandler(Handler):
             for hit in detectors.hits(raw):
                 self._found(hit.detector, raw[hit.start : hit.end], pair)
         return None
+
+    def in_clear(self, lineno: int, key: bytes, attribute: str, rule: FilterType) -> None:
+        """A value in clear under `rule`, found by a compiled walk (the scanner), as `leaf` finds one.
+        `key` is the key token, quoted."""
+        self._at, self._attribute = lineno, attribute
+        self._found("rule", b"", Pair(key.decode(*_ENCODING), ""), rule)
 
     def failed(self, lineno: int, attribute: str) -> None:
         self._report(Finding(self._name, lineno, "unparsable", attribute=attribute,

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from logfilter.engines.handler import Handler
-from logfilter.engines.walker import Walker
+from logfilter.engines.registry import collecting
 from logfilter.errors import LogFilterError
 from logfilter.names import printable
 from logfilter.pipeline import walk_input
@@ -110,7 +110,12 @@ class Inputs:
         self._told(name, reason)
 
 
-def collect(source: StreamSource, rules: Rules, handler: Handler, stats: Stats) -> None:
-    """Walk one text log to its end with a handler that collects (scan, keys): nothing is written."""
-    for _written in walk_input(source, Walker(rules, stats, handler), NullSink(), stats):
+def collect(
+    source: StreamSource, rules: Rules, handler: Handler, stats: Stats, attend: tuple[bytes, ...] | None = None
+) -> None:
+    """Walk one text log to its end with a handler that collects (scan, keys): nothing is written.
+
+    `attend`: what the handler attends to (engines/registry.collecting), or None: every line.
+    """
+    for _written in walk_input(source, collecting(rules, stats, handler, attend), NullSink(), stats):
         pass

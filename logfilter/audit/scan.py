@@ -47,7 +47,8 @@ class Scanner:
         self.reader.stream(reader, name)
 
     def _walk(self, source: StreamSource, result: InputResult) -> None:
-        collect(source, self._rules, ScanHandler(self._rules, source.name, self._record, self._everywhere), result.stats)
+        handler = ScanHandler(self._rules, source.name, self._record, self._everywhere)
+        collect(source, self._rules, handler, result.stats, handler.attend)
 
     def _not_scanned(self, name: str, reason: str) -> None:
         self._record(Finding(name, None, "not-scanned", reason=reason))

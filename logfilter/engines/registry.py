@@ -5,6 +5,9 @@
   the regex parser. Should the compiled scanner not import (a build without a compiler), the
   Walker with the regex parser does its work, same output, slower, and stderr says so once.
 - engine `reference`: every line read by the Lark parser, the definition of correct.
+- a handler that collects (scan): the compiled scanner with that handler, attending to it
+  (scanner.pyx: the lines it must see go to its Walker), where the handler says what it attends
+  to; else a Walker with the regex parser (keys, preview, scan --everywhere).
 - format `tlib`: the log, masked (render.py); `jsonl`: one JSON object per message (jsonl.py),
   with `all_lines` one per other line too.
 """
@@ -16,7 +19,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal
 
-from logfilter.engines.handler import OnFailure, Walk
+from logfilter.engines.handler import Handler, OnFailure, Walk
 from logfilter.rules.compiled import Rules
 from logfilter.stats import Stats
 
@@ -81,3 +84,17 @@ class WalkChoice:
         from logfilter.engines.render import RenderHandler
 
         return Walker(rules, stats, RenderHandler(rules, stats), parser, on_failure)
+
+
+def collecting(rules: Rules, stats: Stats, handler: Handler, attend: tuple[bytes, ...] | None = None) -> Walk:
+    """The walk of a handler that collects and writes nothing (scan, keys, preview).
+
+    `attend`: the handler sees each line a rule changes, a detector may catch something in, or
+    holding one of these tag prefixes, and no other KV line: the compiled scanner reads those.
+    """
+    from logfilter.engines.walker import Walker
+
+    scanner = compiled_scanner() if attend is not None else None
+    if scanner is not None:
+        return scanner(rules, stats, None, handler, attend)  # type: ignore[no-any-return]
+    return Walker(rules, stats, handler)

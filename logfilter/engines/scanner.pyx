@@ -180,6 +180,9 @@ cdef class Scanner:
     """Masks one input stream in chunks of whole lines, equal to a Walker with a RenderHandler."""
 
     cdef object _walker, _stats, _rules, _rule_for, _first, _detect_rule
+    cdef bint _attend  # hand over each line the handler must see (__init__)
+    cdef list _tags  # with _attend: the tag prefixes a line is handed over for
+    cdef object _on_rule  # with _attend: the handler's in_clear(lineno, quoted key, attribute, rule)
     cdef int _gates  # the detectors' gates (G_*): `_first` is asked only of a value one lets through
     cdef list _rule_objects, _texts, _prefixes, _postfixes, _changed, _keys, _frame_objects
     cdef dict _index
@@ -251,8 +254,16 @@ cdef class Scanner:
         free(self._slot_met)
         Py_XDECREF(self._buffer)
 
-    def __init__(self, rules, stats, on_failure):
-        self._walker = Walker(rules, stats, RenderHandler(rules, stats), REGEX, on_failure)
+    def __init__(self, rules, stats, on_failure, handler=None, attend=None):
+        """`handler`: the Walker's handler (render by default); `attend`: the tag prefixes of a
+        handler that attends to values in clear (scan's): a line holding a tag, a list rule that
+        changes something, a hash rule or a value a detector may catch is handed over, and of the
+        others, a value a rule would change is told to its `in_clear`."""
+        handler = handler if handler is not None else RenderHandler(rules, stats)
+        self._walker = Walker(rules, stats, handler, REGEX, on_failure)
+        self._attend = attend is not None
+        self._on_rule = handler.in_clear if self._attend else None
+        self._tags = [bytes(prefix) for prefix in attend or () if prefix]
         self._rules, self._stats = rules, stats
         self._rule_objects, self._texts, self._prefixes, self._postfixes, self._changed = [], [], [], [], []
         self._index = {}
@@ -1035,6 +1046,8 @@ cdef class Scanner:
             break
         if self._nframes + lists > MAX_FRAMES:
             return HAND_OVER
+        if self._attend and self._attention(p, end, chain, lists, leaf, inherited, value_start, value_end, kind):
+            return HAND_OVER
         if self._nframes == 0:
             self._read += 1  # a top-level pair: the header counts these (formats.md §5)
         if self._busy:  # the keys of this line go to the watch with its stretch
@@ -1068,6 +1081,76 @@ cdef class Scanner:
         self._leaf(p, end, e, chain[lists], lists, rule, value_start, value_end, kind,
                    self._found_slot if inherited < 0 and own >= 0 else -1)
         return HANDLED
+
+    cdef bint _attention(self, Py_ssize_t p, Py_ssize_t end, Pair *chain, int lists, bint leaf, int inherited,
+                         Py_ssize_t value_start, Py_ssize_t value_end, Kind kind) except -1:
+        """Whether the attending handler must see this line: it holds a tag, a rule on one of its
+        lists or on its leaf changes something, or a detector may catch its value."""
+        cdef const unsigned char *d = self._d
+        cdef const unsigned char *hit
+        cdef const char *tag
+        cdef Py_ssize_t size, at
+        cdef int depth, own, rule, effect
+        for prefix in self._tags:
+            tag, size, at = PyBytes_AS_STRING(prefix), PyBytes_GET_SIZE(prefix), p
+            while at + size <= end:
+                hit = <const unsigned char *>memchr(d + at, tag[0], end - size + 1 - at)
+                if hit == NULL:
+                    break
+                at = hit - d
+                if memcmp(d + at, tag, size) == 0:
+                    return True
+                at += 1
+        for depth in range(lists):
+            own = self._lookup(chain[depth].key_start + 1, chain[depth].key_end - 1)
+            rule = inherited if inherited >= 0 else own
+            if rule >= 0 and self._specs[rule].effect[0] != E_COPY:
+                return True
+            inherited = rule
+        if not leaf:
+            return False
+        own = self._lookup(chain[lists].key_start + 1, chain[lists].key_end - 1)
+        rule = inherited if inherited >= 0 else own if own >= 0 else self._default
+        effect = self._specs[rule].effect[self._layout]
+        if effect == E_SKIP or effect == E_SUPPRESS:
+            return False  # always in clear: _leaf reports it
+        if effect == E_MASK and self._specs[rule].mask == M_HASH:
+            return True  # a hash token's shape is the handler's to judge
+        if effect == E_MASK and not self._mask_keeps(&self._specs[rule], value_start, value_end, kind):
+            return False  # in clear: _leaf reports it
+        # Copied, tagged, or already in its masked form: the detectors search it (the handler's work).
+        return kind != K_BIN and self._may_detect(value_start, value_end)
+
+    cdef bint _mask_keeps(self, Spec *spec, Py_ssize_t start, Py_ssize_t end, Kind kind) noexcept:
+        """Whether _mask writes the value token data[start:end] as it is (not a hash): it is in
+        the masked form already, its masked characters all stars."""
+        cdef const unsigned char *d = self._d
+        cdef Py_ssize_t chars, k, first, last
+        cdef int mask = spec.mask
+        if kind == K_BIN or mask == M_HIDE and kind == K_INT:
+            return end - start == 4 and memcmp(d + start, b"****", 4) == 0
+        if kind == K_STR:
+            start += 1  # the quotes
+            end -= 1
+            if mask == M_HIDE:
+                return end - start == 4 and memcmp(d + start, b"****", 4) == 0
+        elif d[start] == 45:
+            start += 1  # an integer's sign
+        chars = count_chars(d, start, end)
+        k = min(spec.n, chars)
+        if mask == M_HIDE_FIRST:
+            first, last = start, advance(d, start, end, k)
+        elif mask == M_HIDE_LAST:
+            first, last = advance(d, start, end, chars - k), end
+        elif mask == M_UNHIDE_FIRST:
+            first, last = advance(d, start, end, k), end
+        else:  # M_UNHIDE_LAST
+            first, last = start, advance(d, start, end, chars - k)
+        while first < last:
+            if d[first] != 42:
+                return False
+            first += 1
+        return True
 
     cdef bint _may_detect(self, Py_ssize_t start, Py_ssize_t end) noexcept:
         """Whether a detector may have a candidate in the value [start, end): its gate lets it through."""
@@ -1134,6 +1217,8 @@ cdef class Scanner:
             self._slot_changes[slot] += 1
         else:
             self._count_change(rule, pair.key_start, pair.key_end)
+        if self._attend and (effect == E_SKIP or effect == E_SUPPRESS):
+            self._in_clear(pair, rule)  # skipped, or [output suppressed]: a value should not be there
         if effect == E_SKIP:
             self._n_skipped += not caught
             self._copy_to(pair.key_start if depth else p)
@@ -1155,6 +1240,13 @@ cdef class Scanner:
         self._copy_to(value_start)
         self._mask(rule, spec, value_start, value_end, kind)
         self._last = value_end
+        if self._attend and not self._mask_keeps(spec, value_start, value_end, kind):
+            self._in_clear(pair, rule)  # masks are idempotent: a value they change was in clear
+        return 0
+
+    cdef int _in_clear(self, Pair pair, int rule) except -1:
+        """Tell the attending handler that the value of `pair` is in clear under `rule`."""
+        self._on_rule(self._lineno, self._data[pair.key_start:pair.key_end], self._attribute, self._rule_objects[rule])
         return 0
 
     cdef int _mask(self, int rule, Spec *spec, Py_ssize_t start, Py_ssize_t end, Kind kind) except -1:

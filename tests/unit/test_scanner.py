@@ -7,20 +7,29 @@ a silent fallback or a wrong character count would hide.
 from __future__ import annotations
 
 import importlib.machinery
+import io
 import subprocess
 import sys
 import tarfile
 from pathlib import Path
 
-from hypothesis import given, settings
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from logfilter.engines.registry import WalkChoice, compiled_scanner
-from logfilter.rules.compiled import compile_policy
+from logfilter.audit.findings import Finding, ScanHandler
+from logfilter.engines.registry import WalkChoice, collecting, compiled_scanner
+from logfilter.errors import ConfigError, LogFilterError
+from logfilter.pipeline import walk_input
+from logfilter.rules.compiled import Rules, compile_policy
 from logfilter.rules.config import load_policy
+from logfilter.sinks.streams import NullSink
+from logfilter.sources.files import StreamSource
+from logfilter.sources.sniff import SNIFF_SIZE, sniff
 from logfilter.stats import Stats
-from tests.conftest import ROOT, load_keyed_policy
-from tests.unit.test_differential import mask
+from tests.conftest import ROOT, golden_cases, load_keyed_policy
+from tests.strategies import log_text, policy_args
+from tests.unit.test_differential import _benchmark_corpus, blocks_text, mask
 
 PARTIALS = ("hide-first,3", "hide-last,3", "unhide-first,2", "unhide-last,4", "hide", "tag(<!--,-->)", "skip")
 
@@ -195,3 +204,68 @@ class TestIdentityLines:
         rules = compile_policy(load_policy(ROOT / "tests" / "golden" / case / "filter.ini"))
         data = b"".join(lines)
         assert mask(data, rules, "fast", chunk) == mask(data, rules, "reference", 1 << 20)
+
+
+def _scan(data: bytes, rules: Rules, compiled: bool) -> tuple[list[dict[str, object]], int]:
+    """scan's findings and lines read for `data`, walked by the compiled scanner or by the Walker alone."""
+    found: list[Finding] = []
+    handler = ScanHandler(rules, "in.log", found.append, everywhere=False)
+    stats = Stats()
+    walk = collecting(rules, stats, handler, handler.attend if compiled else None)
+    assert isinstance(walk, compiled_scanner()) == compiled
+    for _written in walk_input(StreamSource("in.log", io.BytesIO(data)), walk, NullSink(), stats):
+        pass
+    return [finding.as_dict() for finding in found], stats.lines
+
+
+class TestScanAttends:
+    """scan's walk is the compiled scanner's, attending to the ScanHandler: same findings as the Walker's."""
+
+    @pytest.mark.parametrize("case", [path.name for path in golden_cases()])
+    @pytest.mark.parametrize("detect", ["", "all"])
+    def test_golden_inputs(self, case: str, detect: str) -> None:
+        folder = ROOT / "tests" / "golden" / case
+        config = folder / "filter.ini"
+        keyed = "hash-key-file" in config.read_text()  # the case's own key, else the test key
+        rules = compile_policy((load_policy if keyed else load_keyed_policy)(config, detect=detect or None))
+        for name in ("input.log", "expected.log"):  # and what run made of it: values in their masked form
+            data = (folder / name).read_bytes()
+            assert _scan(data, rules, True) == _scan(data, rules, False), name
+
+    @pytest.mark.parametrize("default", ["hide", "hide-first,3", "hide-last,2", "unhide-first,1", "unhide-last,4"])
+    def test_masked_values_are_no_findings(self, default: str) -> None:
+        """scan of run's output: every value in its masked form (masks are idempotent), C and PSDK."""
+        data = _benchmark_corpus(100_000) + (ROOT / "samples" / "workspace-psdk.log").read_bytes()
+        rules = compile_policy(load_keyed_policy(None, default, (), detect="all"))
+        masked = mask(data, rules, "fast", 1 << 20)[0]
+        assert b"****" in masked
+        found = _scan(masked, rules, True)
+        assert found == _scan(masked, rules, False)
+        assert [finding for finding in found[0] if finding["detector"] == "rule"] == []
+
+    def test_the_benchmark_corpus_finds_every_rule_and_detector_finding(self) -> None:
+        data = _benchmark_corpus(300_000)
+        keys = ("PASSWORD=hide", "PIN=hide", "CVV=hide", "DOB=hide", "NAME=hide", "ACCOUNT=unhide-last,4",
+                "CardNumber=unhide-last,4", "SSN=unhide-last,4", "EMAIL=unhide-first,2")  # mask_full.ini's
+        rules = compile_policy(load_keyed_policy(None, "copy", keys, detect="all"))
+        compiled = _scan(data, rules, True)
+        assert compiled == _scan(data, rules, False)
+        kinds = {finding["detector"] for finding in compiled[0]}
+        assert {"rule", "pan", "email"} <= kinds
+
+    @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.one_of(log_text(), blocks_text()), policy_args(), st.sampled_from(["", "all", "pan,phone"]))
+    def test_generated_logs(self, data: bytes, policy: tuple, detect: str) -> None:
+        assume(sniff(data[:SNIFF_SIZE]) != "binary")
+        default, keys, ignore_case = policy
+        try:
+            rules = compile_policy(load_keyed_policy(None, default, keys, ignore_case, detect=detect or None))
+        except ConfigError:
+            assume(False)
+        try:
+            expected = _scan(data, rules, False)
+        except LogFilterError as exc:
+            with pytest.raises(type(exc)):
+                _scan(data, rules, True)
+            return
+        assert _scan(data, rules, True) == expected
