@@ -114,7 +114,7 @@ DENSE_ROWS: list[Row] = [
     Row(SED_ROW, ("sh", "-c", "LC_ALL=C.UTF-8 exec sed -E \"s/('PASSWORD'[[:space:]]+)'[^']*'/\\1'****'/\" {file}")),
     Row("logfilter run -c mask_full.ini FILE", (LOGFILTER, "run", "-c", "{configs}/mask_full.ini", "{file}")),
     Row("logfilter run --default hide FILE", (LOGFILTER, "run", "--default", "hide", "{file}")),
-    Row("logfilter run -c detect.ini FILE", (LOGFILTER, "run", "-c", "{configs}/detect.ini", "{file}")),
+    Row("logfilter run -c mask_full_detect.ini FILE", (LOGFILTER, "run", "-c", "{configs}/mask_full_detect.ini", "{file}")),
     Row("logfilter run -c mask_full.ini --format jsonl FILE",
         (LOGFILTER, "run", "-c", "{configs}/mask_full.ini", "--format", "jsonl", "{file}")),
     Row("logfilter scan -c mask_full.ini FILE", (LOGFILTER, "scan", "-c", "{configs}/mask_full.ini", "{file}"), (0, 1)),
