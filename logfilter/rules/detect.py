@@ -105,10 +105,13 @@ def _email(text: bytes) -> bool:
     return not (local.startswith(b".") or local.endswith(b".") or b".." in local) and b"--" not in domain[:4]
 
 
-def _phone(text: bytes) -> bool:
+def _phone_spans(text: bytes) -> Spans:
+    """The longest valid phone number a candidate starts with (_shortened(phones.valid, 8), quicker)."""
     from logfilter.rules import phones
 
-    return phones.valid(text)  # libphonenumber's is_valid_number, its patterns compiled once
+    end = phones.longest_valid(text, 8)  # libphonenumber's is_valid_number, its patterns compiled once
+    if end is not None:
+        yield 0, end
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +129,7 @@ KINDS = (
     _Kind("ssn", _SSN, _whole(_ssn), b"", 9),
     _Kind("iban", _IBAN, _shortened(_iban, 15), b"", 2),
     _Kind("email", _EMAIL, _whole(_email), b"@", 0),
-    _Kind("phone", _PHONE, _shortened(_phone, 8), b"+", 7),
+    _Kind("phone", _PHONE, _phone_spans, b"+", 7),
 )
 _DIGITS = b"0123456789"
 NAMES = tuple(kind.name for kind in KINDS)

@@ -36,18 +36,30 @@ _MIN_NSN, _MAX_NSN = 2, 17  # phonenumbers' bounds on a national significant num
 class _Region:
     """One region's leading digits and number types, compiled; `matches(nsn)` is _number_type_helper != UNKNOWN."""
 
-    __slots__ = ("_types", "general", "leading")
+    __slots__ = ("_by_length", "_types", "general", "leading")
 
     def __init__(self, metadata: object) -> None:
         self.leading = re.compile(metadata.leading_digits) if metadata.leading_digits else None  # type: ignore[attr-defined]
         self.general = _desc(metadata.general_desc)  # type: ignore[attr-defined]
         names = _TYPES if metadata.same_mobile_and_fixed_line_pattern else (*_TYPES, "mobile")  # type: ignore[attr-defined]
         self._types = [desc for desc in (_desc(getattr(metadata, name)) for name in names) if desc is not None]
+        self._by_length: dict[int, tuple[re.Pattern[str], re.Pattern[str]] | None] = {}
 
     def matches(self, nsn: str) -> bool:
-        if self.general is None or not _matches(self.general, nsn):
-            return False
-        return any(_matches(desc, nsn) for desc in self._types)
+        """The general description and one of the types match: each a length it has, and its pattern."""
+        size = len(nsn)
+        both = self._by_length[size] if size in self._by_length else self._for_length(size)
+        return both is not None and both[0].fullmatch(nsn) is not None and both[1].fullmatch(nsn) is not None
+
+    def _for_length(self, size: int) -> tuple[re.Pattern[str], re.Pattern[str]] | None:
+        """The general pattern and the types' patterns as one alternation, for numbers of `size` digits
+        (a full match of an alternation is a full match of one of its branches); None: none can match."""
+        fits = [pattern for lengths, pattern in self._types if not lengths or size in lengths]
+        both = None
+        if self.general is not None and (not self.general[0] or size in self.general[0]) and fits:
+            both = self.general[1], re.compile("|".join(f"(?:{pattern.pattern})" for pattern in fits))
+        self._by_length[size] = both
+        return both
 
 
 _Desc = tuple[frozenset[int], re.Pattern[str]]
@@ -58,11 +70,6 @@ def _desc(desc: object) -> _Desc | None:
     if desc is None or not desc.national_number_pattern:  # type: ignore[attr-defined]
         return None
     return frozenset(desc.possible_length), re.compile(desc.national_number_pattern)  # type: ignore[attr-defined]
-
-
-def _matches(desc: _Desc, nsn: str) -> bool:
-    lengths, pattern = desc
-    return (not lengths or len(nsn) in lengths) and pattern.fullmatch(nsn) is not None
 
 
 class _Code:
@@ -105,6 +112,17 @@ class _Code:
         if self._transform:
             read.append(self.prefix.sub(self._transform, nsn, count=1))  # type: ignore[union-attr]
         return read
+
+    def verdict(self, nsn: str) -> bool | None:
+        """is_valid_number of `+`, this code and the digits `nsn`, when each of its readings gets the
+        same answer; None when which one parse reads decides it (valid asks parse then)."""
+        read = self.readings(nsn)
+        if read is None:
+            return False
+        if len(read) == 1 and self.lengths is not None and len(nsn) not in self.lengths:
+            return False  # the common case, quickly: a length no region has
+        verdicts = {_MIN_NSN <= len(one) <= _MAX_NSN and self.valid(one) for one in read}
+        return verdicts.pop() if len(verdicts) == 1 else None
 
     def valid(self, nsn: str) -> bool:
         """is_valid_number of a number of this code read as `nsn`."""
@@ -152,12 +170,11 @@ def _codes() -> frozenset[int]:
 
 def valid(text: bytes) -> bool:
     """Whether libphonenumber says `text` is a valid number (phonenumbers.is_valid_number of its parse)."""
-    found = readings(text)
-    if found is not None:
-        code, read = _code(found[0]), found[1]
-        verdicts = {False} if not read else {_MIN_NSN <= len(one) <= _MAX_NSN and code.valid(one) for one in read}  # type: ignore[union-attr]
-        if len(verdicts) == 1:
-            return verdicts.pop()  # whichever of them parse reads, the answer is the same
+    split = _split(text)
+    if split is not None:
+        verdict = split[0].verdict(split[1])
+        if verdict is not None:
+            return verdict  # whichever reading parse takes, the answer is the same
     found_one = parse_reading(text)
     if found_one is None:
         return False
@@ -174,6 +191,31 @@ def readings(text: bytes) -> tuple[int, list[str]] | None:
     code, nsn = split
     read = code.readings(nsn)
     return code.number, read if read is not None else []
+
+
+def longest_valid(text: bytes, least: int) -> int | None:
+    """The end of the longest prefix of `text`, at least `least` bytes long and ending at a letter
+    or digit, that is a valid number: `valid` of each prefix, longest first (the phone detector's
+    candidates may run into other digits). For `+` and digits the country code is read once and
+    each shorter national number is judged from it (a shorter prefix keeps its country code)."""
+    split = _split(text)
+    if split is None:
+        for end in range(len(text), least - 1, -1):
+            if text[end - 1 : end].isalnum() and valid(text[:end]):
+                return end
+        return None
+    code, nsn = split
+    head = len(text) - len(nsn)  # `+` and the country code
+    for end in range(len(text), max(least, head + 1) - 1, -1):
+        verdict = code.verdict(nsn[: end - head])
+        if verdict is None:
+            verdict = valid(text[:end])
+        if verdict:
+            return end
+    for end in range(min(head, len(text)), least - 1, -1):  # no national number left: parse's to say
+        if text[end - 1 : end].isalnum() and valid(text[:end]):
+            return end
+    return None
 
 
 def parse_reading(text: bytes) -> tuple[int, str] | None:

@@ -74,7 +74,7 @@ def test_parse_reads_one_of_the_readings() -> None:
 
 def test_spaced_and_punctuated_numbers_are_libphonenumbers_answer_too() -> None:
     for text in ["+1 202-555-0143", "+44 20 7946 0018", "+44 (0)20 7946 0018", "+49 30 901820", "+1.268.555.1234"]:
-        assert detect._phone(text.encode()) == _libphonenumber(text), text
+        assert phones.valid(text.encode()) == _libphonenumber(text), text
 
 
 @pytest.mark.parametrize(
@@ -97,3 +97,30 @@ def test_known_numbers() -> None:
     assert phones.valid(b"+442079460018") is True  # a London number
     assert phones.valid(b"+12685551234") is _libphonenumber("+12685551234")  # Antigua: a region by leading digits
     assert phones.valid(b"+10000000000") is False
+
+
+def test_the_longest_valid_prefix_is_the_one_valid_finds_trying_each() -> None:
+    """longest_valid reads the country code once; trying each prefix with `valid` finds the same end."""
+
+    def each(text: bytes, least: int) -> int | None:
+        for end in range(len(text), least - 1, -1):
+            if text[end - 1 : end].isalnum() and phones.valid(text[:end]):
+                return end
+        return None
+
+    rng = random.Random(7)
+    texts = [text.encode() for text in NUMBERS[::3]]
+    texts += [text + str(rng.randrange(1000)).encode() for text in texts[::5]]  # digits run on after a number
+    texts += [b"+1 202 555 0143 12", b"+44 20 7946 0018", b"+1", b"+12"]
+    found = 0
+    for text in texts:
+        end = phones.longest_valid(text, 8)
+        assert end == each(text, 8), text
+        found += end is not None
+    assert 0 < found < len(texts)
+
+
+def test_the_phone_detector_finds_a_number_in_a_longer_run() -> None:
+    assert _libphonenumber("+12025550143") and not _libphonenumber("+1202555014312")
+    hits = detect.detectors(("phone",)).hits(b"call +1202555014312 now")
+    assert [(hit.detector, hit.start, hit.end) for hit in hits] == [("phone", 5, 17)]
