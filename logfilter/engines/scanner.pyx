@@ -910,6 +910,8 @@ cdef class Scanner:
             return HAND_OVER  # deeper: it fails closed there; else doubtful: the walker decides
         if self._has_cr(p, end):
             return HAND_OVER
+        if self._attend and self._declined(q, end):
+            return HAND_OVER  # before the lists are closed: the handler passes it over, so the walker keeps them
         while self._nframes > 0 and self._own[self._nframes - 1] >= column:
             self._nframes -= 1
             self._frame_objects.pop()
@@ -1082,17 +1084,21 @@ cdef class Scanner:
                    self._found_slot if inherited < 0 and own >= 0 else -1)
         return HANDLED
 
-    cdef bint _attention(self, Py_ssize_t p, Py_ssize_t end, Pair *chain, int lists, bint leaf, int inherited,
-                         Py_ssize_t value_start, Py_ssize_t value_end, Kind kind) except -1:
-        """Whether the attending handler must see this line: it holds a tag, a rule on one of its
-        lists or on its leaf changes something, or a detector may catch its value."""
+    cdef bint _declined(self, Py_ssize_t q, Py_ssize_t end) noexcept:
+        """Whether the attending handler passes the line (its text from `q`, the first non-blank, to
+        `end`) over unread or reads it changed: what is left of a line that failed closed (`'****'`),
+        or a line holding a tag (it is untagged first). Such a line goes to the walker whole, its
+        lists still open (the walker closes them only when it reads a line)."""
         cdef const unsigned char *d = self._d
         cdef const unsigned char *hit
         cdef const char *tag
-        cdef Py_ssize_t size, at
-        cdef int depth, own, rule, effect
+        cdef Py_ssize_t size, at, last = end
+        while last > q and d[last - 1] in (32, 9, 11, 12, 13):  # events.WHITESPACE
+            last -= 1
+        if last - q == 6 and memcmp(d + q, b"'****'", 6) == 0:
+            return True
         for prefix in self._tags:
-            tag, size, at = PyBytes_AS_STRING(prefix), PyBytes_GET_SIZE(prefix), p
+            tag, size, at = PyBytes_AS_STRING(prefix), PyBytes_GET_SIZE(prefix), q
             while at + size <= end:
                 hit = <const unsigned char *>memchr(d + at, tag[0], end - size + 1 - at)
                 if hit == NULL:
@@ -1101,6 +1107,13 @@ cdef class Scanner:
                 if memcmp(d + at, tag, size) == 0:
                     return True
                 at += 1
+        return False
+
+    cdef bint _attention(self, Py_ssize_t p, Py_ssize_t end, Pair *chain, int lists, bint leaf, int inherited,
+                         Py_ssize_t value_start, Py_ssize_t value_end, Kind kind) except -1:
+        """Whether the attending handler must see this line (_declined ones went to it already): a
+        rule on one of its lists or a hash rule on its leaf, or a detector may catch its value."""
+        cdef int depth, own, rule, effect
         for depth in range(lists):
             own = self._lookup(chain[depth].key_start + 1, chain[depth].key_end - 1)
             rule = inherited if inherited >= 0 else own

@@ -232,6 +232,28 @@ class TestScanAttends:
             data = (folder / name).read_bytes()
             assert _scan(data, rules, True) == _scan(data, rules, False), name
 
+    @pytest.mark.parametrize(("default", "keys"), [("copy", ("N=hide",)), ("hide", ("L=skip",)), ("copy", ())])
+    @pytest.mark.parametrize("passed_over", [b"'****'", b"'****'  ", b"'<# abc'", b"'K'\t'<# abc #>'"])
+    @pytest.mark.parametrize("detect", [None, "all"])
+    def test_a_line_the_handler_passes_over_keeps_the_lists_open(
+        self, default: str, keys: tuple[str, ...], passed_over: bytes, detect: str | None
+    ) -> None:
+        """A failed line's `'****'` or a line with a tag, at a list's column: the handler reads
+        it untagged or not at all, so the walker's lists stay open, and the lines after it are
+        read under the list's rule, in C as in the Walker (a review found them read without it)."""
+        for opener in (b"'N'(list)", b"'L'(list)"):
+            data = (b"message EventRinging\n\tAttributeUserData\t[3] 00..\n\t\t" + opener + b"\n\t\t\t'O'\t'****'\n"
+                    b"\t\t" + passed_over + b"\n\t\t\t'P'\t'secret 4111111111111111'\n\t\t\t'K'\t'<# abc'\n")
+            rules = compile_policy(load_keyed_policy(None, default, keys, detect=detect))
+            assert _scan(data, rules, True) == _scan(data, rules, False), (opener, passed_over)
+
+    def test_the_reviews_case_finds_the_value_under_the_lists_rule(self) -> None:
+        data = (b"message EventRinging\n\tAttributeUserData\t[3] 00..\n\t\t'N'(list)\n\t\t\t'O'\t'****'\n"
+                b"\t\t'****'\n\t\t\t'P'\t'secret'\n")
+        rules = compile_policy(load_keyed_policy(None, "copy", ("N=hide",)))
+        found, _lines = _scan(data, rules, True)
+        assert [(finding["line"], finding["key"], finding["rule"]) for finding in found] == [(6, "P", "hide")]
+
     @pytest.mark.parametrize("default", ["hide", "hide-first,3", "hide-last,2", "unhide-first,1", "unhide-last,4"])
     def test_masked_values_are_no_findings(self, default: str) -> None:
         """scan of run's output: every value in its masked form (masks are idempotent), C and PSDK."""
