@@ -108,8 +108,9 @@ class ScanHandler(Handler):
         # Tags around a value are not part of it: strip them before the line is read.
         self._untag = Untagger(tag_pairs(rules))
         self._tag_prefixes = {prefix.encode(*_ENCODING) for prefix, _postfix in tag_pairs(rules)}
-        # What it attends to (engines/registry.collecting): values in clear (told to `in_clear`
-        # or walked), and lines with a tag (they are untagged first); every line with --everywhere.
+        # What it attends to (engines/registry.collecting): values in clear (told to `in_clear`,
+        # or walked), values to search (told to `search`, or walked), and lines with a tag (they are
+        # untagged first); every line with --everywhere.
         self.attend = None if everywhere else tuple(sorted(self._tag_prefixes))
 
     def free_line(self, body: bytes, lineno: int, opener: Opener | None) -> None:
@@ -157,6 +158,16 @@ class ScanHandler(Handler):
         `key` is the key token, quoted."""
         self._at, self._attribute = lineno, attribute
         self._found("rule", b"", Pair(key.decode(*_ENCODING), ""), rule)
+
+    def search(self, lineno: int, key: bytes, attribute: str, value: bytes) -> None:
+        """A value no rule finding names, read by a compiled walk: what the detectors find in it, as `leaf`
+        finds it. `key` is the key token, quoted; `value` the value token."""
+        detectors = self._rules.detectors
+        if detectors is not None:
+            self._at, self._attribute = lineno, attribute
+            pair = Pair(key.decode(*_ENCODING), "")
+            for hit in detectors.hits(value):
+                self._found(hit.detector, value[hit.start : hit.end], pair)
 
     def failed(self, lineno: int, attribute: str) -> None:
         self._report(Finding(self._name, lineno, "unparsable", attribute=attribute,

@@ -183,6 +183,7 @@ cdef class Scanner:
     cdef bint _attend  # hand over each line the handler must see (__init__)
     cdef list _tags  # with _attend: the tag prefixes a line is handed over for
     cdef object _on_rule  # with _attend: the handler's in_clear(lineno, quoted key, attribute, rule)
+    cdef object _on_search  # with _attend: the handler's search(lineno, quoted key, attribute, value token)
     cdef int _gates  # the detectors' gates (G_*): `_first` is asked only of a value one lets through
     cdef list _rule_objects, _texts, _prefixes, _postfixes, _changed, _keys, _frame_objects
     cdef dict _index
@@ -257,12 +258,13 @@ cdef class Scanner:
     def __init__(self, rules, stats, on_failure, handler=None, attend=None):
         """`handler`: the Walker's handler (render by default); `attend`: the tag prefixes of a
         handler that attends to values in clear (scan's): a line holding a tag, a list rule that
-        changes something, a hash rule or a value a detector may catch is handed over, and of the
-        others, a value a rule would change is told to its `in_clear`."""
+        changes something or a hash rule is handed over; of the others, a value in clear under its
+        rule is told to its `in_clear`, and a value a detector may catch to its `search`."""
         handler = handler if handler is not None else RenderHandler(rules, stats)
         self._walker = Walker(rules, stats, handler, REGEX, on_failure)
         self._attend = attend is not None
         self._on_rule = handler.in_clear if self._attend else None
+        self._on_search = handler.search if self._attend else None
         self._tags = [bytes(prefix) for prefix in attend or () if prefix]
         self._rules, self._stats = rules, stats
         self._rule_objects, self._texts, self._prefixes, self._postfixes, self._changed = [], [], [], [], []
@@ -1112,7 +1114,7 @@ cdef class Scanner:
     cdef bint _attention(self, Py_ssize_t p, Py_ssize_t end, Pair *chain, int lists, bint leaf, int inherited,
                          Py_ssize_t value_start, Py_ssize_t value_end, Kind kind) except -1:
         """Whether the attending handler must see this line (_declined ones went to it already): a
-        rule on one of its lists or a hash rule on its leaf, or a detector may catch its value."""
+        rule on one of its lists changes something, or its leaf's is a hash rule."""
         cdef int depth, own, rule, effect
         for depth in range(lists):
             own = self._lookup(chain[depth].key_start + 1, chain[depth].key_end - 1)
@@ -1129,10 +1131,7 @@ cdef class Scanner:
             return False  # always in clear: _leaf reports it
         if effect == E_MASK and self._specs[rule].mask == M_HASH:
             return True  # a hash token's shape is the handler's to judge
-        if effect == E_MASK and not self._mask_keeps(&self._specs[rule], value_start, value_end, kind):
-            return False  # in clear: _leaf reports it
-        # Copied, tagged, or already in its masked form: the detectors search it (the handler's work).
-        return kind != K_BIN and self._may_detect(value_start, value_end)
+        return False  # _attend_leaf tells the handler what its leaf would find
 
     cdef bint _mask_keeps(self, Spec *spec, Py_ssize_t start, Py_ssize_t end, Kind kind) noexcept:
         """Whether _mask writes the value token data[start:end] as it is (not a hash): it is in
@@ -1212,7 +1211,9 @@ cdef class Scanner:
         cdef int layout = self._layout
         cdef int effect = spec.effect[layout]
         cdef bint caught = False
-        if spec.watched and kind != K_BIN and self._may_detect(value_start, value_end):
+        if self._attend:
+            self._attend_leaf(pair, rule, spec, effect, value_start, value_end, kind)
+        elif spec.watched and kind != K_BIN and self._may_detect(value_start, value_end):
             found = self._first(self._data[value_start:value_end])
             if found is not None:
                 self._stats.count_detection(found, self._data[pair.key_start:pair.key_end])
@@ -1230,8 +1231,6 @@ cdef class Scanner:
             self._slot_changes[slot] += 1
         else:
             self._count_change(rule, pair.key_start, pair.key_end)
-        if self._attend and (effect == E_SKIP or effect == E_SUPPRESS):
-            self._in_clear(pair, rule)  # skipped, or [output suppressed]: a value should not be there
         if effect == E_SKIP:
             self._n_skipped += not caught
             self._copy_to(pair.key_start if depth else p)
@@ -1253,13 +1252,18 @@ cdef class Scanner:
         self._copy_to(value_start)
         self._mask(rule, spec, value_start, value_end, kind)
         self._last = value_end
-        if self._attend and not self._mask_keeps(spec, value_start, value_end, kind):
-            self._in_clear(pair, rule)  # masks are idempotent: a value they change was in clear
         return 0
 
-    cdef int _in_clear(self, Pair pair, int rule) except -1:
-        """Tell the attending handler that the value of `pair` is in clear under `rule`."""
-        self._on_rule(self._lineno, self._data[pair.key_start:pair.key_end], self._attribute, self._rule_objects[rule])
+    cdef int _attend_leaf(self, Pair pair, int rule, Spec *spec, int effect, Py_ssize_t value_start,
+                          Py_ssize_t value_end, Kind kind) except -1:
+        """What the attending handler's `leaf` would find in a leaf read here, told to it: a value in
+        clear under its rule (skipped, [output suppressed], or changed by its mask: masks are
+        idempotent), else (copied, tagged, or already masked) a value a detector may catch, to search."""
+        key = self._data[pair.key_start:pair.key_end]
+        if effect == E_SKIP or effect == E_SUPPRESS or effect == E_MASK and not self._mask_keeps(spec, value_start, value_end, kind):
+            self._on_rule(self._lineno, key, self._attribute, self._rule_objects[rule])
+        elif kind != K_BIN and self._may_detect(value_start, value_end):
+            self._on_search(self._lineno, key, self._attribute, self._data[value_start:value_end])
         return 0
 
     cdef int _mask(self, int rule, Spec *spec, Py_ssize_t start, Py_ssize_t end, Kind kind) except -1:

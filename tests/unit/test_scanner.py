@@ -215,7 +215,7 @@ def _scan(data: bytes, rules: Rules, compiled: bool) -> tuple[list[dict[str, obj
     assert isinstance(walk, compiled_scanner()) == compiled
     for _written in walk_input(StreamSource("in.log", io.BytesIO(data)), walk, NullSink(), stats):
         pass
-    return [finding.as_dict() for finding in found], stats.lines
+    return [finding.as_dict() for finding in found], stats.lines, stats.pairs
 
 
 class TestScanAttends:
@@ -251,7 +251,7 @@ class TestScanAttends:
         data = (b"message EventRinging\n\tAttributeUserData\t[3] 00..\n\t\t'N'(list)\n\t\t\t'O'\t'****'\n"
                 b"\t\t'****'\n\t\t\t'P'\t'secret'\n")
         rules = compile_policy(load_keyed_policy(None, "copy", ("N=hide",)))
-        found, _lines = _scan(data, rules, True)
+        found, _lines, _pairs = _scan(data, rules, True)
         assert [(finding["line"], finding["key"], finding["rule"]) for finding in found] == [(6, "P", "hide")]
 
     @pytest.mark.parametrize("default", ["hide", "hide-first,3", "hide-last,2", "unhide-first,1", "unhide-last,4"])
