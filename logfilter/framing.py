@@ -58,10 +58,11 @@ class BoundedFramer:
                 end = at + 1
                 while (at := chunk.find(b"\n", end)) >= 0 and at - end <= limit:
                     end = at + 1
-            lines = chunk[pos:end]
-            if self._pending:
-                lines = b"".join(self._pending) + lines
+            if self._pending:  # one copy: the held bytes and this chunk's lines joined at once
+                lines = b"".join((*self._pending, memoryview(chunk)[pos:end]))
                 self._pending, self._size = [], 0
+            else:
+                lines = chunk[pos:end]
             parts.append((LINES, lines))
             pos = end
         if pos < size:
