@@ -34,32 +34,24 @@ _MIN_NSN, _MAX_NSN = 2, 17  # phonenumbers' bounds on a national significant num
 
 
 class _Region:
-    """One region's leading digits and number types, compiled; `matches(nsn)` is _number_type_helper != UNKNOWN."""
+    """One region's leading digits and number types; `source(size)` is _number_type_helper != UNKNOWN as a regex."""
 
-    __slots__ = ("_by_length", "_types", "general", "leading")
+    __slots__ = ("_types", "general", "leading")
 
     def __init__(self, metadata: object) -> None:
         self.leading = re.compile(metadata.leading_digits) if metadata.leading_digits else None  # type: ignore[attr-defined]
         self.general = _desc(metadata.general_desc)  # type: ignore[attr-defined]
         names = _TYPES if metadata.same_mobile_and_fixed_line_pattern else (*_TYPES, "mobile")  # type: ignore[attr-defined]
         self._types = [desc for desc in (_desc(getattr(metadata, name)) for name in names) if desc is not None]
-        self._by_length: dict[int, tuple[re.Pattern[str], re.Pattern[str]] | None] = {}
 
-    def matches(self, nsn: str) -> bool:
-        """The general description and one of the types match: each a length it has, and its pattern."""
-        size = len(nsn)
-        both = self._by_length[size] if size in self._by_length else self._for_length(size)
-        return both is not None and both[0].fullmatch(nsn) is not None and both[1].fullmatch(nsn) is not None
-
-    def _for_length(self, size: int) -> tuple[re.Pattern[str], re.Pattern[str]] | None:
-        """The general pattern and the types' patterns as one alternation, for numbers of `size` digits
-        (a full match of an alternation is a full match of one of its branches); None: none can match."""
-        fits = [pattern for lengths, pattern in self._types if not lengths or size in lengths]
-        both = None
-        if self.general is not None and (not self.general[0] or size in self.general[0]) and fits:
-            both = self.general[1], re.compile("|".join(f"(?:{pattern.pattern})" for pattern in fits))
-        self._by_length[size] = both
-        return both
+    def source(self, size: int) -> str | None:
+        """A pattern, matched at the start of a national number of `size` digits, that matches when
+        the general description and one of the types do (each a length it has and a full match of
+        its pattern); None where none can."""
+        fits = [pattern.pattern for lengths, pattern in self._types if not lengths or size in lengths]
+        if self.general is None or (self.general[0] and size not in self.general[0]) or not fits:
+            return None
+        return f"(?=(?:{self.general[1].pattern})\\Z)(?:{'|'.join(f'(?:{one})' for one in fits)})\\Z"
 
 
 _Desc = tuple[frozenset[int], re.Pattern[str]]
@@ -75,7 +67,7 @@ def _desc(desc: object) -> _Desc | None:
 class _Code:
     """A country code's regions in phonenumbers' order, and its main region's national prefix for parsing."""
 
-    __slots__ = ("_steps", "_transform", "lengths", "number", "prefix", "regions")
+    __slots__ = ("_by_length", "_transform", "lengths", "number", "prefix", "regions")
 
     def __init__(self, code: int) -> None:
         from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, PhoneMetadata
@@ -91,7 +83,7 @@ class _Code:
         else:
             found = (PhoneMetadata.metadata_for_region(name.upper(), None) for name in names)
             self.regions = [_Region(metadata) for metadata in found if metadata is not None]
-        self._steps = _steps(self.regions)
+        self._by_length: dict[int, re.Pattern[str] | None] = {}
         self._transform = main.national_prefix_transform_rule if main and main.national_prefix_transform_rule else None
         # The lengths a national number of this code can have to be valid (a region's general
         # description's), or None where one region's says none.
@@ -113,6 +105,13 @@ class _Code:
             read.append(self.prefix.sub(self._transform, nsn, count=1))  # type: ignore[union-attr]
         return read
 
+    def too_long_or_short(self, nsn: str) -> bool:
+        """Whether no reading of `nsn` has a length a region has: then it is invalid (a quick `verdict`)."""
+        if self.lengths is None or self._transform is not None:
+            return False
+        found = self.prefix.match(nsn) if self.prefix is not None else None
+        return len(nsn) not in self.lengths and (found is None or len(nsn) - found.end() not in self.lengths)
+
     def verdict(self, nsn: str) -> bool | None:
         """is_valid_number of `+`, this code and the digits `nsn`, when each of its readings gets the
         same answer; None when which one parse reads decides it (valid asks parse then)."""
@@ -126,32 +125,34 @@ class _Code:
 
     def valid(self, nsn: str) -> bool:
         """is_valid_number of a number of this code read as `nsn`."""
-        if self.lengths is not None and len(nsn) not in self.lengths:
+        size = len(nsn)
+        if self.lengths is not None and size not in self.lengths:
             return False  # no region's general description has its length
-        for leading, run in self._steps:
-            if leading is not None:
-                found = leading.match(nsn)
-                if found is not None:
-                    return run[int(found.lastgroup[1:])].matches(nsn)  # type: ignore[index]
-            elif any(region.matches(nsn) for region in run):
-                return True
-        return False
+        pattern = self._by_length[size] if size in self._by_length else self._for_length(size)
+        return pattern is not None and pattern.match(nsn) is not None
 
+    def _for_length(self, size: int) -> re.Pattern[str] | None:
+        """region_code_for_number and is_valid_number_for_region as one pattern, for `size` digits.
 
-def _steps(regions: list[_Region]) -> list[tuple[re.Pattern[str] | None, list[_Region]]]:
-    """The regions in order, each run of regions with leading digits as one pattern whose first
-    matching group names the region (an alternation tries its branches in order), each run of
-    regions without them as a list (region_code_for_number's loop, a run at a time)."""
-    steps: list[tuple[re.Pattern[str] | None, list[_Region]]] = []
-    for region in regions:
-        kind = region.leading is not None
-        if not steps or (steps[-1][0] is not None) != kind:
-            steps.append((re.compile("") if kind else None, []))
-        steps[-1][1].append(region)
-    return [
-        (re.compile("|".join(f"(?P<r{at}>{region.leading.pattern})" for at, region in enumerate(run))) if leading is not None else None, run)  # type: ignore[union-attr]
-        for leading, run in steps
-    ]
+        The regions in order: the first whose leading digits match decides (its types match, or
+        the number is invalid); a region without leading digits whose types match makes it valid;
+        else the next one. Built from the last region back: `(?=L)T|(?!L)REST` for a region with
+        leading digits L, `T|REST` for one without.
+        """
+        rest: str | None = None
+        for region in reversed(self.regions):
+            types = region.source(size)
+            if region.leading is None:
+                parts = [types, rest]
+            else:
+                leading = region.leading.pattern
+                parts = [f"(?=(?:{leading})){types}" if types is not None else None,
+                         f"(?!(?:{leading})){rest}" if rest is not None else None]  # fmt: skip
+            found = [f"(?:{part})" for part in parts if part is not None]
+            rest = f"(?:{'|'.join(found)})" if found else None
+        pattern = re.compile(rest) if rest is not None else None
+        self._by_length[size] = pattern
+        return pattern
 
 
 @cache
@@ -207,6 +208,8 @@ def longest_valid(text: bytes, least: int) -> int | None:
     code, nsn = split
     head = len(text) - len(nsn)  # `+` and the country code
     for end in range(len(text), max(least, head + 1) - 1, -1):
+        if code.too_long_or_short(nsn[: end - head]):
+            continue  # (most shorter prefixes, quickly)
         verdict = code.verdict(nsn[: end - head])
         if verdict is None:
             verdict = valid(text[:end])
