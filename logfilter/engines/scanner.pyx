@@ -1164,14 +1164,15 @@ cdef class Scanner:
             first += 1
         return True
 
-    cdef bint _may_detect(self, Py_ssize_t start, Py_ssize_t end) noexcept:
-        """Whether a detector may have a candidate in the value [start, end): its gate lets it through."""
+    cdef int _may_detect(self, Py_ssize_t start, Py_ssize_t end) noexcept:
+        """The detectors that may have a candidate in the value [start, end), as G_* bits (KINDS' order:
+        detect.Detectors.first's `among`): those whose gate lets it through; -1: every chosen one."""
         cdef const unsigned char *d = self._d
         cdef Py_ssize_t digits = 0, run = 0, longest = 0, i, j, more
         cdef int gates = self._gates, found = 0
         cdef unsigned char c
         if gates & G_ANY:
-            return True
+            return -1
         for i in range(start, end):
             c = d[i]
             if digit(c):
@@ -1202,7 +1203,7 @@ cdef class Scanner:
             found |= G_SSN
         if digits < 7:
             found &= ~G_PHONE
-        return (found & gates) != 0
+        return found & gates
 
     cdef int _leaf(self, Py_ssize_t p, Py_ssize_t end, Py_ssize_t e, Pair pair, int depth, int rule,
                    Py_ssize_t value_start, Py_ssize_t value_end, Kind kind, Py_ssize_t slot) except -1:
@@ -1210,11 +1211,13 @@ cdef class Scanner:
         cdef Spec *spec = &self._specs[rule]
         cdef int layout = self._layout
         cdef int effect = spec.effect[layout]
+        cdef int among
         cdef bint caught = False
         if self._attend:
             self._attend_leaf(pair, rule, spec, effect, value_start, value_end, kind)
-        elif spec.watched and kind != K_BIN and self._may_detect(value_start, value_end):
-            found = self._first(self._data[value_start:value_end])
+        elif spec.watched and kind != K_BIN:
+            among = self._may_detect(value_start, value_end)
+            found = self._first(self._data[value_start:value_end], among) if among != 0 else None
             if found is not None:
                 self._stats.count_detection(found, self._data[pair.key_start:pair.key_end])
                 rule = self._detect
@@ -1262,7 +1265,7 @@ cdef class Scanner:
         key = self._data[pair.key_start:pair.key_end]
         if effect == E_SKIP or effect == E_SUPPRESS or effect == E_MASK and not self._mask_keeps(spec, value_start, value_end, kind):
             self._on_rule(self._lineno, key, self._attribute, self._rule_objects[rule])
-        elif kind != K_BIN and self._may_detect(value_start, value_end):
+        elif kind != K_BIN and self._may_detect(value_start, value_end) != 0:
             self._on_search(self._lineno, key, self._attribute, self._data[value_start:value_end])
         return 0
 

@@ -121,15 +121,16 @@ class _Kind:
     spans: Callable[[bytes], Spans]  # where in a candidate the real things are
     needs: bytes  # a byte every candidate holds: texts without it are not searched
     digits: int  # the digits every candidate holds at least: texts with fewer are not searched
+    bit: int  # 1 << its place in KINDS (Detectors.first's `among`)
 
 
 # In the order a value's detector is named when several recognize it.
 KINDS = (
-    _Kind("pan", _PAN, _pan_spans, b"", 13),
-    _Kind("ssn", _SSN, _whole(_ssn), b"", 9),
-    _Kind("iban", _IBAN, _shortened(_iban, 15), b"", 2),
-    _Kind("email", _EMAIL, _whole(_email), b"@", 0),
-    _Kind("phone", _PHONE, _phone_spans, b"+", 7),
+    _Kind("pan", _PAN, _pan_spans, b"", 13, 1),
+    _Kind("ssn", _SSN, _whole(_ssn), b"", 9, 2),
+    _Kind("iban", _IBAN, _shortened(_iban, 15), b"", 2, 4),
+    _Kind("email", _EMAIL, _whole(_email), b"@", 0, 8),
+    _Kind("phone", _PHONE, _phone_spans, b"+", 7, 16),
 )
 _DIGITS = b"0123456789"
 NAMES = tuple(kind.name for kind in KINDS)
@@ -186,13 +187,19 @@ class Detectors:
         digits = len(text) - len(text.translate(None, _DIGITS))
         return all(digits < kind.digits or (kind.needs and kind.needs not in text) for kind, _ in self._kinds)
 
-    def first(self, text: bytes) -> str | None:
-        """The name of the first detector (in KINDS order) that recognizes something in `text`."""
-        if not self._kinds or self._hopeless(text) or self._any.search(text) is None:
-            return None
+    def first(self, text: bytes, among: int = -1) -> str | None:
+        """The name of the first detector (in KINDS order) that recognizes something in `text`.
+
+        `among`: a compiled caller's gates (scanner.pyx) already ruled the others out: a bit for
+        each of KINDS that may have a candidate there (bit i: KINDS[i]); -1 when none was asked.
+        """
+        if among == -1:
+            if not self._kinds or self._hopeless(text) or self._any.search(text) is None:
+                return None
         for kind, pattern in self._kinds:
-            if kind.needs in text and any(next(kind.spans(hit.group()), None) for hit in pattern.finditer(text)):
-                return kind.name
+            if among & kind.bit and kind.needs in text:
+                if any(next(kind.spans(hit.group()), None) for hit in pattern.finditer(text)):
+                    return kind.name
         return None
 
     def hits(self, text: bytes) -> list[Hit]:

@@ -165,6 +165,14 @@ class TestDetectorGate:
         chain = compile_policy(load_keyed_policy(None, "copy", (), detect=detect))
         assert mask(data, chain, "fast", 1 << 20) == mask(data, chain, "reference", 1 << 20)
 
+    def test_the_gates_bits_are_the_detectors(self) -> None:
+        """The scanner tells Detectors.first which detectors its gates let through, by KINDS' bits."""
+        from logfilter.engines import scanner
+        from logfilter.rules.detect import KINDS
+
+        assert scanner.GATES == {kind.name: kind.bit for kind in KINDS}
+        assert [kind.bit for kind in KINDS] == [1 << at for at in range(len(KINDS))]
+
     def test_caught_in_c_as_in_the_walker(self) -> None:
         values = [b"4111111111111111", b"536-22-8726", b"DE89 3704 0044 0532 0130 00", b"a@b.co", b"+12025550143"]
         data = b"message EventRinging\n\tAttributeUserData\t[5] 00..\n" + b"".join(
