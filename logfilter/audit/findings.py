@@ -159,14 +159,14 @@ class ScanHandler(Handler):
         self._at, self._attribute = lineno, attribute
         self._found("rule", b"", Pair(key.decode(*_ENCODING), ""), rule)
 
-    def search(self, lineno: int, key: bytes, attribute: str, value: bytes) -> None:
+    def search(self, lineno: int, key: bytes, attribute: str, value: bytes, among: int = -1) -> None:
         """A value no rule finding names, read by a compiled walk: what the detectors find in it, as `leaf`
-        finds it. `key` is the key token, quoted; `value` the value token."""
+        finds it. `key` is the key token, quoted; `value` the value token; `among` as Detectors.hits'."""
         detectors = self._rules.detectors
         if detectors is not None:
             self._at, self._attribute = lineno, attribute
             pair = Pair(key.decode(*_ENCODING), "")
-            for hit in detectors.hits(value):
+            for hit in detectors.hits(value, among):
                 self._found(hit.detector, value[hit.start : hit.end], pair)
 
     def failed(self, lineno: int, attribute: str) -> None:

@@ -183,7 +183,7 @@ cdef class Scanner:
     cdef bint _attend  # hand over each line the handler must see (__init__)
     cdef list _tags  # with _attend: the tag prefixes a line is handed over for
     cdef object _on_rule  # with _attend: the handler's in_clear(lineno, quoted key, attribute, rule)
-    cdef object _on_search  # with _attend: the handler's search(lineno, quoted key, attribute, value token)
+    cdef object _on_search  # with _attend: the handler's search(lineno, quoted key, attribute, value token, among)
     cdef int _gates  # the detectors' gates (G_*): `_first` is asked only of a value one lets through
     cdef list _rule_objects, _texts, _prefixes, _postfixes, _changed, _keys, _frame_objects
     cdef dict _index
@@ -1262,11 +1262,14 @@ cdef class Scanner:
         """What the attending handler's `leaf` would find in a leaf read here, told to it: a value in
         clear under its rule (skipped, [output suppressed], or changed by its mask: masks are
         idempotent), else (copied, tagged, or already masked) a value a detector may catch, to search."""
+        cdef int among
         key = self._data[pair.key_start:pair.key_end]
         if effect == E_SKIP or effect == E_SUPPRESS or effect == E_MASK and not self._mask_keeps(spec, value_start, value_end, kind):
             self._on_rule(self._lineno, key, self._attribute, self._rule_objects[rule])
-        elif kind != K_BIN and self._may_detect(value_start, value_end) != 0:
-            self._on_search(self._lineno, key, self._attribute, self._data[value_start:value_end])
+        elif kind != K_BIN:
+            among = self._may_detect(value_start, value_end)
+            if among != 0:
+                self._on_search(self._lineno, key, self._attribute, self._data[value_start:value_end], among)
         return 0
 
     cdef int _mask(self, int rule, Spec *spec, Py_ssize_t start, Py_ssize_t end, Kind kind) except -1:

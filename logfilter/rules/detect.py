@@ -202,13 +202,15 @@ class Detectors:
                     return kind.name
         return None
 
-    def hits(self, text: bytes) -> list[Hit]:
-        """Everything recognized in `text`, by position; a span found by an earlier detector is not found again."""
-        if not self._kinds or self._hopeless(text) or self._any.search(text) is None:
-            return []
+    def hits(self, text: bytes, among: int = -1) -> list[Hit]:
+        """Everything recognized in `text`, by position; a span found by an earlier detector is not
+        found again. `among`: as `first`'s."""
+        if among == -1:
+            if not self._kinds or self._hopeless(text) or self._any.search(text) is None:
+                return []
         found: list[Hit] = []
         for kind, pattern in self._kinds:
-            if kind.needs not in text:
+            if not among & kind.bit or kind.needs not in text:
                 continue
             for hit in pattern.finditer(text):
                 for start, end in kind.spans(hit.group()):
