@@ -157,7 +157,7 @@ class ScanHandler(Handler):
         """A value in clear under `rule`, found by a compiled walk (the scanner), as `leaf` finds one.
         `key` is the key token, quoted."""
         self._at, self._attribute = lineno, attribute
-        self._found("rule", b"", Pair(key.decode(*_ENCODING), ""), rule)
+        self._report(Finding(self._name, lineno, "rule", HIDDEN, _key_text(key), attribute, rule.text))
 
     def search(self, lineno: int, key: bytes, attribute: str, value: bytes, among: int = -1) -> None:
         """A value no rule finding names, read by a compiled walk: what the detectors find in it, as `leaf`
@@ -165,9 +165,9 @@ class ScanHandler(Handler):
         detectors = self._rules.detectors
         if detectors is not None:
             self._at, self._attribute = lineno, attribute
-            pair = Pair(key.decode(*_ENCODING), "")
             for hit in detectors.hits(value, among):
-                self._found(hit.detector, value[hit.start : hit.end], pair)
+                shown = preview(value[hit.start : hit.end].decode(*_ENCODING))
+                self._report(Finding(self._name, lineno, hit.detector, shown, _key_text(key), attribute))
 
     def failed(self, lineno: int, attribute: str) -> None:
         self._report(Finding(self._name, lineno, "unparsable", attribute=attribute,
@@ -219,6 +219,10 @@ class ScanHandler(Handler):
             self._name, self._at, detector, shown, key, self._attribute if pair is not None else None,
             rule.text if rule is not None else None,
         ))  # fmt: skip
+
+
+def _key_text(token: bytes) -> str:
+    return token[1:-1].decode("utf-8", "backslashreplace")  # as _found shows a Pair's key
 
 
 def tag_pairs(rules: Rules) -> list[TagPair]:
