@@ -41,5 +41,7 @@ def escape_controls(text: str, keep_tabs: bool = False) -> str:
 
     `keep_tabs`: a TAB stays a TAB (log lines shown by `run --preview`, whose layout is tabs).
     """
+    if text.isprintable():
+        return text  # (every character the patterns escape is one str.isprintable refuses)
     pattern = _CONTROLS_BUT_TAB if keep_tabs else _CONTROLS
     return pattern.sub(lambda hit: hit.group().encode("unicode_escape").decode(), text)

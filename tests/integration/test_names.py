@@ -144,3 +144,15 @@ class TestFrontDoors:
             proc.send_signal(signal.SIGTERM)
             assert proc.wait(timeout=20) == 0
         assert_escaped(err.read_bytes())
+
+
+def test_escape_controls_passes_printable_text_as_it_is_and_escapes_every_control() -> None:
+    """Its quick path (printable text goes as it is) holds: every character its patterns escape is
+    one str.isprintable refuses, so no control character can take that path."""
+    from logfilter.names import _CONTROLS, _CONTROLS_BUT_TAB, escape_controls
+
+    for pattern in (_CONTROLS, _CONTROLS_BUT_TAB):
+        assert not [hex(code) for code in range(0x110000) if pattern.match(chr(code)) and chr(code).isprintable()]
+    assert escape_controls("key 'PASSWORD' in AttributeUserData: ****") == "key 'PASSWORD' in AttributeUserData: ****"
+    assert escape_controls("a\x1b[2Jb\u202ec\td") == "a\\x1b[2Jb\\u202ec\\td"
+    assert escape_controls("a\tb\x07", keep_tabs=True) == "a\tb\\x07"
