@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache
+from types import ModuleType
 
 
 _NOT_WORD = rb"(?<![0-9A-Za-z])"
@@ -105,11 +106,16 @@ def _email(text: bytes) -> bool:
     return not (local.startswith(b".") or local.endswith(b".") or b".." in local) and b"--" not in domain[:4]
 
 
+@cache
+def _phones() -> ModuleType:
+    from logfilter.rules import phones  # loaded when a number is first judged (and phonenumbers then)
+
+    return phones
+
+
 def _phone_spans(text: bytes) -> Spans:
     """The longest valid phone number a candidate starts with (_shortened(phones.valid, 8), quicker)."""
-    from logfilter.rules import phones
-
-    end = phones.longest_valid(text, 8)  # libphonenumber's is_valid_number, its patterns compiled once
+    end = _phones().longest_valid(text, 8)  # libphonenumber's is_valid_number, its patterns compiled once
     if end is not None:
         yield 0, end
 
