@@ -8,6 +8,7 @@ for either. Findings are kept for the report up to MAX_REPORTED, and all are cou
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
@@ -35,8 +36,7 @@ class Scanner:
         self.reader = Inputs(self._walk, self._not_scanned, spool_dir)
         self.findings: list[Finding] = []
         self.total = 0
-        self.by_detector: dict[str, int] = {}
-        self.by_key: dict[str, dict[str, int]] = {}
+        self._counts: Counter[tuple[str | None, str]] = Counter()  # by key (None outside blocks) and detector
 
     @property
     def inputs(self) -> list[InputResult]:
@@ -55,18 +55,22 @@ class Scanner:
 
     def _record(self, finding: Finding) -> None:
         self.total += 1
-        self.by_detector[finding.detector] = self.by_detector.get(finding.detector, 0) + 1
-        if finding.key is not None:
-            per_key = self.by_key.setdefault(finding.key, {})
-            per_key[finding.detector] = per_key.get(finding.detector, 0) + 1
+        self._counts[finding.key, finding.detector] += 1
         if len(self.findings) < MAX_REPORTED:
             self.findings.append(finding)
         self.inputs[-1].findings += 1
         self._tell(finding)
+
     def totals(self) -> dict[str, object]:
         stats = Stats()
         for result in self.inputs:
             stats.add(result.stats)
+        by_detector: dict[str, int] = {}
+        by_key: dict[str, dict[str, int]] = {}
+        for (key, detector), count in self._counts.items():
+            by_detector[detector] = by_detector.get(detector, 0) + count
+            if key is not None:
+                by_key.setdefault(key, {})[detector] = count
         return {
             "inputs": len(self.inputs),
             "not_scanned": sum(result.status != "scanned" for result in self.inputs),
@@ -74,8 +78,8 @@ class Scanner:
             "lines": stats.lines,
             "pairs": stats.pairs,
             "findings": self.total,
-            "by_detector": dict(sorted(self.by_detector.items())),
-            "by_key": {key: dict(sorted(value.items())) for key, value in sorted(self.by_key.items())},
+            "by_detector": dict(sorted(by_detector.items())),
+            "by_key": {key: dict(sorted(value.items())) for key, value in sorted(by_key.items())},
         }
 
     def report(self, config: dict[str, object]) -> dict[str, object]:
