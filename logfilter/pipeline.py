@@ -15,12 +15,10 @@ framing as the file grows and walking at split points (follow/tail.py).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from typing import BinaryIO, Literal, Protocol
+from typing import TYPE_CHECKING, BinaryIO, Literal, Protocol
 
 from logfilter.engines.handler import OnFailure, Walk
 from logfilter.engines.registry import FATES, EngineName, Format, WalkChoice
-from logfilter.engines.untag import ADVICE as UNTAG_ADVICE
-from logfilter.engines.untag import TagPair, UntagStats, untag_walk
 from logfilter.errors import ConfigError, InputError, LogFilterError
 from logfilter.framing import END, LINES, MAX_LINE, REST, BoundedFramer, Part
 from logfilter.rules.compiled import Rules
@@ -30,6 +28,9 @@ from logfilter.sources.chunk_judge import ChunkJudge
 from logfilter.sources.files import CHUNK, FileSource, Source, StdinSource
 from logfilter.sources.sniff import LONGEST_OPENER_WORD, SNIFF_SIZE, Verdict, holds_kv, judge, read_tail
 from logfilter.stats import Stats
+
+if TYPE_CHECKING:
+    from logfilter.engines.untag import TagPair, UntagStats
 
 __all__ = ["InputStream", "NotALog", "copy_kept", "failure_reporter", "refusal", "run", "untag", "walk_input"]
 
@@ -238,6 +239,9 @@ def untag(
     A tag with no closing tag on its line, and a line too long to read whole, are reported
     through `warn` by input and line, never by content (engines/untag.py:untag_walk).
     """
+    from logfilter.engines.untag import ADVICE as UNTAG_ADVICE  # (run starts without it)
+    from logfilter.engines.untag import UntagStats, untag_walk
+
     stats = stats if stats is not None else UntagStats()
     pairs = tuple(pairs)
     for source in sources:
