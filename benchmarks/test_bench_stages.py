@@ -84,4 +84,6 @@ def test_end_to_end(benchmark, corpus: bytes, engine: str, rules: str) -> None:
     _megabytes(benchmark, data)
     chain = chain_for(rules)
     stats = benchmark.pedantic(lambda: run([_Bytes(data)], chain, NullSink(), engine=engine), rounds=3)
-    assert stats.masked > 0 and stats.failed_closed == 0
+    # Under a masking default the corpus's few doubtful lines after a value fail closed (issue 22.1);
+    # the run is still the common path, not the failure one.
+    assert stats.masked > 0 and stats.failed_closed * 5_000 <= stats.lines
