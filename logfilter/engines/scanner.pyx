@@ -988,7 +988,9 @@ cdef class Scanner:
         """Read a leaf line (and the lists it opens) and render it; HAND_OVER when it does not tokenise."""
         cdef const unsigned char *d = self._d
         cdef Pair chain[MAX_CHAIN + 1]
-        cdef int lists = 0, depth, own, rule
+        cdef int rules[MAX_CHAIN + 1]
+        cdef int lists = 0, depth, own, rule, looked
+        cdef Py_ssize_t slot = -1
         cdef Py_ssize_t at = q, key_end, value_start = -1, value_end = -1, i, step
         cdef Kind kind = K_STR
         cdef bint leaf = False
@@ -1050,7 +1052,20 @@ cdef class Scanner:
             break
         if self._nframes + lists > MAX_FRAMES:
             return HAND_OVER
-        if self._attend and self._attention(p, end, chain, lists, leaf, inherited, value_start, value_end, kind):
+        # -- the rule of each key, as the walker's _pairs chooses it: a rule on a list key wins inside
+        # it; past a list whose rule skips it nothing is looked up (the walker reads none of it)
+        looked = lists
+        for depth in range(lists):
+            own = self._lookup(chain[depth].key_start + 1, chain[depth].key_end - 1)
+            rules[depth] = inherited = inherited if inherited >= 0 else own
+            if inherited >= 0 and self._specs[inherited].effect[0] == E_SKIP:
+                looked, leaf = depth + 1, False  # the leaf goes with the list, unread
+                break
+        if leaf:
+            own = self._lookup(chain[lists].key_start + 1, chain[lists].key_end - 1)
+            rules[lists] = inherited if inherited >= 0 else own if own >= 0 else self._default
+            slot = self._found_slot if inherited < 0 and own >= 0 else -1  # a change under the key's own rule
+        if self._attend and self._attention(rules, looked, leaf):
             return HAND_OVER
         if self._nframes == 0:
             self._read += 1  # a top-level pair: the header counts these (formats.md §5)
@@ -1058,11 +1073,10 @@ cdef class Scanner:
             if self._stretch < 0:
                 self._stretch = p
             self._stretch_end = e
-        # -- the walker's _pairs: lists first (a rule on a list key wins inside it), then the leaf
-        for depth in range(lists):
+        # -- the walker's _pairs: lists first, then the leaf
+        for depth in range(looked):
             self._n_pairs += 1
-            own = self._lookup(chain[depth].key_start + 1, chain[depth].key_end - 1)
-            rule = inherited if inherited >= 0 else own
+            rule = rules[depth]
             if rule >= 0 and self._specs[rule].effect[0] == E_SKIP:
                 self._count_change(rule, chain[depth].key_start, chain[depth].key_end)
                 self._n_skipped += 1
@@ -1073,17 +1087,13 @@ cdef class Scanner:
                 self._last = end if depth else e
                 return HANDLED
             self._push(column + depth * step, rule, NORMAL, chain[depth].key_start + 1, chain[depth].key_end - 1)
-            inherited = rule
         if not leaf:
             self._last_kind = L_NO_LEAF
             return HANDLED
         self._n_pairs += 1
-        own = self._lookup(chain[lists].key_start + 1, chain[lists].key_end - 1)
-        rule = inherited if inherited >= 0 else own if own >= 0 else self._default
+        rule = rules[lists]
         self._last_kind, self._last_start, self._last_end, self._last_rule = L_LEAF, p, end, rule
-        # A change under the key's own rule is counted in C, by the key's slot.
-        self._leaf(p, end, e, chain[lists], lists, rule, value_start, value_end, kind,
-                   self._found_slot if inherited < 0 and own >= 0 else -1)
+        self._leaf(p, end, e, chain[lists], lists, rule, value_start, value_end, kind, slot)
         return HANDLED
 
     cdef bint _declined(self, Py_ssize_t q, Py_ssize_t end) noexcept:
@@ -1111,27 +1121,16 @@ cdef class Scanner:
                 at += 1
         return False
 
-    cdef bint _attention(self, Py_ssize_t p, Py_ssize_t end, Pair *chain, int lists, bint leaf, int inherited,
-                         Py_ssize_t value_start, Py_ssize_t value_end, Kind kind) except -1:
-        """Whether the attending handler must see this line (_declined ones went to it already): a
-        rule on one of its lists changes something, or its leaf's is a hash rule."""
-        cdef int depth, own, rule, effect
-        for depth in range(lists):
-            own = self._lookup(chain[depth].key_start + 1, chain[depth].key_end - 1)
-            rule = inherited if inherited >= 0 else own
-            if rule >= 0 and self._specs[rule].effect[0] != E_COPY:
+    cdef bint _attention(self, int *rules, int looked, bint leaf) noexcept:
+        """Whether the attending handler must see this line (_declined ones went to it already): the
+        rule of one of its lists changes something (`rules`: each key's, the first `looked` of them
+        its lists'), or its leaf's is a hash rule (a hash token's shape is the handler's to judge).
+        Of any other leaf _attend_leaf tells it what its `leaf` would find."""
+        cdef int depth
+        for depth in range(looked):
+            if rules[depth] >= 0 and self._specs[rules[depth]].effect[0] != E_COPY:
                 return True
-            inherited = rule
-        if not leaf:
-            return False
-        own = self._lookup(chain[lists].key_start + 1, chain[lists].key_end - 1)
-        rule = inherited if inherited >= 0 else own if own >= 0 else self._default
-        effect = self._specs[rule].effect[self._layout]
-        if effect == E_SKIP or effect == E_SUPPRESS:
-            return False  # always in clear: _leaf reports it
-        if effect == E_MASK and self._specs[rule].mask == M_HASH:
-            return True  # a hash token's shape is the handler's to judge
-        return False  # _attend_leaf tells the handler what its leaf would find
+        return leaf and self._specs[rules[looked]].effect[self._layout] == E_MASK and self._specs[rules[looked]].mask == M_HASH
 
     cdef bint _mask_keeps(self, Spec *spec, Py_ssize_t start, Py_ssize_t end, Kind kind) noexcept:
         """Whether _mask writes the value token data[start:end] as it is (not a hash): it is in
@@ -1207,15 +1206,16 @@ cdef class Scanner:
 
     cdef int _leaf(self, Py_ssize_t p, Py_ssize_t end, Py_ssize_t e, Pair pair, int depth, int rule,
                    Py_ssize_t value_start, Py_ssize_t value_end, Kind kind, Py_ssize_t slot) except -1:
-        """Render one leaf pair under `rule` (or the detect rule, when a detector catches its value)."""
+        """Render one leaf pair under `rule` (or the detect rule, when a detector catches its value);
+        with an attending handler, tell it instead."""
         cdef Spec *spec = &self._specs[rule]
         cdef int layout = self._layout
         cdef int effect = spec.effect[layout]
         cdef int among
         cdef bint caught = False
-        if self._attend:
-            self._attend_leaf(pair, rule, spec, effect, value_start, value_end, kind)
-        elif spec.watched and kind != K_BIN:
+        if self._attend:  # what the handler is told is all: an attending walk writes nothing
+            return self._attend_leaf(pair, rule, spec, effect, value_start, value_end, kind)
+        if spec.watched and kind != K_BIN:
             among = self._may_detect(value_start, value_end)
             found = self._first(self._data[value_start:value_end], among) if among != 0 else None
             if found is not None:
