@@ -140,7 +140,7 @@ class ScanHandler(Handler):
         return untagged
 
     def list_skipped(self, pair: Pair, rule: FilterType, block: Block) -> None:
-        self._found("rule", b"", pair, rule)
+        self._found("rule", b"", _token(pair), rule)
 
     def leaf(self, kv: KVLine, pair: Pair, chosen: FilterType, block: Block) -> str | None:
         value = pair.value
@@ -148,18 +148,18 @@ class ScanHandler(Handler):
             return None  # the PSDK hid it already
         detectors = self._rules.detectors
         if treatment.in_clear(kv.layout, pair, chosen):
-            self._found("rule", b"", pair, chosen)
+            self._found("rule", b"", _token(pair), chosen)
         elif detectors is not None and value.kind != "bin":
             raw = value.raw.encode(*_ENCODING)
             for hit in detectors.hits(raw):
-                self._found(hit.detector, raw[hit.start : hit.end], pair)
+                self._found(hit.detector, raw[hit.start : hit.end], _token(pair))
         return None
 
     def in_clear(self, lineno: int, key: bytes, attribute: str, rule: FilterType) -> None:
         """A value in clear under `rule`, found by a compiled walk (the scanner), as `leaf` finds one.
         `key` is the key token, quoted."""
         self._at, self._attribute = lineno, attribute
-        self._report(Finding(self._name, lineno, "rule", HIDDEN, _key_text(key), attribute, rule.text))
+        self._found("rule", b"", key, rule)
 
     def search(self, lineno: int, key: bytes, attribute: str, value: bytes, among: int = -1) -> None:
         """A value no rule finding names, read by a compiled walk: what the detectors find in it, as `leaf`
@@ -168,8 +168,7 @@ class ScanHandler(Handler):
         if detectors is not None:
             self._at, self._attribute = lineno, attribute
             for hit in detectors.hits(value, among):
-                shown = preview(value[hit.start : hit.end].decode(*_ENCODING))
-                self._report(Finding(self._name, lineno, hit.detector, shown, _key_text(key), attribute))
+                self._found(hit.detector, value[hit.start : hit.end], key)
 
     def failed(self, lineno: int, attribute: str) -> None:
         self._report(Finding(self._name, lineno, "unparsable", attribute=attribute,
@@ -184,7 +183,7 @@ class ScanHandler(Handler):
             # Tags in a URI are not SIP syntax: a tag rule's own output. Tagged values are in clear.
             if rule.action != "tag":
                 self._attribute = where
-                self._found("rule", b"", Pair(f"'{found.label}'", ""), rule)
+                self._found("rule", b"", f"'{found.label}'".encode(*_ENCODING), rule)
             return body
         if found.failed is not None:
             reason = "cannot read this line where an identity rule applies; check it by hand"
@@ -193,7 +192,7 @@ class ScanHandler(Handler):
         if rule is None:
             return body
         self._attribute = where
-        key = Pair(f"'{found.label}'", "")
+        key = f"'{found.label}'".encode(*_ENCODING)
         if rule.action == "skip":
             self._found("rule", b"", key, rule)  # the line should not be there
             return None
@@ -213,18 +212,23 @@ class ScanHandler(Handler):
     def emit(self, out: bytes) -> bytes:
         return b""  # scan writes no log
 
-    def _found(self, detector: str, text: bytes, pair: Pair | None = None, rule: FilterType | None = None) -> None:
-        """Report a find: a rule finding shows `****` (not even the length), a detector's a preview."""
+    def _found(self, detector: str, text: bytes, key: bytes | None = None, rule: FilterType | None = None) -> None:
+        """Report a find in the value of the key token `key` (quoted): a rule finding shows `****`
+        (not even the length), a detector's a preview."""
         shown = HIDDEN if rule is not None else preview(text.decode(*_ENCODING))
-        key = pair.key.encode(*_ENCODING).decode("utf-8", "backslashreplace") if pair is not None else None
         self._report(Finding(
-            self._name, self._at, detector, shown, key, self._attribute if pair is not None else None,
-            rule.text if rule is not None else None,
+            self._name, self._at, detector, shown, _key_text(key) if key is not None else None,
+            self._attribute if key is not None else None, rule.text if rule is not None else None,
         ))  # fmt: skip
 
 
 def _key_text(token: bytes) -> str:
-    return token[1:-1].decode("utf-8", "backslashreplace")  # as _found shows a Pair's key
+    """A key token's name, as a finding shows it: bytes that are not UTF-8 as `\\xNN`."""
+    return token[1:-1].decode("utf-8", "backslashreplace")
+
+
+def _token(pair: Pair) -> bytes:
+    return pair.key_raw.encode(*_ENCODING)
 
 
 def tag_pairs(rules: Rules) -> list[TagPair]:
