@@ -274,7 +274,7 @@ cdef class Scanner:
         self._detect = self._index_of(rules.detect_rule)
         self._first = rules.detectors.first if rules.detectors is not None else None
         self._gates = 0
-        for name in rules.detectors.gates if rules.detectors is not None else ():
+        for name in rules.detectors.names if rules.detectors is not None else ():
             self._gates |= GATES.get(name, G_ANY)
         self._exact = not rules.ignore_key_case
         self._rule_for = rules.rule_for

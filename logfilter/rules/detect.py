@@ -127,16 +127,15 @@ class _Kind:
     spans: Callable[[bytes], Spans]  # where in a candidate the real things are
     needs: bytes  # a byte every candidate holds: texts without it are not searched
     digits: int  # the digits every candidate holds at least: texts with fewer are not searched
-    bit: int  # 1 << its place in KINDS (Detectors.first's `among`)
 
 
 # In the order a value's detector is named when several recognize it.
 KINDS = (
-    _Kind("pan", _PAN, _pan_spans, b"", 13, 1),
-    _Kind("ssn", _SSN, _whole(_ssn), b"", 9, 2),
-    _Kind("iban", _IBAN, _shortened(_iban, 15), b"", 2, 4),
-    _Kind("email", _EMAIL, _whole(_email), b"@", 0, 8),
-    _Kind("phone", _PHONE, _phone_spans, b"+", 7, 16),
+    _Kind("pan", _PAN, _pan_spans, b"", 13),
+    _Kind("ssn", _SSN, _whole(_ssn), b"", 9),
+    _Kind("iban", _IBAN, _shortened(_iban, 15), b"", 2),
+    _Kind("email", _EMAIL, _whole(_email), b"@", 0),
+    _Kind("phone", _PHONE, _phone_spans, b"+", 7),
 )
 _DIGITS = b"0123456789"
 NAMES = tuple(kind.name for kind in KINDS)
@@ -178,20 +177,15 @@ class Detectors:
         chosen = set(names)
         kinds = [kind for kind in KINDS if kind.name in chosen]
         self.names = tuple(kind.name for kind in kinds)
-        self._kinds = [(kind, re.compile(kind.pattern)) for kind in kinds]
+        # Each with its bit in `among` (bit i: KINDS[i]).
+        self._kinds = [(kind, re.compile(kind.pattern), 1 << KINDS.index(kind)) for kind in kinds]
         # Any candidate at all: most texts have none, and are done with this one search.
         self._any = re.compile(b"|".join(b"(?:" + kind.pattern.replace(b"\\1", b"[- ]") + b")" for kind in kinds))
-
-    @property
-    def gates(self) -> tuple[str, ...]:
-        """The chosen detectors' names, for a compiled caller to ask `first` only of texts that may
-        hold a candidate of one (scanner.pyx's gate for each; a name it has no gate for: every text)."""
-        return self.names
 
     def _hopeless(self, text: bytes) -> bool:
         """Whether no chosen detector can have a candidate in `text`: each needs more digits, or a byte it lacks."""
         digits = len(text) - len(text.translate(None, _DIGITS))
-        return all(digits < kind.digits or (kind.needs and kind.needs not in text) for kind, _ in self._kinds)
+        return all(digits < kind.digits or (kind.needs and kind.needs not in text) for kind, _, _ in self._kinds)
 
     def first(self, text: bytes, among: int = -1) -> str | None:
         """The name of the first detector (in KINDS order) that recognizes something in `text`.
@@ -202,8 +196,8 @@ class Detectors:
         if among == -1:
             if not self._kinds or self._hopeless(text) or self._any.search(text) is None:
                 return None
-        for kind, pattern in self._kinds:
-            if among & kind.bit and kind.needs in text:
+        for kind, pattern, bit in self._kinds:
+            if among & bit and kind.needs in text:
                 if any(next(kind.spans(hit.group()), None) for hit in pattern.finditer(text)):
                     return kind.name
         return None
@@ -215,8 +209,8 @@ class Detectors:
             if not self._kinds or self._hopeless(text) or self._any.search(text) is None:
                 return []
         found: list[Hit] = []
-        for kind, pattern in self._kinds:
-            if not among & kind.bit or kind.needs not in text:
+        for kind, pattern, bit in self._kinds:
+            if not among & bit or kind.needs not in text:
                 continue
             for hit in pattern.finditer(text):
                 for start, end in kind.spans(hit.group()):

@@ -170,8 +170,7 @@ class TestDetectorGate:
         from logfilter.engines import scanner
         from logfilter.rules.detect import KINDS
 
-        assert scanner.GATES == {kind.name: kind.bit for kind in KINDS}
-        assert [kind.bit for kind in KINDS] == [1 << at for at in range(len(KINDS))]
+        assert scanner.GATES == {kind.name: 1 << at for at, kind in enumerate(KINDS)}
 
     def test_caught_in_c_as_in_the_walker(self) -> None:
         values = [b"4111111111111111", b"536-22-8726", b"DE89 3704 0044 0532 0130 00", b"a@b.co", b"+12025550143"]
