@@ -171,9 +171,9 @@ def _codes() -> frozenset[int]:
 
 def valid(text: bytes) -> bool:
     """Whether libphonenumber says `text` is a valid number (phonenumbers.is_valid_number of its parse)."""
-    split = _split(text)
-    if split is not None:
-        verdict = split[0].verdict(split[1])
+    parts = split(text)
+    if parts is not None:
+        verdict = parts[0].verdict(parts[1])
         if verdict is not None:
             return verdict  # whichever reading parse takes, the answer is the same
     found_one = parse_reading(text)
@@ -183,29 +183,18 @@ def valid(text: bytes) -> bool:
     return code is not None and code.valid(found_one[1])
 
 
-def readings(text: bytes) -> tuple[int, list[str]] | None:
-    """For `+` and digits: the country code parse takes and the national numbers it may read
-    (Code.readings; [] when it refuses the number). None for any other text: ask parse."""
-    split = _split(text)
-    if split is None:
-        return None
-    code, nsn = split
-    read = code.readings(nsn)
-    return code.number, read if read is not None else []
-
-
 def longest_valid(text: bytes, least: int) -> int | None:
     """The end of the longest prefix of `text`, at least `least` bytes long and ending at a letter
     or digit, that is a valid number: `valid` of each prefix, longest first (the phone detector's
     candidates may run into other digits). For `+` and digits the country code is read once and
     each shorter national number is judged from it (a shorter prefix keeps its country code)."""
-    split = _split(text)
-    if split is None:
+    parts = split(text)
+    if parts is None:
         for end in range(len(text), least - 1, -1):
             if text[end - 1 : end].isalnum() and valid(text[:end]):
                 return end
         return None
-    code, nsn = split
+    code, nsn = parts
     head = len(text) - len(nsn)  # `+` and the country code
     for end in range(len(text), max(least, head + 1) - 1, -1):
         if code.too_long_or_short(nsn[: end - head]):
@@ -232,7 +221,7 @@ def parse_reading(text: bytes) -> tuple[int, str] | None:
     return number.country_code, phonenumbers.national_significant_number(number)
 
 
-def _split(text: bytes) -> tuple[_Code, str] | None:
+def split(text: bytes) -> tuple[_Code, str] | None:
     """`+` and digits: the country code parse takes (the shortest of the first 1-3 digits that is
     one) and the digits after it; None for other text, or no country code."""
     digits = text[1:]
