@@ -78,8 +78,8 @@ class IdentityReader:
 
     def __init__(self, rules: Rules, opens_block: Callable[[bytes], bool]) -> None:
         identity = rules.identity
-        self._attributes = {rule.name: rule.filter_type for rule in identity.attributes}
-        self._headers = {rule.name.casefold(): (f"sip:{rule.name}", rule.filter_type) for rule in identity.sip}
+        self._attributes = {rule.key: rule.filter_type for rule in identity.attributes}
+        self._headers = {rule.key.casefold(): (f"sip:{rule.key}", rule.filter_type) for rule in identity.sip}
         self._request = self._headers.get(REQUEST_URI.casefold(), _UNLISTED)
         self._sip = bool(identity.sip)
         self._opens_block = opens_block
@@ -224,7 +224,7 @@ def line_hint(rules: Rules) -> re.Pattern[bytes] | None:
     identity = rules.identity
     if not identity:
         return None
-    names = b"|".join(re.escape(rule.name.encode()) for rule in identity.attributes)
+    names = b"|".join(re.escape(rule.key.encode()) for rule in identity.attributes)
     hints = ([b"\n[ \t]*(?:" + names + b")[ \t]"] if names else []) + ([b">>>>>|<<<<<"] if identity.sip else [])
     return re.compile(b"|".join(hints))
 

@@ -19,6 +19,7 @@ from logfilter.rules.filters import COPY, HIDE, FilterType, FilterTypeError, par
 from logfilter.rules.hashing import Secret, read_key, weakness
 from logfilter.rules.identity_rules import SECTIONS as IDENTITY_SECTIONS
 from logfilter.rules.identity_rules import Collector, IdentityRules
+from logfilter.rules.rule import Rule
 from logfilter.rules.spelling import nearest
 
 FILTER_SECTION = "log-filter"
@@ -27,15 +28,6 @@ DATA_SECTION = "log-filter-data"
 # is ignored, unless it looks like one of these (then it is refused, with a did-you-mean).
 SECTIONS = (FILTER_SECTION, DATA_SECTION, *IDENTITY_SECTIONS)
 FILTER_OPTIONS = ("default-filter-type", "detect", "detect-filter-type", "hash-key-file")
-
-
-@dataclass(frozen=True, slots=True)
-class Rule:
-    """A per-key rule from [log-filter-data] or --key, with where it was written."""
-
-    key: str
-    filter_type: FilterType
-    origin: str
 
 
 @dataclass(frozen=True, slots=True)

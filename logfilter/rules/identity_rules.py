@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from logfilter.errors import ConfigError
 from logfilter.rules.filters import FilterType
+from logfilter.rules.rule import Rule
 
 ATTRIBUTES_SECTION = "log-filter-attributes"
 SIP_SECTION = "log-filter-sip"
@@ -48,20 +49,11 @@ _HEADER_NAME = re.compile(r"[!#$%&'*+\-.0-9A-Z^_`a-z|~]+")  # RFC 3261 token
 
 
 @dataclass(frozen=True, slots=True)
-class Named:
-    """One rule of these sections: what it names (an attribute, or a header's canonical name), where it was written."""
-
-    name: str
-    filter_type: FilterType
-    origin: str
-
-
-@dataclass(frozen=True, slots=True)
 class IdentityRules:
     """The rules of both sections; empty (false) when neither is configured, and then nothing reads these lines."""
 
-    attributes: tuple[Named, ...] = ()
-    sip: tuple[Named, ...] = ()
+    attributes: tuple[Rule, ...] = ()
+    sip: tuple[Rule, ...] = ()
 
     def __bool__(self) -> bool:
         return bool(self.attributes or self.sip)
@@ -71,33 +63,35 @@ class IdentityRules:
 
     def bound(self, bind: Callable[[FilterType], FilterType]) -> IdentityRules:
         """These rules with `bind` applied to each filter type (the hash key, config.with_hash_key)."""
-        return IdentityRules(*(tuple(Named(r.name, bind(r.filter_type), r.origin) for r in rules)
+        return IdentityRules(*(tuple(Rule(r.key, bind(r.filter_type), r.origin) for r in rules)
                                for rules in (self.attributes, self.sip)))  # fmt: skip
 
     def describe(self) -> dict[str, dict[str, str]]:
         """The sections as reports show them (rule texts, never values); nothing when neither is configured."""
         shown = {ATTRIBUTES_SECTION: self.attributes, SIP_SECTION: self.sip}
-        return {section: {r.name: r.filter_type.text for r in rules} for section, rules in shown.items() if rules}
+        return {
+            section: {r.key: r.filter_type.text for r in rules} for section, rules in shown.items() if rules
+        }
 
 
 @dataclass(slots=True)
 class Collector:
     """Reads the options of both sections as a configuration file gives them, refusing what would mask nothing."""
 
-    attributes: list[Named] = field(default_factory=list)
-    sip: list[Named] = field(default_factory=list)
+    attributes: list[Rule] = field(default_factory=list)
+    sip: list[Rule] = field(default_factory=list)
 
     def add(self, section: str, name: str, filter_type: FilterType, where: str) -> None:
         """One `name=type` line of `section`; ConfigError names `where` (file:line)."""
         if section == ATTRIBUTES_SECTION:
-            self.attributes.append(Named(_attribute(name, where), filter_type, where))
+            self.attributes.append(Rule(_attribute(name, where), filter_type, where))
             return
         canonical = header_name(name, where)
         for other in self.sip:
-            if other.name == canonical:
-                msg = f"{where}: [{SIP_SECTION}] {name}: the same header as {other.name} ({other.origin})"
+            if other.key == canonical:
+                msg = f"{where}: [{SIP_SECTION}] {name}: the same header as {other.key} ({other.origin})"
                 raise ConfigError(msg)
-        self.sip.append(Named(canonical, filter_type, where))
+        self.sip.append(Rule(canonical, filter_type, where))
 
     def rules(self) -> IdentityRules:
         return IdentityRules(tuple(self.attributes), tuple(self.sip))

@@ -18,7 +18,8 @@ from logfilter.pipeline import run
 from logfilter.rules.compiled import Rules, compile_policy
 from logfilter.rules.config import load_policy
 from logfilter.rules.filters import parse_filter_type
-from logfilter.rules.identity_rules import IdentityRules, Named
+from logfilter.rules.identity_rules import IdentityRules
+from logfilter.rules.rule import Rule
 from logfilter.sinks.streams import StreamSink
 from logfilter.sources.sniff import SNIFF_SIZE, sniff
 from logfilter.stats import Stats
@@ -31,8 +32,8 @@ def rules(attributes: dict[str, str] | None = None, headers: dict[str, str] | No
     """Compiled rules with these [log-filter-attributes] / [log-filter-sip] rules (filter type texts)."""
     policy = load_keyed_policy(None, default)
     identity = IdentityRules(
-        tuple(Named(name, parse_filter_type(text), "test") for name, text in (attributes or {}).items()),
-        tuple(Named(name, parse_filter_type(text), "test") for name, text in (headers or {}).items()),
+        tuple(Rule(name, parse_filter_type(text), "test") for name, text in (attributes or {}).items()),
+        tuple(Rule(name, parse_filter_type(text), "test") for name, text in (headers or {}).items()),
     )
     if any(named.filter_type.is_hash for named in (*identity.attributes, *identity.sip)):
         secret = load_keyed_policy(None, "hash").default.secret
@@ -207,4 +208,4 @@ def test_a_file_of_identity_rules_alone_is_a_configuration(tmp_path: Path) -> No
     """A file that sets only [log-filter-sip] rules is not refused as one that masks nothing."""
     config = tmp_path / "f.ini"
     config.write_text("[log-filter-sip]\nFrom=hide\n")
-    assert compile_policy(load_policy(config)).identity.sip[0].name == "From"
+    assert compile_policy(load_policy(config)).identity.sip[0].key == "From"
