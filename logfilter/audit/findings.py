@@ -187,7 +187,9 @@ class ScanHandler(Handler):
             return body
         if found.failed is not None:
             reason = "cannot read this line where an identity rule applies; check it by hand"
-            self._report(Finding(self._name, lineno, "unparsable", key=found.label, attribute=where, reason=reason))
+            self._report(
+                Finding(self._name, lineno, "unparsable", key=found.label, attribute=where, reason=reason)
+            )
             return body
         if rule is None:
             return body
@@ -212,7 +214,9 @@ class ScanHandler(Handler):
     def emit(self, out: bytes) -> bytes:
         return b""  # scan writes no log
 
-    def _found(self, detector: str, text: bytes, key: bytes | None = None, rule: FilterType | None = None) -> None:
+    def _found(
+        self, detector: str, text: bytes, key: bytes | None = None, rule: FilterType | None = None
+    ) -> None:
         """Report a find in the value of the key token `key` (quoted): a rule finding shows `****`
         (not even the length), a detector's a preview."""
         shown = HIDDEN if rule is not None else preview(text.decode(*_ENCODING))

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from functools import cache
 from types import ModuleType
 
-
 _NOT_WORD = rb"(?<![0-9A-Za-z])"
 _NOT_WORD_AFTER = rb"(?![0-9A-Za-z])"
 
@@ -180,12 +179,20 @@ class Detectors:
         # Each with its bit in `among` (bit i: KINDS[i]).
         self._kinds = [(kind, re.compile(kind.pattern), 1 << KINDS.index(kind)) for kind in kinds]
         # Any candidate at all: most texts have none, and are done with this one search.
-        self._any = re.compile(b"|".join(b"(?:" + kind.pattern.replace(b"\\1", b"[- ]") + b")" for kind in kinds))
+        self._any = re.compile(
+            b"|".join(b"(?:" + kind.pattern.replace(b"\\1", b"[- ]") + b")" for kind in kinds)
+        )
+
+    def _nothing_in(self, text: bytes, among: int) -> bool:
+        """Whether `text` surely holds no candidate: asked only when no compiled gate was (`among` -1)."""
+        return among == -1 and (not self._kinds or self._hopeless(text) or self._any.search(text) is None)
 
     def _hopeless(self, text: bytes) -> bool:
         """Whether no chosen detector can have a candidate in `text`: each needs more digits, or a byte it lacks."""
         digits = len(text) - len(text.translate(None, _DIGITS))
-        return all(digits < kind.digits or (kind.needs and kind.needs not in text) for kind, _, _ in self._kinds)
+        return all(
+            digits < kind.digits or (kind.needs and kind.needs not in text) for kind, _, _ in self._kinds
+        )
 
     def first(self, text: bytes, among: int = -1) -> str | None:
         """The name of the first detector (in KINDS order) that recognizes something in `text`.
@@ -193,21 +200,22 @@ class Detectors:
         `among`: a compiled caller's gates (scanner.pyx) already ruled the others out: a bit for
         each of KINDS that may have a candidate there (bit i: KINDS[i]); -1 when none was asked.
         """
-        if among == -1:
-            if not self._kinds or self._hopeless(text) or self._any.search(text) is None:
-                return None
+        if self._nothing_in(text, among):
+            return None
         for kind, pattern, bit in self._kinds:
-            if among & bit and kind.needs in text:
-                if any(next(kind.spans(hit.group()), None) for hit in pattern.finditer(text)):
-                    return kind.name
+            if (
+                among & bit
+                and kind.needs in text
+                and any(next(kind.spans(hit.group()), None) for hit in pattern.finditer(text))
+            ):
+                return kind.name
         return None
 
     def hits(self, text: bytes, among: int = -1) -> list[Hit]:
         """Everything recognized in `text`, by position; a span found by an earlier detector is not
         found again. `among`: as `first`'s."""
-        if among == -1:
-            if not self._kinds or self._hopeless(text) or self._any.search(text) is None:
-                return []
+        if self._nothing_in(text, among):
+            return []
         found: list[Hit] = []
         for kind, pattern, bit in self._kinds:
             if not among & bit or kind.needs not in text:

@@ -29,7 +29,9 @@ from functools import cache
 
 # The specific number types _number_type_helper tries, in its order (mobile last: it is
 # tried only where its pattern is not the fixed line's).
-_TYPES = ("premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan", "voicemail", "fixed_line")
+_TYPES = (
+    "premium_rate", "toll_free", "shared_cost", "voip", "personal_number", "pager", "uan", "voicemail", "fixed_line",
+)  # fmt: skip
 _MIN_NSN, _MAX_NSN = 2, 17  # phonenumbers' bounds on a national significant number
 
 
@@ -42,7 +44,9 @@ class _Region:
         self.leading = re.compile(metadata.leading_digits) if metadata.leading_digits else None  # type: ignore[attr-defined]
         self.general = _desc(metadata.general_desc)  # type: ignore[attr-defined]
         names = _TYPES if metadata.same_mobile_and_fixed_line_pattern else (*_TYPES, "mobile")  # type: ignore[attr-defined]
-        self._types = [desc for desc in (_desc(getattr(metadata, name)) for name in names) if desc is not None]
+        self._types = [
+            desc for desc in (_desc(getattr(metadata, name)) for name in names) if desc is not None
+        ]
 
     def source(self, size: int) -> str | None:
         """A pattern, matched at the start of a national number of `size` digits, that matches when
@@ -75,7 +79,11 @@ class _Code:
         self.number = code
         names = COUNTRY_CODE_TO_REGION_CODE[code]
         main = PhoneMetadata.metadata_for_region_or_calling_code(code, names[0].upper())
-        self.prefix = re.compile(main.national_prefix_for_parsing) if main and main.national_prefix_for_parsing else None
+        self.prefix = (
+            re.compile(main.national_prefix_for_parsing)
+            if main and main.national_prefix_for_parsing
+            else None
+        )
         if len(names) == 1:  # the only region is the number's (region_code_for_number)
             self.regions = [_Region(main)] if main is not None else []
             if self.regions:
@@ -84,11 +92,15 @@ class _Code:
             found = (PhoneMetadata.metadata_for_region(name.upper(), None) for name in names)
             self.regions = [_Region(metadata) for metadata in found if metadata is not None]
         self._by_length: dict[int, re.Pattern[str] | None] = {}
-        self._transform = main.national_prefix_transform_rule if main and main.national_prefix_transform_rule else None
+        self._transform = (
+            main.national_prefix_transform_rule if main and main.national_prefix_transform_rule else None
+        )
         # The lengths a national number of this code can have to be valid (a region's general
         # description's), or None where one region's says none.
         general = [region.general for region in self.regions if region.general is not None]
-        self.lengths = frozenset().union(*(lengths for lengths, _ in general)) if all(g[0] for g in general) else None
+        self.lengths = (
+            frozenset().union(*(lengths for lengths, _ in general)) if all(g[0] for g in general) else None
+        )
 
     def readings(self, nsn: str) -> list[str] | None:
         """The national numbers parse may read from the digits `nsn` after this code: `nsn`, or
