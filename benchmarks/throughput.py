@@ -93,17 +93,19 @@ class Row:
         return self.is_logfilter and self.argv[1] != "scan"
 
 
+def logfilter_row(*args: str, ok: tuple[int, ...] = (0,)) -> Row:
+    """A logfilter row named by its command line: `logfilter run -c perkey.ini FILE`."""
+    shown = " ".join("FILE" if arg == "{file}" else arg.removeprefix("{configs}/") for arg in args)
+    return Row(f"logfilter {shown}", (LOGFILTER, *args), ok)
+
+
 # The first row is the baseline every ratio is taken against.
 ROWS: list[Row] = [
     Row("cat FILE | cat", ("cat", "{file}")),
-    Row("logfilter run -c perkey.ini FILE", (LOGFILTER, "run", "-c", "{configs}/perkey.ini", "{file}")),
-    Row("logfilter run -c hide.ini FILE", (LOGFILTER, "run", "-c", "{configs}/hide.ini", "{file}")),
-    Row("logfilter run -c rare.ini FILE", (LOGFILTER, "run", "-c", "{configs}/rare.ini", "{file}")),
-    Row("logfilter run -c detect.ini FILE", (LOGFILTER, "run", "-c", "{configs}/detect.ini", "{file}")),
-    Row("logfilter run -c hash.ini FILE", (LOGFILTER, "run", "-c", "{configs}/hash.ini", "{file}")),
-    Row("logfilter run -c perkey.ini --format jsonl FILE",
-        (LOGFILTER, "run", "-c", "{configs}/perkey.ini", "--format", "jsonl", "{file}")),
-    Row("logfilter scan -c perkey.ini FILE", (LOGFILTER, "scan", "-c", "{configs}/perkey.ini", "{file}"), (0, 1)),
+    *(logfilter_row("run", "-c", f"{{configs}}/{rules}.ini", "{file}")
+      for rules in ("perkey", "hide", "rare", "detect", "hash")),
+    logfilter_row("run", "-c", "{configs}/perkey.ini", "--format", "jsonl", "{file}"),
+    logfilter_row("scan", "-c", "{configs}/perkey.ini", "{file}", ok=(0, 1)),
 ]
 
 
@@ -112,12 +114,11 @@ DENSE_ROWS: list[Row] = [
     Row("cat FILE | cat", ("cat", "{file}")),
     Row(PERL_ROW, ("sh", "-c", "exec perl {bench}/mask_full.pl < {file}")),
     Row(SED_ROW, ("sh", "-c", "LC_ALL=C.UTF-8 exec sed -E \"s/('PASSWORD'[[:space:]]+)'[^']*'/\\1'****'/\" {file}")),
-    Row("logfilter run -c mask_full.ini FILE", (LOGFILTER, "run", "-c", "{configs}/mask_full.ini", "{file}")),
-    Row("logfilter run --default hide FILE", (LOGFILTER, "run", "--default", "hide", "{file}")),
-    Row("logfilter run -c mask_full_detect.ini FILE", (LOGFILTER, "run", "-c", "{configs}/mask_full_detect.ini", "{file}")),
-    Row("logfilter run -c mask_full.ini --format jsonl FILE",
-        (LOGFILTER, "run", "-c", "{configs}/mask_full.ini", "--format", "jsonl", "{file}")),
-    Row("logfilter scan -c mask_full.ini FILE", (LOGFILTER, "scan", "-c", "{configs}/mask_full.ini", "{file}"), (0, 1)),
+    logfilter_row("run", "-c", "{configs}/mask_full.ini", "{file}"),
+    logfilter_row("run", "--default", "hide", "{file}"),
+    logfilter_row("run", "-c", "{configs}/mask_full_detect.ini", "{file}"),
+    logfilter_row("run", "-c", "{configs}/mask_full.ini", "--format", "jsonl", "{file}"),
+    logfilter_row("scan", "-c", "{configs}/mask_full.ini", "{file}", ok=(0, 1)),
 ]
 
 
