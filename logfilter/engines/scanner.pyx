@@ -108,6 +108,13 @@ cdef inline bint blank(unsigned char c) noexcept nogil:
     return c == 32 or c == 9
 
 
+cdef inline Py_ssize_t skip_blanks(const unsigned char *d, Py_ssize_t i, Py_ssize_t end) noexcept nogil:
+    """Where the blanks (spaces and tabs) from i end."""
+    while i < end and blank(d[i]):
+        i += 1
+    return i
+
+
 cdef inline bint digit(unsigned char c) noexcept nogil:
     return 48 <= c <= 57
 
@@ -753,8 +760,7 @@ cdef class Scanner:
             self._next_attribute = self._find(self._next_attribute + 1, b"Attribute", 9, 0)
         if hint >= 0:
             q = p
-            while q < end and blank(d[q]):
-                q += 1
+            q = skip_blanks(d, q, end)
             size = self._attribute_at(q, end) if q == hint else 0
             at = q + size
             if size == 0 or at < end and not blank(d[at]) or self._has_cr(p, end):
@@ -859,16 +865,14 @@ cdef class Scanner:
         i = self._clock(i, end, 3, 3)
         if i <= 0 or i >= end or not blank(d[i]):
             return False
-        while i < end and blank(d[i]):
-            i += 1
+        i = skip_blanks(d, i, end)
         if end - i < 3 or not (memcmp(d + i, b"Std", 3) == 0 or memcmp(d + i, b"Trc", 3) == 0
                                or memcmp(d + i, b"Int", 3) == 0 or memcmp(d + i, b"Dbg", 3) == 0
                                or memcmp(d + i, b"Alr", 3) == 0):
             return False
         i += 3
         j = i
-        while i < end and blank(d[i]):
-            i += 1
+        i = skip_blanks(d, i, end)
         if i == j:
             return False
         j = i
@@ -901,8 +905,7 @@ cdef class Scanner:
             return HAND_OVER  # an empty line
         if not blank(d[p]):
             return ENDS if self._event(p, end) else HAND_OVER
-        while q < end and blank(d[q]):
-            q += 1
+        q = skip_blanks(d, q, end)
         if q == end or d[q] == 13 or d[q] == 11 or d[q] == 12:
             return HAND_OVER  # blanks only, or other white space
         column = self._width(p, q)
@@ -1006,8 +1009,7 @@ cdef class Scanner:
                 if layout != 0 or lists == MAX_CHAIN:
                     return HAND_OVER
                 i = key_end + 6
-                while i < end and blank(d[i]):
-                    i += 1
+                i = skip_blanks(d, i, end)
                 chain[lists].sep_end = i
                 lists += 1
                 if i == end:
@@ -1017,8 +1019,7 @@ cdef class Scanner:
                 at = i
                 continue
             i = key_end
-            while i < end and blank(d[i]):
-                i += 1
+            i = skip_blanks(d, i, end)
             chain[lists].gap_end = i
             if layout == 1:  # [type] =
                 if i >= end or d[i] != 91 or i + 1 >= end or not letter(d[i + 1]):
@@ -1029,13 +1030,11 @@ cdef class Scanner:
                 if i >= end or d[i] != 93:
                     return HAND_OVER
                 i += 1
-                while i < end and blank(d[i]):
-                    i += 1
+                i = skip_blanks(d, i, end)
                 if i >= end or d[i] != 61:
                     return HAND_OVER
                 i += 1
-                while i < end and blank(d[i]):
-                    i += 1
+                i = skip_blanks(d, i, end)
             chain[lists].sep_end = i
             if i >= end:
                 return HAND_OVER
@@ -1044,8 +1043,7 @@ cdef class Scanner:
             if value_end < 0:
                 return HAND_OVER
             i = value_end
-            while i < end and blank(d[i]):
-                i += 1
+            i = skip_blanks(d, i, end)
             if i != end:
                 return HAND_OVER
             leaf = True
