@@ -19,7 +19,6 @@ records after the checkpoint are sent again, and counted.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from time import monotonic
@@ -34,6 +33,7 @@ from logfilter.follow.rotation import Rotation
 from logfilter.follow.rules_met import UnmatchedRules
 from logfilter.follow.state import StateFile
 from logfilter.follow.tail import Key, NotText, Tail
+from logfilter.follow.wake import Wakeup
 from logfilter.follow.watch import RulesFile
 from logfilter.names import printable
 from logfilter.rules.compiled import Rules
@@ -62,8 +62,7 @@ class Follower:
         self.rotation = Rotation(self.files, self.discovery, say)
         self.unmatched_rules = UnmatchedRules(self.stats, say)
         self.reloads = {"done": 0, "failed": 0}
-        self._stop = threading.Event()
-        self._wake = threading.Event()
+        self._wakeup = Wakeup()  # set from signal handlers: takes no lock (wake.py)
         self._rescan = True
         self._reload: Callable[[], Rules] | None = None
         self._rules_file: RulesFile | None = None  # the rules file watched (watch_config), if any
@@ -101,17 +100,16 @@ class Follower:
         self._rules_file = RulesFile(path, load)
 
     def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
+        self._wakeup.stop()
 
     def reload(self, load: Callable[[], Rules]) -> None:
         self._reload = load
-        self._wake.set()
+        self._wakeup.wake()
 
     def poke(self, rescan: bool) -> None:
         """A file event: look now (and for new or moved files, if `rescan`)."""
         self._rescan = self._rescan or rescan
-        self._wake.set()
+        self._wakeup.wake()
 
     # -- the loop ---------------------------------------------------------------------------
     def run(self) -> None:
@@ -134,7 +132,7 @@ class Follower:
         self.health.set_state("following")
         next_scan = monotonic() + SCAN
         try:
-            while not self._stop.is_set():
+            while not self._wakeup.stopped:
                 now = monotonic()
                 self.health.beat()
                 if self._reload is not None:
@@ -150,9 +148,7 @@ class Follower:
                 self._save(durable=now - self.state.synced >= SYNC_EVERY)
                 self.unmatched_rules.look(self.files.rules, now, caught_up=not busy)
                 if not busy:
-                    self._stop.wait(PAUSE)
-                    self._wake.wait(TICK)
-                    self._wake.clear()
+                    self._wakeup.wait(PAUSE, TICK)
         finally:
             self.health.set_state("stopping")
             self._drain()

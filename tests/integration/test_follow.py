@@ -408,9 +408,10 @@ class TestHTTP:
         (tmp / "clean/b.log").mkdir(parents=True)  # in the way of b.log's output
         follow = Follow(tmp, "--listen", "127.0.0.1:0")
         (tmp / "raw/b.log").write_bytes(messages(0, 1))
-        eventually(lambda: follow.get("/healthz")[0] == 503, what="503")
+        # 503 also says "starting" until the first look is done: wait for the reason itself
+        eventually(lambda: "cannot write" in follow.get("/healthz")[1], what="the reason")
         status, reason = follow.get("/healthz")
-        assert "clean/b.log" in reason and "cannot write" in reason
+        assert status == 503 and "clean/b.log" in reason and "cannot write" in reason
         (tmp / "clean/b.log").rmdir()
         eventually(lambda: follow.get("/healthz")[0] == 200, what="200 again")
         eventually(lambda: read(tmp / "clean/b.log") == masked(messages(0, 1)), what="the output")
