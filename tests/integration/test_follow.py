@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import os
 import random
 import re
 import shutil
@@ -79,7 +80,7 @@ class Follow:
         command = [*wrap, sys.executable, "-m", "logfilter", "follow", "-c", str(FILTER), *patterns, *target,
                    "--state", "state/follow.json", *args]  # fmt: skip
         with open(self.err_path, "wb") as err, open(self.out_path, "wb") as out:
-            self.proc = subprocess.Popen(command, cwd=tmp, stdout=out, stderr=err)
+            self.proc = subprocess.Popen(command, cwd=tmp, stdout=out, stderr=err, env=_FAULTHANDLER)
         _running.append(self.proc)
         eventually(lambda: (tmp / "state/follow.json").exists() or self.proc.poll() is not None, what="start")
 
@@ -106,7 +107,12 @@ class Follow:
 
     def stop(self, signum: int = signal.SIGTERM) -> int:
         self.proc.send_signal(signum)
-        return self.proc.wait(timeout=20)
+        try:
+            return self.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            self.proc.send_signal(signal.SIGABRT)  # PYTHONFAULTHANDLER: every thread's stack on stderr
+            self.proc.wait(timeout=20)
+            pytest.fail(f"follow did not stop on signal {signum}; its stderr:\n{self.stderr}")
 
     def kill(self) -> None:
         self.proc.kill()
@@ -114,6 +120,7 @@ class Follow:
 
 
 _running: list[subprocess.Popen[bytes]] = []
+_FAULTHANDLER = {**os.environ, "PYTHONFAULTHANDLER": "1"}  # a hung follower can be asked where it is
 
 
 @pytest.fixture
