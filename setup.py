@@ -1,4 +1,5 @@
-"""Builds the compiled scanner (logfilter/engines/scanner.pyx) and lists the packages; everything else is in pyproject.toml."""
+"""Builds the compiled scanner (logfilter/engines/scanner.pyx, with json_messages.pyx, its JSON lines
+handler) and lists the packages; everything else is in pyproject.toml."""
 
 from Cython.Build import cythonize
 from setuptools import Extension, find_packages, setup
@@ -8,7 +9,10 @@ setup(
     # grammars, which pyproject.toml maps from the top-level grammars/ folder.
     packages=[*find_packages(include=["logfilter", "logfilter.*"]), "logfilter.grammars"],
     ext_modules=cythonize(
-        [Extension("logfilter.engines.scanner", ["logfilter/engines/scanner.pyx"])],
+        [
+            Extension("logfilter.engines.scanner", ["logfilter/engines/scanner.pyx"]),
+            Extension("logfilter.engines.json_messages", ["logfilter/engines/json_messages.pyx"]),
+        ],
         compiler_directives={"language_level": 3},
     ),
 )

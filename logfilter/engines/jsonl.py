@@ -36,12 +36,12 @@ from logfilter.stats import Stats
 MAX_DEPTH = 32  # lists nested in one KV block, as JSON objects; deeper ones are flattened into the 32nd
 
 # A time stamp at the start of a header line: `@10:26:01.5600`, `16:41:55.299`, `2016-04-20T09:22:09.969`.
-_TIME = re.compile(rb"@?((?:\d{4}-\d{2}-\d{2}[T ])?\d{2}:\d{2}:\d{2}(?:[.,]\d+)?)")
-_NAME = re.compile(rb"(?:Event|Request)[A-Za-z]*")
+TIME_STAMP = re.compile(rb"@?((?:\d{4}-\d{2}-\d{2}[T ])?\d{2}:\d{2}:\d{2}(?:[.,]\d+)?)")
+MESSAGE_NAME = re.compile(rb"(?:Event|Request)[A-Za-z]*")
 # Attribute lines outside KV blocks: `→AttributeThisDN→'9001'` (C), `AttributeThisDN [str] = "2214"` (PSDK).
 _PSDK_ATTRIBUTE = re.compile(rb"[ \t]*(Attribute[A-Za-z0-9_]*)[ \t]+\[[A-Za-z][A-Za-z0-9_]*\][ \t]*=[ \t]*(.*?)[ \t]*")
 _C_ATTRIBUTE = re.compile(rb"[ \t]+(Attribute[A-Za-z0-9_]*)(?:[ \t]+(.*?))?[ \t]*")
-_PSDK_BOILERPLATE = b"message attributes:"
+PSDK_BOILERPLATE = b"message attributes:"
 _MISSING = object()
 
 Json = dict[str, object]
@@ -155,8 +155,8 @@ class JsonHandler(Handler):
                 self._write_pending()
             self._pending = None
             lines = [event[1], body] if event is not None else [body]
-            time = _TIME.match(lines[0])
-            name = _NAME.search(header.group())
+            time = TIME_STAMP.match(lines[0])
+            name = MESSAGE_NAME.search(header.group())
             self._start(
                 event[0] if event is not None else self._lineno,
                 _text(time.group(1)) if time else None,
@@ -210,7 +210,7 @@ class JsonHandler(Handler):
             plain, quote = _C_ATTRIBUTE.fullmatch(body), "'"
         if plain is not None:
             _put(message["attributes"], _text(plain.group(1)), _unquoted(_text(plain.group(2) or b""), quote))  # type: ignore[arg-type]
-        elif body.rstrip(WHITESPACE) == _PSDK_BOILERPLATE and self._lineno == message["line"] + len(message["header"]):  # type: ignore[operator,arg-type]
+        elif body.rstrip(WHITESPACE) == PSDK_BOILERPLATE and self._lineno == message["line"] + len(message["header"]):  # type: ignore[operator,arg-type]
             # right under the header lines: part of the PSDK header
             message["header"].append(_text(body))  # type: ignore[attr-defined]
         else:

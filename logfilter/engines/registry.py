@@ -1,9 +1,11 @@
 """The one place an engine and an output format are chosen: run, batch and follow build each input's walk here.
 
-- engine `fast` (default): tlib output by the compiled scanner (scanner.pyx), which hands
-  the lines it is not sure of to a Walker with the regex parser; jsonl output by a Walker with
-  the regex parser. Should the compiled scanner not import (a build without a compiler), the
-  Walker with the regex parser does its work, same output, slower, and stderr says so once.
+- engine `fast` (default): the compiled scanner (scanner.pyx), which hands the lines it is
+  not sure of to a Walker with the regex parser; jsonl output by its compiled handler
+  (json_messages.pyx), or with [log-filter-attributes] / [log-filter-sip] rules by a Walker
+  with the regex parser and JsonHandler. Should the compiled scanner not import (a build
+  without a compiler), the Walker with the regex parser does its work, same output, slower,
+  and stderr says so once.
 - engine `reference`: every line read by the Lark parser, the definition of correct.
 - a handler that collects (scan): the compiled scanner with that handler, attending to it
   (scanner.pyx: the lines it must see go to its Walker), where the handler says what it attends
@@ -74,11 +76,15 @@ class WalkChoice:
         from logfilter.engines.walker import REFERENCE, REGEX, Walker
 
         parser = REFERENCE if self.engine == "reference" else REGEX
+        scanner = compiled_scanner() if self.engine == "fast" else None
         if self.output_format == "jsonl":
+            if scanner is not None and not rules.identity:  # SIP objects and identity lines: JsonHandler's
+                from logfilter.engines.json_messages import JsonMessages
+
+                return scanner(rules, stats, on_failure, JsonMessages(rules, stats, name, self.all_lines))  # type: ignore[no-any-return]
             from logfilter.engines.jsonl import JsonHandler
 
             return Walker(rules, stats, JsonHandler(rules, stats, name, self.all_lines), parser, on_failure)
-        scanner = compiled_scanner() if self.engine == "fast" else None
         if scanner is not None:
             return scanner(rules, stats, on_failure)  # type: ignore[no-any-return]
         from logfilter.engines.render import RenderHandler

@@ -37,6 +37,8 @@ from cpython.ref cimport Py_INCREF, Py_XDECREF
 from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memchr, memcmp, memcpy
 
+from logfilter.engines.json_messages cimport JsonMessages
+
 
 from logfilter.engines.blocks import DROP, NORMAL, OPAQUE, Frame
 from logfilter.engines.render import RenderHandler
@@ -191,6 +193,7 @@ cdef class Scanner:
     cdef list _tags  # with _attend: the tag prefixes a line is handed over for
     cdef object _on_rule  # with _attend: the handler's in_clear(lineno, quoted key, attribute, rule)
     cdef object _on_search  # with _attend: the handler's search(lineno, quoted key, attribute, value token, among)
+    cdef JsonMessages _json  # jsonl: the handler, told of each line read here too (json_messages.pyx); or None
     cdef int _gates  # the detectors' gates (G_*): `_first` is asked only of a value one lets through
     cdef list _rule_objects, _texts, _prefixes, _postfixes, _changed, _keys, _frame_objects
     cdef dict _index
@@ -269,6 +272,7 @@ cdef class Scanner:
         rule is told to its `in_clear`, and a value a detector may catch to its `search`."""
         handler = handler if handler is not None else RenderHandler(rules, stats)
         self._walker = Walker(rules, stats, handler, REGEX, on_failure)
+        self._json = handler if isinstance(handler, JsonMessages) else None
         self._attend = attend is not None
         self._on_rule = handler.in_clear if self._attend else None
         self._on_search = handler.search if self._attend else None
@@ -313,17 +317,19 @@ cdef class Scanner:
         return self._walker.inside_value
 
     def process(self, line, lineno):
-        return self._walker.process(line, lineno)
+        out = self._walker.process(line, lineno)
+        return out if self._json is None else self._json.take()
 
     def overlong(self, piece, part, lineno):
-        return self._walker.overlong(piece, part, lineno)
+        out = self._walker.overlong(piece, part, lineno)
+        return out if self._json is None else self._json.take()
 
     def flush(self, ended):
         return self._walker.flush(ended)
 
     def feed(self, bytes data, Py_ssize_t lineno, list out):
         """Append the output for `data` (whole lines; the first is line `lineno`) to `out`; return the lines read."""
-        cdef Py_ssize_t p = 0, e, lines = 0
+        cdef Py_ssize_t p = 0, e, lines = 0, written = 0
         cdef const unsigned char *nl
         self._data = data
         self._d = <const unsigned char *>PyBytes_AS_STRING(data)
@@ -349,19 +355,25 @@ cdef class Scanner:
                 nl = <const unsigned char *>memchr(self._d + p, 10, self._n - p)
                 e = (nl - self._d) + 1
                 lines += 1
+                if self._json is not None:
+                    written = self._json.written()
                 self._line(p, e)
                 p = e
                 self._lineno += 1
         except BaseException:
             self._copy_to(p)
-            out.append(self._take_output())
+            # What the lines before this one wrote: the walker's emit stops at the same point.
+            out.append(self._take_output() if self._json is None else self._json.take(written))
             raise
         finally:
             self._count(lines)
         if self._stretch >= 0:
             self._show_stretch()
         self._give()
-        if self._last == 0:
+        if self._json is not None:
+            self._take_output()  # the masked text: each leaf's value was taken from it
+            out.append(self._json.take())
+        elif self._last == 0:
             out.append(data)
         else:
             self._copy_to(self._n)
@@ -703,6 +715,14 @@ cdef class Scanner:
             end -= 1
         return end
 
+    cdef Py_ssize_t _split_eol(self, Py_ssize_t p, Py_ssize_t e) noexcept:
+        """Where the line [p, e) ends without its line ending as blocks.split_eol cuts it: the LF and
+        every CR before it (`\\r\\r\\n`); a line of CRs only, but CRLF, keeps one CR."""
+        cdef Py_ssize_t end = e - 1
+        while end > p and self._d[end - 1] == 13:
+            end -= 1
+        return p + 1 if end == p and e - p > 2 else end
+
     cdef inline Py_ssize_t _width(self, Py_ssize_t p, Py_ssize_t q) noexcept:
         cdef Py_ssize_t column = 0
         while p < q:
@@ -774,8 +794,14 @@ cdef class Scanner:
             self._nframes = 0
             del self._frame_objects[:]
             self._read, self._last_kind = 0, L_UNTOLD_NONE
+            if self._json is not None:  # told now, in the walker's order: the free line, then the block
+                self._json.free(self._data, p, end, self._lineno, True)
+                self._walker.open_block(_LAYOUTS[0], self._indent, self._attribute, self._data[p:end])
+                self._known = True
             return 0
         self._count_header(p, end)
+        if self._json is not None:
+            self._json.free(self._data, p, self._split_eol(p, e), self._lineno, False)
         return 0
 
     cdef Py_ssize_t _attribute_at(self, Py_ssize_t at, Py_ssize_t end) noexcept:
@@ -922,6 +948,8 @@ cdef class Scanner:
             self._frame_objects.pop()
         top = self._nframes - 1
         if top >= 0 and self._mode[top] == DROP:
+            if self._json is not None:
+                self._json.kv(self._lineno)
             self._copy_to(p)
             self._last = e  # inside a skipped list: the line goes
             self._last_kind = L_HIDDEN
@@ -1067,6 +1095,8 @@ cdef class Scanner:
             return HAND_OVER
         if self._nframes == 0:
             self._read += 1  # a top-level pair: the header counts these (formats.md §5)
+        if self._json is not None:
+            self._json.kv(self._lineno)
         if self._busy:  # the keys of this line go to the watch with its stretch
             if self._stretch < 0:
                 self._stretch = p
@@ -1085,6 +1115,9 @@ cdef class Scanner:
                 self._last = end if depth else e
                 return HANDLED
             self._push(column + depth * step, rule, NORMAL, chain[depth].key_start + 1, chain[depth].key_end - 1)
+            if self._json is not None:
+                self._json.list_at(self._nframes - 1, d + chain[depth].key_start + 1,
+                                   chain[depth].key_end - chain[depth].key_start - 2)
         if not leaf:
             self._last_kind = L_NO_LEAF
             return HANDLED
@@ -1211,6 +1244,7 @@ cdef class Scanner:
         cdef int effect = spec.effect[layout]
         cdef int among
         cdef bint caught = False
+        cdef Py_ssize_t mark
         if self._attend:  # what the handler is told is all: an attending walk writes nothing
             return self._attend_leaf(pair, rule, spec, effect, value_start, value_end, kind)
         if spec.watched and kind != K_BIN:
@@ -1225,6 +1259,8 @@ cdef class Scanner:
         if effect == E_COPY:
             if not caught:
                 self._n_copied += 1
+            if self._json is not None:
+                self._json_leaf(pair, self._d + value_start, value_end - value_start, kind, value_start)
             return 0
         if caught:
             pass
@@ -1240,20 +1276,37 @@ cdef class Scanner:
         if effect == E_TAG:
             self._n_tagged += not caught
             self._copy_to(value_start)
+            mark = self._out_len
             self._put_bytes(self._prefixes[rule])
             self._copy_to(value_end)
             self._put_bytes(self._postfixes[rule])
+            if self._json is not None:
+                self._json_leaf(pair, <const unsigned char *>self._out + mark, self._out_len - mark, kind, value_start)
             return 0
         self._n_masked += not caught
         if effect == E_SUPPRESS:
+            if self._json is not None:
+                return self._json.suppressed_at(self._nframes, self._d + pair.key_start + 1,
+                                                pair.key_end - pair.key_start - 2)
             self._copy_to(pair.gap_end)
             self._put_bytes(SUPPRESSED)
             self._last = value_end
             return 0
         self._copy_to(value_start)
+        mark = self._out_len
         self._mask(rule, spec, value_start, value_end, kind)
         self._last = value_end
+        if self._json is not None:
+            self._json_leaf(pair, <const unsigned char *>self._out + mark, self._out_len - mark, kind, value_start)
         return 0
+
+    cdef int _json_leaf(self, Pair pair, const unsigned char *value, Py_ssize_t size, Kind kind,
+                        Py_ssize_t value_start) except -1:
+        """Tell the JSON handler a leaf and its value token as run writes it (jsonl.JsonHandler.leaf:
+        a string's own quotes come off, a hashed integer's too)."""
+        cdef int quote = self._d[value_start] if kind == K_STR else -1 if kind == K_INT else 0
+        return self._json.leaf_at(self._nframes, self._d + pair.key_start + 1, pair.key_end - pair.key_start - 2,
+                                  value, size, quote)
 
     cdef int _attend_leaf(self, Pair pair, int rule, Spec *spec, int effect, Py_ssize_t value_start,
                           Py_ssize_t value_end, Kind kind) except -1:

@@ -27,7 +27,7 @@ from logfilter.sinks.streams import NullSink
 from logfilter.sources.files import StreamSource
 from logfilter.sources.sniff import SNIFF_SIZE, sniff
 from logfilter.stats import Stats
-from tests.conftest import ROOT, golden_cases, load_keyed_policy
+from tests.conftest import GOLDEN, ROOT, golden_cases, load_keyed_policy
 from tests.strategies import log_text, policy_args
 from tests.unit.test_differential import _benchmark_corpus, blocks_text, mask
 
@@ -48,6 +48,24 @@ class TestInUse:
         assert module.__file__.endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES)), module.__file__
         rules = compile_policy(load_policy(None, "hide"))
         assert type(WalkChoice().build("x", rules, Stats(), lambda *_: None)) is scanner
+
+    def test_jsonl_is_written_by_the_compiled_handler(self) -> None:
+        """`--format jsonl` walks with the scanner and its compiled JSON handler; with identity rules,
+        with the Walker and JsonHandler (SIP objects are theirs)."""
+        from logfilter.engines.json_messages import JsonMessages
+        from logfilter.engines.walker import Walker
+
+        module = sys.modules[JsonMessages.__module__]
+        assert module.__file__ is not None and module.__file__.endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES))
+        choice = WalkChoice(output_format="jsonl")
+        walk = choice.build("x", compile_policy(load_policy(None, "hide")), Stats(), lambda *_: None)
+        assert type(walk) is compiled_scanner()
+        walk.feed(b"message EventX\n\tAttributeThisDN\t'9001'\n", 1, [])
+        assert walk.flush(True).startswith(b'{"file":"x","line":1,')
+        identity = compile_policy(load_policy(GOLDEN / "sip-compact-headers" / "filter.ini"))
+        assert identity.identity
+        walk = choice.build("x", identity, Stats(), lambda *_: None)
+        assert type(walk) is Walker  # with JsonHandler: registry.py
 
     def test_a_missing_extension_is_said_once(self) -> None:
         """Without the extension, run masks alike with the Python walker and says so once on stderr."""
@@ -81,7 +99,8 @@ class TestBuild:
         (archive,) = tmp_path.glob("*.tar.gz")
         with tarfile.open(archive) as tar:
             names = {name.split("/", 1)[1] for name in tar.getnames() if "/" in name}
-        assert {"setup.py", "pyproject.toml", "logfilter/engines/scanner.pyx", "grammars/tlib.lark"} <= names
+        assert {"setup.py", "pyproject.toml", "logfilter/engines/scanner.pyx", "logfilter/engines/json_messages.pyx",
+                "logfilter/engines/json_messages.pxd", "grammars/tlib.lark"} <= names
         assert not any(name.endswith(".c") for name in names)
         packages = {init.relative_to(ROOT).as_posix() for init in (ROOT / "logfilter").rglob("__init__.py")}
         assert packages <= names
