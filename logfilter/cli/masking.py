@@ -16,6 +16,7 @@ from logfilter.errors import ConfigError, LogFilterError
 from logfilter.rules.compiled import Rules
 from logfilter.sinks.modes import mode_of_inputs
 from logfilter.sinks.streams import StreamSink, set_aside, std
+from logfilter.pipes import widen
 from logfilter.sources.files import FileSource, Source, StdinSource, file_modes
 
 Counts = TypeVar("Counts")
@@ -79,6 +80,7 @@ def _sink(output: str | None, sources: list[Source]) -> StreamSink:
             stdout = std("stdout")
         except LogFilterError as exc:  # started with stdout closed (`>&-`)
             raise LogFilterError(f"{exc}; give -o FILE") from None
+        widen(stdout)
         return StreamSink(stdout.buffer, "<stdout>")
     target = Path(output)
     for source in sources:

@@ -21,19 +21,28 @@ from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
 from cpython.unicode cimport PyUnicode_DecodeUTF8
 from libc.string cimport memcmp
 
-import orjson
-
-from logfilter.engines.jsonl import MAX_DEPTH, PSDK_BOILERPLATE
 from logfilter.names import printable
 from logfilter.rules import treatment
 
 cdef object _MISSING = object()
 cdef object _SUPPRESSED = treatment.SUPPRESSED
-cdef object _dumps = orjson.dumps
-cdef int _NEWLINE = orjson.OPT_APPEND_NEWLINE
-cdef Py_ssize_t _DEPTH = MAX_DEPTH
-cdef bytes _BOILERPLATE = PSDK_BOILERPLATE
 cdef tuple _CONTINUED_FIELDS = ("file", "time", "header", "message")
+# From jsonl.py and orjson when the first handler is made: the scanner imports this module at
+# every start (it cimports JsonMessages), and a run that writes no JSON should not pay for them.
+cdef object _dumps = None
+cdef int _NEWLINE = 0
+cdef Py_ssize_t _DEPTH = 0
+cdef bytes _BOILERPLATE = None
+
+
+cdef int _load() except -1:
+    global _dumps, _NEWLINE, _DEPTH, _BOILERPLATE
+    import orjson
+
+    from logfilter.engines.jsonl import MAX_DEPTH, PSDK_BOILERPLATE
+
+    _dumps, _NEWLINE, _DEPTH, _BOILERPLATE = orjson.dumps, orjson.OPT_APPEND_NEWLINE, MAX_DEPTH, PSDK_BOILERPLATE
+    return 0
 
 
 cdef inline bint blank(unsigned char c) noexcept nogil:
@@ -196,6 +205,8 @@ cdef class JsonMessages:
     reads_free_lines = True
 
     def __init__(self, rules, stats, name, all_lines=False):
+        if _dumps is None:
+            _load()
         self._rules, self._stats = rules, stats
         self._file = printable(name)
         self._all_lines = all_lines

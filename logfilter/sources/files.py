@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from logfilter.errors import LogFilterError
+from logfilter.pipes import widen
 
 CHUNK = 1 << 20
 
@@ -42,6 +43,7 @@ class StdinSource:
     name: str = "<stdin>"
 
     def chunks(self) -> Iterator[bytes]:
+        widen(self.fd)  # a pipe: whole chunks, when the writer is ahead
         while True:
             try:
                 chunk = os.read(self.fd, CHUNK)
