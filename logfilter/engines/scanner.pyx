@@ -54,7 +54,7 @@ cdef enum:
 
 cdef enum Gate:  # what a detector's candidates hold (rules/detect.py), a superset of its pattern's matches
     G_PAN = 1  # 13 digits, single blanks or dashes between them
-    G_SSN = 2  # 9 such digits
+    G_SSN = 2  # 9 such digits, two blanks or dashes among them (AAA-GG-SSSS)
     G_IBAN = 4  # two letters, not after a letter or digit, two digits, then 11 letters or digits (single blanks between)
     G_EMAIL = 8  # an @
     G_PHONE = 16  # a + before a digit 1-9, and 7 digits
@@ -1198,7 +1198,7 @@ cdef class Scanner:
         """The detectors that may have a candidate in the value [start, end), as G_* bits (KINDS' order:
         detect.Detectors.first's `among`): those whose gate lets it through; -1: every chosen one."""
         cdef const unsigned char *d = self._d
-        cdef Py_ssize_t digits = 0, run = 0, longest = 0, i, j, more
+        cdef Py_ssize_t digits = 0, run = 0, longest = 0, i, j, more, seps = 0
         cdef int gates = self._gates, found = 0
         cdef unsigned char c
         if gates & G_ANY:
@@ -1210,8 +1210,12 @@ cdef class Scanner:
                 run += 1
                 if run > longest:
                     longest = run
-            elif not ((c == 32 or c == 45) and run and i + 1 < end and digit(d[i + 1])):
-                run = 0  # a single blank or dash between digits goes on with the run
+                if run >= 9 and seps >= 2:
+                    found |= G_SSN
+            elif (c == 32 or c == 45) and run and i + 1 < end and digit(d[i + 1]):
+                seps += 1  # a single blank or dash between digits goes on with the run
+            else:
+                run = seps = 0
                 if c == 64:
                     found |= G_EMAIL
                 elif c == 43 and i + 1 < end and 49 <= d[i + 1] <= 57:
@@ -1229,8 +1233,6 @@ cdef class Scanner:
                         found |= G_IBAN
         if longest >= 13:
             found |= G_PAN
-        if longest >= 9:
-            found |= G_SSN
         if digits < 7:
             found &= ~G_PHONE
         return found & gates

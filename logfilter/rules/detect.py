@@ -100,6 +100,47 @@ def _iban(text: bytes) -> bool:
     return iban.is_valid(text.decode())
 
 
+_IBAN_LEAST = 15  # the shortest prefix of a candidate that is asked
+
+
+def _iban_spans(text: bytes) -> Spans:
+    """_shortened(_iban, 15), asking stdnum of one prefix only: an IBAN has its country's length
+    (stdnum checks the BBAN against the country's structure, whole), and blanks are not counted
+    in it, so one prefix ending at a letter or digit has that length. A country with no IBAN: none."""
+    size = _iban_length(text[:2].upper())
+    if size == 0:
+        return
+    if size is None:
+        yield from _shortened(_iban, _IBAN_LEAST)(text)  # a structure not read here: every prefix, as ever
+        return
+    count = 0
+    for end, byte in enumerate(text, 1):
+        count += byte != 32
+        if count == size:
+            if end >= _IBAN_LEAST and text[end - 1 : end].isalnum() and _iban(text[:end]):
+                yield 0, end
+            return
+
+
+_STRUCTURE = re.compile(r"([1-9][0-9]*)!([nac])")
+
+
+@cache
+def _iban_length(country: bytes) -> int | None:
+    """The length of the country's IBANs (its BBAN structure in stdnum's registry, and 4); 0 for a
+    country stdnum has no IBAN for; None when the structure is not one this reads."""
+    from stdnum import numdb
+
+    info = numdb.get("iban").info(country.decode("ascii", "replace"))
+    props = info[0][1] if info else {}
+    if not props:
+        return 0  # stdnum.iban.validate: InvalidComponent, whatever follows
+    structure = props.get("bban", "")
+    if not structure or _STRUCTURE.sub("", structure):
+        return None
+    return 4 + sum(int(count) for count, _ in _STRUCTURE.findall(structure))
+
+
 def _email(text: bytes) -> bool:
     local, _, domain = text.partition(b"@")
     return not (local.startswith(b".") or local.endswith(b".") or b".." in local) and b"--" not in domain[:4]
@@ -132,7 +173,7 @@ class _Kind:
 KINDS = (
     _Kind("pan", _PAN, _pan_spans, b"", 13),
     _Kind("ssn", _SSN, _whole(_ssn), b"", 9),
-    _Kind("iban", _IBAN, _shortened(_iban, 15), b"", 2),
+    _Kind("iban", _IBAN, _iban_spans, b"", 2),
     _Kind("email", _EMAIL, _whole(_email), b"@", 0),
     _Kind("phone", _PHONE, _phone_spans, b"+", 7),
 )

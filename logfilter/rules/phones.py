@@ -71,7 +71,7 @@ def _desc(desc: object) -> _Desc | None:
 class _Code:
     """A country code's regions in phonenumbers' order, and its main region's national prefix for parsing."""
 
-    __slots__ = ("_by_length", "_transform", "lengths", "number", "prefix", "regions")
+    __slots__ = ("_by_length", "_shortest", "_transform", "lengths", "number", "prefix", "regions")
 
     def __init__(self, code: int) -> None:
         from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, PhoneMetadata
@@ -101,6 +101,7 @@ class _Code:
         self.lengths = (
             frozenset().union(*(lengths for lengths, _ in general)) if all(g[0] for g in general) else None
         )
+        self._shortest = min(self.lengths) if self.lengths else 0  # no reading of fewer digits has a length
 
     def readings(self, nsn: str) -> list[str] | None:
         """The national numbers parse may read from the digits `nsn` after this code: `nsn`, or
@@ -121,6 +122,8 @@ class _Code:
         """Whether no reading of `nsn` has a length a region has: then it is invalid (a quick `verdict`)."""
         if self.lengths is None or self._transform is not None:
             return False
+        if len(nsn) < self._shortest:
+            return True  # (and so is every reading of it, which is shorter still)
         found = self.prefix.match(nsn) if self.prefix is not None else None
         return len(nsn) not in self.lengths and (found is None or len(nsn) - found.end() not in self.lengths)
 

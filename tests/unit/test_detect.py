@@ -134,3 +134,36 @@ class TestCandidatesNeed:
                 rest = data[hit.start() :]  # a pattern may look ahead past its match
                 assert sum(rest.count(d) for d in b"0123456789") >= kind.digits, (kind.name, rest)
                 assert kind.needs in hit.group(), (kind.name, hit.group())
+
+
+class TestIbanSpans:
+    """The IBAN detector asks stdnum of the one prefix with the country's length: the same spans as
+    asking it of every prefix, longest first (what it did before, and what _shortened does)."""
+
+    VALID = ["DE89370400440532013000", "GB82WEST12345698765432", "FR1420041010050500013M02606",
+             "NL91ABNA0417164300", "AD1200012030200359100100", "BE68539007547034", "CH9300762011623852957"]  # fmt: skip
+
+    @staticmethod
+    def spaced(iban: str) -> str:
+        return " ".join(iban[i : i + 4] for i in range(0, len(iban), 4))
+
+    def check(self, text: bytes) -> None:
+        from logfilter.rules.detect import _iban, _iban_spans, _shortened
+
+        assert list(_iban_spans(text)) == list(_shortened(_iban, 15)(text)), text
+
+    @pytest.mark.parametrize("iban", VALID)
+    def test_valid_ones_whole_spaced_lowercase_and_followed(self, iban: str) -> None:
+        from logfilter.rules.detect import _iban, _iban_spans
+
+        for form in (iban, self.spaced(iban), iban.lower(), iban + "1234", self.spaced(iban) + " 12AB"):
+            self.check(form.encode())
+        assert list(_iban_spans(iban.encode())) == ([(0, len(iban))] if _iban(iban.encode()) else [])
+
+    @settings(max_examples=1500, deadline=None)
+    @given(st.sampled_from(VALID), st.integers(0, 40), st.text("0123456789ABCDEFabcdef ", max_size=12),
+           st.sampled_from(["", "DE", "AF", "ad", "ZZ", "be"]))
+    def test_changed_ones(self, iban: str, cut: int, tail: str, country: str) -> None:
+        text = (country + iban[len(country) :])[:cut] + tail
+        if len(text) >= 4 and text[:2].isalpha() and text[2:4].isdigit():
+            self.check(text.encode())
