@@ -71,12 +71,18 @@ class Finding(NamedTuple):
 
     def text(self) -> str:
         """One line for people: `FILE:LINE: DETECTOR: key 'K' in ATTRIBUTE: PREVIEW`, control characters escaped."""
-        return escape_controls(self._text())
-
-    def _text(self) -> str:
         where = self.file if self.line is None else f"{self.file}:{self.line}"
+        told = (self.line is None, *self[2:])  # all but where: a rule finding says the same line after line
+        said = _SAID.get(told)
+        if said is None:
+            said = escape_controls(self._told())
+            if self.preview in ("", HIDDEN) and len(_SAID) < _SAID_MOST:  # (a detector's preview varies)
+                _SAID[told] = said
+        return f"{escape_controls(where)}: {said}"  # (escapes are of single characters: the parts alone alike)
+
+    def _told(self) -> str:
         what = self.detector if self.rule is None else f"{self.detector} {self.rule}"
-        parts = [where, what]
+        parts = [what]
         if self.key is not None:
             parts.append(f"key '{self.key}' in {self.attribute}")
         elif self.attribute is not None:
@@ -93,6 +99,13 @@ class Finding(NamedTuple):
         return {name: value for name, value in self._asdict().items() if value is not None}
 
 
+_new = tuple.__new__
+
+# What a finding says after its file and line, escaped, by whether it has a line and the rest of its fields.
+_SAID: dict[tuple[object, ...], str] = {}
+_SAID_MOST = 4096
+
+
 Report = Callable[[Finding], None]
 
 
@@ -107,6 +120,7 @@ class ScanHandler(Handler):
         self._everywhere = everywhere
         self._at = 0
         self._attribute = ""
+        self._key_names: dict[bytes, str] = {}  # each key token's name, as findings show it
         # Tags around a value are not part of it: strip them before the line is read.
         self._untag = Untagger(tag_pairs(rules))
         self._tag_prefixes = {prefix.encode(*_ENCODING) for prefix, _postfix in tag_pairs(rules)}
@@ -220,10 +234,14 @@ class ScanHandler(Handler):
         """Report a find in the value of the key token `key` (quoted): a rule finding shows `****`
         (not even the length), a detector's a preview."""
         shown = HIDDEN if rule is not None else preview(text.decode(*_ENCODING))
-        self._report(Finding(
-            self._name, self._at, detector, shown, _key_text(key) if key is not None else None,
-            self._attribute if key is not None else None, rule.text if rule is not None else None,
-        ))  # fmt: skip
+        if key is not None:
+            name = self._key_names.get(key)
+            if name is None:
+                name = self._key_names[key] = _key_text(key)
+        self._report(_new(Finding, (
+            self._name, self._at, detector, shown, name if key is not None else None,
+            self._attribute if key is not None else None, rule.text if rule is not None else None, None,
+        )))  # fmt: skip (tuple.__new__: Finding's own __new__ is Python, a few thousand calls per MB)
 
 
 def _key_text(token: bytes) -> str:

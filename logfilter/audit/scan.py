@@ -48,17 +48,21 @@ class Scanner:
 
     def _walk(self, source: StreamSource, result: InputResult) -> None:
         handler = ScanHandler(self._rules, source.name, self._record, self._everywhere)
-        collect(source, self._rules, handler, result.stats, handler.attend)
+        before = self.total
+        try:
+            collect(source, self._rules, handler, result.stats, handler.attend)
+        finally:
+            result.findings += self.total - before
 
     def _not_scanned(self, name: str, reason: str) -> None:
         self._record(Finding(name, None, "not-scanned", reason=reason))
+        self.inputs[-1].findings += 1  # the input just set down as not scanned
 
     def _record(self, finding: Finding) -> None:
         self.total += 1
         self._counts[finding.key, finding.detector] += 1
         if len(self.findings) < MAX_REPORTED:
             self.findings.append(finding)
-        self.inputs[-1].findings += 1
         self._tell(finding)
 
     def totals(self) -> dict[str, object]:
