@@ -37,6 +37,10 @@ from cpython.ref cimport Py_INCREF, Py_XDECREF
 from libc.stdlib cimport free, malloc, realloc
 from libc.string cimport memchr, memcmp, memcpy
 
+
+cdef extern from "string.h" nogil:
+    void *memmem(const void *haystack, size_t haystacklen, const void *needle, size_t needlelen)
+
 from logfilter.engines.json_messages cimport JsonMessages
 
 
@@ -167,6 +171,18 @@ cdef inline Py_ssize_t count_chars(const unsigned char *s, Py_ssize_t i, Py_ssiz
     return chars
 
 
+def contains_any(bytes buf, list needles):
+    """Whether any of `needles` occurs in `buf`: glibc's memmem, three times `in`'s speed on a MiB of
+    log (the KeyWatch looks for each waiting rule's key in every chunk)."""
+    cdef const char *haystack = PyBytes_AS_STRING(buf)
+    cdef size_t size = PyBytes_GET_SIZE(buf)
+    cdef bytes needle
+    for needle in needles:
+        if memmem(haystack, size, PyBytes_AS_STRING(needle), PyBytes_GET_SIZE(needle)) != NULL:
+            return True
+    return False
+
+
 def count_lines(bytes data):
     """The line feeds in `data` (Stats.wrote's count of output lines; loops the C compiler vectorizes)."""
     cdef const unsigned char *d = <const unsigned char *>PyBytes_AS_STRING(data)
@@ -291,7 +307,7 @@ cdef class Scanner:
         self._rule_for = rules.rule_for
         self._keys = []
         self._build_keys(rules.rules)
-        self._watch = KeyWatch(rules, stats)
+        self._watch = KeyWatch(rules, stats, contains_any)
         self._identity_hint = line_hint(rules)  # None without [log-filter-attributes] / [log-filter-sip]
         self._next_identity = -1
         self._watching = self._watch.pending

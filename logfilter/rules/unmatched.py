@@ -20,6 +20,7 @@ suggestions.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -88,6 +89,13 @@ def _likely(key: str, seen: list[str]) -> tuple[str, ...]:
     return tuple(other for _, other in sorted(near))[:MAX_LIKELY]
 
 
+Contains = Callable[[bytes, list[bytes]], bool]
+
+
+def _contains(buf: bytes, keys: list[bytes]) -> bool:
+    return any(key in buf for key in keys)
+
+
 class KeyWatch:
     """Notes in `stats` the rules whose key a walk meets, and while some rule has met none, keys it sees.
 
@@ -97,8 +105,10 @@ class KeyWatch:
     walker calls `key`, and so does the scanner for each rule's key when it first meets it.
     """
 
-    def __init__(self, rules: Rules, stats: Stats) -> None:
+    def __init__(self, rules: Rules, stats: Stats, contains: Contains = _contains) -> None:
+        """`contains`: whether any of some keys is in a chunk (the scanner's is glibc's memmem, in C)."""
         self._rules, self._stats = rules, stats
+        self._contains = contains
         self._keys = row_keys_regex()
         self._sampled, self._chunks = 0, 0
         self._known = -1
@@ -130,12 +140,12 @@ class KeyWatch:
         self._sample = self.pending and (
             self._sampled < SAMPLE_BYTES
             or self._chunks % SAMPLE_EVERY == 0
-            or any(key in buf for key in self._variants)  # the usual mistake: PASSWORD written Password
+            or self._contains(buf, self._variants)  # the usual mistake: PASSWORD written Password
         )
         if self._sample:
             self._sampled += len(buf)
-        # A quoted key is found by a plain byte search (memmem), far faster than a regex over the chunk.
-        waiting = self._rules.ignore_key_case or any(key in buf for key in self._waiting)
+        # A quoted key is found by a plain byte search, far faster than a regex over the chunk.
+        waiting = self._rules.ignore_key_case or self._contains(buf, self._waiting)
         self.busy = self._sample or self.pending and waiting
 
     def rows(self, buf: bytes, start: int, end: int) -> None:
