@@ -1,8 +1,8 @@
 """The key inventory (`logfilter keys`): every key of the KV blocks, where it sits, its values' shape, its rule.
 
-Logs are read by the one loop and the walker (regex_parser.py's parser) with a KeysHandler,
-so nesting paths and rule inheritance (a rule on a list key covers everything in it) are
-those of masking. A value's shape is counts, lengths, character classes and kinds; never a
+Logs are read by the one loop and the compiled scanner, which tells a KeysHandler every list
+and leaf it reads and hands it the other lines through its Walker, so nesting paths and rule
+inheritance (a rule on a list key covers everything in it) are those of masking. A value's shape is counts, lengths, character classes and kinds; never a
 value, never a prefix of one. Inputs are read as scan reads them (audit/inputs.py). With
 [log-filter-attributes] / [log-filter-sip] rules, each attribute and header they name is a
 key too, under `[log-filter-attributes]` or `[log-filter-sip]`, its identities its values.
@@ -90,9 +90,15 @@ Shapes = dict[tuple[str, tuple[str, ...], str], KeyShape]
 
 
 class KeysHandler(Handler):
-    """Records every key of the walk, lists and leaves, where it sits and which rule applies, instead of writing."""
+    """Records every key of the walk, lists and leaves, where it sits and which rule applies, instead of writing.
+
+    The compiled scanner reads most KV lines itself and tells `seen_list` and `seen_leaf` what
+    `list_opened`, `list_skipped` and `leaf` would find (engines/registry.collecting); the lines it
+    hands over come through those, from its Walker.
+    """
 
     reads_free_lines = False  # keys live in blocks only
+    inventory = True  # the scanner tells it every pair it reads (seen_list, seen_leaf)
 
     def __init__(self, rules: Rules, shapes: Shapes) -> None:
         self._rules = rules
@@ -110,34 +116,55 @@ class KeysHandler(Handler):
 
     def _list(self, pair: Pair, rule: FilterType | None, outer: list[Frame], block: Block) -> None:
         """A list key under `rule`, in the lists `outer` (the innermost last)."""
-        if outer and outer[-1].inherited is not None:
-            why = f"list {_text(inherited_from(outer) or '')}"
+        carried = (inherited_from(outer) or "") if outer and outer[-1].inherited is not None else None
+        own = self._rules.rule_for(pair.key) is not None
+        self.seen_list(block.attribute, tuple(frame.key for frame in outer), pair.key, rule, carried, own)
+
+    def seen_list(
+        self, attribute: str, path: tuple[str, ...], key: str, rule: FilterType | None, carried: str | None, own: bool
+    ) -> None:
+        """A list `key` inside the lists `path`, carrying `rule`; `carried`: the list whose rule the
+        list around it carries (None: it carries none); `own`: whether a rule names the key."""
+        if carried is not None:
+            why = f"list {_text(carried)}"
         else:
-            why = "rule" if self._rules.rule_for(pair.key) is not None else "each key by its own rule"
-        self._shape(block, _path(outer), pair.key, rule.text if rule is not None else "-", why).add("list", None)
+            why = "rule" if own else "each key by its own rule"
+        self._shape(attribute, path[:MAX_PATH], key, rule.text if rule is not None else "-", why).add("list", None)
 
     def leaf(self, kv: KVLine, pair: Pair, chosen: FilterType, block: Block) -> str | None:
-        frames = block.frames
-        if block.inherited is not None:
-            why = f"list {_text(block.inherited_from or '')}"
-        elif self._rules.rule_for(pair.key) is not None:
+        value = pair.value
+        if kv.suppressed or value is None:
+            kind, text = "suppressed", None
+        elif value.kind == "str":
+            kind, text = "str", value.raw[1:-1]
+        elif value.kind == "int":
+            kind, text = "int", value.raw
+        else:
+            kind, text = "bin", None
+        carried = (block.inherited_from or "") if block.inherited is not None else None
+        own = self._rules.rule_for(pair.key) is not None
+        watched = treatment.watched(self._rules, chosen, kv.suppressed)
+        self.seen_leaf(block.attribute, tuple(frame.key for frame in block.frames), pair.key, chosen, carried, own,
+                       watched, kind, text)  # fmt: skip
+        return None
+
+    def seen_leaf(
+        self, attribute: str, path: tuple[str, ...], key: str, chosen: FilterType, carried: str | None, own: bool,
+        watched: bool, kind: str, text: str | None,
+    ) -> None:
+        """A leaf `key` inside the lists `path`, under the rule `chosen`: a list's (`carried`, the
+        list it comes from), its own (`own`) or the default; `watched`: the detectors look at its
+        value. `kind`: str, int, bin or suppressed; `text`: the value (inside a string's quotes)."""
+        if carried is not None:
+            why = f"list {_text(carried)}"
+        elif own:
             why = "rule"
         else:
             why = "default"
-        detectors = self._rules.detectors
-        if detectors is not None and treatment.watched(self._rules, chosen, kv.suppressed):
-            why += f"; detect {','.join(detectors.names)} -> {self._rules.detect_rule.text}"
-        shape = self._shape(block, _path(frames), pair.key, chosen.text, why)
-        value = pair.value
-        if kv.suppressed or value is None:
-            shape.add("suppressed", None)
-        elif value.kind == "str":
-            shape.add("str", value.raw[1:-1])
-        elif value.kind == "int":
-            shape.add("int", value.raw)
-        else:
-            shape.add("bin", None)
-        return None
+        if watched:
+            detectors = self._rules.detectors
+            why += f"; detect {','.join(detectors.names)} -> {self._rules.detect_rule.text}"  # type: ignore[union-attr]
+        self._shape(attribute, path[:MAX_PATH], key, chosen.text, why).add(kind, text)
 
     def identity_line(self, found: Found, lineno: int) -> bytes | None:
         """An attribute or SIP line an identity rule names: its identities are the values of that key."""
@@ -162,8 +189,7 @@ class KeysHandler(Handler):
     def emit(self, out: bytes) -> bytes:
         return b""  # keys writes no log
 
-    def _shape(self, block: Block, path: tuple[str, ...], key: str, filter_type: str, why: str) -> KeyShape:
-        attribute = block.attribute
+    def _shape(self, attribute: str, path: tuple[str, ...], key: str, filter_type: str, why: str) -> KeyShape:
         shape = self._shapes.get((attribute, path, key))
         if shape is None:
             shape = self._shapes[attribute, path, key] = KeyShape(attribute, path, key, filter_type, why)
@@ -191,7 +217,7 @@ class KeyInventory:
     def _walk(self, source: StreamSource, result: InputResult) -> None:
         handler = KeysHandler(self._rules, self.shapes)
         try:
-            collect(source, self._rules, handler, result.stats)
+            collect(source, self._rules, handler, result.stats, attend=())  # the compiled walk, told every pair
         finally:
             self.unparsable += handler.unparsable
 
@@ -236,11 +262,6 @@ class KeyInventory:
             "  ".join(cell.rjust(w) if i == 2 else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths))) + "  " + row[-1]
             for row in rows
         ]
-
-
-def _path(frames: list[Frame]) -> tuple[str, ...]:
-    """The nesting path of the open lists, cut at MAX_PATH keys (where deeper keys are counted)."""
-    return tuple(frame.key for frame in frames[:MAX_PATH])
 
 
 def _json_text(key: str) -> str:

@@ -88,6 +88,7 @@ _MASKS = {"hide": M_HIDE, "hash": M_HASH, "hide-first": M_HIDE_FIRST, "hide-last
 _ATTRIBUTES = {name: name for name in
                ("AttributeUserData", "AttributeExtensions", "AttributeReason", "AttributeReasons")}
 _LAYOUTS = ("c", "psdk")
+_KINDS = ("str", "int", "bin")  # Kind's names, as keys shows them
 # Every MESSAGE_HEADER match holds one of events.HEADER_HINTS (the C header search looks for
 # them), and every PSDK opener KVLIST: a free line without them is no header and opens no PSDK
 # block (tests/unit/test_regex_parser.py checks both).
@@ -210,6 +211,8 @@ cdef class Scanner:
     cdef object _on_rule  # with _attend: the handler's in_clear(lineno, quoted key, attribute, rule)
     cdef object _on_search  # with _attend: the handler's search(lineno, quoted key, attribute, value token, among)
     cdef JsonMessages _json  # jsonl: the handler, told of each line read here too (json_messages.pyx); or None
+    cdef bint _inventory  # keys: each list and leaf read here is told to the handler (seen_list, seen_leaf)
+    cdef object _on_list, _on_leaf
     cdef int _gates  # the detectors' gates (G_*): `_first` is asked only of a value one lets through
     cdef list _rule_objects, _texts, _prefixes, _postfixes, _changed, _keys, _frame_objects
     cdef dict _index
@@ -289,7 +292,10 @@ cdef class Scanner:
         handler = handler if handler is not None else RenderHandler(rules, stats)
         self._walker = Walker(rules, stats, handler, REGEX, on_failure)
         self._json = handler if isinstance(handler, JsonMessages) else None
-        self._attend = attend is not None
+        self._inventory = getattr(handler, "inventory", False)
+        self._on_list = handler.seen_list if self._inventory else None
+        self._on_leaf = handler.seen_leaf if self._inventory else None
+        self._attend = attend is not None and not self._inventory
         self._on_rule = handler.in_clear if self._attend else None
         self._on_search = handler.search if self._attend else None
         self._tags = [bytes(prefix) for prefix in attend or () if prefix]
@@ -1036,6 +1042,7 @@ cdef class Scanner:
         cdef const unsigned char *d = self._d
         cdef Pair chain[MAX_CHAIN + 1]
         cdef int rules[MAX_CHAIN + 1]
+        cdef int owns[MAX_CHAIN + 1]
         cdef int lists = 0, depth, own, rule, looked
         cdef Py_ssize_t slot = -1
         cdef Py_ssize_t at = q, key_end, value_start = -1, value_end = -1, i, step
@@ -1098,7 +1105,7 @@ cdef class Scanner:
         # it; past a list whose rule skips it nothing is looked up (the walker reads none of it)
         looked = lists
         for depth in range(lists):
-            own = self._lookup(chain[depth].key_start + 1, chain[depth].key_end - 1)
+            own = owns[depth] = self._lookup(chain[depth].key_start + 1, chain[depth].key_end - 1)
             rules[depth] = inherited = inherited if inherited >= 0 else own
             if inherited >= 0 and self._specs[inherited].effect[0] == E_SKIP:
                 looked, leaf = depth + 1, False  # the leaf goes with the list, unread
@@ -1121,6 +1128,8 @@ cdef class Scanner:
         for depth in range(looked):
             self._n_pairs += 1
             rule = rules[depth]
+            if self._inventory:
+                self._tell_list(chain[depth], rule, owns[depth])
             if rule >= 0 and self._specs[rule].effect[0] == E_SKIP:
                 self._count_change(rule, chain[depth].key_start, chain[depth].key_end)
                 self._n_skipped += 1
@@ -1140,8 +1149,56 @@ cdef class Scanner:
         self._n_pairs += 1
         rule = rules[lists]
         self._last_kind, self._last_start, self._last_end, self._last_rule = L_LEAF, p, end, rule
+        if self._inventory:
+            self._tell_leaf(chain[lists], rule, own, inherited, value_start, value_end, kind)
+            return HANDLED
         self._leaf(p, end, e, chain[lists], lists, rule, value_start, value_end, kind, slot)
         return HANDLED
+
+    # -- keys: what the handler's list_opened / list_skipped / leaf would read, told to it
+
+    cdef object _frame_key(self, int index):
+        frame = self._frame_objects[index]
+        if frame is not None:
+            return frame.key
+        return self._data[self._frame_key_start[index]:self._frame_key_end[index]].decode("utf-8", "surrogateescape")
+
+    cdef tuple _path(self):
+        """The keys of the open lists, the outermost first."""
+        return tuple([self._frame_key(index) for index in range(self._nframes)])
+
+    cdef object _inherited_from(self):
+        """blocks.inherited_from: the key of the outermost open list with a rule, or None."""
+        cdef int index
+        for index in range(self._nframes):
+            if self._rule[index] >= 0:
+                return self._frame_key(index)
+        return None
+
+    cdef int _tell_list(self, Pair pair, int rule, int own) except -1:
+        """A list key (before its frame is pushed): the rule it carries (-1: none), whether it has one
+        of its own, and the list its outer one carries a rule from."""
+        outer = self._inherited_from() if self._nframes and self._rule[self._nframes - 1] >= 0 else None
+        key = self._data[pair.key_start + 1:pair.key_end - 1].decode("utf-8", "surrogateescape")
+        self._on_list(self._attribute, self._path(), key, self._rule_objects[rule] if rule >= 0 else None,
+                      outer, own >= 0)
+        return 0
+
+    cdef int _tell_leaf(self, Pair pair, int rule, int own, int inherited, Py_ssize_t value_start,
+                        Py_ssize_t value_end, Kind kind) except -1:
+        """A leaf under `rule`: whether a list's rule (`inherited`) or its own chose it, whether the
+        detectors look at it, and its value's kind and text (inside a string's quotes)."""
+        key = self._data[pair.key_start + 1:pair.key_end - 1].decode("utf-8", "surrogateescape")
+        if kind == K_STR:
+            text = self._data[value_start + 1:value_end - 1].decode("utf-8", "surrogateescape")
+        elif kind == K_INT:
+            text = self._data[value_start:value_end].decode("utf-8", "surrogateescape")
+        else:
+            text = None
+        self._on_leaf(self._attribute, self._path(), key, self._rule_objects[rule],
+                      self._inherited_from() if inherited >= 0 else None, own >= 0, self._specs[rule].watched,
+                      _KINDS[kind], text)
+        return 0
 
     cdef bint _declined(self, Py_ssize_t q, Py_ssize_t end) noexcept:
         """Whether the attending handler passes the line (its text from `q`, the first non-blank, to

@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from logfilter.audit.findings import Finding, ScanHandler
+from logfilter.audit.keys import MAX_PATH, KeysHandler, Shapes
 from logfilter.engines.registry import WalkChoice, collecting, compiled_scanner
 from logfilter.errors import ConfigError, LogFilterError
 from logfilter.pipeline import walk_input
@@ -242,6 +243,75 @@ def _scan(data: bytes, rules: Rules, compiled: bool) -> tuple[list[dict[str, obj
     for _written in walk_input(StreamSource("in.log", io.BytesIO(data)), walk, NullSink(), stats):
         pass
     return [finding.as_dict() for finding in found], stats.lines, stats.pairs
+
+
+def _keys(data: bytes, rules: Rules, compiled: bool) -> tuple[list[dict[str, object]], int, int, int]:
+    """keys' shapes, unparsable lines, lines and pairs for `data`, walked by the compiled scanner
+    (told every pair) or by the Walker alone."""
+    shapes: Shapes = {}
+    handler = KeysHandler(rules, shapes)
+    stats = Stats()
+    walk = collecting(rules, stats, handler, () if compiled else None)
+    assert isinstance(walk, compiled_scanner()) == compiled
+    for _written in walk_input(StreamSource("in.log", io.BytesIO(data)), walk, NullSink(), stats):
+        pass
+    return [shapes[where].as_dict() for where in sorted(shapes)], handler.unparsable, stats.lines, stats.pairs
+
+
+EXTRA_KEYS = [("copy", ("PASSWORD=hide", "CUSTOMER=skip", "RTR=hash")), ("hide", ("CUSTOMER=copy",)), ("tag", ())]
+
+
+class TestKeysTold:
+    """keys' walk is the compiled scanner's, telling the KeysHandler each pair: the same shapes as the Walker's."""
+
+    @pytest.mark.parametrize("case", [path.name for path in golden_cases()])
+    @pytest.mark.parametrize("detect", ["", "all"])
+    def test_golden_inputs(self, case: str, detect: str) -> None:
+        folder = ROOT / "tests" / "golden" / case
+        config = folder / "filter.ini"
+        keyed = "hash-key-file" in config.read_text()
+        rules = compile_policy((load_policy if keyed else load_keyed_policy)(config, detect=detect or None))
+        data = (folder / "input.log").read_bytes()
+        assert _keys(data, rules, True) == _keys(data, rules, False)
+
+    @pytest.mark.parametrize(("default", "keys"), EXTRA_KEYS)
+    def test_the_benchmark_corpus_and_samples(self, default: str, keys: tuple[str, ...]) -> None:
+        data = _benchmark_corpus(300_000) + b"".join(path.read_bytes() for path in sorted((ROOT / "samples").glob("*.log")))
+        rules = compile_policy(load_keyed_policy(None, default, keys, detect="all"))
+        compiled = _keys(data, rules, True)
+        assert compiled == _keys(data, rules, False)
+        assert any(shape["path"] for shape in compiled[0])  # nested lists were read
+
+    def test_lists_carry_their_rules_and_deep_paths_are_cut(self) -> None:
+        """A rule on a list key (here under another list), a skipped list, lists deeper than MAX_PATH."""
+        deep = b"".join(b"\t" * (2 + depth) + b"'L%d'(list)\n" % depth for depth in range(40))
+        data = (b"message EventRinging\n\tAttributeUserData\t[3] 00..\n\t\t'A'(list)\n\t\t\t'N'(list)\n"
+                b"\t\t\t\t'P'\t'x'\n\t\t\t\t'Q'\t12\n\t\t\t'S'(list)\n\t\t\t\t'R'\t'y'\n\t\t'Z'\t'z'\n"
+                + deep + b"\t" * 42 + b"'K'\t'deep'\n")  # fmt: skip
+        rules = compile_policy(load_keyed_policy(None, "copy", ("N=hide", "S=skip", "Q=hide"), detect="all"))
+        compiled = _keys(data, rules, True)
+        assert compiled == _keys(data, rules, False)
+        whys = {(tuple(shape["path"]), shape["key"]): shape["why"] for shape in compiled[0]}
+        assert whys[(("A", "N"), "P")].startswith("list N") and whys[(("A", "N"), "Q")].startswith("list N")
+        assert whys[(("A",), "S")] == "rule" and whys[(("A",), "N")] == "rule"
+        assert max(len(path) for path, _key in whys) == MAX_PATH
+
+    @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.one_of(log_text(), blocks_text()), policy_args(), st.sampled_from(["", "all"]))
+    def test_generated_logs(self, data: bytes, policy: tuple, detect: str) -> None:
+        assume(sniff(data[:SNIFF_SIZE]) != "binary")
+        default, keys, ignore_case = policy
+        try:
+            rules = compile_policy(load_keyed_policy(None, default, keys, ignore_case, detect=detect or None))
+        except ConfigError:
+            assume(False)
+        try:
+            expected = _keys(data, rules, False)
+        except LogFilterError as exc:
+            with pytest.raises(type(exc)):
+                _keys(data, rules, True)
+            return
+        assert _keys(data, rules, True) == expected
 
 
 class TestScanAttends:
