@@ -122,6 +122,14 @@ def corpus(tmp_path: Path) -> dict[str, Path]:
     return {"log": log, "tagged": tagged, "rules": rules, "hashing": hashing, "out": tmp_path / "out"}
 
 
+def _read_if_there(path: Path) -> bytes:
+    """A file listed a moment ago; the follower's temporary files are renamed away at any time."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return b""
+
+
 def _follow(args: list[str], out: Path) -> list[bytes]:
     """Run a follower until it has written the corpus; return stdout, stderr and the HTTP bodies."""
     err, std = out / "follow.stderr", out / "follow.stdout"
@@ -129,7 +137,7 @@ def _follow(args: list[str], out: Path) -> list[bytes]:
         proc = subprocess.Popen([sys.executable, "-m", "logfilter", *args], stdout=out_stream, stderr=err_stream)
     try:
         deadline = time.monotonic() + 20
-        while b"after" not in b"".join(path.read_bytes() for path in _files(out) if path != err):
+        while b"after" not in b"".join(_read_if_there(path) for path in _files(out) if path != err):
             assert time.monotonic() < deadline, err.read_text()
             time.sleep(0.1)
         port = re.search(r"listening on [\d.]+:(\d+)", err.read_text())
