@@ -1,9 +1,9 @@
 """`run --preview`: the KV lines of a few example messages, before and after the rules, for a person to read.
 
 It prints original values, so cli/run.py shows it only on a terminal unless told otherwise.
-The input goes through the one loop and the walker (regex_parser.py's parser) with a
-PreviewHandler, which renders each pair as `run` does (render.py) and keeps each KV line's
-before and after, so what is shown is what `run` writes. Lines that [log-filter-attributes]
+The input goes through the one loop and the compiled scanner with a PreviewHandler (the
+lines it hands over through its Walker), which renders each pair as `run` does (render.py)
+and keeps each KV line's before and after, so what is shown is what `run` writes. Lines that [log-filter-attributes]
 rules name are shown with their message; each SIP message a [log-filter-sip] rule reads is a
 message of its own. Reading stops (the loop is left) once enough messages are collected.
 """
@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from logfilter.engines.blocks import Block, split_eol
 from logfilter.engines.handler import Handler
 from logfilter.engines.render import RenderHandler
-from logfilter.engines.walker import Walker
+from logfilter.engines.registry import collecting
 from logfilter.identity.reader import SIP_KINDS, Found
 from logfilter.identity.reader import render as render_identity
 from logfilter.names import escape_controls, printable
@@ -52,7 +52,12 @@ class Example:
 
 
 class PreviewHandler(Handler):
-    """Renders like `run` and keeps each KV line's before and after, with the message it is in."""
+    """Renders like `run` and keeps each KV line's before and after, with the message it is in.
+
+    The compiled scanner renders most KV lines itself and tells `line_seen` of each; the lines
+    it hands over come through `kv_line_done`, from its Walker."""
+
+    preview = True  # the scanner tells it each KV line it reads, and its output (line_seen)
 
     def __init__(self, rules: Rules, stats: Stats) -> None:
         self._render = RenderHandler(rules, stats)
@@ -67,9 +72,13 @@ class PreviewHandler(Handler):
         self._render.list_skipped(pair, rule, block)
 
     def kv_line_done(self, body: bytes, lineno: int, block: Block, out: bytes) -> None:
+        self.line_seen(lineno, block.attribute, body, split_eol(out)[0] if out else None, self._stats.messages)
+
+    def line_seen(self, lineno: int, attribute: str, body: bytes, after: bytes | None, message: int) -> None:
+        """A KV line (no line ending) of `attribute`'s block in message number `message`, and what
+        run writes for it (None: nothing)."""
         if body.strip():
-            after = split_eol(out)[0] if out else None
-            self.seen.append((self._stats.messages, Change(lineno, block.attribute, body, after)))
+            self.seen.append((message, Change(lineno, attribute, body, after)))
 
     def identity_line(self, found: Found, lineno: int) -> bytes | None:
         out = render_identity(found, self._rules, self._stats)
@@ -113,7 +122,7 @@ def _examples(source: Source, rules: Rules) -> Iterator[Example]:
         handler.seen.clear()
 
     # Left at a yield when the caller has enough: the rest of the input is not read.
-    for _written in walk_input(source, Walker(rules, stats, handler), NullSink(), stats):
+    for _written in walk_input(source, collecting(rules, stats, handler, ()), NullSink(), stats):
         yield from collect()
     yield from collect()
     if current is not None:

@@ -44,7 +44,7 @@ cdef extern from "string.h" nogil:
 from logfilter.engines.json_messages cimport JsonMessages
 
 
-from logfilter.engines.blocks import DROP, NORMAL, OPAQUE, Frame
+from logfilter.engines.blocks import DROP, NORMAL, OPAQUE, Frame, split_eol
 from logfilter.engines.render import RenderHandler
 from logfilter.engines.walker import REGEX, Walker
 from logfilter.identity.reader import line_hint
@@ -213,6 +213,8 @@ cdef class Scanner:
     cdef JsonMessages _json  # jsonl: the handler, told of each line read here too (json_messages.pyx); or None
     cdef bint _inventory  # keys: each list and leaf read here is told to the handler (seen_list, seen_leaf)
     cdef object _on_list, _on_leaf
+    cdef bint _preview  # --preview: each KV line read here, and its output, is told to the handler (line_seen)
+    cdef object _on_line
     cdef int _gates  # the detectors' gates (G_*): `_first` is asked only of a value one lets through
     cdef list _rule_objects, _texts, _prefixes, _postfixes, _changed, _keys, _frame_objects
     cdef dict _index
@@ -295,7 +297,9 @@ cdef class Scanner:
         self._inventory = getattr(handler, "inventory", False)
         self._on_list = handler.seen_list if self._inventory else None
         self._on_leaf = handler.seen_leaf if self._inventory else None
-        self._attend = attend is not None and not self._inventory
+        self._preview = getattr(handler, "preview", False)
+        self._on_line = handler.line_seen if self._preview else None
+        self._attend = attend is not None and not self._inventory and not self._preview
         self._on_rule = handler.in_clear if self._attend else None
         self._on_search = handler.search if self._attend else None
         self._tags = [bytes(prefix) for prefix in attend or () if prefix]
@@ -385,7 +389,11 @@ cdef class Scanner:
         except BaseException:
             self._copy_to(p)
             # What the lines before this one wrote: the walker's emit stops at the same point.
-            out.append(self._take_output() if self._json is None else self._json.take(written))
+            if self._json is not None:
+                out.append(self._json.take(written))
+            else:
+                taken = self._take_output()
+                out.append(b"" if self._preview else taken)
             raise
         finally:
             self._count(lines)
@@ -395,6 +403,8 @@ cdef class Scanner:
         if self._json is not None:
             self._take_output()  # the masked text: each leaf's value was taken from it
             out.append(self._json.take())
+        elif self._preview:
+            self._take_output()  # told line by line (line_seen); the walk writes nothing, as the handler's emit says
         elif self._last == 0:
             out.append(data)
         else:
@@ -664,8 +674,20 @@ cdef class Scanner:
         self._read, self._last_kind = 0, L_UNTOLD_NONE
         return 0
 
+    cdef int _show_line(self, Py_ssize_t p, Py_ssize_t e, Py_ssize_t mark) except -1:
+        """--preview: a KV line read here, its output written from `mark`, told to the handler with the
+        message it is in (the messages counted so far: the walker's Stats.messages at this line)."""
+        self._copy_to(e)
+        out = PyBytes_FromStringAndSize(self._out + mark, self._out_len - mark) if self._out_len > mark else b""
+        self._on_line(self._lineno, self._attribute, self._data[p:self._body_end(p, e)],
+                      split_eol(out)[0] if out else None, self._stats.messages + self._n_messages)
+        return 0
+
     cdef int _hand_over(self, Py_ssize_t start, Py_ssize_t end) except -1:
         """Let the walker read one line (the reference semantics), and take its state back."""
+        if self._preview:  # its handler groups lines by Stats.messages: the messages counted in C too
+            self._stats.messages += self._n_messages
+            self._n_messages = 0
         self._give()
         line = self._data[start:end]
         new = self._walker.step(line, self._lineno)
@@ -700,13 +722,19 @@ cdef class Scanner:
 
     cdef int _line(self, Py_ssize_t p, Py_ssize_t e) except -1:
         cdef int outcome
+        cdef Py_ssize_t mark = 0
         if self._stretch >= 0 and self._stretch_end != p:
             self._show_stretch()  # the line before was not read here as a KV line
         if self._inside or self._walker_only or self._has_nul(p, e):
             return self._hand_over(p, e)  # a NUL: how such data is judged is the walker's
         if self._in_block:
+            if self._preview:
+                self._copy_to(p)
+                mark = self._out_len
             outcome = self._block_line(p, e)
             if outcome == HANDLED:
+                if self._preview:
+                    self._show_line(p, e, mark)
                 return 0
             if outcome == HAND_OVER:
                 return self._hand_over(p, e)

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from logfilter.audit.findings import Finding, ScanHandler
 from logfilter.audit.keys import MAX_PATH, KeysHandler, Shapes
+from logfilter.audit.preview import PreviewHandler
 from logfilter.engines.registry import WalkChoice, collecting, compiled_scanner
 from logfilter.errors import ConfigError, LogFilterError
 from logfilter.pipeline import walk_input
@@ -256,6 +257,58 @@ def _keys(data: bytes, rules: Rules, compiled: bool) -> tuple[list[dict[str, obj
     for _written in walk_input(StreamSource("in.log", io.BytesIO(data)), walk, NullSink(), stats):
         pass
     return [shapes[where].as_dict() for where in sorted(shapes)], handler.unparsable, stats.lines, stats.pairs
+
+
+def _preview(data: bytes, rules: Rules, compiled: bool) -> tuple[list[tuple[object, object]], dict[str, object]]:
+    """--preview's KV lines (message number, before and after) and the counts, walked by the compiled
+    scanner (telling it each line it reads) or by the Walker alone."""
+    stats = Stats()
+    handler = PreviewHandler(rules, stats)
+    walk = collecting(rules, stats, handler, () if compiled else None)
+    assert isinstance(walk, compiled_scanner()) == compiled
+    for _written in walk_input(StreamSource("in.log", io.BytesIO(data)), walk, NullSink(), stats):
+        pass
+    return handler.seen, stats.as_dict()
+
+
+class TestPreviewTold:
+    """--preview's walk is the compiled scanner's, telling the PreviewHandler each KV line and its
+    output: the same lines, in the same messages, as the Walker's."""
+
+    @pytest.mark.parametrize("case", [path.name for path in golden_cases()])
+    def test_golden_inputs(self, case: str) -> None:
+        folder = ROOT / "tests" / "golden" / case
+        config = folder / "filter.ini"
+        keyed = "hash-key-file" in config.read_text()
+        rules = compile_policy((load_policy if keyed else load_keyed_policy)(config))
+        data = (folder / "input.log").read_bytes()
+        assert _preview(data, rules, True) == _preview(data, rules, False)
+
+    @pytest.mark.parametrize(("default", "keys"), [("copy", ("PASSWORD=hide", "CUSTOMER=skip", "RTR=hash")), ("hide", ())])
+    def test_the_benchmark_corpus_and_samples(self, default: str, keys: tuple[str, ...]) -> None:
+        data = _benchmark_corpus(200_000) + b"".join(path.read_bytes() for path in sorted((ROOT / "samples").glob("*.log")))
+        rules = compile_policy(load_keyed_policy(None, default, keys))
+        compiled = _preview(data, rules, True)
+        assert compiled == _preview(data, rules, False)
+        assert any(change.after != change.before for _message, change in compiled[0])
+        assert (default == "copy") == any(change.after is None for _message, change in compiled[0])  # skip removes
+
+    @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(st.one_of(log_text(), blocks_text()), policy_args())
+    def test_generated_logs(self, data: bytes, policy: tuple) -> None:
+        assume(sniff(data[:SNIFF_SIZE]) != "binary")
+        default, keys, ignore_case = policy
+        try:
+            rules = compile_policy(load_keyed_policy(None, default, keys, ignore_case))
+        except ConfigError:
+            assume(False)
+        try:
+            expected = _preview(data, rules, False)
+        except LogFilterError as exc:
+            with pytest.raises(type(exc)):
+                _preview(data, rules, True)
+            return
+        assert _preview(data, rules, True) == expected
 
 
 EXTRA_KEYS = [("copy", ("PASSWORD=hide", "CUSTOMER=skip", "RTR=hash")), ("hide", ("CUSTOMER=copy",)), ("tag", ())]
