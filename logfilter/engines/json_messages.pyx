@@ -434,7 +434,11 @@ cdef class JsonMessages:
         if self._attribute is not None and self._root is not None:  # the open block and lists go on in it
             self._root = root = {}
             _put(message["kv"], self._attribute, root)
-            for entry in self._lists:
+            for index, entry in enumerate(self._lists):
+                if index >= _DEPTH:  # flattened into the list at the limit, as _list does
+                    message["flattened"] = message.get("flattened", 0) + 1
+                    (<list>entry)[0] = root
+                    continue
                 inner = {}
                 _put(root, (<list>entry)[1], inner)
                 (<list>entry)[0] = inner

@@ -192,6 +192,10 @@ class JsonHandler(Handler):
             self._root = root = {}
             _put(message["kv"], self._block.attribute, root)  # type: ignore[arg-type]
             for index, (frame, _old, key) in enumerate(self._lists):
+                if index >= MAX_DEPTH:  # flattened into the list at the limit, as list_opened does
+                    message["flattened"] = message.get("flattened", 0) + 1  # type: ignore[operator]
+                    self._lists[index] = (frame, root, key)
+                    continue
                 inner: Json = {}
                 _put(root, key, inner)
                 self._lists[index] = (frame, inner, key)

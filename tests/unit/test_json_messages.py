@@ -64,3 +64,38 @@ PIECES = st.sampled_from(
 @given(st.lists(PIECES, max_size=12).map(b"".join))
 def test_readings_of_generated_lines(line: bytes) -> None:
     check(line)
+
+
+@pytest.mark.parametrize("depth", [40, 300])
+@pytest.mark.parametrize("engine", ["fast", "reference"])
+def test_a_message_continued_inside_lists_deeper_than_json_allows_stays_flattened(depth: int, engine: str) -> None:
+    """follow writes a message before its end when the file goes quiet (flush, not ended): the object
+    that continues it nests its open lists no deeper than MAX_DEPTH either, and says how many it
+    flattened (a review found it nested as deep as the log: orjson refused it past about 250)."""
+    import orjson
+
+    from logfilter.engines.jsonl import MAX_DEPTH
+    from logfilter.engines.registry import WalkChoice
+    from logfilter.rules.compiled import compile_policy
+    from logfilter.stats import Stats
+    from tests.conftest import load_keyed_policy
+
+    lines = [b"message EventRinging\n", b"\tAttributeUserData\t[3] 00 01..\n"]
+    lines += [b"\t" * (2 + level) + b"'L%d'(list)\n" % level for level in range(depth)]
+    lines += [b"\t" * (2 + depth) + b"'PASSWORD'\t'CanaryPw'\n", b"\t" * (2 + depth) + b"'X'\t'after'\n"]
+    rules = compile_policy(load_keyed_policy(None, "copy", ("PASSWORD=hide",)))
+    walk = WalkChoice(engine, "jsonl").build("in.log", rules, Stats(), lambda *_: None)
+    out: list[bytes] = []
+    walk.feed(b"".join(lines[:-1]), 1, out)
+    out.append(walk.flush(False))  # the file went quiet here
+    walk.feed(lines[-1], len(lines), out)
+    out.append(walk.flush(True))
+    first, second = (orjson.loads(line) for line in b"".join(out).splitlines())
+    assert second["continued"] is True
+    for item, leaf in ((first, "PASSWORD"), (second, "X")):
+        assert item["flattened"] == depth - MAX_DEPTH
+        inner, nested = item["kv"]["AttributeUserData"], 0
+        while len(inner) == 1 and isinstance(next(iter(inner.values())), dict):
+            inner, nested = next(iter(inner.values())), nested + 1
+        assert nested == MAX_DEPTH and leaf in inner
+    assert b"CanaryPw" not in b"".join(out)
