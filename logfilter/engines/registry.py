@@ -7,9 +7,10 @@
   without a compiler), the Walker with the regex parser does its work, same output, slower,
   and stderr says so once.
 - engine `reference`: every line read by the Lark parser, the definition of correct.
-- a handler that collects (scan, keys): the compiled scanner with that handler, attending to it
-  (scanner.pyx: the lines it must see go to its Walker), where the handler says what it attends
-  to, or telling it every pair (keys); else a Walker with the regex parser (preview, scan --everywhere).
+- a handler that collects (scan, keys, preview): the compiled scanner with that handler,
+  attending to it (scanner.pyx: the lines it must see go to its Walker), where the handler
+  says what it attends to, or telling it every pair (keys) or KV line (preview); else a Walker
+  with the regex parser (scan --everywhere).
 - format `tlib`: the log, masked (render.py); `jsonl`: one JSON object per message (jsonl.py),
   with `all_lines` one per other line too.
 """
@@ -98,7 +99,8 @@ def collecting(rules: Rules, stats: Stats, handler: Handler, attend: tuple[bytes
     `attend`: the handler sees each line a rule changes, a detector may catch something in, or
     holding one of these tag prefixes, and no other KV line: the compiled scanner reads those.
     A handler with `inventory` (keys') is told each list and leaf the scanner reads instead
-    (`seen_list`, `seen_leaf`); give it `attend=()`. None: a Walker reads every line.
+    (`seen_list`, `seen_leaf`), one with `preview` each KV line and its output (`line_seen`);
+    give them `attend=()`. None: a Walker reads every line.
     """
     from logfilter.engines.walker import Walker
 

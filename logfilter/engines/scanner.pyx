@@ -1,7 +1,10 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
 """The compiled scanner: the walker's common cases at C speed; every other line goes to the Walker.
 
-`Scanner` is the walk of `run` (engines/registry.py). It owns no semantics of its own: the
+`Scanner` is the walk of `run` (engines/registry.py), and with another handler the walk of
+`--format jsonl` (json_messages.pyx: told each line it reads), scan (`attend`: told the values
+in clear and those to search), keys (`inventory`: told each list and leaf) and `--preview`
+(`preview`: told each KV line and its output). It owns no semantics of its own: the
 Walker (walker.py) and rules/treatment.py define what is right, and the scanner does in C only
 what it is *sure* the walker would do, line by line:
 
