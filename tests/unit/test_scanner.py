@@ -11,6 +11,7 @@ import io
 import subprocess
 import sys
 import tarfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from hypothesis import strategies as st
 from logfilter.audit.findings import Finding, ScanHandler
 from logfilter.audit.keys import MAX_PATH, KeysHandler, Shapes
 from logfilter.audit.preview import PreviewHandler
+from logfilter.engines.handler import Handler
 from logfilter.engines.registry import WalkChoice, collecting, compiled_scanner
 from logfilter.errors import ConfigError, LogFilterError
 from logfilter.pipeline import walk_input
@@ -55,6 +57,7 @@ class TestInUse:
         """`--format jsonl` walks with the scanner and its compiled JSON handler; with identity rules,
         with the Walker and JsonHandler (SIP objects are theirs)."""
         from logfilter.engines.json_messages import JsonMessages
+
         from logfilter.engines.walker import Walker
 
         module = sys.modules[JsonMessages.__module__]
@@ -234,15 +237,48 @@ class TestIdentityLines:
         assert mask(data, rules, "fast", chunk) == mask(data, rules, "reference", 1 << 20)
 
 
+def _walk(data: bytes, rules: Rules, stats: Stats, handler: Handler, attend: tuple[bytes, ...] | None) -> None:
+    """Walk `data` with a collecting handler: the compiled scanner (`attend` not None) or the Walker alone."""
+    walk = collecting(rules, stats, handler, attend)
+    assert isinstance(walk, compiled_scanner()) == (attend is not None)
+    for _written in walk_input(StreamSource("in.log", io.BytesIO(data)), walk, NullSink(), stats):
+        pass
+
+
+def _agree(walked: Callable[[bytes, Rules, bool], object], data: bytes, rules: Rules) -> None:
+    """The compiled walk gives what the Walker gives, or raises what it raises."""
+    try:
+        expected = walked(data, rules, False)
+    except LogFilterError as exc:
+        with pytest.raises(type(exc)):
+            walked(data, rules, True)
+        return
+    assert walked(data, rules, True) == expected
+
+
+def _generated_rules(policy: tuple, detect: str | None = None) -> Rules:
+    """The rules of a generated policy (a clash that case-folding makes is not one to test)."""
+    default, keys, ignore_case = policy
+    try:
+        return compile_policy(load_keyed_policy(None, default, keys, ignore_case, detect=detect or None))
+    except ConfigError:
+        assume(False)
+        raise
+
+
+def _case_rules(case: str, detect: str = "") -> Rules:
+    """A golden case's rules (its own hash key, else the test key), with `detect`."""
+    config = ROOT / "tests" / "golden" / case / "filter.ini"
+    keyed = "hash-key-file" in config.read_text()
+    return compile_policy((load_policy if keyed else load_keyed_policy)(config, detect=detect or None))
+
+
 def _scan(data: bytes, rules: Rules, compiled: bool) -> tuple[list[dict[str, object]], int]:
     """scan's findings and lines read for `data`, walked by the compiled scanner or by the Walker alone."""
     found: list[Finding] = []
     handler = ScanHandler(rules, "in.log", found.append, everywhere=False)
     stats = Stats()
-    walk = collecting(rules, stats, handler, handler.attend if compiled else None)
-    assert isinstance(walk, compiled_scanner()) == compiled
-    for _written in walk_input(StreamSource("in.log", io.BytesIO(data)), walk, NullSink(), stats):
-        pass
+    _walk(data, rules, stats, handler, handler.attend if compiled else None)
     return [finding.as_dict() for finding in found], stats.lines, stats.pairs
 
 
@@ -252,10 +288,7 @@ def _keys(data: bytes, rules: Rules, compiled: bool) -> tuple[list[dict[str, obj
     shapes: Shapes = {}
     handler = KeysHandler(rules, shapes)
     stats = Stats()
-    walk = collecting(rules, stats, handler, () if compiled else None)
-    assert isinstance(walk, compiled_scanner()) == compiled
-    for _written in walk_input(StreamSource("in.log", io.BytesIO(data)), walk, NullSink(), stats):
-        pass
+    _walk(data, rules, stats, handler, () if compiled else None)
     return [shapes[where].as_dict() for where in sorted(shapes)], handler.unparsable, stats.lines, stats.pairs
 
 
@@ -264,10 +297,7 @@ def _preview(data: bytes, rules: Rules, compiled: bool) -> tuple[list[tuple[obje
     scanner (telling it each line it reads) or by the Walker alone."""
     stats = Stats()
     handler = PreviewHandler(rules, stats)
-    walk = collecting(rules, stats, handler, () if compiled else None)
-    assert isinstance(walk, compiled_scanner()) == compiled
-    for _written in walk_input(StreamSource("in.log", io.BytesIO(data)), walk, NullSink(), stats):
-        pass
+    _walk(data, rules, stats, handler, () if compiled else None)
     return handler.seen, stats.as_dict()
 
 
@@ -277,12 +307,7 @@ class TestPreviewTold:
 
     @pytest.mark.parametrize("case", [path.name for path in golden_cases()])
     def test_golden_inputs(self, case: str) -> None:
-        folder = ROOT / "tests" / "golden" / case
-        config = folder / "filter.ini"
-        keyed = "hash-key-file" in config.read_text()
-        rules = compile_policy((load_policy if keyed else load_keyed_policy)(config))
-        data = (folder / "input.log").read_bytes()
-        assert _preview(data, rules, True) == _preview(data, rules, False)
+        _agree(_preview, (ROOT / "tests" / "golden" / case / "input.log").read_bytes(), _case_rules(case))
 
     @pytest.mark.parametrize(("default", "keys"), [("copy", ("PASSWORD=hide", "CUSTOMER=skip", "RTR=hash")), ("hide", ())])
     def test_the_benchmark_corpus_and_samples(self, default: str, keys: tuple[str, ...]) -> None:
@@ -297,18 +322,7 @@ class TestPreviewTold:
     @given(st.one_of(log_text(), blocks_text()), policy_args())
     def test_generated_logs(self, data: bytes, policy: tuple) -> None:
         assume(sniff(data[:SNIFF_SIZE]) != "binary")
-        default, keys, ignore_case = policy
-        try:
-            rules = compile_policy(load_keyed_policy(None, default, keys, ignore_case))
-        except ConfigError:
-            assume(False)
-        try:
-            expected = _preview(data, rules, False)
-        except LogFilterError as exc:
-            with pytest.raises(type(exc)):
-                _preview(data, rules, True)
-            return
-        assert _preview(data, rules, True) == expected
+        _agree(_preview, data, _generated_rules(policy))
 
 
 EXTRA_KEYS = [("copy", ("PASSWORD=hide", "CUSTOMER=skip", "RTR=hash")), ("hide", ("CUSTOMER=copy",)), ("tag", ())]
@@ -320,12 +334,7 @@ class TestKeysTold:
     @pytest.mark.parametrize("case", [path.name for path in golden_cases()])
     @pytest.mark.parametrize("detect", ["", "all"])
     def test_golden_inputs(self, case: str, detect: str) -> None:
-        folder = ROOT / "tests" / "golden" / case
-        config = folder / "filter.ini"
-        keyed = "hash-key-file" in config.read_text()
-        rules = compile_policy((load_policy if keyed else load_keyed_policy)(config, detect=detect or None))
-        data = (folder / "input.log").read_bytes()
-        assert _keys(data, rules, True) == _keys(data, rules, False)
+        _agree(_keys, (ROOT / "tests" / "golden" / case / "input.log").read_bytes(), _case_rules(case, detect))
 
     @pytest.mark.parametrize(("default", "keys"), EXTRA_KEYS)
     def test_the_benchmark_corpus_and_samples(self, default: str, keys: tuple[str, ...]) -> None:
@@ -353,18 +362,7 @@ class TestKeysTold:
     @given(st.one_of(log_text(), blocks_text()), policy_args(), st.sampled_from(["", "all"]))
     def test_generated_logs(self, data: bytes, policy: tuple, detect: str) -> None:
         assume(sniff(data[:SNIFF_SIZE]) != "binary")
-        default, keys, ignore_case = policy
-        try:
-            rules = compile_policy(load_keyed_policy(None, default, keys, ignore_case, detect=detect or None))
-        except ConfigError:
-            assume(False)
-        try:
-            expected = _keys(data, rules, False)
-        except LogFilterError as exc:
-            with pytest.raises(type(exc)):
-                _keys(data, rules, True)
-            return
-        assert _keys(data, rules, True) == expected
+        _agree(_keys, data, _generated_rules(policy, detect))
 
 
 class TestScanAttends:
@@ -373,13 +371,8 @@ class TestScanAttends:
     @pytest.mark.parametrize("case", [path.name for path in golden_cases()])
     @pytest.mark.parametrize("detect", ["", "all"])
     def test_golden_inputs(self, case: str, detect: str) -> None:
-        folder = ROOT / "tests" / "golden" / case
-        config = folder / "filter.ini"
-        keyed = "hash-key-file" in config.read_text()  # the case's own key, else the test key
-        rules = compile_policy((load_policy if keyed else load_keyed_policy)(config, detect=detect or None))
         for name in ("input.log", "expected.log"):  # and what run made of it: values in their masked form
-            data = (folder / name).read_bytes()
-            assert _scan(data, rules, True) == _scan(data, rules, False), name
+            _agree(_scan, (ROOT / "tests" / "golden" / case / name).read_bytes(), _case_rules(case, detect))
 
     @pytest.mark.parametrize(("default", "keys"), [("copy", ("N=hide",)), ("hide", ("L=skip",)), ("copy", ())])
     @pytest.mark.parametrize("passed_over", [b"'****'", b"'****'  ", b"'<# abc'", b"'K'\t'<# abc #>'"])
@@ -428,15 +421,4 @@ class TestScanAttends:
     @given(st.one_of(log_text(), blocks_text()), policy_args(), st.sampled_from(["", "all", "pan,phone"]))
     def test_generated_logs(self, data: bytes, policy: tuple, detect: str) -> None:
         assume(sniff(data[:SNIFF_SIZE]) != "binary")
-        default, keys, ignore_case = policy
-        try:
-            rules = compile_policy(load_keyed_policy(None, default, keys, ignore_case, detect=detect or None))
-        except ConfigError:
-            assume(False)
-        try:
-            expected = _scan(data, rules, False)
-        except LogFilterError as exc:
-            with pytest.raises(type(exc)):
-                _scan(data, rules, True)
-            return
-        assert _scan(data, rules, True) == expected
+        _agree(_scan, data, _generated_rules(policy, detect))
