@@ -516,8 +516,10 @@ class TestUnmatched:
         /healthz is 503; one matching pattern among several is enough for 200."""
         patterns = ("raw/*.log", "other/*.err")
         follow = Follow(tmp, "--listen", "127.0.0.1:0", "--unmatched-grace", "0", patterns=patterns)
-        eventually(lambda: follow.get("/healthz")[0] == 503, what="503 once the grace period is over")
-        assert "no file has matched 'raw/*.log', 'other/*.err' for 0 s" in follow.get("/healthz")[1]
+        # ("starting" is a 503 too, until the first look is done: wait for the reason itself)
+        eventually(lambda: "no file has matched" in follow.get("/healthz")[1], what="503 once the grace period is over")
+        status, reason = follow.get("/healthz")
+        assert status == 503 and "no file has matched 'raw/*.log', 'other/*.err' for 0 s" in reason
         assert follow.stop() == 0
 
         follow = Follow(tmp, "--listen", "127.0.0.1:0", patterns=patterns)  # the default grace, 300 s
