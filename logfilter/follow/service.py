@@ -1,7 +1,7 @@
 """The sidecar: a follower with its rules file watched, its HTTP endpoints, file events and signals.
 
 SIGTERM or SIGINT: emit what is complete, checkpoint, return. SIGHUP: reload the rules (an
-invalid file is reported and the rules in use are kept).
+invalid file is reported and the rules in use are kept); ignored once the stop has begun.
 """
 
 from __future__ import annotations
@@ -51,6 +51,9 @@ def serve(
     try:
         follower.run()
     finally:
+        # Stopping: a reload now is moot, and a SIGHUP during the interpreter's exit (when Python
+        # puts the default action back) would kill the process, exit status and summary lost.
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
         if server is not None:
             server.stop()
         if observer is not None:

@@ -10,6 +10,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -370,6 +371,34 @@ class TestSignals:
         assert follow.stop() == 0
         assert b"CanaryPw" not in read(tmp / "clean/a.log")
 
+
+    def test_sighups_around_the_stop_never_kill_it(self, tmp: Path) -> None:
+        """SIGHUPs while it runs, while it stops and after: it stops on SIGTERM with status 0 and says
+        so (the handlers take no lock; once the stop begins a SIGHUP is ignored, not left to the
+        default action while Python exits)."""
+        (tmp / "raw/a.log").write_bytes(messages(0, 2))
+        follow = Follow(tmp)
+        eventually(lambda: read(tmp / "clean/a.log") == masked(messages(0, 2)), what="the output")
+        stop = threading.Event()
+
+        def hups() -> None:
+            while not stop.is_set() and follow.proc.poll() is None:
+                try:
+                    follow.proc.send_signal(signal.SIGHUP)
+                except ProcessLookupError:
+                    return
+                time.sleep(0.0005)
+
+        sender = threading.Thread(target=hups)
+        sender.start()
+        try:
+            time.sleep(0.5)
+            code = follow.stop()
+        finally:
+            stop.set()
+            sender.join()
+        assert code == 0, follow.stderr
+        assert "stopped:" in follow.stderr
 
 class TestHTTP:
     def test_metrics_count_what_was_fed(self, tmp: Path) -> None:
