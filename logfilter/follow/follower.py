@@ -102,6 +102,10 @@ class Follower:
     def stop(self) -> None:
         self._wakeup.stop()
 
+    def wake_on_signals(self) -> None:
+        """Any signal wakes the loop at once, whichever thread it reaches (call it from the main thread)."""
+        self._wakeup.wake_on_signals()
+
     def reload(self, load: Callable[[], Rules]) -> None:
         self._reload = load
         self._wakeup.wake()

@@ -48,6 +48,7 @@ def serve(
     signal.signal(signal.SIGTERM, lambda signum, frame: follower.stop())
     signal.signal(signal.SIGINT, lambda signum, frame: follower.stop())
     signal.signal(signal.SIGHUP, lambda signum, frame: follower.reload(load))
+    follower.wake_on_signals()
     try:
         follower.run()
     finally:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import select
+import signal
 from time import monotonic
 
 
@@ -30,6 +31,12 @@ class Wakeup:
     def stop(self) -> None:
         self.stopped = True
         self.wake()
+
+    def wake_on_signals(self) -> None:
+        """Have any signal wake the loop at once (signal.set_wakeup_fd; call it from the main thread):
+        one delivered to another thread runs its Python handler only when the main thread next
+        runs, which select() would delay until its timeout."""
+        signal.set_wakeup_fd(self._write, warn_on_full_buffer=False)
 
     def wait(self, least: float, most: float) -> None:
         """Return `most` seconds from now, or once woken but not before `least` (so that events

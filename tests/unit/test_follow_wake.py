@@ -62,7 +62,36 @@ def test_a_storm_of_signals_at_every_moment_of_the_wait_never_sticks(wakeup: Wak
         end = time.monotonic() + 2
         while time.monotonic() < end:
             wakeup.wait(0, 0)  # all of the time inside wait's own code, where a handler lands
+            wakeup.wait(0.0002, 0.001)  # and inside its select and its drain
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0, 0)
         signal.signal(signal.SIGALRM, previous)
         stuck.cancel()
+
+
+def test_a_signal_another_thread_receives_wakes_it_at_once(wakeup: Wakeup) -> None:
+    """A signal the kernel gives another thread (the main thread has it blocked here) still wakes the
+    loop at once: set_wakeup_fd writes to the pipe from C, whichever thread takes it. Without it the
+    handler would wait for the main thread's select to time out."""
+    previous = signal.signal(signal.SIGUSR1, lambda signum, frame: wakeup.stop())
+    old_fd = signal.set_wakeup_fd(-1)
+    wakeup.wake_on_signals()
+    go = threading.Event()
+
+    def send() -> None:  # started before the block: a thread inherits its creator's signal mask
+        go.wait()
+        time.sleep(0.05)
+        os.kill(os.getpid(), signal.SIGUSR1)
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGUSR1})
+    try:
+        go.set()
+        took = timed(wakeup, 5, 5)
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGUSR1})
+        sender.join()
+        signal.set_wakeup_fd(old_fd)
+        signal.signal(signal.SIGUSR1, previous)
+    assert took < 2 and wakeup.stopped
