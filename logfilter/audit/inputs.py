@@ -110,12 +110,7 @@ class Inputs:
         self._told(name, reason)
 
 
-def collect(
-    source: StreamSource, rules: Rules, handler: Handler, stats: Stats, attend: tuple[bytes, ...] | None = None
-) -> None:
-    """Walk one text log to its end with a handler that collects (scan, keys): nothing is written.
-
-    `attend`: what the handler attends to (engines/registry.collecting), or None: every line.
-    """
-    for _written in walk_input(source, collecting(rules, stats, handler, attend), NullSink(), stats):
+def collect(source: StreamSource, rules: Rules, handler: Handler, stats: Stats) -> None:
+    """Walk one text log to its end with a handler that collects (scan, keys): nothing is written."""
+    for _written in walk_input(source, collecting(rules, stats, handler), NullSink(), stats):
         pass

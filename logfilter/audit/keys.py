@@ -217,7 +217,7 @@ class KeyInventory:
     def _walk(self, source: StreamSource, result: InputResult) -> None:
         handler = KeysHandler(self._rules, self.shapes)
         try:
-            collect(source, self._rules, handler, result.stats, attend=())  # the compiled walk, told every pair
+            collect(source, self._rules, handler, result.stats)
         finally:
             self.unparsable += handler.unparsable
 

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 from logfilter.engines.blocks import Block, split_eol
 from logfilter.engines.handler import Handler
-from logfilter.engines.render import RenderHandler
 from logfilter.engines.registry import collecting
+from logfilter.engines.render import RenderHandler
 from logfilter.identity.reader import SIP_KINDS, Found
 from logfilter.identity.reader import render as render_identity
 from logfilter.names import escape_controls, printable
@@ -122,7 +122,7 @@ def _examples(source: Source, rules: Rules) -> Iterator[Example]:
         handler.seen.clear()
 
     # Left at a yield when the caller has enough: the rest of the input is not read.
-    for _written in walk_input(source, collecting(rules, stats, handler, ()), NullSink(), stats):
+    for _written in walk_input(source, collecting(rules, stats, handler), NullSink(), stats):
         yield from collect()
     yield from collect()
     if current is not None:

@@ -50,7 +50,7 @@ class Scanner:
         handler = ScanHandler(self._rules, source.name, self._record, self._everywhere)
         before = self.total
         try:
-            collect(source, self._rules, handler, result.stats, handler.attend)
+            collect(source, self._rules, handler, result.stats)
         finally:
             result.findings += self.total - before
 

@@ -48,6 +48,15 @@ class Handler:
     # no free_line for them, and no message count.
     reads_free_lines = True
 
+    # How a handler that collects (engines/registry.collecting) can be walked by the compiled
+    # scanner, which then tells it, instead of the Walker's events, for the lines it reads in C:
+    # `attend`, the tag prefixes of a handler that attends to values in clear (scan's `in_clear`
+    # and `search`); `inventory`, each list and leaf (keys': `seen_list`, `seen_leaf`); `preview`,
+    # each KV line and its output (`line_seen`). None of them: the Walker reads every line.
+    attend: tuple[bytes, ...] | None = None
+    inventory = False
+    preview = False
+
     @property
     def holding(self) -> bool:
         """Whether output is held for lines already walked (flush writes it): no fresh walk would go on alike."""

@@ -203,6 +203,7 @@ cdef class JsonMessages:
     jsonl.JsonHandler does; what it writes is taken by the scanner (`take`) and by `flush`."""
 
     reads_free_lines = True
+    attend, inventory, preview = None, False, False  # told as a walk that writes (handler.Handler)
 
     def __init__(self, rules, stats, name, all_lines=False):
         if _dumps is None:

@@ -93,18 +93,14 @@ class WalkChoice:
         return Walker(rules, stats, RenderHandler(rules, stats), parser, on_failure)
 
 
-def collecting(rules: Rules, stats: Stats, handler: Handler, attend: tuple[bytes, ...] | None = None) -> Walk:
-    """The walk of a handler that collects and writes nothing (scan, keys, preview).
-
-    `attend`: the handler sees each line a rule changes, a detector may catch something in, or
-    holding one of these tag prefixes, and no other KV line: the compiled scanner reads those.
-    A handler with `inventory` (keys') is told each list and leaf the scanner reads instead
-    (`seen_list`, `seen_leaf`), one with `preview` each KV line and its output (`line_seen`);
-    give them `attend=()`. None: a Walker reads every line.
-    """
+def collecting(rules: Rules, stats: Stats, handler: Handler) -> Walk:
+    """The walk of a handler that collects and writes nothing (scan, keys, preview): the compiled
+    scanner when the handler says how it is to be told (Handler's `attend`, `inventory`,
+    `preview`), else a Walker that reads every line (scan --everywhere)."""
     from logfilter.engines.walker import Walker
 
-    scanner = compiled_scanner() if attend is not None else None
+    told = handler.attend is not None or handler.inventory or handler.preview
+    scanner = compiled_scanner() if told else None
     if scanner is not None:
-        return scanner(rules, stats, None, handler, attend)  # type: ignore[no-any-return]
+        return scanner(rules, stats, None, handler)  # type: ignore[no-any-return]
     return Walker(rules, stats, handler)

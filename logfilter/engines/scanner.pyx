@@ -289,20 +289,23 @@ cdef class Scanner:
         free(self._slot_met)
         Py_XDECREF(self._buffer)
 
-    def __init__(self, rules, stats, on_failure, handler=None, attend=None):
-        """`handler`: the Walker's handler (render by default); `attend`: the tag prefixes of a
-        handler that attends to values in clear (scan's): a line holding a tag, a list rule that
-        changes something or a hash rule is handed over; of the others, a value in clear under its
-        rule is told to its `in_clear`, and a value a detector may catch to its `search`."""
+    def __init__(self, rules, stats, on_failure, handler=None):
+        """`handler`: the Walker's handler (render by default). How it is told of the lines read
+        here is its own to say (handler.Handler's `attend`, `inventory`, `preview`): with `attend`,
+        the tag prefixes of a handler that attends to values in clear (scan's), a line holding a
+        tag, a list rule that changes something or a hash rule is handed over; of the others, a
+        value in clear under its rule is told to its `in_clear`, and a value a detector may catch
+        to its `search`."""
         handler = handler if handler is not None else RenderHandler(rules, stats)
         self._walker = Walker(rules, stats, handler, REGEX, on_failure)
         self._json = handler if isinstance(handler, JsonMessages) else None
-        self._inventory = getattr(handler, "inventory", False)
+        self._inventory = handler.inventory  # how the handler is told (handler.Handler)
         self._on_list = handler.seen_list if self._inventory else None
         self._on_leaf = handler.seen_leaf if self._inventory else None
-        self._preview = getattr(handler, "preview", False)
+        self._preview = handler.preview
         self._on_line = handler.line_seen if self._preview else None
-        self._attend = attend is not None and not self._inventory and not self._preview
+        attend = handler.attend
+        self._attend = attend is not None
         self._on_rule = handler.in_clear if self._attend else None
         self._on_search = handler.search if self._attend else None
         self._tags = [bytes(prefix) for prefix in attend or () if prefix]

@@ -23,6 +23,7 @@ from logfilter.audit.keys import MAX_PATH, KeysHandler, Shapes
 from logfilter.audit.preview import PreviewHandler
 from logfilter.engines.handler import Handler
 from logfilter.engines.registry import WalkChoice, collecting, compiled_scanner
+from logfilter.engines.walker import Walker
 from logfilter.errors import ConfigError, LogFilterError
 from logfilter.pipeline import walk_input
 from logfilter.rules.compiled import Rules, compile_policy
@@ -237,10 +238,10 @@ class TestIdentityLines:
         assert mask(data, rules, "fast", chunk) == mask(data, rules, "reference", 1 << 20)
 
 
-def _walk(data: bytes, rules: Rules, stats: Stats, handler: Handler, attend: tuple[bytes, ...] | None) -> None:
-    """Walk `data` with a collecting handler: the compiled scanner (`attend` not None) or the Walker alone."""
-    walk = collecting(rules, stats, handler, attend)
-    assert isinstance(walk, compiled_scanner()) == (attend is not None)
+def _walk(data: bytes, rules: Rules, stats: Stats, handler: Handler, compiled: bool) -> None:
+    """Walk `data` with a collecting handler: its compiled walk, or the Walker alone (the reference)."""
+    walk = collecting(rules, stats, handler) if compiled else Walker(rules, stats, handler)
+    assert isinstance(walk, compiled_scanner()) == compiled
     for _written in walk_input(StreamSource("in.log", io.BytesIO(data)), walk, NullSink(), stats):
         pass
 
@@ -278,7 +279,7 @@ def _scan(data: bytes, rules: Rules, compiled: bool) -> tuple[list[dict[str, obj
     found: list[Finding] = []
     handler = ScanHandler(rules, "in.log", found.append, everywhere=False)
     stats = Stats()
-    _walk(data, rules, stats, handler, handler.attend if compiled else None)
+    _walk(data, rules, stats, handler, compiled)
     return [finding.as_dict() for finding in found], stats.lines, stats.pairs
 
 
@@ -288,7 +289,7 @@ def _keys(data: bytes, rules: Rules, compiled: bool) -> tuple[list[dict[str, obj
     shapes: Shapes = {}
     handler = KeysHandler(rules, shapes)
     stats = Stats()
-    _walk(data, rules, stats, handler, () if compiled else None)
+    _walk(data, rules, stats, handler, compiled)
     return [shapes[where].as_dict() for where in sorted(shapes)], handler.unparsable, stats.lines, stats.pairs
 
 
@@ -297,7 +298,7 @@ def _preview(data: bytes, rules: Rules, compiled: bool) -> tuple[list[tuple[obje
     scanner (telling it each line it reads) or by the Walker alone."""
     stats = Stats()
     handler = PreviewHandler(rules, stats)
-    _walk(data, rules, stats, handler, () if compiled else None)
+    _walk(data, rules, stats, handler, compiled)
     return handler.seen, stats.as_dict()
 
 
