@@ -1384,8 +1384,7 @@ cdef class Scanner:
             return 0
         if effect == E_TAG:
             self._n_tagged += not caught
-            self._copy_to(value_start)
-            mark = self._out_len
+            mark = self._token_at(value_start)
             self._put_bytes(self._prefixes[rule])
             self._copy_to(value_end)
             self._put_bytes(self._postfixes[rule])
@@ -1401,13 +1400,21 @@ cdef class Scanner:
             self._put_bytes(SUPPRESSED)
             self._last = value_end
             return 0
-        self._copy_to(value_start)
-        mark = self._out_len
+        mark = self._token_at(value_start)
         self._mask(rule, spec, value_start, value_end, kind)
         self._last = value_end
         if self._json is not None:
             self._json_leaf(pair, <const unsigned char *>self._out + mark, self._out_len - mark, kind, value_start)
         return 0
+
+    cdef Py_ssize_t _token_at(self, Py_ssize_t at) except -1:
+        """Where the output of the value token at `at` starts: the input before it copied, for the
+        masked text; for JSON lines nothing before it, the output being scratch for the token alone."""
+        if self._json is None:
+            self._copy_to(at)
+        else:
+            self._out_len, self._last = 0, at
+        return self._out_len
 
     cdef int _json_leaf(self, Pair pair, const unsigned char *value, Py_ssize_t size, Kind kind,
                         Py_ssize_t value_start) except -1:
